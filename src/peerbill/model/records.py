@@ -1,0 +1,198 @@
+"""The records of an input bundle (see spec/contract.md), one model per file.
+
+Spans (eligibility, diagnoses, settings, plans, credentials) include both end
+dates; ``end_date is None`` means open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError
+
+from .fields import Code, Date, Flag, Icd10, PositiveInt, Time
+
+
+def _split_keys(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (tuple, list)):
+        return tuple(value)
+    return tuple(p.strip() for p in str(value).split(";") if p.strip())
+
+
+KeyList = Annotated[tuple[str, ...], BeforeValidator(_split_keys)]
+"""A ``;``-separated list of keys, e.g. the programs of a prevention plan."""
+
+
+def one_of(*values: str):
+    """A text field that must be one of ``values``, with a readable error."""
+    allowed = frozenset(values)
+    listing = ", ".join(values)
+
+    def check(value: object) -> str:
+        if value in allowed:
+            return value  # type: ignore[return-value]
+        raise PydanticCustomError(
+            "enum", "'{value}' is not one of: {allowed}", {"value": str(value), "allowed": listing}
+        )
+
+    return Annotated[str, BeforeValidator(check)]
+
+
+SERVICES = ("peer_parent_support", "peer_intervener")
+ACTIVITIES = ("individual", "family_team_meeting", "court", "group", "phone", "travel", "documentation", "outreach")
+MODALITIES = ("in_person", "video", "audio")
+SETTINGS = ("home", "kinship", "foster_care", "residential", "inpatient", "detention")
+ROLES = ("parent_partner", "peer_intervener", "youth_partner", "facilitator", "coordinator")
+CANDIDACY = ("candidate", "pregnant_parenting_youth")
+SEXES = ("F", "M", "U")
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=False)
+
+    def covers(self, day: dt.date) -> bool:
+        """True when ``day`` lies in this record's span, both ends included."""
+        start = getattr(self, "start_date")
+        end = getattr(self, "end_date")
+        return (start is None or start <= day) and (end is None or day <= end)
+
+
+class Child(Record):
+    child_id: Code
+    first_name: str | None = None
+    last_name: str | None = None
+    birth_date: Date | None = None
+    sex: one_of(*SEXES) | None = None
+    address_line1: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip: str | None = None
+
+
+class Eligibility(Record):
+    child_id: Code
+    payer: Code
+    member_id: Code
+    start_date: Date
+    end_date: Date | None = None
+
+
+class Diagnosis(Record):
+    child_id: Code
+    icd10: Icd10
+    start_date: Date
+    end_date: Date | None = None
+
+
+class Setting(Record):
+    child_id: Code
+    setting: one_of(*SETTINGS)
+    start_date: Date
+    end_date: Date | None = None
+
+
+class ServicePlan(Record):
+    plan_id: Code
+    child_id: Code
+    service: one_of(*SERVICES)
+    icd10: Icd10
+    start_date: Date
+    end_date: Date | None = None
+    authorized_units: PositiveInt | None = None
+    auth_number: str | None = None
+
+
+class PreventionPlan(Record):
+    plan_id: Code
+    child_id: Code
+    candidacy: one_of(*CANDIDACY)
+    plan_date: Date
+    end_date: Date | None = None
+    programs: KeyList = ()
+
+
+class Staff(Record):
+    staff_id: Code
+    first_name: str | None = None
+    last_name: str | None = None
+    npi: str | None = None
+    role: one_of(*ROLES) | None = None
+    credential: str | None = None
+    credential_start: Date | None = None
+    credential_end: Date | None = None
+
+    def credentialed(self, credentials: frozenset[str], day: dt.date) -> bool:
+        return (
+            self.credential in credentials
+            and (self.credential_start is None or self.credential_start <= day)
+            and (self.credential_end is None or day <= self.credential_end)
+        )
+
+
+class Contact(Record):
+    contact_id: Code
+    service_date: Date
+    start_time: Time
+    end_time: Time
+    staff_id: Code
+    child_id: Code
+    caregiver_id: str | None = None
+    service: one_of(*SERVICES)
+    program: str | None = None
+    activity: one_of(*ACTIVITIES)
+    modality: one_of(*MODALITIES)
+    place_of_service: Annotated[str, BeforeValidator(lambda v: _pos(v))] | None = None
+    child_present: Flag
+    group_id: str | None = None
+    group_size: PositiveInt = 1
+    goal_id: str | None = None
+    note_signed_date: Date | None = None
+
+    @property
+    def minutes(self) -> int:
+        return (self.end_time.hour * 60 + self.end_time.minute) - (
+            self.start_time.hour * 60 + self.start_time.minute
+        )
+
+    @property
+    def start_minute(self) -> int:
+        return self.start_time.hour * 60 + self.start_time.minute
+
+    @property
+    def end_minute(self) -> int:
+        return self.end_time.hour * 60 + self.end_time.minute
+
+
+def _pos(value: object) -> str:
+    text = str(value)
+    if len(text) == 2 and text.isascii() and text.isdigit():
+        return text
+    raise PydanticCustomError("pos", "'{value}' is not a two-digit place-of-service code", {"value": text})
+
+
+CONTACT_REQUIRED = (
+    "contact_id", "service_date", "start_time", "end_time", "staff_id", "child_id",
+    "service", "activity", "modality", "child_present",
+)
+
+# file name -> (model, columns in contract order)
+FILES: dict[str, type[Record]] = {
+    "children.csv": Child,
+    "eligibility.csv": Eligibility,
+    "diagnoses.csv": Diagnosis,
+    "settings.csv": Setting,
+    "service_plans.csv": ServicePlan,
+    "prevention_plans.csv": PreventionPlan,
+    "staff.csv": Staff,
+    "contacts.csv": Contact,
+}
+
+
+def columns(model: type[Record]) -> tuple[str, ...]:
+    """The contract's columns of a file, in contract order."""
+    return tuple(model.model_fields)
+
