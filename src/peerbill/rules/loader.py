@@ -100,6 +100,14 @@ def _resolve_versions(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "versions": resolved}
 
 
+def _inherited(real: tuple, data: dict[str, Any]) -> bool:
+    """True when ``real`` points into a key a version inherited rather than wrote."""
+    if len(real) < 3 or real[0] != "versions" or not isinstance(real[1], int):
+        return False
+    written = data["versions"][real[1]]
+    return isinstance(written, dict) and real[2] not in written
+
+
 def _format_path(loc: tuple, data: Any) -> tuple[str, tuple]:
     """A readable key path and the data path it names (union tags dropped)."""
     parts: list[str] = []
@@ -152,6 +160,8 @@ def load_pack(path: Path, display: str | None = None) -> tuple[LoadedPack | None
         errors: list[PackError] = []
         for err in exc.errors():
             where, real = _format_path(err["loc"], resolved)
+            if _inherited(real, data):
+                continue  # reported where the value is written
             line = None
             for cut in range(len(real), -1, -1):
                 line = lines.get(real[:cut])

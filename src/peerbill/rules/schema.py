@@ -380,7 +380,7 @@ class WellSupportedMinimum(Strict):
 
 
 class Expenditure(Strict):
-    quarter_basis: Literal["service_date", "payment_date"] = "service_date"
+    quarter_basis: Literal["service_date"] = "service_date"
     source: str | None = None
 
 
@@ -459,10 +459,16 @@ class Pack(Strict):
     @model_validator(mode="after")
     def _role(self) -> "Pack":
         for v in self.versions:
+            routing_only = [c.id for c in v.checks if c.check == "activity_billable"]
             if self.role == "routing":
                 if not v.payer_order:
                     raise ValueError(f"version {v.label!r}: a routing pack needs payer_order")
+                others = [c.id for c in v.checks if c.check != "activity_billable"]
+                if others:
+                    raise ValueError(f"version {v.label!r}: a routing pack runs only activity_billable checks, not {', '.join(others)}")
                 continue
+            if routing_only:
+                raise ValueError(f"version {v.label!r}: activity_billable belongs in the routing pack ({', '.join(routing_only)})")
             if self.payer is None:
                 raise ValueError("a payer pack needs payer")
             if v.units is None:

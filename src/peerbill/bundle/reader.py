@@ -1,0 +1,214 @@
+"""The bundle reader.
+
+Reference files are parsed into pydantic records at once; a bad reference row
+is left out and reported.  Contacts are kept as raw rows (line number and
+cell texts) so that a month of a million contacts stays small in memory; they
+are parsed one at a time, in judging order, by :func:`parse_contact`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, NamedTuple
+
+from pydantic import ValidationError
+
+from ..model.records import CONTACT_REQUIRED, FILES, Contact, Record, columns
+from ..model.reference import Reference
+from .problems import BundleError, Problem
+
+CONTACT_COLUMNS = columns(Contact)
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_SERVICE_DATE = CONTACT_COLUMNS.index("service_date")
+_START_TIME = CONTACT_COLUMNS.index("start_time")
+_CONTACT_ID = CONTACT_COLUMNS.index("contact_id")
+
+csv.field_size_limit(16 * 1024 * 1024)
+
+
+class SourceRow(NamedTuple):
+    """One contacts.csv row as read: its line number and its cells in contract column order."""
+
+    line: int
+    values: tuple[str | None, ...]
+
+    @property
+    def contact_id(self) -> str | None:
+        return self.values[_CONTACT_ID]
+
+    @property
+    def service_date(self) -> str | None:
+        return self.values[_SERVICE_DATE]
+
+    def order_key(self) -> tuple[str, str, str]:
+        """Judging order: service_date, start_time, contact_id, compared as text."""
+        v = self.values
+        return (v[_SERVICE_DATE] or "", v[_START_TIME] or "", v[_CONTACT_ID] or "")
+
+    def month(self) -> str | None:
+        """The month the row belongs to; None means every month (its date is unreadable)."""
+        text = self.values[_SERVICE_DATE] or ""
+        return text[:7] if _MONTH.match(text[:7]) else None
+
+    def as_dict(self) -> dict[str, str]:
+        return {c: v for c, v in zip(CONTACT_COLUMNS, self.values) if v is not None}
+
+
+@dataclass
+class Bundle:
+    directory: Path
+    reference: Reference
+    contacts: list[SourceRow]
+    problems: list[Problem] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
+    present: set[str] = field(default_factory=set)
+
+
+def _open_rows(path: Path, name: str, expected: tuple[str, ...], problems: list[Problem],
+               required: tuple[str, ...] | None = None) -> Iterator[tuple[int, tuple[str | None, ...]]]:
+    """Rows of a CSV file as (line, cells in ``expected`` order); header problems are reported."""
+    required = expected if required is None else required
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise BundleError([Problem(name, None, None, f"cannot be read: {exc.strerror}")]) from None
+    with handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader, None)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise BundleError([Problem(name, 1, None, _decode_message(exc))]) from None
+        if header is None:
+            raise BundleError([Problem(name, None, None, "is empty: a header row is needed")])
+        header = [h.strip() for h in header]
+        dupes = sorted({h for h in header if header.count(h) > 1 and h})
+        if dupes:
+            raise BundleError([Problem(name, 1, c, "column appears more than once") for c in dupes])
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise BundleError([Problem(name, 1, c, "required column is missing") for c in missing])
+        extra = [h for h in header if h not in expected]
+        if extra:
+            problems.append(Problem(name, 1, None, f"extra columns ignored: {', '.join(extra)}", "warning"))
+        positions = [header.index(c) if c in header else None for c in expected]
+        width = len(header)
+        line = 1
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except UnicodeDecodeError as exc:
+                raise BundleError([Problem(name, reader.line_num + 1, None, _decode_message(exc))]) from None
+            except csv.Error as exc:
+                problems.append(Problem(name, reader.line_num, None, f"unreadable CSV row: {exc}"))
+                line = reader.line_num
+                continue
+            start, line = line + 1, reader.line_num
+            if not cells or (len(cells) == 1 and not cells[0].strip()):
+                continue  # a blank line is not a row
+            if len(cells) > width:
+                problems.append(Problem(name, start, None, f"has {len(cells)} cells for {width} columns", "warning"))
+            yield start, tuple(
+                (_cell(cells[i]) if i is not None and i < len(cells) else None) for i in positions
+            )
+
+
+def _cell(text: str) -> str | None:
+    text = text.strip()
+    return text or None
+
+
+def _decode_message(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save it as UTF-8"
+    return f"unreadable CSV: {exc}"
+
+
+def describe_errors(exc: ValidationError) -> list[tuple[str, str]]:
+    """(column, message) for each field error of a record."""
+    out = []
+    for err in exc.errors():
+        column = str(err["loc"][0]) if err["loc"] else ""
+        message = "is required but empty" if err["type"] == "missing" else err["msg"]
+        out.append((column, message))
+    return out
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_bundle(directory: Path, needed: dict[str, str] | None = None) -> Bundle:
+    """Read a bundle folder.
+
+    ``needed`` maps optional files to the rule that needs them; a missing one is a
+    :class:`BundleError`.  contacts.csv, children.csv and staff.csv are always needed.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise BundleError([Problem(str(directory), None, None, "no such bundle folder")])
+    needed = {"contacts.csv": "peerbill", "children.csv": "peerbill", "staff.csv": "peerbill", **(needed or {})}
+    missing = [Problem(f, None, None, f"is missing from {directory} (needed by {why})")
+               for f, why in needed.items() if not (directory / f).is_file()]
+    if missing:
+        raise BundleError(missing)
+
+    problems: list[Problem] = []
+    reference = Reference()
+    bundle = Bundle(directory, reference, [], problems)
+    for name, model in FILES.items():
+        path = directory / name
+        if not path.is_file():
+            continue
+        bundle.present.add(name)
+        bundle.files[name] = _sha256(path)
+        if model is Contact:
+            bundle.contacts = [SourceRow(line, values) for line, values in
+                               _open_rows(path, name, CONTACT_COLUMNS, problems, CONTACT_REQUIRED)]
+            continue
+        cols = columns(model)
+        key = cols[0]
+        for line, values in _open_rows(path, name, cols, problems, _required(model)):
+            record = _parse(model, name, line, cols, values, problems)
+            if record is not None:
+                reference.add(record)
+            elif name in ("children.csv", "staff.csv") and values[0]:
+                # the id is readable: the child or staff member is known, its row reported
+                reference.add(model.model_construct(**{key: values[0]}))
+    return bundle
+
+
+def _required(model: type[Record]) -> tuple[str, ...]:
+    return tuple(n for n, f in model.model_fields.items() if f.is_required())
+
+
+def _parse(model: type[Record], name: str, line: int, cols: tuple[str, ...],
+           values: tuple[str | None, ...], problems: list[Problem]) -> Record | None:
+    try:
+        return model.model_validate({c: v for c, v in zip(cols, values) if v is not None})
+    except ValidationError as exc:
+        for column, message in describe_errors(exc):
+            problems.append(Problem(name, line, column, message))
+        return None
+
+
+def parse_contact(row: SourceRow) -> tuple[Contact | None, list[Problem]]:
+    """A contact, or the problems that make its row unusable (INVALID_ROW)."""
+    try:
+        contact = Contact.model_validate(row.as_dict())
+    except ValidationError as exc:
+        return None, [Problem("contacts.csv", row.line, c, m) for c, m in describe_errors(exc)]
+    if contact.end_minute <= contact.start_minute:
+        return None, [Problem("contacts.csv", row.line, "end_time",
+                              f"'{row.values[CONTACT_COLUMNS.index('end_time')]}' is not after start_time "
+                              f"'{row.values[_START_TIME]}'")]
+    return contact, []

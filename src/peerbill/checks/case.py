@@ -1,0 +1,113 @@
+"""What a check sees: one contact judged for one payer under the rule version in force."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ..model.records import Contact, PreventionPlan, ServicePlan
+from ..model.reference import Reference
+from ..rules.schema import CheckRule, Version
+
+_UNSET = object()
+
+
+@dataclass
+class PriorUsage:
+    """Units already billed for contacts *outside* this run (earlier batches).
+
+    ``daily`` is keyed by (payer, child_id, procedure, date), ``auth`` by
+    (payer, plan_id); ``billed`` holds contact ids already on a submitted claim.
+    """
+
+    daily: dict[tuple[str, str, str, dt.date], int] = field(default_factory=dict)
+    auth: dict[tuple[str, str], int] = field(default_factory=dict)
+    billed: frozenset[str] = frozenset()
+
+
+@dataclass
+class RunState:
+    """What earlier-judged contacts of this run leave behind for later ones."""
+
+    day: dt.date | None = None
+    # staff_id -> [(start_minute, end_minute, group_id)] of non-rejected contacts on ``day``
+    busy: dict[str, list[tuple[int, int, str | None]]] = field(default_factory=lambda: defaultdict(list))
+    daily: dict[tuple[str, str, str], int] = field(default_factory=lambda: defaultdict(int))
+    auth: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+
+    def start_day(self, day: dt.date) -> None:
+        if day != self.day:
+            self.day = day
+            self.busy.clear()
+            self.daily.clear()
+
+
+@dataclass
+class Case:
+    contact: Contact
+    ref: Reference
+    payer: str
+    version: Version
+    as_of: dt.date
+    state: RunState
+    prior: PriorUsage
+    units: int
+    procedure: str | None
+    _plan: object = _UNSET
+    _prevention_plan: object = _UNSET
+
+    @property
+    def day(self) -> dt.date:
+        return self.contact.service_date
+
+    def rule_of(self, kind: str) -> CheckRule | None:
+        for rule in self.version.checks:
+            if rule.check == kind:
+                return rule
+        return None
+
+    def qualifying_diagnoses(self) -> list[str]:
+        """The child's diagnoses active on the date that the pack's qualifying ranges accept."""
+        active = self.ref.active_diagnoses(self.contact.child_id, self.day)
+        rule = self.rule_of("qualifying_diagnosis")
+        if rule is None:
+            return active
+        return [code for code in active if any(r.contains(code[:3]) for r in rule.categories)]  # type: ignore[attr-defined]
+
+    def service_plan(self) -> ServicePlan | None:
+        """The child's plan for this service active on the date.
+
+        Several: one whose diagnosis links first, then the latest start, then the highest plan_id.
+        """
+        if self._plan is _UNSET:
+            c = self.contact
+            plans = [p for p in self.ref.service_plans.get(c.child_id, ()) if p.service == c.service and p.covers(self.day)]
+            if len(plans) > 1:
+                linked = set(self.qualifying_diagnoses())
+                plans.sort(key=lambda p: (p.icd10 in linked, p.start_date, p.plan_id))
+            self._plan = plans[-1] if plans else None
+        return self._plan  # type: ignore[return-value]
+
+    def prevention_plan(self) -> PreventionPlan | None:
+        """The latest prevention plan dated on or before the service date."""
+        if self._prevention_plan is _UNSET:
+            plans = [p for p in self.ref.prevention_plans.get(self.contact.child_id, ()) if p.plan_date <= self.day]
+            self._prevention_plan = max(plans, key=lambda p: (p.plan_date, p.plan_id)) if plans else None
+        return self._prevention_plan  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a check returns: a failure, or a note on a passing contact."""
+
+    detail: str
+    note: bool = False
+
+
+def fail(detail: str) -> Outcome:
+    return Outcome(detail)
+
+
+def note(detail: str) -> Outcome:
+    return Outcome(detail, note=True)

@@ -1,0 +1,68 @@
+"""Checks of who and what a payer covers: eligibility, setting, diagnosis, plan, staff, activity."""
+
+from __future__ import annotations
+
+from ..rules import schema as s
+from .case import Case, Outcome, fail
+
+
+def eligibility(rule: s.EligibilityRule, case: Case) -> Outcome | None:
+    payer = rule.payer or case.payer
+    spans = case.ref.eligibility.get(case.contact.child_id, ())
+    if any(e.payer == payer and e.covers(case.day) for e in spans):
+        return None
+    return fail(f"no {payer} eligibility span covers {case.day}")
+
+
+def excluded_setting(rule: s.ExcludedSetting, case: Case) -> Outcome | None:
+    excluded = set(rule.settings)
+    for st in case.ref.settings.get(case.contact.child_id, ()):
+        if st.setting in excluded and st.covers(case.day):
+            return fail(f"the child is in a {st.setting} setting on {case.day}")
+    return None
+
+
+def qualifying_diagnosis(rule: s.QualifyingDiagnosis, case: Case) -> Outcome | None:
+    if case.qualifying_diagnoses():
+        return None
+    return fail(f"no qualifying diagnosis is active on {case.day}")
+
+
+def service_plan(rule: s.ServicePlanRule, case: Case) -> Outcome | None:
+    if case.service_plan() is not None:
+        return None
+    return fail(f"no {case.contact.service} service plan is active on {case.day}")
+
+
+def diagnosis_link(rule: s.DiagnosisLink, case: Case) -> Outcome | None:
+    plan = case.service_plan()
+    if plan is None or plan.icd10 in case.qualifying_diagnoses():
+        return None
+    return fail(f"plan {plan.plan_id}'s diagnosis is not a qualifying diagnosis active on {case.day}")
+
+
+def credential(rule: s.CredentialRule, case: Case) -> Outcome | None:
+    staff = case.ref.staff.get(case.contact.staff_id)
+    if staff is not None and staff.credentialed(frozenset(rule.credentials), case.day):
+        return None
+    held = staff.credential if staff and staff.credential else "none"
+    return fail(f"staff {case.contact.staff_id} holds credential {held}, not {'/'.join(rule.credentials)} in force on {case.day}")
+
+
+def activity_covered(rule: s.ActivityCovered, case: Case) -> Outcome | None:
+    if case.contact.activity in rule.not_covered:
+        return fail(f"activity {case.contact.activity} is not covered")
+    return None
+
+
+def modality_allowed(rule: s.ModalityAllowed, case: Case) -> Outcome | None:
+    c = case.contact
+    if c.modality in rule.not_allowed.get(c.service, ()):  # type: ignore[call-overload]
+        return fail(f"{c.modality} is not allowed for {c.service}")
+    return None
+
+
+def group_size(rule: s.GroupSize, case: Case) -> Outcome | None:
+    if case.contact.group_size > rule.maximum:
+        return fail(f"group of {case.contact.group_size} is over the maximum of {rule.maximum}")
+    return None

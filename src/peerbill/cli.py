@@ -1,0 +1,238 @@
+"""The ``peerbill`` command: thin click commands over the library.
+
+Exit codes: 0 ok; 1 the data had rejected rows (outputs still written);
+2 a usage or configuration error (bad option, missing file, invalid rule pack).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .bundle import BundleError
+from .calendar import parse_month
+from .pipeline import Progress, check_month, load_ruleset, read
+from .reasons import catalogue
+from .rules import RulePackError, load_rules
+from .summary import ReconciliationError
+
+EXIT_OK, EXIT_REJECTED, EXIT_CONFIG = 0, 1, 2
+
+
+class Failure(click.ClickException):
+    """A configuration or data error shown as one clear message (exit 2)."""
+
+    exit_code = EXIT_CONFIG
+
+    def show(self, file=None) -> None:  # noqa: D102 - no "Error:" prefix doubled
+        click.echo(f"peerbill: {self.format_message()}", err=True)
+
+
+class BarProgress(Progress):
+    """A progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.enabled = sys.stderr.isatty()
+
+    def start(self, total: int, label: str) -> None:
+        if self.enabled and total:
+            self.bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            self.bar.__enter__()
+
+    def advance(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _month(ctx, param, value: str) -> str:
+    try:
+        parse_month(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
+def _date(ctx, param, value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date YYYY-MM-DD") from None
+
+
+data_option = click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path),
+                           help="The bundle folder (contacts.csv, children.csv, ... agency.yaml).")
+month_option = click.option("--month", required=True, callback=_month, help="The month to judge, YYYY-MM.")
+out_option = click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+                          help="Folder for the outputs; created when missing.")
+rules_option = click.option("--rules", "rules_dir", type=click.Path(path_type=Path),
+                            help="Rule packs folder replacing the shipped ones.")
+as_of_option = click.option("--as-of", "as_of", callback=_date, metavar="YYYY-MM-DD",
+                            help="The run date for time limits (default: today). Same inputs and --as-of, same outputs.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+
+
+def db_option(default: str | None):
+    return click.option("--db", "db_url", envvar="PEERBILL_DB", default=default, show_default=bool(default),
+                        metavar="URL", help="SQLAlchemy URL of the store (env PEERBILL_DB); a bare path means a SQLite file.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="peerbill")
+def main() -> None:
+    """Judge peer support contacts against dated billing rules and explain every verdict.
+
+    \b
+    Typical month for finance staff:
+      peerbill run --data exports/2026-09 --month 2026-09 --out out/2026-09
+    """
+
+
+def _print_summary(summary, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(summary.as_json(), indent=2))
+    else:
+        for line in summary.lines():
+            click.echo(line)
+
+
+def _run_check(data_dir, month, out_dir, rules_dir, as_of, store=None):
+    rules = load_ruleset(rules_dir)
+    bundle = read(data_dir, rules)
+    prior = store.prior_usage(month) if store is not None else None
+    result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=BarProgress(), keep=store is not None)
+    if store is not None:
+        store.record_check(result, rules, bundle, month, as_of)
+    for p in bundle.problems:
+        click.echo(f"peerbill: {p.severity}: {p}", err=True)
+    return result
+
+
+@main.command()
+@data_option
+@month_option
+@out_option
+@rules_option
+@as_of_option
+@db_option(None)
+@json_option
+def check(data_dir, month, out_dir, rules_dir, as_of, db_url, as_json):
+    """Judge every contact of a month and write OUT/decisions.csv.
+
+    Prints a reconciled summary: rows read = billable + held + not billable +
+    rejected, by payer, with amounts.  Needs no prior import; with --db the run
+    and its verdicts are recorded in the store.  Exit 1 when rows were rejected.
+
+    \b
+    Example:
+      peerbill check --data fixtures/demo --month 2026-09 --out out/ --as-of 2026-11-01
+    """
+    store = _open_store(db_url) if db_url else None
+    result = _run_check(data_dir, month, out_dir, rules_dir, as_of, store)
+    _print_summary(result.summary, as_json)
+    sys.exit(EXIT_REJECTED if result.summary.rejected else EXIT_OK)
+
+
+@main.command()
+@rules_option
+@json_option
+def reasons(rules_dir, as_json):
+    """List every reason code with its one-line explanation.
+
+    \b
+    Example:
+      peerbill reasons --json
+    """
+    extra = load_ruleset(rules_dir).explanations() if rules_dir else load_ruleset(None).explanations()
+    codes = catalogue(extra)
+    if as_json:
+        click.echo(json.dumps(codes, indent=2))
+        return
+    width = max(len(c) for c in codes)
+    for code, text in codes.items():
+        click.echo(f"{code:<{width}}  {text}")
+
+
+@main.group()
+def rules() -> None:
+    """Work with rule packs."""
+
+
+@rules.command("check")
+@click.argument("directory", type=click.Path(path_type=Path))
+@json_option
+def rules_check(directory, as_json):
+    """Validate every rule pack under DIRECTORY; errors read file:line: key.path: message.
+
+    \b
+    Example:
+      peerbill rules check rules/
+    """
+    from .rules.ruleset import RuleSet
+
+    packs = load_rules(directory)
+    ruleset = RuleSet(packs)
+    if as_json:
+        click.echo(json.dumps([{"id": p.pack.id, "version": p.pack.version, "file": p.file, "sha256": p.sha256,
+                                 "versions": [v.label for v in p.pack.versions]} for p in ruleset.packs], indent=2))
+        return
+    for p in ruleset.packs:
+        spans = ", ".join(f"{v.label} ({v.effective_from}..{v.effective_to or 'open'})" for v in p.pack.versions)
+        click.echo(f"ok  {p.label}  {p.file}  sha256 {p.sha256[:12]}  versions: {spans}")
+
+
+def _open_store(db_url: str):
+    from .store import Store
+
+    return Store.open(db_url)
+
+
+def _handle_errors(fn):
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (BundleError, RulePackError) as exc:
+            lines = [str(e) for e in getattr(exc, "problems", None) or getattr(exc, "errors", [])]
+            click.echo("peerbill: cannot run:", err=True)
+            for line in lines:
+                click.echo(f"  {line}", err=True)
+            sys.exit(EXIT_CONFIG)
+        except ReconciliationError as exc:
+            click.echo(f"peerbill: counts do not reconcile, outputs not trusted: {exc}", err=True)
+            sys.exit(EXIT_CONFIG)
+        except OSError as exc:
+            where = f" {exc.filename}" if exc.filename else ""
+            click.echo(f"peerbill: cannot write or read{where}: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_CONFIG)
+    return wrapper
+
+
+_click_main = main.main
+
+
+def run_main(*args, **kwargs):
+    if os.environ.get("PEERBILL_DEBUG"):
+        return _click_main(*args, **kwargs)
+    try:
+        return _handle_errors(_click_main)(*args, **kwargs)
+    except SystemExit:
+        raise
+    except Exception as exc:  # never a traceback for a user
+        click.echo(f"peerbill: internal error ({type(exc).__name__}); rerun with PEERBILL_DEBUG=1 for details", err=True)
+        sys.exit(EXIT_CONFIG)
+
+
+main.main = run_main  # type: ignore[method-assign]

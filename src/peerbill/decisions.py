@@ -1,0 +1,61 @@
+"""Writing decisions.csv (contract columns first, then peerbill's additions) and problems.csv."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import IO, Iterable
+
+from .bundle.problems import Problem
+from .model.verdict import Verdict
+
+CONTRACT_COLUMNS = ("contact_id", "status", "payer", "procedure", "modifiers", "units", "amount", "reasons", "rule_pack")
+EXTRA_COLUMNS = ("rule_ids", "rule_versions", "service_date", "source_row", "details")
+COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS
+
+
+def verdict_row(v: Verdict) -> tuple:
+    return (
+        v.contact_id, v.status, v.payer or "", v.procedure or "", ":".join(v.modifiers), v.units, f"{v.amount:.2f}",
+        v.reasons, ";".join(v.rule_packs), v.rule_ids, ";".join(v.rule_versions), v.service_date, v.line,
+        " | ".join(f.detail for f in v.findings if f.detail),
+    )
+
+
+class DecisionsWriter:
+    """Streams verdicts to ``decisions.csv`` through a temporary file renamed on success."""
+
+    def __init__(self, out_dir: Path, name: str = "decisions.csv"):
+        self.path = Path(out_dir) / name
+        self._tmp = self.path.with_name(f".{name}.tmp")
+        self._handle: IO[str] | None = None
+
+    def __enter__(self) -> "DecisionsWriter":
+        self._handle = self._tmp.open("w", encoding="utf-8", newline="")
+        self._writer = csv.writer(self._handle, lineterminator="\n")
+        self._writer.writerow(COLUMNS)
+        return self
+
+    def write(self, v: Verdict) -> None:
+        self._writer.writerow(verdict_row(v))
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        assert self._handle is not None
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+        if exc_type is None:
+            os.replace(self._tmp, self.path)
+        else:
+            self._tmp.unlink(missing_ok=True)
+
+
+def write_problems(out_dir: Path, problems: Iterable[Problem]) -> Path:
+    path = Path(out_dir) / "problems.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(("file", "row", "column", "severity", "message"))
+        for p in problems:
+            w.writerow((p.file, "" if p.row is None else p.row, p.column or "", p.severity, p.message))
+    return path

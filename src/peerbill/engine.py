@@ -1,0 +1,220 @@
+"""The decision engine: (contacts, reference data, rule packs, as-of date, prior usage) -> verdicts.
+
+A pure function of its inputs.  Contacts of the month are judged in the order
+of ``service_date, start_time, contact_id`` compared as text; caps and overlaps
+see only contacts judged earlier (plus units billed in earlier batches).
+Every contact ends in exactly one verdict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Iterable, Iterator, Sequence
+
+from .bundle.reader import SourceRow, parse_contact
+from .calendar import parse_month
+from .checks import PAYER_CHECKS, PRE_CHECKS, Case, PriorUsage, RunState
+from .model.records import Contact
+from .model.reference import Reference
+from .model.verdict import Finding, Verdict
+from .rules.ruleset import PackVersions, RuleSet
+from .rules.schema import Condition, Version
+
+CENT = Decimal("0.01")
+
+
+def duplicate_lines(rows: Iterable[SourceRow]) -> set[int]:
+    """Lines whose contact_id was used by an earlier row, in file order."""
+    seen: set[str] = set()
+    dupes: set[int] = set()
+    for row in rows:
+        cid = row.contact_id
+        if cid is None:
+            continue
+        if cid in seen:
+            dupes.add(row.line)
+        else:
+            seen.add(cid)
+    return dupes
+
+
+def rows_of_month(rows: Iterable[SourceRow], month: str) -> list[SourceRow]:
+    """The rows a month's run judges, in judging order (unreadable dates belong to every month)."""
+    parse_month(month)
+    selected = [r for r in rows if r.month() in (month, None)]
+    selected.sort(key=SourceRow.order_key)
+    return selected
+
+
+def judge_month(
+    contacts: Sequence[SourceRow],
+    reference: Reference,
+    rules: RuleSet,
+    month: str,
+    as_of: dt.date,
+    prior: PriorUsage | None = None,
+) -> Iterator[Verdict]:
+    """One verdict per contact row of ``month``, in judging order."""
+    judge = Judge(reference, rules, as_of, prior or PriorUsage(), duplicate_lines(contacts))
+    for row in rows_of_month(contacts, month):
+        yield judge(row)
+
+
+class Judge:
+    """Judges rows one after another, carrying the run state between them."""
+
+    def __init__(self, reference: Reference, rules: RuleSet, as_of: dt.date, prior: PriorUsage,
+                 duplicates: set[int] | frozenset[int] = frozenset()):
+        self.ref = reference
+        self.rules = rules
+        self.as_of = as_of
+        self.prior = prior
+        self.duplicates = duplicates
+        self.state = RunState()
+        self.routing_label = rules.routing.loaded.label
+
+    def __call__(self, row: SourceRow) -> Verdict:
+        contact, findings = self._row_checks(row)
+        v = row.values
+        verdict = Verdict(
+            contact_id=row.contact_id or "", line=row.line, service_date=row.service_date or "",
+            start_time=v[2] or "", status="rejected", findings=findings,
+            child_id=v[5], staff_id=v[4],
+        )
+        if contact is None:
+            return verdict
+        self.state.start_day(contact.service_date)
+        self._route(contact, verdict)
+        self._remember(contact, verdict)
+        return verdict
+
+    # -- 1. the row ---------------------------------------------------------------------------
+
+    def _row_checks(self, row: SourceRow) -> tuple[Contact | None, list[Finding]]:
+        contact, problems = parse_contact(row)
+        findings: list[Finding] = []
+        if problems:
+            findings.append(Finding("INVALID_ROW", "ROW-VALID", detail="; ".join(str(p) for p in problems)))
+        if row.line in self.duplicates:
+            findings.append(Finding("DUPLICATE_CONTACT_ID", "ROW-UNIQUE",
+                                    detail=f"contacts.csv:{row.line} contact_id {row.contact_id} was used by an earlier row"))
+        child_id, staff_id = row.values[5], row.values[4]
+        if child_id is not None and child_id not in self.ref.children:
+            findings.append(Finding("UNKNOWN_CHILD", "ROW-CHILD", detail=f"child {child_id} is not in children.csv"))
+        if staff_id is not None and staff_id not in self.ref.staff:
+            findings.append(Finding("UNKNOWN_STAFF", "ROW-STAFF", detail=f"staff {staff_id} is not in staff.csv"))
+        return (None if findings else contact), findings
+
+    # -- 2..4. activity, payers, routing ---------------------------------------------------
+
+    def _route(self, c: Contact, verdict: Verdict) -> None:
+        routing = self.rules.routing.on(c.service_date)
+        verdict.rule_packs = (self.routing_label,)
+        if routing is None:
+            verdict.status = "not_billable"
+            verdict.findings.append(Finding("NO_RULE_VERSION", f"{self.rules.routing.pack.id}:versions",
+                                            detail=f"no routing rules in force on {c.service_date}"))
+            return
+        for rule in routing.checks:
+            detail = PRE_CHECKS[rule.check](rule, c)
+            if detail:
+                verdict.status = "not_billable"
+                verdict.findings.append(Finding(rule.failure_code, rule.id, detail=detail))  # type: ignore[arg-type]
+                return
+        order = routing.payer_order or []
+        for i, payer in enumerate(order):
+            pv = self.rules.payers[payer]
+            verdict.rule_packs += (pv.loaded.label,)
+            failures, notes, case = self._evaluate(payer, pv, c)
+            if case is not None:
+                verdict.rule_versions += (f"{payer}:{case.version.label}",)
+            if not failures:
+                self._bill(verdict, payer, case, notes)  # type: ignore[arg-type]
+                return
+            verdict.findings.extend(failures)
+            classes = {f.reason_class for f in failures}
+            if "coverage" in classes and i < len(order) - 1:
+                continue
+            if classes == {"held"}:
+                verdict.status, verdict.payer = "held", payer
+                verdict.findings.extend(notes)
+            else:
+                verdict.status = "not_billable"
+            return
+
+    def _evaluate(self, payer: str, pv: PackVersions, c: Contact) -> tuple[list[Finding], list[Finding], Case | None]:
+        version = pv.on(c.service_date)
+        if version is None:
+            return [Finding("NO_RULE_VERSION", f"{pv.pack.id}:versions", payer,
+                            f"no version of {pv.pack.id} is in force on {c.service_date}", reason_class="coverage")], [], None
+        procedure = None
+        if version.procedures:
+            procedure = version.procedures.get(c.service)  # type: ignore[call-overload]
+            if procedure is None:
+                return [Finding("SERVICE_NOT_COVERED", f"{pv.pack.id}:procedures", payer,
+                                f"{c.service} has no procedure code", reason_class="coverage")], [], None
+        case = Case(c, self.ref, payer, version, self.as_of, self.state, self.prior,
+                    units=version.units.of(c.minutes), procedure=procedure)  # type: ignore[union-attr]
+        failures: list[Finding] = []
+        notes: list[Finding] = []
+        classes = version.reason_classes
+        for rule in version.checks:
+            outcome = PAYER_CHECKS[rule.check](rule, case)
+            if outcome is None:
+                continue
+            code = rule.note_code if outcome.note else rule.failure_code
+            finding = Finding(code, rule.id, payer, outcome.detail,  # type: ignore[arg-type]
+                              "note" if outcome.note else "failure", classes.class_of(code))  # type: ignore[arg-type]
+            (notes if outcome.note else failures).append(finding)
+        return failures, notes, case
+
+    def _bill(self, verdict: Verdict, payer: str, case: Case, notes: list[Finding]) -> None:
+        c = case.contact
+        verdict.status, verdict.payer = "billable", payer
+        verdict.units = case.units
+        if case.procedure is not None:
+            verdict.procedure = case.procedure
+            verdict.modifiers = modifiers_for(case.version, c)
+        rate = case.version.rate_for(case.procedure, c.program, verdict.modifiers)
+        verdict.rate = rate.per_unit  # type: ignore[union-attr]
+        verdict.amount = (rate.per_unit * case.units).quantize(CENT)  # type: ignore[union-attr]
+        plan = case.service_plan() if case.rule_of("service_plan") else case.prevention_plan() if case.rule_of("prevention_plan") else None
+        verdict.plan_id = plan.plan_id if plan is not None else None
+        verdict.findings.extend(notes)
+        if c.contact_id in self.prior.billed:
+            verdict.findings.append(Finding("ALREADY_BILLED", "LEDGER-BILLED", payer,
+                                            "already on a submitted claim", "note", "note"))
+
+    # -- what later contacts see --------------------------------------------------------------
+
+    def _remember(self, c: Contact, verdict: Verdict) -> None:
+        self.state.busy[c.staff_id].append((c.start_minute, c.end_minute, c.group_id))
+        if verdict.status != "billable":
+            return
+        self.state.daily[(verdict.payer, c.child_id, verdict.procedure or "")] += verdict.units  # type: ignore[index]
+        if verdict.plan_id is not None:
+            self.state.auth[(verdict.payer, verdict.plan_id)] += verdict.units  # type: ignore[index]
+
+
+def _matches(when: Condition, c: Contact) -> bool:
+    if when.child_present is not None and when.child_present != c.child_present:
+        return False
+    if when.group is not None and when.group != (c.group_size > 1):
+        return False
+    for name in ("modality", "activity", "service"):
+        want = getattr(when, name)
+        if want is None:
+            continue
+        if getattr(c, name) not in (want if isinstance(want, list) else [want]):
+            return False
+    return True
+
+
+def modifiers_for(version: Version, c: Contact) -> tuple[str, ...]:
+    """The pack's modifier rules that match the contact, in the pack's order, each once."""
+    out: list[str] = []
+    for rule in version.modifiers:
+        if rule.add not in out and _matches(rule.when, c):
+            out.append(rule.add)
+    return tuple(out)

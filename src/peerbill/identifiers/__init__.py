@@ -1,0 +1,1 @@
+"""Identifier modules with one shape: ``clean``, ``validate``, ``is_valid``."""

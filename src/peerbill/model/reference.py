@@ -1,0 +1,42 @@
+"""Reference data of a bundle, indexed by child and staff for the checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .records import Child, Diagnosis, Eligibility, PreventionPlan, ServicePlan, Setting, Staff
+
+
+@dataclass
+class Reference:
+    children: dict[str, Child] = field(default_factory=dict)
+    staff: dict[str, Staff] = field(default_factory=dict)
+    eligibility: dict[str, list[Eligibility]] = field(default_factory=lambda: defaultdict(list))
+    diagnoses: dict[str, list[Diagnosis]] = field(default_factory=lambda: defaultdict(list))
+    settings: dict[str, list[Setting]] = field(default_factory=lambda: defaultdict(list))
+    service_plans: dict[str, list[ServicePlan]] = field(default_factory=lambda: defaultdict(list))
+    prevention_plans: dict[str, list[PreventionPlan]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, record: object) -> None:
+        """File a parsed record under its child (or its own id for children and staff)."""
+        if isinstance(record, Child):
+            self.children.setdefault(record.child_id, record)
+        elif isinstance(record, Staff):
+            self.staff.setdefault(record.staff_id, record)
+        elif isinstance(record, Eligibility):
+            self.eligibility[record.child_id].append(record)
+        elif isinstance(record, Diagnosis):
+            self.diagnoses[record.child_id].append(record)
+        elif isinstance(record, Setting):
+            self.settings[record.child_id].append(record)
+        elif isinstance(record, ServicePlan):
+            self.service_plans[record.child_id].append(record)
+        elif isinstance(record, PreventionPlan):
+            self.prevention_plans[record.child_id].append(record)
+        else:  # pragma: no cover - a programming error, not a data error
+            raise TypeError(f"not a reference record: {type(record).__name__}")
+
+    def active_diagnoses(self, child_id: str, day: dt.date) -> list[str]:
+        return [d.icd10 for d in self.diagnoses.get(child_id, ()) if d.covers(day)]

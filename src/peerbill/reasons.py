@@ -1,0 +1,58 @@
+"""The stable reason codes and their one-line explanations (spec/contract.md).
+
+Rule packs may add codes of their own with an explanation (a pack's ``reasons``).
+"""
+
+from __future__ import annotations
+
+ROW = {
+    "INVALID_ROW": "A required value is missing or a value does not parse (dates, times, numbers, enumerations).",
+    "DUPLICATE_CONTACT_ID": "The contact_id was used by an earlier row of contacts.csv; the first row is judged.",
+    "UNKNOWN_CHILD": "The child_id is not in children.csv.",
+    "UNKNOWN_STAFF": "The staff_id is not in staff.csv.",
+    "ACTIVITY_NOT_BILLABLE": "Travel, documentation and outreach are not direct services and bill no payer.",
+}
+
+PAYER = {
+    "NOT_MEDICAID_ELIGIBLE": "No Medicaid eligibility span of the child covers the service date.",
+    "CHILD_IN_EXCLUDED_SETTING": "The child lives in a setting the payer excludes (e.g. residential) on the date.",
+    "NO_QUALIFYING_DIAGNOSIS": "The child has no qualifying diagnosis active on the service date.",
+    "NO_SERVICE_PLAN": "No service plan of the child orders this service on the date (held until one is supplied).",
+    "DIAGNOSIS_NOT_LINKED": "The service plan's diagnosis is not one of the child's qualifying diagnoses on the date.",
+    "STAFF_NOT_CREDENTIALED": "The staff member does not hold the required credential on the date.",
+    "ACTIVITY_NOT_COVERED": "The payer does not cover this activity (e.g. court).",
+    "MODALITY_NOT_ALLOWED": "The payer does not allow this modality for this service (e.g. audio-only).",
+    "GROUP_TOO_LARGE": "The group is larger than the payer's maximum.",
+    "BELOW_MINIMUM_DURATION": "The contact is shorter than the minimum that makes a unit.",
+    "NOTE_UNSIGNED": "The contact note is not signed (held until it is).",
+    "NOTE_LATE": "The contact note was signed after the payer's deadline.",
+    "NO_GOAL_LINKED": "No plan goal is linked to the contact (held until one is).",
+    "TIMELY_FILING_EXPIRED": "The timely-filing limit has passed for the service date.",
+    "OVERLAPPING_CONTACT": "The staff member has an earlier-judged contact that overlaps in time (held until corrected).",
+    "DAILY_UNIT_CAP": "The child's units for this procedure already reach the daily cap on the date.",
+    "UNITS_REDUCED_BY_CAP": "Note: units were reduced to what the daily cap leaves.",
+    "AUTH_UNITS_EXHAUSTED": "The plan's authorised units are used up (held until a new authorisation).",
+    "UNITS_REDUCED_BY_AUTH": "Note: units were reduced to what the authorisation leaves.",
+    "ALREADY_BILLED": "Note: the contact is already on a submitted claim; billing skips it.",
+    "NO_PREVENTION_PLAN": "The child has no Title IV-E prevention plan dated on or before the service date.",
+    "OUTSIDE_PREVENTION_PERIOD": "The service date is after the prevention plan's period.",
+    "PROGRAM_NOT_IN_PLAN": "The contact's program is not listed in the prevention plan.",
+    "PROGRAM_NOT_APPROVED": "The program is not in the state's plan or not rated by the Clearinghouse on the date.",
+    "CLAIM_PERIOD_EXPIRED": "The two-year claiming limit after the expenditure quarter has passed.",
+}
+
+ENGINE = {
+    "NO_RULE_VERSION": "No version of the payer's rule pack is in force on the service date (treated as not covered).",
+    "SERVICE_NOT_COVERED": "The payer's rule pack has no procedure code for this service (treated as not covered).",
+    "FILING_DEADLINE_NEAR": "Note: fewer than the pack's warning days are left before the filing limit.",
+}
+
+CATALOGUE: dict[str, str] = {**ROW, **PAYER, **ENGINE}
+
+
+def catalogue(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Every known code with its explanation; pack-added codes after the stable ones."""
+    out = dict(CATALOGUE)
+    for code, text in (extra or {}).items():
+        out.setdefault(code, text)
+    return out

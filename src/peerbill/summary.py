@@ -1,0 +1,108 @@
+"""The reconciled summary of a check: rows read = billable + held + not billable + rejected."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .model.verdict import STATUSES, ZERO, Verdict
+
+
+class ReconciliationError(RuntimeError):
+    """The verdicts do not account for every row read: a bug, never silently accepted."""
+
+
+@dataclass
+class Tally:
+    count: int = 0
+    units: int = 0
+    amount: Decimal = ZERO
+
+    def add(self, v: Verdict) -> None:
+        self.count += 1
+        self.units += v.units
+        self.amount += v.amount
+
+    def as_json(self) -> dict:
+        return {"count": self.count, "units": self.units, "amount": f"{self.amount:.2f}"}
+
+
+@dataclass
+class Summary:
+    month: str
+    as_of: str
+    rule_packs: str
+    rows_read: int = 0
+    by_status: dict[str, Tally] = field(default_factory=lambda: {s: Tally() for s in STATUSES})
+    by_payer: dict[str, dict[str, Tally]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(Tally)))
+    reasons: Counter = field(default_factory=Counter)
+    problems: int = 0
+    warnings: int = 0
+
+    def add(self, v: Verdict) -> None:
+        self.by_status[v.status].add(v)
+        self.by_payer[v.payer or ""][v.status].add(v)
+        for f in v.findings:
+            self.reasons[f.reason] += 1
+
+    @property
+    def judged(self) -> int:
+        return sum(t.count for t in self.by_status.values())
+
+    def reconcile(self) -> None:
+        if self.judged != self.rows_read:
+            raise ReconciliationError(
+                f"{self.rows_read} rows read for {self.month} but {self.judged} verdicts "
+                f"({', '.join(f'{s} {t.count}' for s, t in self.by_status.items())})"
+            )
+
+    @property
+    def rejected(self) -> int:
+        return self.by_status["rejected"].count
+
+    def as_json(self) -> dict:
+        return {
+            "month": self.month,
+            "as_of": self.as_of,
+            "rule_packs": self.rule_packs.split(";"),
+            "rows_read": self.rows_read,
+            "reconciled": self.judged == self.rows_read,
+            "by_status": {s: t.as_json() for s, t in self.by_status.items()},
+            "by_payer": {
+                (p or "none"): {s: t.as_json() for s, t in sorted(st.items())} for p, st in sorted(self.by_payer.items())
+            },
+            "reasons": dict(sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "bundle_problems": self.problems,
+            "bundle_warnings": self.warnings,
+        }
+
+    def lines(self) -> list[str]:
+        """The summary for a person, as printed by ``peerbill check``."""
+        s = self.by_status
+        out = [
+            f"{self.month}: {self.rows_read} contacts read (as of {self.as_of}; rules {self.rule_packs})",
+        ]
+        labels = {"billable": "billable", "held": "held", "not_billable": "not billable", "rejected": "rejected"}
+        for status in STATUSES:
+            t = s[status]
+            parts = []
+            for payer, statuses in sorted(self.by_payer.items()):
+                if payer and status in statuses and statuses[status].count:
+                    pt = statuses[status]
+                    money = f" ${pt.amount:,.2f}" if status == "billable" else ""
+                    parts.append(f"{payer} {pt.count}{money}")
+            extra = f"  ({', '.join(parts)})" if parts else ""
+            amount = f"  {t.units} units  ${t.amount:,.2f}" if status == "billable" else ""
+            out.append(f"  {labels[status]:<13}{t.count:>8}{amount}{extra}")
+        ok = "reconciled" if self.judged == self.rows_read else "DOES NOT RECONCILE"
+        out.append(
+            f"  {ok}: {self.rows_read} read = {s['billable'].count} billable + {s['held'].count} held"
+            f" + {s['not_billable'].count} not billable + {s['rejected'].count} rejected"
+        )
+        if self.reasons:
+            top = sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:8]
+            out.append("  top reasons: " + ", ".join(f"{code} {n}" for code, n in top))
+        if self.problems or self.warnings:
+            out.append(f"  bundle: {self.problems} reference-row problems, {self.warnings} warnings (see problems.csv)")
+        return out
