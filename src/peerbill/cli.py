@@ -20,6 +20,7 @@ from .calendar import parse_month
 from .pipeline import Progress, check_month, load_ruleset, read
 from .reasons import catalogue
 from .rules import RulePackError, load_rules
+from .store.db import StoreError, normalize_url, safe_url
 from .summary import ReconciliationError
 
 EXIT_OK, EXIT_REJECTED, EXIT_CONFIG = 0, 1, 2
@@ -200,6 +201,69 @@ def _open_store(db_url: str):
     return Store.open(db_url)
 
 
+@main.command("import")
+@data_option
+@db_option("peerbill.db")
+@rules_option
+@json_option
+def import_(data_dir, db_url, rules_dir, as_json):
+    """Load a bundle into the store, idempotently.
+
+    Loading the same bundle twice changes nothing; a corrected row becomes a new
+    version and the old one is kept.
+
+    \b
+    Example:
+      peerbill import --data fixtures/demo --db peerbill.db
+    """
+    rules = load_ruleset(rules_dir)
+    bundle = read(data_dir, rules)
+    store = _open_store(db_url)
+    import_id, counts = store.import_bundle(bundle)
+    for p in bundle.problems:
+        click.echo(f"peerbill: {p.severity}: {p}", err=True)
+    if as_json:
+        click.echo(json.dumps({"import_id": import_id, "files": counts}, indent=2))
+        return
+    click.echo(f"import {import_id} from {data_dir}")
+    for name, c in counts.items():
+        click.echo(f"  {name:<22} " + ", ".join(f"{k} {v}" for k, v in c.items()))
+
+
+@main.command()
+@data_option
+@month_option
+@out_option
+@rules_option
+@as_of_option
+@db_option("peerbill.db")
+@json_option
+def run(data_dir, month, out_dir, rules_dir, as_of, db_url, as_json):
+    """The monthly job: import the bundle into the store, then judge the month.
+
+    Writes OUT/decisions.csv, OUT/problems.csv and OUT/summary.json and records
+    the import, the run and every verdict in the store (SQLite file peerbill.db
+    by default).  Exit 1 when rows were rejected (outputs are still written).
+
+    \b
+    Example:
+      peerbill run --data fixtures/demo --month 2026-09 --out out/2026-09 --db demo.db
+    """
+    rules = load_ruleset(rules_dir)
+    bundle = read(data_dir, rules)
+    store = _open_store(db_url)
+    import_id, _ = store.import_bundle(bundle)
+    prior = store.prior_usage(month)
+    result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=BarProgress(), keep=True)
+    run_id = store.record_check(result, rules, bundle, month, as_of, import_id=import_id)
+    for p in bundle.problems:
+        click.echo(f"peerbill: {p.severity}: {p}", err=True)
+    if not as_json:
+        click.echo(f"import {import_id}, run {run_id} recorded in {safe_url(normalize_url(db_url))}")
+    _print_summary(result.summary, as_json)
+    sys.exit(EXIT_REJECTED if result.summary.rejected else EXIT_OK)
+
+
 def _handle_errors(fn):
     def wrapper(*args, **kwargs):
         try:
@@ -209,6 +273,9 @@ def _handle_errors(fn):
             click.echo("peerbill: cannot run:", err=True)
             for line in lines:
                 click.echo(f"  {line}", err=True)
+            sys.exit(EXIT_CONFIG)
+        except StoreError as exc:
+            click.echo(f"peerbill: {exc}", err=True)
             sys.exit(EXIT_CONFIG)
         except ReconciliationError as exc:
             click.echo(f"peerbill: counts do not reconcile, outputs not trusted: {exc}", err=True)

@@ -73,6 +73,7 @@ class Judge:
         self.duplicates = duplicates
         self.state = RunState()
         self.routing_label = rules.routing.loaded.label
+        self._compiled_versions: dict[int, list[tuple]] = {}
 
     def __call__(self, row: SourceRow) -> Verdict:
         contact, findings = self._row_checks(row)
@@ -158,16 +159,28 @@ class Judge:
                     units=version.units.of(c.minutes), procedure=procedure)  # type: ignore[union-attr]
         failures: list[Finding] = []
         notes: list[Finding] = []
-        classes = version.reason_classes
-        for rule in version.checks:
-            outcome = PAYER_CHECKS[rule.check](rule, case)
+        for fn, rule, fail_code, fail_class, note_code in self._compiled(version):
+            outcome = fn(rule, case)
             if outcome is None:
                 continue
-            code = rule.note_code if outcome.note else rule.failure_code
-            finding = Finding(code, rule.id, payer, outcome.detail,  # type: ignore[arg-type]
-                              "note" if outcome.note else "failure", classes.class_of(code))  # type: ignore[arg-type]
-            (notes if outcome.note else failures).append(finding)
+            if outcome.note:
+                notes.append(Finding(note_code, rule.id, payer, outcome.detail, "note", "note"))
+            else:
+                failures.append(Finding(fail_code, rule.id, payer, outcome.detail, "failure", fail_class))
         return failures, notes, case
+
+    def _compiled(self, version: Version) -> list[tuple]:
+        """The version's checks with their functions and reason codes resolved once."""
+        key = id(version)
+        compiled = self._compiled_versions.get(key)
+        if compiled is None:
+            classes = version.reason_classes
+            compiled = [
+                (PAYER_CHECKS[r.check], r, r.failure_code, classes.class_of(r.failure_code), r.note_code)
+                for r in version.checks
+            ]
+            self._compiled_versions[key] = compiled
+        return compiled
 
     def _bill(self, verdict: Verdict, payer: str, case: Case, notes: list[Finding]) -> None:
         c = case.contact
@@ -211,10 +224,18 @@ def _matches(when: Condition, c: Contact) -> bool:
     return True
 
 
+_MODIFIER_CACHE: dict[tuple, tuple[str, ...]] = {}
+
+
 def modifiers_for(version: Version, c: Contact) -> tuple[str, ...]:
     """The pack's modifier rules that match the contact, in the pack's order, each once."""
+    key = (id(version), c.child_present, c.group_size > 1, c.modality, c.activity, c.service)
+    cached = _MODIFIER_CACHE.get(key)
+    if cached is not None and cached[0] is version:
+        return cached[1]  # type: ignore[return-value]
     out: list[str] = []
     for rule in version.modifiers:
         if rule.add not in out and _matches(rule.when, c):
             out.append(rule.add)
+    _MODIFIER_CACHE[key] = (version, tuple(out))  # keeps the version alive, so its id stays unique
     return tuple(out)

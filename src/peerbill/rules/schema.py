@@ -78,10 +78,27 @@ class CategoryRange(Strict):
     def contains(self, category: str) -> bool:
         return self.from_ <= category <= self.to
 
+    def expand(self) -> set[str]:
+        """Every three-character category in the range, e.g. F01 .. F69."""
+        out = set()
+        for letter in range(ord(self.from_[0]), ord(self.to[0]) + 1):
+            for n in range(100):
+                cat = f"{chr(letter)}{n:02d}"
+                if self.contains(cat):
+                    out.add(cat)
+        return out
+
 
 class QualifyingDiagnosis(CheckRule):
     check: Literal["qualifying_diagnosis"] = "qualifying_diagnosis"
     categories: list[CategoryRange] = Field(min_length=1)
+
+    def category_set(self) -> frozenset[str]:
+        cached = self.__dict__.get("_category_set")
+        if cached is None:
+            cached = frozenset().union(*(r.expand() for r in self.categories))
+            self.__dict__["_category_set"] = cached
+        return cached
 
 
 class ServicePlanRule(CheckRule):

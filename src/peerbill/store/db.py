@@ -1,0 +1,231 @@
+"""Opening the store, migrating it, and the operations the jobs need, each in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event, func, insert, select, update
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from ..bundle.reader import CONTACT_COLUMNS, Bundle
+from ..checks import PriorUsage
+from ..decisions import verdict_row
+from ..model.records import FILES, columns
+from .schema import ContactRow, Import, ReferenceRow, Run, VerdictRow
+
+if TYPE_CHECKING:
+    from ..pipeline import CheckResult
+    from ..rules import RuleSet
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+CHUNK = 5000
+
+#: the columns that identify a row of each reference file across imports
+KEYS = {
+    "children.csv": ("child_id",),
+    "staff.csv": ("staff_id",),
+    "eligibility.csv": ("child_id", "payer", "start_date"),
+    "diagnoses.csv": ("child_id", "icd10", "start_date"),
+    "settings.csv": ("child_id", "start_date"),
+    "service_plans.csv": ("plan_id",),
+    "prevention_plans.csv": ("plan_id",),
+}
+
+
+class StoreError(Exception):
+    """The store cannot be opened or written (message safe to print: no password)."""
+
+
+def normalize_url(url: str) -> str:
+    """A bare path means a SQLite file."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser()}"
+    return url
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unreadable database URL>"
+
+
+def row_hash(values: tuple[str | None, ...]) -> str:
+    return hashlib.sha256("\x1f".join(v or "" for v in values).encode("utf-8")).hexdigest()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+class Store:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, migrate: bool = True) -> "Store":
+        url = normalize_url(url)
+        try:
+            engine = create_engine(url)
+        except (ArgumentError, ImportError) as exc:
+            raise StoreError(f"cannot use database {safe_url(url)}: {exc}") from None
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        store = cls(engine)
+        if migrate:
+            try:
+                store.migrate()
+            except SQLAlchemyError as exc:
+                raise StoreError(f"cannot open database {safe_url(url)}: {type(exc.orig or exc).__name__}") from None
+        return store
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the newest Alembic revision."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    # -- import ------------------------------------------------------------------------------
+
+    def import_bundle(self, bundle: Bundle) -> tuple[int, dict[str, dict[str, int]]]:
+        """Load a bundle idempotently: unchanged rows change nothing; a changed row is a new version."""
+        counts: dict[str, dict[str, int]] = {}
+        with Session(self.engine) as session, session.begin():
+            imp = Import(imported_at=_now(), source=str(bundle.directory), files=dict(sorted(bundle.files.items())), counts={})
+            session.add(imp)
+            session.flush()
+            for name, rows in bundle.raw.items():
+                counts[name] = self._import_reference(session, imp.id, name, rows)
+            counts["contacts.csv"] = self._import_contacts(session, imp.id, bundle)
+            imp.counts = counts
+            return imp.id, counts
+
+    def _import_reference(self, session: Session, import_id: int, name: str, rows) -> dict[str, int]:
+        cols = columns(FILES[name])
+        key_idx = [cols.index(k) for k in KEYS[name]]
+        current = {k: (v, h, i) for k, v, h, i in session.execute(
+            select(ReferenceRow.key, ReferenceRow.version, ReferenceRow.row_hash, ReferenceRow.id)
+            .where(ReferenceRow.file == name, ReferenceRow.current.is_(True)))}
+        seen: Counter = Counter()
+        new, retire, tally = [], [], Counter()
+        for line, values in rows:
+            base = "|".join(values[i] or "" for i in key_idx)
+            seen[base] += 1
+            key = base if seen[base] == 1 else f"{base}#{seen[base]}"
+            h = row_hash(values)
+            old = current.get(key)
+            if old is not None and old[1] == h:
+                tally["unchanged"] += 1
+                continue
+            tally["changed" if old else "new"] += 1
+            if old:
+                retire.append(old[2])
+            new.append({"file": name, "key": key, "version": (old[0] + 1) if old else 1, "row_hash": h, "line": line,
+                        "import_id": import_id, "current": True,
+                        "fields": {c: v for c, v in zip(cols, values) if v is not None}})
+        self._retire(session, ReferenceRow, retire)
+        self._insert(session, ReferenceRow, new)
+        return {k: tally[k] for k in ("new", "changed", "unchanged")}
+
+    def _import_contacts(self, session: Session, import_id: int, bundle: Bundle) -> dict[str, int]:
+        current = {cid: (v, h, i) for cid, v, h, i in session.execute(
+            select(ContactRow.contact_id, ContactRow.version, ContactRow.row_hash, ContactRow.id)
+            .where(ContactRow.current.is_(True)))}
+        seen: set[str] = set()
+        new, retire, tally = [], [], Counter()
+        for row in bundle.contacts:
+            cid = row.contact_id
+            if cid is None or cid in seen:
+                tally["skipped"] += 1  # no id, or a duplicate id: reported by check as rejected
+                continue
+            seen.add(cid)
+            h = row_hash(row.values)
+            old = current.get(cid)
+            if old is not None and old[1] == h:
+                tally["unchanged"] += 1
+                continue
+            tally["changed" if old else "new"] += 1
+            if old:
+                retire.append(old[2])
+            v = row.values
+            new.append({"contact_id": cid, "version": (old[0] + 1) if old else 1, "row_hash": h,
+                        "service_date": row.service_date, "month": row.month(), "child_id": v[5], "staff_id": v[4],
+                        "line": row.line, "import_id": import_id, "current": True,
+                        "fields": {c: x for c, x in zip(CONTACT_COLUMNS, v) if x is not None}})
+        self._retire(session, ContactRow, retire)
+        self._insert(session, ContactRow, new)
+        return {k: tally[k] for k in ("new", "changed", "unchanged", "skipped")}
+
+    @staticmethod
+    def _retire(session: Session, table, ids: list[int]) -> None:
+        for i in range(0, len(ids), CHUNK):
+            session.execute(update(table).where(table.id.in_(ids[i:i + CHUNK])).values(current=False))
+
+    @staticmethod
+    def _insert(session: Session, table, rows: list[dict]) -> None:
+        for i in range(0, len(rows), CHUNK):
+            session.execute(insert(table), rows[i:i + CHUNK])
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def prior_usage(self, month: str) -> PriorUsage:
+        """Units billed in earlier batches for contacts outside this run.
+
+        Batches are recorded by ``peerbill bill``; a store without batches has billed nothing.
+        """
+        return PriorUsage()
+
+    def record_check(self, result: "CheckResult", rules: "RuleSet", bundle: Bundle, month: str, as_of: dt.date,
+                     import_id: int | None = None) -> int:
+        """Record a check run and every verdict of it, in one transaction."""
+        assert result.verdicts is not None, "check_month(keep=True) keeps the verdicts to record"
+        with Session(self.engine) as session, session.begin():
+            versions = dict(session.execute(
+                select(ContactRow.contact_id, ContactRow.version).where(ContactRow.current.is_(True))
+                .where((ContactRow.month == month) | ContactRow.month.is_(None))).all())
+            run = Run(kind="check", month=month, as_of=as_of, started_at=_now(), source=str(bundle.directory),
+                      files=dict(sorted(bundle.files.items())),
+                      rule_packs=[{"id": p.pack.id, "version": p.pack.version, "file": p.file, "sha256": p.sha256}
+                                  for p in rules.packs],
+                      summary=result.summary.as_json(), import_id=import_id)
+            session.add(run)
+            session.flush()
+            rows = []
+            for v in result.verdicts:
+                rows.append({
+                    "run_id": run.id, "contact_id": v.contact_id, "contact_version": versions.get(v.contact_id),
+                    "line": v.line, "service_date": v.service_date, "status": v.status, "payer": v.payer,
+                    "procedure": v.procedure, "modifiers": ":".join(v.modifiers), "units": v.units,
+                    "amount": v.amount, "rate": v.rate, "reasons": v.reasons, "rule_ids": v.rule_ids,
+                    "rule_versions": ";".join(v.rule_versions), "child_id": v.child_id, "staff_id": v.staff_id,
+                    "plan_id": v.plan_id, "details": verdict_row(v)[-1],
+                })
+                if len(rows) >= CHUNK:
+                    self._insert(session, VerdictRow, rows)
+                    rows = []
+            self._insert(session, VerdictRow, rows)
+            return run.id
+
+    def counts(self) -> dict[str, int]:
+        with Session(self.engine) as session:
+            return {t.__tablename__: session.scalar(select(func.count()).select_from(t)) or 0
+                    for t in (Import, ReferenceRow, ContactRow, Run, VerdictRow)}
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()

@@ -1,0 +1,10 @@
+"""Alembic environment: runs on the connection peerbill hands it (see store/db.py)."""
+
+from alembic import context
+
+from peerbill.store.schema import Base
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,112 @@
+"""Tables of the store.  The schema is created and upgraded by the Alembic migrations beside this file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Import(Base):
+    """One load of a bundle: where from, the hash of every file, and what changed."""
+
+    __tablename__ = "imports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    source: Mapped[str] = mapped_column(Text)
+    files: Mapped[dict] = mapped_column(JSON)  # file name -> sha256
+    counts: Mapped[dict] = mapped_column(JSON)  # file name -> {new, changed, unchanged, skipped}
+
+
+class ReferenceRow(Base):
+    """A version of a reference-file row (children, staff, eligibility, ...), as read."""
+
+    __tablename__ = "reference_rows"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(255))
+    version: Mapped[int] = mapped_column(Integer)
+    row_hash: Mapped[str] = mapped_column(String(64))
+    line: Mapped[int] = mapped_column(Integer)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
+    fields: Mapped[dict] = mapped_column(JSON)
+    __table_args__ = (
+        UniqueConstraint("file", "key", "version", name="uq_reference_rows_version"),
+        Index("ix_reference_rows_current", "file", "key", "current"),
+    )
+
+
+class ContactRow(Base):
+    """A version of a contacts.csv row; a corrected row is a new version and the old one is kept."""
+
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[str] = mapped_column(String(255))
+    version: Mapped[int] = mapped_column(Integer)
+    row_hash: Mapped[str] = mapped_column(String(64))
+    service_date: Mapped[str | None] = mapped_column(String(32), nullable=True)  # as written
+    month: Mapped[str | None] = mapped_column(String(7), nullable=True)
+    child_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    staff_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    line: Mapped[int] = mapped_column(Integer)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
+    fields: Mapped[dict] = mapped_column(JSON)
+    __table_args__ = (
+        UniqueConstraint("contact_id", "version", name="uq_contacts_version"),
+        Index("ix_contacts_current", "contact_id", "current"),
+        Index("ix_contacts_month", "month"),
+    )
+
+
+class Run(Base):
+    """One judging of a month: its inputs (bundle hashes, rule packs with hashes, as-of) and summary."""
+
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    month: Mapped[str] = mapped_column(String(7))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    source: Mapped[str] = mapped_column(Text)
+    files: Mapped[dict] = mapped_column(JSON)
+    rule_packs: Mapped[list] = mapped_column(JSON)  # [{id, version, file, sha256}]
+    summary: Mapped[dict] = mapped_column(JSON)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"), nullable=True)
+
+
+class VerdictRow(Base):
+    """The verdict of one contact in one run, with every reason and rule id."""
+
+    __tablename__ = "verdicts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    contact_id: Mapped[str] = mapped_column(String(255))
+    contact_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    line: Mapped[int] = mapped_column(Integer)
+    service_date: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    payer: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    procedure: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    modifiers: Mapped[str] = mapped_column(String(32))
+    units: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    rate: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
+    reasons: Mapped[str] = mapped_column(Text)
+    rule_ids: Mapped[str] = mapped_column(Text)
+    rule_versions: Mapped[str] = mapped_column(Text)
+    child_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    staff_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    plan_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    details: Mapped[str] = mapped_column(Text)
+    __table_args__ = (
+        Index("ix_verdicts_run", "run_id"),
+        Index("ix_verdicts_contact", "contact_id"),
+    )
