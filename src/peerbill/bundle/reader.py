@@ -82,7 +82,9 @@ def _open_rows(path: Path, name: str, expected: tuple[str, ...], problems: list[
         reader = csv.reader(handle)
         try:
             header = next(reader, None)
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except UnicodeDecodeError as exc:
+            raise BundleError([Problem(name, _bad_byte_line(path), None, _decode_message(exc))]) from None
+        except csv.Error as exc:
             raise BundleError([Problem(name, 1, None, _decode_message(exc))]) from None
         if header is None:
             raise BundleError([Problem(name, None, None, "is empty: a header row is needed")])
@@ -105,7 +107,7 @@ def _open_rows(path: Path, name: str, expected: tuple[str, ...], problems: list[
             except StopIteration:
                 break
             except UnicodeDecodeError as exc:
-                raise BundleError([Problem(name, reader.line_num + 1, None, _decode_message(exc))]) from None
+                raise BundleError([Problem(name, _bad_byte_line(path), None, _decode_message(exc))]) from None
             except csv.Error as exc:
                 problems.append(Problem(name, reader.line_num, None, f"unreadable CSV row: {exc}"))
                 line = reader.line_num
@@ -123,6 +125,16 @@ def _open_rows(path: Path, name: str, expected: tuple[str, ...], problems: list[
 def _cell(text: str) -> str | None:
     text = text.strip()
     return text or None
+
+
+def _bad_byte_line(path: Path) -> int | None:
+    """The line of the first byte that is not UTF-8 (decoding is buffered, so the reader cannot tell)."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return data.count(b"\n", 0, exc.start) + 1
+    return None
 
 
 def _decode_message(exc: Exception) -> str:

@@ -126,7 +126,7 @@ def _format_path(loc: tuple, data: Any) -> tuple[str, tuple]:
             parts.append(f".{item.rstrip('_')}" if parts else item.rstrip("_"))
             real.append(item.rstrip("_"))
             node = node[item.rstrip("_")]
-        elif isinstance(node, dict) and not isinstance(item, int) and "check" in node:
+        elif isinstance(node, dict) and item == node.get("check"):
             continue  # the discriminator's tag, e.g. 'eligibility'
         else:
             parts.append(f".{item}" if parts else str(item))

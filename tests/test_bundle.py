@@ -1,0 +1,100 @@
+"""The bundle reader: file:row column errors, rejected rows instead of exceptions, clear file errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bundles import contact, write_bundle
+from conftest import read_csv, run_cli
+from peerbill.bundle import BundleError, read_bundle
+
+
+def check(bundle: Path, out: Path, month: str = "2026-09") -> tuple[int, str, str, dict[str, dict[str, str]]]:
+    code, stdout, stderr = run_cli("check", "--data", str(bundle), "--month", month, "--out", str(out), "--as-of", "2026-10-01")
+    rows = {r["contact_id"]: r for r in read_csv(out / "decisions.csv")} if (out / "decisions.csv").exists() else {}
+    return code, stdout, stderr, rows
+
+
+def test_bad_row_is_rejected_with_file_row_and_column_and_the_rest_is_judged(tmp_path):
+    bundle = write_bundle(tmp_path / "b", [contact(contact_id="OK1"), contact(contact_id="BAD", start_time="11:00", end_time="9:75"),
+                                           contact(contact_id="OK2", start_time="13:00", end_time="14:00")])
+    code, stdout, stderr, rows = check(bundle, tmp_path / "out")
+    assert code == 1  # rejected rows: outputs still written
+    assert rows["BAD"]["status"] == "rejected" and rows["BAD"]["reasons"] == "INVALID_ROW"
+    assert rows["BAD"]["details"] == "contacts.csv:3 end_time: '9:75' is not a time HH:MM"
+    assert rows["OK1"]["status"] == rows["OK2"]["status"] == "billable"
+    assert "reconciled: 3 read = 2 billable + 0 held + 0 not billable + 1 rejected" in stdout
+
+
+def test_decisions_are_in_judging_order(tmp_path):
+    bundle = write_bundle(tmp_path / "b", [contact(contact_id="Z", start_time="08:00", end_time="08:30"),
+                                           contact(contact_id="B", service_date="2026-09-02"),
+                                           contact(contact_id="A", start_time="08:00", end_time="08:15", staff_id="S1")])
+    _, _, _, rows = check(bundle, tmp_path / "out")
+    assert list(rows) == ["A", "Z", "B"]
+
+
+def test_extra_columns_give_one_warning(tmp_path):
+    bundle = write_bundle(tmp_path / "b", [contact()])
+    text = (bundle / "contacts.csv").read_text().splitlines()
+    text = [text[0] + ",colour,mood"] + [line + ",red,ok" for line in text[1:]]
+    (bundle / "contacts.csv").write_text("\n".join(text) + "\n")
+    code, _, stderr, rows = check(bundle, tmp_path / "out")
+    assert code == 0 and rows["C1"]["status"] == "billable"
+    assert stderr.count("extra columns ignored: colour, mood") == 1
+    problems = read_csv(tmp_path / "out" / "problems.csv")
+    assert [(p["file"], p["row"], p["severity"]) for p in problems] == [("contacts.csv", "1", "warning")]
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    bundle = write_bundle(tmp_path / "b", [contact()])
+    (bundle / "eligibility.csv").unlink()
+    code, _, stderr, _ = check(bundle, tmp_path / "out")
+    assert code == 2
+    assert "eligibility.csv: is missing from" in stderr and "rule MCD-ELIG-01" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_missing_column_is_a_clear_error(tmp_path):
+    bundle = write_bundle(tmp_path / "b", [contact()])
+    text = (bundle / "contacts.csv").read_text().replace("end_time,", "finish,", 1)
+    (bundle / "contacts.csv").write_text(text)
+    code, _, stderr, _ = check(bundle, tmp_path / "out")
+    assert code == 2 and "contacts.csv:1 end_time: required column is missing" in stderr
+
+
+def test_not_utf8_is_a_clear_error(tmp_path):
+    bundle = write_bundle(tmp_path / "b", [contact()])
+    (bundle / "children.csv").write_bytes((bundle / "children.csv").read_bytes().replace(b"Ada", b"Ad\xe9"))
+    code, _, stderr, _ = check(bundle, tmp_path / "out")
+    assert code == 2 and "children.csv:2: is not UTF-8 text (byte 0xe9)" in stderr
+
+
+def test_bom_and_crlf_are_read(tmp_path):
+    bundle = write_bundle(tmp_path / "b", [contact()])
+    raw = (bundle / "contacts.csv").read_bytes().replace(b"\n", b"\r\n")
+    (bundle / "contacts.csv").write_bytes(b"\xef\xbb\xbf" + raw)
+    code, _, _, rows = check(bundle, tmp_path / "out")
+    assert code == 0 and rows["C1"]["status"] == "billable"
+
+
+def test_bad_reference_row_is_reported_and_left_out(tmp_path):
+    bundle = write_bundle(tmp_path / "b", [contact()], eligibility_csv=[
+        {"child_id": "K1", "payer": "medicaid", "member_id": "M1", "start_date": "2020-13-01", "end_date": ""}])
+    code, stdout, stderr, rows = check(bundle, tmp_path / "out")
+    assert "eligibility.csv:2 start_date: '2020-13-01' is not a date YYYY-MM-DD" in stderr
+    assert rows["C1"]["reasons"].startswith("medicaid:NOT_MEDICAID_ELIGIBLE")
+    assert "1 reference-row problems" in stdout
+
+
+def test_reader_never_raises_for_a_bad_row(tmp_path):
+    bundle = write_bundle(tmp_path / "b", [{"contact_id": "X", "service_date": "nonsense"}])
+    loaded = read_bundle(bundle)
+    assert len(loaded.contacts) == 1 and loaded.contacts[0].month() is None
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(BundleError, match="no such bundle folder"):
+        read_bundle(tmp_path / "nope")
