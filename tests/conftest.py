@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import itertools
+import os
 from pathlib import Path
 
 import pytest
@@ -29,3 +31,28 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 
     result = CliRunner().invoke(main, list(args), catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
+
+
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL 15 server of the test session's own (PEERBILL_SKIP_PG=1 skips, for machines without it)."""
+    from pg import PostgresServer, find_bin
+
+    if os.environ.get("PEERBILL_SKIP_PG") == "1":
+        pytest.skip("PEERBILL_SKIP_PG=1")
+    bin_dir = find_bin()
+    assert bin_dir is not None, "PostgreSQL's initdb is not installed (.ci/run installs postgresql-15)"
+    server = PostgresServer(bin_dir).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """A fresh, empty store: a SQLite file, or a new database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return request.getfixturevalue("postgres").create_database(f"t{next(_counter)}")

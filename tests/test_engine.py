@@ -1,0 +1,105 @@
+"""The engine as a pure function: prior usage, notes, date arithmetic, determinism."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from freezegun import freeze_time
+
+from bundles import contact, write_bundle
+from conftest import RULES, read_csv, run_cli
+from peerbill.bundle import read_bundle
+from peerbill.calendar import add_months, fiscal_quarter, quarter_index, quarter_last_day
+from peerbill.checks import PriorUsage
+from peerbill.checks.prevention import period_last_day
+from peerbill.engine import judge_month
+from peerbill.rules import RuleSet
+from peerbill.rules.schema import PreventionPeriod, Units
+
+RULESET = RuleSet.from_dir(RULES)
+
+
+def judge(tmp_path, contacts, prior=None, as_of=dt.date(2026, 10, 1), month="2026-09", **files):
+    bundle = read_bundle(write_bundle(tmp_path / "b", contacts, **files))
+    return {v.contact_id: v for v in judge_month(bundle.contacts, bundle.reference, RULESET, month, as_of, prior)}
+
+
+def test_already_billed_is_a_note_on_a_billable_contact(tmp_path):
+    v = judge(tmp_path, [contact()], PriorUsage(billed=frozenset({"C1"})))["C1"]
+    assert v.status == "billable" and v.reasons == "medicaid:ALREADY_BILLED"
+
+
+def test_units_billed_in_earlier_batches_count_toward_the_daily_cap(tmp_path):
+    prior = PriorUsage(daily={("medicaid", "K1", "H0038", dt.date(2026, 9, 1)): 14})
+    v = judge(tmp_path, [contact()], prior)["C1"]
+    assert (v.status, v.units, v.amount, v.reasons) == ("billable", 2, Decimal("43.00"), "medicaid:UNITS_REDUCED_BY_CAP")
+
+
+def test_units_billed_in_earlier_batches_count_toward_the_authorisation(tmp_path):
+    plans = [{"plan_id": "P1", "child_id": "K1", "service": "peer_parent_support", "icd10": "F4310",
+              "start_date": "2026-01-01", "end_date": "", "authorized_units": "20", "auth_number": "A"}]
+    v = judge(tmp_path, [contact()], PriorUsage(auth={("medicaid", "P1"): 20}), service_plans_csv=plans)["C1"]
+    assert (v.status, v.payer, v.reasons) == ("held", "medicaid", "medicaid:AUTH_UNITS_EXHAUSTED")
+
+
+def test_rejected_contacts_do_not_block_later_ones(tmp_path):
+    verdicts = judge(tmp_path, [contact(contact_id="A", child_id="NOPE"), contact(contact_id="B")])
+    assert verdicts["A"].status == "rejected" and verdicts["B"].status == "billable"
+
+
+def test_verdict_cites_rule_ids_and_versions(tmp_path):
+    v = judge(tmp_path, [contact(activity="court")])["C1"]
+    assert v.rule_ids == "MCD-ACT-01;IVE-PLAN-01"
+    assert v.rule_versions == ("medicaid:2026-07", "title_iv_e:2020-01")
+    assert v.rule_packs == ("example-state-routing@2026.1", "example-state-medicaid@2026.2", "ffpsa-example-state@2026.1")
+
+
+@pytest.mark.parametrize("plan_date,last", [("2025-01-31", "2026-01-30"), ("2024-02-29", "2025-02-28"),
+                                            ("2025-09-15", "2026-09-14"), ("2023-12-31", "2024-12-30")])
+def test_prevention_period_last_day(plan_date, last):
+    rule = PreventionPeriod(id="X", check="prevention_period")
+    assert period_last_day(dt.date.fromisoformat(plan_date), None, rule) == dt.date.fromisoformat(last)
+
+
+def test_add_months_rolls_a_missing_day_forward():
+    assert add_months(dt.date(2024, 2, 29), 12) == dt.date(2025, 3, 1)
+    assert add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 3, 1)
+    assert add_months(dt.date(2026, 11, 30), 2) == dt.date(2027, 1, 30)
+
+
+def test_fiscal_quarters():
+    assert fiscal_quarter(dt.date(2026, 10, 1)) == (2027, 1)
+    assert fiscal_quarter(dt.date(2026, 9, 30)) == (2026, 4)
+    assert fiscal_quarter(dt.date(2021, 3, 15)) == (2021, 2)
+    assert quarter_last_day(quarter_index(dt.date(2021, 3, 15)) + 8) == dt.date(2023, 3, 31)
+
+
+@pytest.mark.parametrize("minutes,midpoint,whole", [(0, 0, 0), (7, 0, 0), (8, 1, 0), (14, 1, 0), (15, 1, 1), (22, 1, 1),
+                                                    (23, 2, 1), (29, 2, 1), (30, 2, 2), (38, 3, 2)])
+def test_units(minutes, midpoint, whole):
+    assert Units(minutes_per_unit=15, round_up_from=8, minimum_minutes=8).of(minutes) == midpoint
+    assert Units(minutes_per_unit=15, round_up_from=None, minimum_minutes=15).of(minutes) == whole
+
+
+def test_same_inputs_give_byte_identical_outputs(tmp_path):
+    from conftest import DEMO
+
+    outs = []
+    for i in range(2):
+        out = tmp_path / f"o{i}"
+        run_cli("check", "--data", str(DEMO), "--month", "2026-09", "--out", str(out), "--as-of", "2026-11-15")
+        outs.append([(out / n).read_bytes() for n in ("decisions.csv", "problems.csv", "summary.json")])
+    assert outs[0] == outs[1]
+
+
+@freeze_time("2027-07-31")
+def test_as_of_defaults_to_today(tmp_path):
+    bundle = write_bundle(tmp_path / "b", [contact(service_date="2026-07-31", note_signed_date="2026-07-31"),
+                                          contact(contact_id="C2", service_date="2026-07-30", note_signed_date="2026-07-30")])
+    code, stdout, _ = run_cli("check", "--data", str(bundle), "--month", "2026-07", "--out", str(tmp_path / "o"))
+    rows = {r["contact_id"]: r for r in read_csv(tmp_path / "o" / "decisions.csv")}
+    assert rows["C1"]["reasons"] == "medicaid:FILING_DEADLINE_NEAR"  # 365 days: the last day
+    assert rows["C2"]["reasons"] == "medicaid:TIMELY_FILING_EXPIRED"  # 366 days
+    assert "as of 2027-07-31" in stdout

@@ -1,0 +1,81 @@
+"""The store, for real on SQLite and PostgreSQL: migrations, idempotent import, versions, recorded runs."""
+
+from __future__ import annotations
+
+import shutil
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bundles import contact, write_bundle
+from conftest import DEMO, read_csv, run_cli
+from peerbill.store import Store
+from peerbill.store.schema import ContactRow, Run, VerdictRow
+
+
+def test_import_twice_changes_nothing_and_a_corrected_row_is_a_new_version(tmp_path, db_url):
+    bundle = tmp_path / "demo"
+    shutil.copytree(DEMO, bundle)
+    code, out, err = run_cli("import", "--data", str(bundle), "--db", db_url, "--json")
+    assert code == 0, err
+    store = Store.open(db_url)
+    first = store.counts()
+    assert first["contacts"] == 1478 and first["imports"] == 1
+
+    code, out, _ = run_cli("import", "--data", str(bundle), "--db", db_url)
+    assert code == 0 and "contacts.csv           new 0, changed 0, unchanged 1478, skipped 1" in out
+    second = store.counts()
+    assert {k: v for k, v in second.items() if k != "imports"} == {k: v for k, v in first.items() if k != "imports"}
+
+    text = (bundle / "contacts.csv").read_text()
+    fixed = text.replace("C-023,2026-09-08,11:00,12:00,S901,X01,X01-CG,peer_parent_support,iowa_parent_partner,individual,"
+                         "in_person,12,Y,,,GOAL-1,\n",
+                         "C-023,2026-09-08,11:00,12:00,S901,X01,X01-CG,peer_parent_support,iowa_parent_partner,individual,"
+                         "in_person,12,Y,,,GOAL-1,2026-09-09\n")
+    assert fixed != text
+    (bundle / "contacts.csv").write_text(fixed)
+    code, out, _ = run_cli("import", "--data", str(bundle), "--db", db_url)
+    assert "contacts.csv           new 0, changed 1, unchanged 1477, skipped 1" in out
+    with Session(store.engine) as s:
+        versions = s.execute(select(ContactRow.version, ContactRow.current, ContactRow.fields)
+                             .where(ContactRow.contact_id == "C-023").order_by(ContactRow.version)).all()
+    assert [(v, c) for v, c, _ in versions] == [(1, False), (2, True)]
+    assert "note_signed_date" not in versions[0][2] and versions[1][2]["note_signed_date"] == "2026-09-09"
+
+
+def test_run_records_the_run_and_every_verdict(tmp_path, db_url):
+    code, out, err = run_cli("run", "--data", str(DEMO), "--month", "2026-09", "--out", str(tmp_path / "out"),
+                             "--db", db_url, "--as-of", "2026-11-15")
+    assert code == 1, err  # the demo has rejected rows on purpose
+    decisions = read_csv(tmp_path / "out" / "decisions.csv")
+    store = Store.open(db_url)
+    with Session(store.engine) as s:
+        run = s.scalars(select(Run)).one()
+        rows = s.scalars(select(VerdictRow).where(VerdictRow.run_id == run.id).order_by(VerdictRow.id)).all()
+    assert run.month == "2026-09" and str(run.as_of) == "2026-11-15"
+    assert [p["id"] for p in run.rule_packs] == ["example-state-routing", "example-state-medicaid", "ffpsa-example-state"]
+    assert all(len(p["sha256"]) == 64 for p in run.rule_packs)
+    assert run.summary["reconciled"] is True and run.summary["rows_read"] == len(decisions)
+    assert [(r.contact_id, r.status, r.reasons, f"{r.amount:.2f}") for r in rows] == [
+        (d["contact_id"], d["status"], d["reasons"], d["amount"]) for d in decisions]
+    assert all(r.contact_version == 1 for r in rows if r.status != "rejected")
+
+
+def test_check_with_db_records_and_without_db_keeps_nothing(tmp_path, db_url):
+    bundle = write_bundle(tmp_path / "b", [contact()])
+    code, _, _ = run_cli("check", "--data", str(bundle), "--month", "2026-09", "--out", str(tmp_path / "o"), "--as-of", "2026-10-01")
+    assert code == 0 and not list(tmp_path.glob("*.db"))
+    code, _, _ = run_cli("check", "--data", str(bundle), "--month", "2026-09", "--out", str(tmp_path / "o"),
+                         "--as-of", "2026-10-01", "--db", db_url)
+    assert code == 0 and Store.open(db_url).counts()["verdicts"] == 1
+
+
+def test_migrating_twice_is_harmless(db_url):
+    Store.open(db_url)
+    Store.open(db_url).migrate()
+    assert Store.open(db_url).counts()["runs"] == 0
+
+
+def test_an_unreachable_database_is_a_clear_error_without_the_password(tmp_path):
+    code, _, err = run_cli("import", "--data", str(DEMO), "--db", "postgresql+psycopg://u:s3cret@/x?host=/nonexistent&port=1")
+    assert code == 2 and "s3cret" not in err and "cannot open database postgresql+psycopg://u:***@" in err
