@@ -195,6 +195,32 @@ def rules_check(directory, as_json):
         click.echo(f"ok  {p.label}  {p.file}  sha256 {p.sha256[:12]}  versions: {spans}")
 
 
+@main.group()
+def fixtures() -> None:
+    """Make test and benchmark data."""
+
+
+@fixtures.command("generate")
+@click.option("--contacts", type=click.IntRange(1), required=True, help="About how many contacts to write.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same files.")
+@click.option("--month", "start_month", default="2026-09", callback=_month, show_default=True, help="First month.")
+@click.option("--months", type=click.IntRange(1, 24), default=1, show_default=True, help="How many months.")
+@click.option("--children", type=click.IntRange(1), help="Number of children (default: contacts / 33).")
+@click.option("--staff", type=click.IntRange(1), help="Number of staff (default: about 6 contacts a working day each).")
+@out_option
+def fixtures_generate(contacts, seed, start_month, months, children, staff, out_dir):
+    """Write a valid, realistic bundle of any size (deterministic for a seed).
+
+    \b
+    Example:
+      peerbill fixtures generate --contacts 100000 --seed 7 --out bench/data/100k
+    """
+    from .generate import generate
+
+    made = generate(out_dir, contacts, seed=seed, start_month=start_month, months=months, children=children, staff=staff)
+    click.echo(f"wrote {out_dir}: {made['contacts']} contacts, {made['children']} children, {made['staff']} staff")
+
+
 def _open_store(db_url: str):
     from .store import Store
 

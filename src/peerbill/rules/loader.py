@@ -54,7 +54,7 @@ class LoadedPack:
 def default_rules_dir() -> Path:
     """The shipped packs: ``rules/`` beside the source tree, or the copy installed with the package."""
     here = Path(__file__).resolve()
-    for candidate in (here.parents[3] / "rules", here.parents[1] / "data" / "rules"):
+    for candidate in (here.parents[3] / "rules", here.parents[1] / "shipped_rules"):
         if candidate.is_dir():
             return candidate
     return here.parents[3] / "rules"

@@ -1,0 +1,73 @@
+"""Benchmark of `peerbill check`: contacts per second and peak memory for generated bundles.
+
+    python bench/check_bench.py                      # 10k, 100k and 1M contacts
+    python bench/check_bench.py --sizes 10000 100000
+
+Bundles are generated once into bench/data/ (seed 1, one month, 2026-09).
+Each size runs in a fresh process, so its peak resident memory is its own.
+Prints a table and writes bench/results/check.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+MONTH, AS_OF = "2026-09", dt.date(2026, 11, 15)
+
+
+def one(data: Path, out: Path) -> dict:
+    """Run check in this process, timing each stage."""
+    from peerbill.pipeline import check_month, load_ruleset, read
+
+    t0 = time.perf_counter()
+    rules = load_ruleset(None)
+    bundle = read(data, rules)
+    t1 = time.perf_counter()
+    result = check_month(bundle, rules, MONTH, out, AS_OF)
+    t2 = time.perf_counter()
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"contacts": result.summary.rows_read, "read_s": round(t1 - t0, 2), "judge_write_s": round(t2 - t1, 2),
+            "total_s": round(t2 - t0, 2), "contacts_per_s": round(result.summary.rows_read / (t2 - t0)),
+            "peak_mb": round(peak_kb / 1024), "billable": result.summary.by_status["billable"].count}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one, args.one / "out")))
+        return
+    from peerbill.generate import generate
+
+    rows = []
+    for size in args.sizes:
+        data = HERE / "data" / f"check-{size}"
+        if not (data / "contacts.csv").exists():
+            print(f"generating {size} contacts ...", file=sys.stderr)
+            generate(data, size, seed=1, start_month=MONTH)
+        proc = subprocess.run([sys.executable, __file__, "--one", str(data)], capture_output=True, text=True, check=True)
+        rows.append(json.loads(proc.stdout))
+        r = rows[-1]
+        print(f"{r['contacts']:>9} contacts  read {r['read_s']:>6.2f}s  judge+write {r['judge_write_s']:>7.2f}s  "
+              f"total {r['total_s']:>7.2f}s  {r['contacts_per_s']:>7} contacts/s  peak {r['peak_mb']:>5} MB")
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    (results / "check.json").write_text(json.dumps({
+        "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(), "runs": rows,
+    }, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""The command line: help, exit codes, JSON, reasons, no tracebacks, no progress bar when piped."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from bundles import contact, write_bundle
+from conftest import DEMO, ROOT, run_cli
+from peerbill.cli import main
+from peerbill.reasons import CATALOGUE
+
+
+def commands(group: click.Group = main, prefix: str = "") -> list[str]:
+    out = []
+    for name, cmd in sorted(group.commands.items()):
+        full = f"{prefix}{name}"
+        out.append(full)
+        if isinstance(cmd, click.Group):
+            out.extend(commands(cmd, full + " "))
+    return out
+
+
+@pytest.mark.parametrize("command", commands())
+def test_every_command_has_help_with_an_example_and_is_in_the_readme(command):
+    code, stdout, _ = run_cli(*command.split(), "--help")
+    assert code == 0
+    cmd = main
+    for part in command.split():
+        cmd = cmd.commands[part]
+    if not isinstance(cmd, click.Group):
+        assert "Example" in stdout, f"peerbill {command} --help has no example"
+    assert f"peerbill {command}" in (ROOT / "README.md").read_text(), f"README does not document peerbill {command}"
+
+
+def test_reasons_lists_every_stable_code():
+    code, stdout, _ = run_cli("reasons", "--json")
+    codes = json.loads(stdout)
+    assert code == 0 and set(CATALOGUE) <= set(codes)
+    assert all(codes[c] for c in codes)
+    code, stdout, _ = run_cli("reasons")
+    assert "OVERLAPPING_CONTACT" in stdout
+
+
+def test_check_json_summary_reconciles(tmp_path):
+    code, stdout, _ = run_cli("check", "--data", str(DEMO), "--month", "2026-09", "--out", str(tmp_path), "--as-of",
+                              "2026-11-15", "--json")
+    summary = json.loads(stdout)
+    assert code == 1 and summary["reconciled"]
+    assert summary["rows_read"] == sum(s["count"] for s in summary["by_status"].values())
+    billable = summary["by_status"]["billable"]
+    by_payer = sum(float(p["billable"]["amount"]) for p in summary["by_payer"].values() if "billable" in p)
+    assert float(billable["amount"]) == pytest.approx(by_payer)
+    assert json.loads((tmp_path / "summary.json").read_text()) == summary
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--month", "2026-13"], "'2026-13' is not a month YYYY-MM"),
+    (["--month", "2026-09", "--as-of", "yesterday"], "'yesterday' is not a date YYYY-MM-DD"),
+])
+def test_usage_errors_exit_2(tmp_path, args, message):
+    result = click.testing.CliRunner().invoke(main, ["check", "--data", str(DEMO), "--out", str(tmp_path)] + args)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_out_folder_that_does_not_exist_is_created(tmp_path):
+    bundle = write_bundle(tmp_path / "b", [contact()])
+    out = tmp_path / "a" / "b" / "c"
+    code, _, _ = run_cli("check", "--data", str(bundle), "--month", "2026-09", "--out", str(out), "--as-of", "2026-10-01")
+    assert code == 0 and (out / "decisions.csv").exists()
+
+
+def test_out_folder_that_cannot_be_written_is_a_clear_error(tmp_path):
+    bundle = write_bundle(tmp_path / "b", [contact()])
+    (tmp_path / "file").write_text("")
+    code, _, err = run_cli("check", "--data", str(bundle), "--month", "2026-09", "--out", str(tmp_path / "file" / "x"),
+                           "--as-of", "2026-10-01")
+    assert code == 2 and "cannot write or read" in err and "Traceback" not in err
+
+
+def test_installed_command_runs_from_any_folder_with_no_progress_bar_when_piped(tmp_path):
+    """The console script finds the shipped packs from another working directory; stderr stays clean when piped."""
+    exe = Path(sys.executable).with_name("peerbill")
+    result = subprocess.run([str(exe), "check", "--data", str(DEMO), "--month", "2026-10", "--out", str(tmp_path / "o"),
+                             "--as-of", "2026-11-15"], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 1, result.stderr
+    assert "reconciled: 309 read" in result.stdout
+    assert "judging" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_run_is_the_main_job(tmp_path):
+    code, stdout, err = run_cli("run", "--data", str(DEMO), "--month", "2026-08", "--out", str(tmp_path / "o"),
+                                "--db", str(tmp_path / "demo.db"), "--as-of", "2026-11-15")
+    assert code == 1, err
+    assert "import 1, run 1 recorded in sqlite:///" in stdout
+    assert {p.name for p in (tmp_path / "o").iterdir()} == {"decisions.csv", "problems.csv", "summary.json"}
