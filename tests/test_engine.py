@@ -103,3 +103,31 @@ def test_as_of_defaults_to_today(tmp_path):
     assert rows["C1"]["reasons"] == "medicaid:FILING_DEADLINE_NEAR"  # 365 days: the last day
     assert rows["C2"]["reasons"] == "medicaid:TIMELY_FILING_EXPIRED"  # 366 days
     assert "as of 2027-07-31" in stdout
+
+
+def test_parts_of_a_month_share_no_staff_or_child():
+    from peerbill.bundle.reader import SourceRow
+    from peerbill.partition import components, partition
+
+    def row(staff, child):
+        return SourceRow(0, (None,) * 4 + (staff, child) + (None,) * 11)
+
+    rows = [row("S1", "K1"), row("S2", "K2"), row("S1", "K3"), row("S3", "K3"), row(None, None), row("S2", "K4")]
+    assert components(rows) == [[0, 2, 3], [1, 5], [4]]
+    assert partition(rows, 2) == [[0, 2, 3], [1, 4, 5]]
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_judging_in_parallel_gives_the_same_bytes(tmp_path, keep):
+    from conftest import DEMO
+    from peerbill.pipeline import check_month, load_ruleset, read
+
+    rules = load_ruleset(None)
+    bundle = read(DEMO, rules)
+    results = [check_month(bundle, rules, "2026-09", tmp_path / str(jobs), dt.date(2026, 11, 15), keep=keep, jobs=jobs)
+               for jobs in (1, 2)]
+    for name in ("decisions.csv", "summary.json"):
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes()
+    if keep:
+        assert [v.contact_id for v in results[0].verdicts] == [v.contact_id for v in results[1].verdicts]
+        assert [v.reasons for v in results[0].verdicts] == [v.reasons for v in results[1].verdicts]

@@ -23,6 +23,21 @@ def verdict_row(v: Verdict) -> tuple:
     )
 
 
+class LineRenderer:
+    """Renders a verdict as its decisions.csv line (CSV quoting included)."""
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+        self._writer = csv.writer(self, lineterminator="\n")
+
+    def write(self, text: str) -> None:  # the csv writer's file
+        self._lines.append(text)
+
+    def __call__(self, v: Verdict) -> str:
+        self._writer.writerow(verdict_row(v))
+        return self._lines.pop()
+
+
 class DecisionsWriter:
     """Streams verdicts to ``decisions.csv`` through a temporary file renamed on success."""
 
@@ -37,8 +52,9 @@ class DecisionsWriter:
         self._writer.writerow(COLUMNS)
         return self
 
-    def write(self, v: Verdict) -> None:
-        self._writer.writerow(verdict_row(v))
+    def write(self, line: str) -> None:
+        """Write one line rendered by :class:`LineRenderer`."""
+        self._handle.write(line)  # type: ignore[union-attr]
 
     def __exit__(self, exc_type, exc, tb) -> None:
         assert self._handle is not None

@@ -5,16 +5,27 @@ The judging itself is :mod:`peerbill.engine` (pure); this module is the edge.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import gc
+import heapq
 import json
+import multiprocessing as mp
+import os
+import pickle
+import tempfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from operator import itemgetter
+from typing import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .bundle import Bundle, Problem, read_bundle
 from .checks import PriorUsage
-from .decisions import DecisionsWriter, write_problems
+from .decisions import DecisionsWriter, LineRenderer, write_problems
 from .engine import Judge, duplicate_lines, rows_of_month
 from .model.verdict import Verdict
+from .partition import partition
 from .rules import RuleSet, default_rules_dir
 from .summary import Summary
 
@@ -58,10 +69,13 @@ def check_month(
     prior: PriorUsage | None = None,
     progress: Progress | None = None,
     keep: bool = False,
+    jobs: int | None = None,
 ) -> CheckResult:
     """Judge every contact of ``month`` and write decisions.csv and problems.csv into ``out_dir``.
 
     With ``keep`` the verdicts are returned too (for the store); otherwise they stream to disk.
+    ``jobs`` processes judge independent parts of the month (default: one for small months,
+    two for large ones); the outputs are the same whatever the number.
     """
     out = prepare_out(out_dir)
     rows = rows_of_month(bundle.contacts, month)
@@ -72,21 +86,90 @@ def check_month(
     kept: list[Verdict] | None = [] if keep else None
     progress = progress or Progress()
     progress.start(len(rows), f"judging {month}")
+    jobs = jobs if jobs is not None else auto_jobs(len(rows))
+    if jobs == 1:
+        judged = _judge_part(rows, range(len(rows)), judge, summary, keep, progress)
+    else:
+        judged = judge_in_parallel(rows, judge, jobs, summary, keep, progress)
     with DecisionsWriter(out) as writer:
-        for i, row in enumerate(rows, 1):
-            verdict = judge(row)
-            writer.write(verdict)
-            summary.add(verdict)
+        for _, line, verdict in judged:
+            writer.write(line)
             if kept is not None:
-                kept.append(verdict)
-            if i % 2000 == 0:
-                progress.advance(2000)
-        progress.advance(len(rows) % 2000)
+                kept.append(verdict)  # type: ignore[arg-type]
         progress.finish()
         summary.reconcile()
     write_problems(out, bundle.problems)
     (out / "summary.json").write_text(json.dumps(summary.as_json(), indent=2) + "\n", encoding="utf-8")
     return CheckResult(summary, writer.path, bundle.problems, kept)
+
+
+PARALLEL_FROM = 20_000  # rows; below this, starting processes costs more than it saves
+_SHARED: tuple | None = None  # what forked workers judge: (rows, judge, an empty summary)
+
+
+def auto_jobs(rows: int) -> int:
+    if rows < PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
+        return 1
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _judge_part(rows: list, indexes, judge: Judge, summary: Summary, keep: bool,
+                progress: Progress | None = None) -> Iterator[tuple[int, str, Verdict | None]]:
+    """Judge rows in order: (index, decisions.csv line, the verdict when kept), counting into ``summary``."""
+    render = LineRenderer()
+    for n, i in enumerate(indexes, 1):
+        verdict = judge(rows[i])
+        summary.add(verdict)
+        yield i, render(verdict), (verdict if keep else None)
+        if progress is not None and n % 2000 == 0:
+            progress.advance(2000)
+    if progress is not None:
+        progress.advance(len(indexes) % 2000)
+
+
+def _worker(number: int, indexes: list[int], folder: str, keep: bool) -> Summary:
+    """In a forked worker: judge one part and pickle its (index, line, verdict) batches to a file."""
+    rows, judge, empty = _SHARED  # type: ignore[misc]
+    summary = copy.deepcopy(empty)
+    with open(os.path.join(folder, f"part-{number}.pkl"), "wb") as f:
+        batch: list = []
+        for item in _judge_part(rows, indexes, judge, summary, keep):
+            batch.append(item)
+            if len(batch) == 5000:
+                pickle.dump(batch, f, protocol=pickle.HIGHEST_PROTOCOL)
+                batch = []
+        pickle.dump(batch, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return summary
+
+
+def _read_part(path: str) -> Iterator[tuple[int, str, Verdict | None]]:
+    with open(path, "rb") as f:
+        while True:
+            try:
+                yield from pickle.load(f)
+            except EOFError:
+                return
+
+
+def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, keep: bool,
+                      progress: Progress) -> Iterator[tuple[int, str, Verdict | None]]:
+    """Judge ``rows`` in ``jobs`` forked processes, whole components each, and merge back into judging order."""
+    global _SHARED
+    parts = partition(rows, jobs * 4)
+    with tempfile.TemporaryDirectory(prefix="peerbill-") as folder:
+        _SHARED = (rows, judge, Summary(summary.month, summary.as_of, summary.rule_packs))
+        gc.freeze()  # forked workers share the bundle's pages; keep the collector from touching them
+        try:
+            with ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork")) as pool:
+                futures = {pool.submit(_worker, n, part, folder, keep): len(part) for n, part in enumerate(parts)}
+                for done in as_completed(futures):
+                    summary.merge(done.result())
+                    progress.advance(futures[done])
+        finally:
+            _SHARED = None
+            gc.unfreeze()
+        streams = [_read_part(os.path.join(folder, f"part-{n}.pkl")) for n in range(len(parts))]
+        yield from heapq.merge(*streams, key=itemgetter(0))
 
 
 def read(data_dir: Path, rules: RuleSet) -> Bundle:

@@ -24,8 +24,25 @@ class Tally:
         self.units += v.units
         self.amount += v.amount
 
+    def merge(self, other: "Tally") -> None:
+        self.count += other.count
+        self.units += other.units
+        self.amount += other.amount
+
     def as_json(self) -> dict:
         return {"count": self.count, "units": self.units, "amount": f"{self.amount:.2f}"}
+
+
+def _statuses() -> dict[str, Tally]:
+    return {s: Tally() for s in STATUSES}
+
+
+def _by_status() -> defaultdict:
+    return defaultdict(Tally)
+
+
+def _by_payer() -> defaultdict:
+    return defaultdict(_by_status)
 
 
 @dataclass
@@ -34,8 +51,8 @@ class Summary:
     as_of: str
     rule_packs: str
     rows_read: int = 0
-    by_status: dict[str, Tally] = field(default_factory=lambda: {s: Tally() for s in STATUSES})
-    by_payer: dict[str, dict[str, Tally]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(Tally)))
+    by_status: dict[str, Tally] = field(default_factory=_statuses)
+    by_payer: dict[str, dict[str, Tally]] = field(default_factory=_by_payer)
     reasons: Counter = field(default_factory=Counter)
     problems: int = 0
     warnings: int = 0
@@ -45,6 +62,15 @@ class Summary:
         self.by_payer[v.payer or ""][v.status].add(v)
         for f in v.findings:
             self.reasons[f.reason] += 1
+
+    def merge(self, other: "Summary") -> None:
+        """Add the verdict counts of a part judged elsewhere."""
+        for status, tally in other.by_status.items():
+            self.by_status[status].merge(tally)
+        for payer, statuses in other.by_payer.items():
+            for status, tally in statuses.items():
+                self.by_payer[payer][status].merge(tally)
+        self.reasons.update(other.reasons)
 
     @property
     def judged(self) -> int:

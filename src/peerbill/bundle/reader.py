@@ -71,8 +71,13 @@ class Bundle:
 
 
 def _open_rows(path: Path, name: str, expected: tuple[str, ...], problems: list[Problem],
-               required: tuple[str, ...] | None = None) -> Iterator[tuple[int, tuple[str | None, ...]]]:
-    """Rows of a CSV file as (line, cells in ``expected`` order); header problems are reported."""
+               required: tuple[str, ...] | None = None, unique: int | None = None
+               ) -> Iterator[tuple[int, tuple[str | None, ...]]]:
+    """Rows of a CSV file as (line, cells in ``expected`` order); header problems are reported.
+
+    Cell texts repeat (dates, ids, codes), so each distinct text is kept once; the
+    column at index ``unique`` (a row id) is left alone.
+    """
     required = expected if required is None else required
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
@@ -100,6 +105,9 @@ def _open_rows(path: Path, name: str, expected: tuple[str, ...], problems: list[
             problems.append(Problem(name, 1, None, f"extra columns ignored: {', '.join(extra)}", "warning"))
         positions = [header.index(c) if c in header else None for c in expected]
         width = len(header)
+        # the common case: the contract's columns in the contract's order, nothing else
+        plain = positions == list(range(len(expected))) and width == len(expected)
+        share = {}.setdefault
         line = 1
         while True:
             try:
@@ -117,14 +125,11 @@ def _open_rows(path: Path, name: str, expected: tuple[str, ...], problems: list[
                 continue  # a blank line is not a row
             if len(cells) > width:
                 problems.append(Problem(name, start, None, f"has {len(cells)} cells for {width} columns", "warning"))
-            yield start, tuple(
-                (_cell(cells[i]) if i is not None and i < len(cells) else None) for i in positions
-            )
-
-
-def _cell(text: str) -> str | None:
-    text = text.strip()
-    return text or None
+            if plain and len(cells) == width:
+                values = [c.strip() or None for c in cells]
+            else:
+                values = [(cells[i].strip() or None) if i is not None and i < len(cells) else None for i in positions]
+            yield start, tuple([v if v is None or k == unique else share(v, v) for k, v in enumerate(values)])
 
 
 def _bad_byte_line(path: Path) -> int | None:
@@ -193,7 +198,7 @@ def read_bundle(directory: Path, needed: dict[str, str] | None = None) -> Bundle
         bundle.files[name] = _sha256(path)
         if model is Contact:
             bundle.contacts = [SourceRow(line, values) for line, values in
-                               _open_rows(path, name, CONTACT_COLUMNS, problems, CONTACT_REQUIRED)]
+                               _open_rows(path, name, CONTACT_COLUMNS, problems, CONTACT_REQUIRED, unique=_CONTACT_ID)]
             continue
         cols = columns(model)
         key = cols[0]

@@ -54,19 +54,16 @@ class Case:
     prior: PriorUsage
     units: int
     procedure: str | None
+    day: dt.date = dt.date.min
     _plan: object = _UNSET
     _prevention_plan: object = _UNSET
     _qualifying: list[str] | None = None
 
-    @property
-    def day(self) -> dt.date:
-        return self.contact.service_date
+    def __post_init__(self) -> None:
+        self.day = self.contact.service_date
 
     def rule_of(self, kind: str) -> CheckRule | None:
-        for rule in self.version.checks:
-            if rule.check == kind:
-                return rule
-        return None
+        return self.version.check_of(kind)
 
     def qualifying_diagnoses(self) -> list[str]:
         """The child's diagnoses active on the date that the pack's qualifying ranges accept."""

@@ -433,6 +433,16 @@ class Version(Strict):
             raise ValueError(f"rule ids repeat: {', '.join(dupes)}")
         return self
 
+    def check_of(self, kind: str) -> CheckRule | None:
+        """The first check of this kind in the version, if any."""
+        by_kind = self.__dict__.get("_by_kind")
+        if by_kind is None:
+            by_kind = {}
+            for rule in self.checks:
+                by_kind.setdefault(rule.check, rule)
+            self.__dict__["_by_kind"] = by_kind
+        return by_kind.get(kind)
+
     def in_force(self, day: dt.date) -> bool:
         return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
 
