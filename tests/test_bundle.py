@@ -98,3 +98,14 @@ def test_reader_never_raises_for_a_bad_row(tmp_path):
 def test_missing_folder(tmp_path):
     with pytest.raises(BundleError, match="no such bundle folder"):
         read_bundle(tmp_path / "nope")
+
+
+def test_errors_in_phi_columns_do_not_echo_the_value(tmp_path):
+    bundle = write_bundle(tmp_path / "b", [contact()],
+                          children_csv=[{"child_id": "K1", "birth_date": "2015-02-30", "sex": "F"}],
+                          diagnoses_csv=[{"child_id": "K1", "icd10": "NOTACODE", "start_date": "2020-01-01"}])
+    code, _, stderr, _ = check(bundle, tmp_path / "out")
+    assert "children.csv:2 birth_date: the value is not a date YYYY-MM-DD" in stderr
+    assert "diagnoses.csv:2 icd10: the value is not an ICD-10-CM code" in stderr
+    assert "2015-02-30" not in stderr and "NOTACODE" not in stderr
+    assert "2015-02-30" not in (tmp_path / "out" / "problems.csv").read_text()

@@ -80,7 +80,8 @@ def check_month(
     out = prepare_out(out_dir)
     rows = rows_of_month(bundle.contacts, month)
     judge = Judge(bundle.reference, rules, as_of, prior or PriorUsage(), duplicate_lines(bundle.contacts))
-    summary = Summary(month, as_of.isoformat(), rules.label, rows_read=len(rows))
+    summary = Summary(month, as_of.isoformat(), rules.label, rows_read=len(rows),
+                      pack_hashes={p.label: p.sha256 for p in rules.packs})
     summary.problems = sum(1 for p in bundle.problems if p.severity == "error")
     summary.warnings = sum(1 for p in bundle.problems if p.severity == "warning")
     kept: list[Verdict] | None = [] if keep else None

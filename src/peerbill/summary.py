@@ -56,6 +56,7 @@ class Summary:
     reasons: Counter = field(default_factory=Counter)
     problems: int = 0
     warnings: int = 0
+    pack_hashes: dict[str, str] = field(default_factory=dict)  # id@version -> sha256 of the pack file
 
     def add(self, v: Verdict) -> None:
         self.by_status[v.status].add(v)
@@ -91,7 +92,8 @@ class Summary:
         return {
             "month": self.month,
             "as_of": self.as_of,
-            "rule_packs": self.rule_packs.split(";"),
+            "rule_packs": [{"pack": label, "sha256": self.pack_hashes.get(label, "")}
+                           for label in self.rule_packs.split(";")],
             "rows_read": self.rows_read,
             "reconciled": self.judged == self.rows_read,
             "by_status": {s: t.as_json() for s, t in self.by_status.items()},

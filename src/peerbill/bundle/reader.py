@@ -148,8 +148,13 @@ def _decode_message(exc: Exception) -> str:
     return f"unreadable CSV: {exc}"
 
 
+#: columns whose values are protected health information: their errors never echo the value
+PHI_COLUMNS = frozenset({"first_name", "last_name", "birth_date", "sex", "address_line1", "city", "state", "zip",
+                         "icd10", "member_id"})
+
+
 def describe_errors(exc: ValidationError) -> list[tuple[str, str]]:
-    """(column, message) for each field error of a record."""
+    """(column, message) for each field error of a record; PHI values are left out of the message."""
     out = []
     for err in exc.errors():
         column = str(err["loc"][0]) if err["loc"] else ""
@@ -160,6 +165,8 @@ def describe_errors(exc: ValidationError) -> list[tuple[str, str]]:
             message = f"'{err['input']}' is not one of: {allowed}"
         else:
             message = err["msg"]
+        if column in PHI_COLUMNS and message.startswith("'"):
+            message = "the value" + message[message.index("'", 1) + 1:]
         out.append((column, message))
     return out
 
