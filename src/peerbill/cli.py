@@ -17,7 +17,7 @@ import click
 from . import __version__
 from .bundle import BundleError
 from .calendar import parse_month
-from .pipeline import Progress, check_month, load_ruleset, read
+from .pipeline import Progress, judge_month_job, load_ruleset, read
 from .reasons import catalogue
 from .rules import RulePackError, load_rules
 from .store.db import StoreError, normalize_url, safe_url
@@ -113,17 +113,9 @@ def _print_summary(summary, as_json: bool) -> None:
             click.echo(line)
 
 
-def _run_check(data_dir, month, out_dir, rules_dir, as_of, store=None, jobs=None):
-    rules = load_ruleset(rules_dir)
-    bundle = read(data_dir, rules)
-    prior = store.prior_usage(month) if store is not None else None
-    result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=BarProgress(),
-                         keep=store is not None, jobs=jobs)
-    if store is not None:
-        store.record_check(result, rules, bundle, month, as_of)
-    for p in bundle.problems:
+def _report_problems(result) -> None:
+    for p in result.problems:
         click.echo(f"peerbill: {p.severity}: {p}", err=True)
-    return result
 
 
 @main.command()
@@ -147,7 +139,8 @@ def check(data_dir, month, out_dir, rules_dir, as_of, db_url, jobs, as_json):
       peerbill check --data fixtures/demo --month 2026-09 --out out/ --as-of 2026-11-01
     """
     store = _open_store(db_url) if db_url else None
-    result = _run_check(data_dir, month, out_dir, rules_dir, as_of, store, jobs)
+    result = judge_month_job(data_dir, month, out_dir, rules_dir, as_of, store, jobs=jobs, progress=BarProgress())
+    _report_problems(result)
     _print_summary(result.summary, as_json)
     sys.exit(EXIT_REJECTED if result.summary.rejected else EXIT_OK)
 
@@ -281,17 +274,12 @@ def run(data_dir, month, out_dir, rules_dir, as_of, db_url, jobs, as_json):
     Example:
       peerbill run --data fixtures/demo --month 2026-09 --out out/2026-09 --db demo.db
     """
-    rules = load_ruleset(rules_dir)
-    bundle = read(data_dir, rules)
     store = _open_store(db_url)
-    import_id, _ = store.import_bundle(bundle)
-    prior = store.prior_usage(month)
-    result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=BarProgress(), keep=True, jobs=jobs)
-    run_id = store.record_check(result, rules, bundle, month, as_of, import_id=import_id)
-    for p in bundle.problems:
-        click.echo(f"peerbill: {p.severity}: {p}", err=True)
+    result = judge_month_job(data_dir, month, out_dir, rules_dir, as_of, store, import_first=True, jobs=jobs,
+                             progress=BarProgress())
+    _report_problems(result)
     if not as_json:
-        click.echo(f"import {import_id}, run {run_id} recorded in {safe_url(normalize_url(db_url))}")
+        click.echo(f"import {result.import_id}, run {result.run_id} recorded in {safe_url(normalize_url(db_url))}")
     _print_summary(result.summary, as_json)
     sys.exit(EXIT_REJECTED if result.summary.rejected else EXIT_OK)
 

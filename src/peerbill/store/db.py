@@ -117,12 +117,45 @@ class Store:
         current = {k: (v, h, i) for k, v, h, i in session.execute(
             select(ReferenceRow.key, ReferenceRow.version, ReferenceRow.row_hash, ReferenceRow.id)
             .where(ReferenceRow.file == name, ReferenceRow.current.is_(True)))}
-        seen: Counter = Counter()
-        new, retire, tally = [], [], Counter()
-        for line, values in rows:
-            base = "|".join(values[i] or "" for i in key_idx)
-            seen[base] += 1
-            key = base if seen[base] == 1 else f"{base}#{seen[base]}"
+
+        def records():
+            seen: Counter = Counter()
+            for line, values in rows:
+                base = "|".join(values[i] or "" for i in key_idx)
+                seen[base] += 1  # a repeated key (two spans starting the same day) is kept apart by its order
+                key = base if seen[base] == 1 else f"{base}#{seen[base]}"
+                yield key, values, {"file": name, "key": key, "line": line, "import_id": import_id,
+                                    "fields": {c: v for c, v in zip(cols, values) if v is not None}}
+
+        return self._store_versions(session, ReferenceRow, current, records(), Counter())
+
+    def _import_contacts(self, session: Session, import_id: int, bundle: Bundle) -> dict[str, int]:
+        current = {cid: (v, h, i) for cid, v, h, i in session.execute(
+            select(ContactRow.contact_id, ContactRow.version, ContactRow.row_hash, ContactRow.id)
+            .where(ContactRow.current.is_(True)))}
+        tally: Counter = Counter({"skipped": 0})
+
+        def records():
+            seen: set[str] = set()
+            for row in bundle.contacts:
+                cid, v = row.contact_id, row.values
+                if cid is None or cid in seen:
+                    tally["skipped"] += 1  # no id, or a duplicate id: reported by check as rejected
+                    continue
+                seen.add(cid)
+                yield cid, v, {"contact_id": cid, "service_date": row.service_date, "month": row.month(),
+                               "child_id": v[5], "staff_id": v[4], "line": row.line, "import_id": import_id,
+                               "fields": {c: x for c, x in zip(CONTACT_COLUMNS, v) if x is not None}}
+
+        return self._store_versions(session, ContactRow, current, records(), tally)
+
+    def _store_versions(self, session: Session, table, current: dict, records, tally: Counter) -> dict[str, int]:
+        """Insert a new version of each record whose cells changed, and retire the version it replaces.
+
+        ``current`` maps a key to its current (version, row_hash, id); ``records`` yields (key, cells, columns).
+        """
+        new, retire = [], []
+        for key, values, record in records:
             h = row_hash(values)
             old = current.get(key)
             if old is not None and old[1] == h:
@@ -131,41 +164,13 @@ class Store:
             tally["changed" if old else "new"] += 1
             if old:
                 retire.append(old[2])
-            new.append({"file": name, "key": key, "version": (old[0] + 1) if old else 1, "row_hash": h, "line": line,
-                        "import_id": import_id, "current": True,
-                        "fields": {c: v for c, v in zip(cols, values) if v is not None}})
-        self._retire(session, ReferenceRow, retire)
-        self._insert(session, ReferenceRow, new)
-        return {k: tally[k] for k in ("new", "changed", "unchanged")}
-
-    def _import_contacts(self, session: Session, import_id: int, bundle: Bundle) -> dict[str, int]:
-        current = {cid: (v, h, i) for cid, v, h, i in session.execute(
-            select(ContactRow.contact_id, ContactRow.version, ContactRow.row_hash, ContactRow.id)
-            .where(ContactRow.current.is_(True)))}
-        seen: set[str] = set()
-        new, retire, tally = [], [], Counter()
-        for row in bundle.contacts:
-            cid = row.contact_id
-            if cid is None or cid in seen:
-                tally["skipped"] += 1  # no id, or a duplicate id: reported by check as rejected
-                continue
-            seen.add(cid)
-            h = row_hash(row.values)
-            old = current.get(cid)
-            if old is not None and old[1] == h:
-                tally["unchanged"] += 1
-                continue
-            tally["changed" if old else "new"] += 1
-            if old:
-                retire.append(old[2])
-            v = row.values
-            new.append({"contact_id": cid, "version": (old[0] + 1) if old else 1, "row_hash": h,
-                        "service_date": row.service_date, "month": row.month(), "child_id": v[5], "staff_id": v[4],
-                        "line": row.line, "import_id": import_id, "current": True,
-                        "fields": {c: x for c, x in zip(CONTACT_COLUMNS, v) if x is not None}})
-        self._retire(session, ContactRow, retire)
-        self._insert(session, ContactRow, new)
-        return {k: tally[k] for k in ("new", "changed", "unchanged", "skipped")}
+            new.append({**record, "version": (old[0] + 1) if old else 1, "row_hash": h, "current": True})
+        self._retire(session, table, retire)
+        self._insert(session, table, new)
+        counts = {k: tally[k] for k in ("new", "changed", "unchanged")}
+        if "skipped" in tally:
+            counts["skipped"] = tally["skipped"]
+        return counts
 
     @staticmethod
     def _retire(session: Session, table, ids: list[int]) -> None:
