@@ -89,6 +89,13 @@ jobs_option = click.option("--jobs", type=click.IntRange(1, 64), default=None,
                                 "contacts on a multi-core machine, else 1). Outputs do not depend on it.")
 
 
+def month_job_options(command):
+    """The options every command that judges a month takes."""
+    for option in (as_of_option, rules_option, out_option, month_option, data_option):
+        command = option(command)
+    return command
+
+
 def db_option(default: str | None):
     return click.option("--db", "db_url", envvar="PEERBILL_DB", default=default, show_default=bool(default),
                         metavar="URL", help="SQLAlchemy URL of the store (env PEERBILL_DB); a bare path means a SQLite file.")
@@ -119,11 +126,7 @@ def _report_problems(result) -> None:
 
 
 @main.command()
-@data_option
-@month_option
-@out_option
-@rules_option
-@as_of_option
+@month_job_options
 @db_option(None)
 @jobs_option
 @json_option
@@ -255,11 +258,7 @@ def import_(data_dir, db_url, rules_dir, as_json):
 
 
 @main.command()
-@data_option
-@month_option
-@out_option
-@rules_option
-@as_of_option
+@month_job_options
 @db_option("peerbill.db")
 @jobs_option
 @json_option
