@@ -48,7 +48,7 @@ def agency_yaml() -> dict:
         "npi": "1234567893",
         "tax_id": "421234567",
         "taxonomy": "251S00000X",
-        "address": {"line1": "100 Main Street", "city": "Riverton", "state": "XS", "zip": "503101234"},
+        "address": {"line1": "100 Main Street", "city": "Riverton", "state": "IA", "zip": "503101234"},
         "contact": {"name": "Billing Office", "phone": "5155550100"},
         "submitter_id": "EFPN0001",
         "payers": [
@@ -110,7 +110,7 @@ def generate(out: Path, contacts: int, seed: int = 1, start_month: str = "2026-0
         born = dt.date(2026 - rng.randrange(4, 17), rng.randrange(1, 13), rng.randrange(1, 29))
         child_rows.append((cid, rng.choice(FIRST), rng.choice(LAST), born.isoformat(), rng.choice("FMU"),
                            f"{rng.randrange(10, 9999)} {rng.choice(['Oak', 'Elm', 'Pine', 'Maple'])} Street",
-                           city, "XS", zip5 + f"{rng.randrange(10000):04d}"))
+                           city, "IA", zip5 + f"{rng.randrange(10000):04d}"))
         medicaid = rng.random() < 0.9
         if medicaid:
             elig.append((cid, "medicaid", f"XM{rng.randrange(10**8, 10**9)}", "2025-01-01", ""))
