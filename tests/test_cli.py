@@ -98,4 +98,17 @@ def test_run_is_the_main_job(tmp_path):
                                 "--db", str(tmp_path / "demo.db"), "--as-of", "2026-11-15")
     assert code == 1, err
     assert "import 1, run 1 recorded in sqlite:///" in stdout
-    assert {p.name for p in (tmp_path / "o").iterdir()} == {"decisions.csv", "problems.csv", "summary.json"}
+    assert {p.name for p in (tmp_path / "o").iterdir()} == {"decisions.csv", "problems.csv", "summary.json",
+                                                            "medicaid-2026-08-batch000001.837"}
+    from x12check import assert_valid_837
+
+    assert_valid_837(tmp_path / "o" / "medicaid-2026-08-batch000001.837")
+
+
+def test_every_package_is_installed():
+    """pyproject lists packages explicitly (to map rules/ and templates/ in); a new package must be listed too."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.relative_to(ROOT / "src").parts[:-1]) for p in (ROOT / "src" / "peerbill").rglob("*.py")}
+    assert found <= listed, sorted(found - listed)

@@ -17,6 +17,7 @@ import click
 from . import __version__
 from .bundle import BundleError
 from .calendar import parse_month
+from .billing import BillingError, bill_month, write_batch_again
 from .pipeline import Progress, judge_month_job, load_ruleset, read
 from .reasons import catalogue
 from .rules import RulePackError, load_rules
@@ -196,6 +197,99 @@ def rules_check(directory, as_json):
         click.echo(f"ok  {p.label}  {p.file}  sha256 {p.sha256[:12]}  versions: {spans}")
 
 
+def _print_bill(billed, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"summary": billed.check.summary.as_json(), "dry_run": billed.dry_run,
+                               "batches": [vars(b) for b in billed.batches]}, indent=2))
+        return
+    for line in billed.check.summary.lines():
+        click.echo(line)
+    verb = "would send" if billed.dry_run else "sent"
+    for b in billed.batches:
+        kinds = ", ".join(f"{n} {FREQUENCIES.get(f, f)}" for f, n in sorted(b.frequencies.items())) or "no claims"
+        click.echo(f"{b.payer}: {verb} {b.claims} claims ({kinds}), {b.contacts} contacts, ${float(b.total):,.2f};"
+                   f" {b.already_billed} contacts already on submitted claims")
+        if b.file:
+            click.echo(f"  batch {b.batch_id}: {b.file}  sha256 {b.sha256}")
+
+
+FREQUENCIES = {"1": "original", "7": "replacement", "8": "void"}
+
+
+@main.command()
+@month_job_options
+@db_option("peerbill.db")
+@click.option("--payer", "payers", multiple=True, help="Bill only this payer key of agency.yaml (repeatable).")
+@click.option("--production", is_flag=True, help="Mark the interchange for production (ISA15 P); test (T) by default.")
+@click.option("--dry-run", is_flag=True, help="Show what would be billed; record and write nothing but decisions.")
+@jobs_option
+@json_option
+def bill(data_dir, month, out_dir, rules_dir, as_of, db_url, payers, production, dry_run, jobs, as_json):
+    """Bill a month: one X12 837P file per payer, recorded in the store before it is written.
+
+    A contact already on a submitted claim is never billed again; billing the
+    same month twice sends nothing new.  A billed contact whose row changed is
+    sent as a replacement claim (frequency 7); a claim whose contacts all left
+    the bundle or stopped billing is voided (frequency 8).
+
+    \b
+    Example:
+      peerbill bill --data fixtures/demo --month 2026-09 --out out/2026-09 --db demo.db --dry-run
+    """
+    store = _open_store(db_url)
+    billed = bill_month(data_dir, month, out_dir, rules_dir, as_of, store, payers=list(payers) or None,
+                        usage="P" if production else "T", dry_run=dry_run, jobs=jobs, progress=BarProgress())
+    _report_problems(billed.check)
+    _print_bill(billed, as_json)
+    sys.exit(EXIT_REJECTED if billed.check.summary.rejected else EXIT_OK)
+
+
+@main.group(invoke_without_command=True)
+@db_option("peerbill.db")
+@json_option
+@click.pass_context
+def batches(ctx, db_url, as_json):
+    """List the 837P batches recorded in the store.
+
+    \b
+    Example:
+      peerbill batches --db demo.db
+    """
+    ctx.obj = db_url
+    if ctx.invoked_subcommand is not None:
+        return
+    from .store.billing import list_batches
+
+    rows = list_batches(_open_store(db_url))
+    if as_json:
+        click.echo(json.dumps([{"batch": r.id, "payer": r.payer, "month": r.month, "prepared_at": r.prepared_at.isoformat(),
+                                "usage": r.usage, "isa_control": r.isa_control, "claims": r.claims,
+                                "total": f"{r.total:.2f}", "file": r.file_name, "sha256": r.sha256} for r in rows], indent=2))
+        return
+    if not rows:
+        click.echo("no batches yet")
+    for r in rows:
+        click.echo(f"{r.id:>5}  {r.payer:<10} {r.month}  {r.prepared_at:%Y-%m-%d %H:%M}  ISA {r.isa_control:09d} "
+                   f"{r.usage}  {r.claims:>5} claims  ${r.total:>12,.2f}  {r.file_name}  {r.sha256[:12]}")
+
+
+@batches.command("write")
+@click.argument("batch_id", type=int)
+@click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path), help="The bundle (for agency.yaml).")
+@out_option
+@click.pass_obj
+def batches_write(db_url, batch_id, data_dir, out_dir):
+    """Write a recorded batch's 837P file again, from the store, and compare it with the recorded SHA-256.
+
+    \b
+    Example:
+      peerbill batches --db demo.db write 1 --data fixtures/demo --out resend/
+    """
+    path, same = write_batch_again(_open_store(db_url), batch_id, data_dir, out_dir)
+    click.echo(f"wrote {path}: {'identical to' if same else 'DIFFERS from'} the recorded file")
+    sys.exit(EXIT_OK if same else EXIT_CONFIG)
+
+
 @main.group()
 def fixtures() -> None:
     """Make test and benchmark data."""
@@ -263,24 +357,26 @@ def import_(data_dir, db_url, rules_dir, as_json):
 @jobs_option
 @json_option
 def run(data_dir, month, out_dir, rules_dir, as_of, db_url, jobs, as_json):
-    """The monthly job: import the bundle into the store, then judge the month.
+    """The monthly job: import the bundle, judge the month, and bill it.
 
-    Writes OUT/decisions.csv, OUT/problems.csv and OUT/summary.json and records
-    the import, the run and every verdict in the store (SQLite file peerbill.db
-    by default).  Exit 1 when rows were rejected (outputs are still written).
+    Writes OUT/decisions.csv, OUT/problems.csv, OUT/summary.json and one 837P
+    file per payer with claims to send, and records the import, the run, every
+    verdict and the batches in the store (SQLite file peerbill.db by default).
+    Exit 1 when rows were rejected (outputs are still written).
 
     \b
     Example:
       peerbill run --data fixtures/demo --month 2026-09 --out out/2026-09 --db demo.db
     """
     store = _open_store(db_url)
-    result = judge_month_job(data_dir, month, out_dir, rules_dir, as_of, store, import_first=True, jobs=jobs,
-                             progress=BarProgress())
-    _report_problems(result)
+    billed = bill_month(data_dir, month, out_dir, rules_dir, as_of, store, jobs=jobs, progress=BarProgress(),
+                        import_first=True)
+    _report_problems(billed.check)
     if not as_json:
-        click.echo(f"import {result.import_id}, run {result.run_id} recorded in {safe_url(normalize_url(db_url))}")
-    _print_summary(result.summary, as_json)
-    sys.exit(EXIT_REJECTED if result.summary.rejected else EXIT_OK)
+        click.echo(f"import {billed.check.import_id}, run {billed.check.run_id} recorded in "
+                   f"{safe_url(normalize_url(db_url))}")
+    _print_bill(billed, as_json)
+    sys.exit(EXIT_REJECTED if billed.check.summary.rejected else EXIT_OK)
 
 
 def _handle_errors(fn):
@@ -292,6 +388,14 @@ def _handle_errors(fn):
             click.echo("peerbill: cannot run:", err=True)
             for line in lines:
                 click.echo(f"  {line}", err=True)
+            sys.exit(EXIT_CONFIG)
+        except BillingError as exc:
+            click.echo("peerbill: the batch fails its checks; nothing was recorded or written:", err=True)
+            for line in exc.problems:
+                click.echo(f"  {line}", err=True)
+            sys.exit(EXIT_CONFIG)
+        except LookupError as exc:
+            click.echo(f"peerbill: {exc.args[0]}", err=True)
             sys.exit(EXIT_CONFIG)
         except StoreError as exc:
             click.echo(f"peerbill: {exc}", err=True)

@@ -45,6 +45,7 @@ class Verdict:
     staff_id: str | None = None
     plan_id: str | None = None  # the service or prevention plan it bills under
     rate: Decimal | None = None
+    place_of_service: str | None = None
 
     @property
     def reasons(self) -> str:

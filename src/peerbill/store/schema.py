@@ -110,3 +110,97 @@ class VerdictRow(Base):
         Index("ix_verdicts_run", "run_id"),
         Index("ix_verdicts_contact", "contact_id"),
     )
+
+
+class Counter(Base):
+    """Control numbers (ISA, GS, ST) that increase across batches."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class BatchRow(Base):
+    """One 837P file to one payer: recorded before the file is written, with the file's SHA-256."""
+
+    __tablename__ = "batches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payer: Mapped[str] = mapped_column(String(32))
+    month: Mapped[str] = mapped_column(String(7))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    prepared_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    usage: Mapped[str] = mapped_column(String(1))
+    isa_control: Mapped[int] = mapped_column(Integer)
+    gs_control: Mapped[int] = mapped_column(Integer)
+    st_controls: Mapped[list] = mapped_column(JSON)
+    rule_packs: Mapped[list] = mapped_column(JSON)
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    claims: Mapped[int] = mapped_column(Integer)
+    total: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), nullable=True)
+
+
+class ClaimRow(Base):
+    """A claim as sent: frequency 1 original, 7 replacement, 8 void; status submitted, replaced or voided."""
+
+    __tablename__ = "claims"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    claim_ref: Mapped[str] = mapped_column(String(38), unique=True)
+    payer: Mapped[str] = mapped_column(String(32))
+    month: Mapped[str] = mapped_column(String(7))
+    child_id: Mapped[str] = mapped_column(String(255))
+    staff_id: Mapped[str] = mapped_column(String(255))
+    frequency: Mapped[str] = mapped_column(String(1))
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), nullable=True)
+    original_ref: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    payer_claim_number: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    place_of_service: Mapped[str] = mapped_column(String(2))
+    diagnoses: Mapped[list] = mapped_column(JSON)
+    subscriber: Mapped[dict] = mapped_column(JSON)
+    rendering: Mapped[dict] = mapped_column(JSON)
+    total: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    status: Mapped[str] = mapped_column(String(16))
+    __table_args__ = (Index("ix_claims_batch", "batch_id"), Index("ix_claims_month", "payer", "month"))
+
+
+class ClaimLineRow(Base):
+    __tablename__ = "claim_lines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    service_date: Mapped[dt.date] = mapped_column(Date)
+    procedure: Mapped[str] = mapped_column(String(16))
+    modifiers: Mapped[str] = mapped_column(String(32))
+    place_of_service: Mapped[str] = mapped_column(String(2))
+    units: Mapped[int] = mapped_column(Integer)
+    rate: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    pointers: Mapped[list] = mapped_column(JSON)
+    __table_args__ = (Index("ix_claim_lines_claim", "claim_id"),)
+
+
+class LineContact(Base):
+    """Which contact (and which version of its row) went on which claim line."""
+
+    __tablename__ = "line_contacts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("claim_lines.id"))
+    contact_id: Mapped[str] = mapped_column(String(255))
+    row_hash: Mapped[str] = mapped_column(String(64))
+    service_date: Mapped[str] = mapped_column(String(32))
+    plan_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    units: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    __table_args__ = (Index("ix_line_contacts_contact", "contact_id"), Index("ix_line_contacts_line", "line_id"))
+
+
+class BilledContact(Base):
+    """A contact currently on a submitted claim: the primary key makes billing it twice impossible."""
+
+    __tablename__ = "billed_contacts"
+    contact_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
+    line_contact_id: Mapped[int] = mapped_column(ForeignKey("line_contacts.id"))
+    __table_args__ = (Index("ix_billed_contacts_claim", "claim_id"),)

@@ -1,0 +1,158 @@
+"""The billing job (I/O edge): judge the month, plan claims, check them, record the batch, then write the 837P.
+
+The batch is recorded in one transaction before its file is written; the file
+is written to a temporary name, flushed to disk and renamed, so a file that
+exists is always one the store knows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from .bundle import BundleError, Problem
+from .claims.plan import plan_claims
+from .claims.validate import check_batch
+from .claims.x837 import options_for, render
+from .engine import rows_of_month
+from .model.agency import Agency
+from .pipeline import CheckResult, Progress, check_month, load_ruleset, read
+from .rules import RuleSet
+from .store.billing import billed_contacts, load_batch, load_claim, prior_usage, record_batch
+from .store.db import Store, row_hash
+
+
+class BillingError(Exception):
+    """The batch fails a pre-write check: nothing is recorded or written (exit 2)."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass
+class PayerBatch:
+    payer: str
+    claims: int
+    frequencies: dict[str, int]
+    total: str
+    contacts: int
+    already_billed: int
+    batch_id: int | None = None
+    file: str | None = None
+    sha256: str | None = None
+
+
+@dataclass
+class BillResult:
+    check: CheckResult
+    dry_run: bool
+    batches: list[PayerBatch] = field(default_factory=list)
+
+
+def read_agency(data_dir: Path) -> Agency:
+    path = Path(data_dir) / "agency.yaml"
+    if not path.is_file():
+        raise BundleError([Problem("agency.yaml", None, None, f"is missing from {data_dir} (needed to bill)")])
+    try:
+        return Agency.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except yaml.YAMLError as exc:
+        raise BundleError([Problem("agency.yaml", None, None, f"not valid YAML: {exc}")]) from None
+    except ValidationError as exc:
+        raise BundleError([Problem("agency.yaml", None, ".".join(str(p) for p in e["loc"]),
+                                   e["msg"].removeprefix("Value error, ")) for e in exc.errors()]) from None
+
+
+def qualifying_for(rules: RuleSet, payer: str):
+    pack = rules.payers[payer]
+
+    def qualifying(day: dt.date) -> frozenset[str] | None:
+        version = pack.on(day)
+        rule = version.check_of("qualifying_diagnosis") if version else None
+        return rule.category_set() if rule else None  # type: ignore[attr-defined]
+
+    return qualifying
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date, store: Store,
+               payers: list[str] | None = None, usage: str = "T", dry_run: bool = False, jobs: int | None = None,
+               progress: Progress | None = None, import_first: bool = False) -> BillResult:
+    rules = load_ruleset(rules_dir)
+    bundle = read(data_dir, rules)
+    agency = read_agency(data_dir)
+    keys = payers or [p.key for p in agency.payers]
+    for key in keys:
+        if agency.payer(key) is None:
+            raise BillingError([f"payer {key!r} is not in agency.yaml"])
+        if key not in rules.payers or not any(v.procedures for v in rules.payers[key].pack.versions):
+            raise BillingError([f"payer {key!r} has no rule pack with procedure codes to bill on an 837P"])
+    import_id = store.import_bundle(bundle)[0] if import_first and not dry_run else None
+    judged = {r.contact_id for r in rows_of_month(bundle.contacts, month) if r.contact_id}
+    result = check_month(bundle, rules, month, out_dir, as_of, prior=prior_usage(store, judged),
+                         progress=progress, keep=True, jobs=jobs)
+    if not dry_run:
+        result.import_id = import_id
+        result.run_id = store.record_check(result, rules, bundle, month, as_of, import_id=import_id)
+    hashes: dict[str, str] = {}
+    for row in bundle.contacts:
+        if row.contact_id and row.contact_id not in hashes:
+            hashes[row.contact_id] = row_hash(row.values)
+    billed = billed_contacts(store)
+    packs = [{"id": p.pack.id, "version": p.pack.version, "sha256": p.sha256} for p in rules.packs]
+    out = BillResult(result, dry_run)
+    for key in keys:
+        entry = agency.payer(key)
+        plan = plan_claims(result.verdicts or [], bundle.reference, qualifying_for(rules, key), key, month, billed,
+                           hashes, lambda claim_id: load_claim(store, claim_id))
+        problems = check_batch(plan.claims, agency)
+        if problems:
+            raise BillingError(problems)
+        freq: dict[str, int] = {}
+        for c in plan.claims:
+            freq[c.frequency] = freq.get(c.frequency, 0) + 1
+        summary = PayerBatch(key, len(plan.claims), freq, f"{sum(c.total for c in plan.claims if c.frequency != '8'):.2f}",
+                             sum(len(c.contact_ids) for c in plan.claims if c.frequency != "8"), plan.already_billed)
+        out.batches.append(summary)
+        if dry_run or not plan.claims:
+            continue
+        contacts = {v.contact_id: (v.units, v.amount, v.plan_id) for v in result.verdicts or []
+                    if v.status == "billable" and v.payer == key}
+        prepared_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
+        batch, data = record_batch(
+            store, plan.claims, key, month, as_of, usage, int(options_for(entry)["max_claims_per_transaction"]),
+            packs, result.run_id, prepared_at, hashes, contacts, lambda b: render(b, agency, entry))  # type: ignore[arg-type]
+        _, row = load_batch(store, batch.batch_id)
+        path = Path(out_dir) / row.file_name
+        write_atomically(path, data)
+        summary.batch_id, summary.file, summary.sha256 = batch.batch_id, str(path), row.sha256
+    return out
+
+
+def write_batch_again(store: Store, batch_id: int, data_dir: Path, out_dir: Path) -> tuple[Path, bool]:
+    """Render a recorded batch from the store; True when it matches the recorded SHA-256."""
+    import hashlib
+
+    batch, row = load_batch(store, batch_id)
+    agency = read_agency(data_dir)
+    entry = agency.payer(row.payer)
+    if entry is None:
+        raise BillingError([f"payer {row.payer!r} is not in agency.yaml"])
+    data = render(batch, agency, entry)
+    path = Path(out_dir) / row.file_name
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    write_atomically(path, data)
+    return path, hashlib.sha256(data).hexdigest() == row.sha256

@@ -1,0 +1,127 @@
+"""Billable Medicaid verdicts -> claims (pure).
+
+One claim per identified child, rendering staff member, billing month and
+payer; one line per service date, procedure, modifier set and place of
+service, the units of that day's contacts summed (the engine has applied the
+daily cap) and priced at the rate in force on the date.  At most 50 lines and
+12 diagnoses a claim: beyond, the claim is split.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from decimal import Decimal
+from typing import Callable, Iterable
+
+from ..model.reference import Reference
+from ..model.verdict import Verdict
+from .model import Claim, ClaimLine, Person, Rendering, Subscriber
+
+MAX_LINES = 50
+MAX_DIAGNOSES = 12
+MAX_POINTERS = 4
+
+
+class AssemblyError(ValueError):
+    """A billable contact cannot be put on a claim (missing member id, plan or staff record)."""
+
+
+def assemble(
+    verdicts: Iterable[Verdict],
+    reference: Reference,
+    qualifying: Callable[[dt.date], frozenset[str] | None],
+    payer: str,
+    month: str,
+    max_lines: int = MAX_LINES,
+) -> list[Claim]:
+    """Claims for the billable ``payer`` verdicts, ordered by child, staff member and first date.
+
+    ``qualifying(date)`` gives the ICD-10 categories that qualify on a date (None: all do).
+    """
+    groups: dict[tuple[str, str], list[Verdict]] = defaultdict(list)
+    for v in verdicts:
+        if v.status == "billable" and v.payer == payer:
+            groups[(v.child_id, v.staff_id)].append(v)  # type: ignore[index]
+    claims: list[Claim] = []
+    for child_id, staff_id in sorted(groups):
+        lines = _lines(groups[(child_id, staff_id)], reference, child_id)
+        for chunk, linked in _chunks(lines, max_lines):
+            claims.append(_claim(chunk, linked, reference, qualifying, payer, month, child_id, staff_id))
+    return claims
+
+
+def _lines(verdicts: list[Verdict], reference: Reference, child_id: str) -> list[tuple[ClaimLine, tuple[str, ...]]]:
+    """(line, the plan diagnoses its contacts bill under), in date, procedure, modifier order."""
+    plans = {p.plan_id: p for p in reference.service_plans.get(child_id, ())}
+    grouped: dict[tuple, list[Verdict]] = defaultdict(list)
+    for v in verdicts:
+        key = (v.service_date, v.procedure, v.modifiers, v.place_of_service or "")
+        grouped[key].append(v)
+    out = []
+    for (day, procedure, modifiers, pos), vs in sorted(grouped.items()):
+        rates = {v.rate for v in vs}
+        if len(rates) != 1:
+            raise AssemblyError(f"contacts {', '.join(v.contact_id for v in vs)} on one line have different rates")
+        plan_ids = tuple(dict.fromkeys(v.plan_id for v in vs if v.plan_id))
+        missing = [p for p in plan_ids if p not in plans]
+        if missing or not plan_ids:
+            raise AssemblyError(f"contact {vs[0].contact_id}: its service plan {missing or ''} is not in service_plans.csv")
+        diagnoses = tuple(dict.fromkeys(plans[p].icd10 for p in plan_ids))[:MAX_POINTERS]
+        line = ClaimLine(
+            service_date=dt.date.fromisoformat(day), procedure=procedure, modifiers=tuple(modifiers),  # type: ignore[arg-type]
+            place_of_service=pos, units=sum(v.units for v in vs), amount=sum((v.amount for v in vs), Decimal("0.00")),
+            rate=rates.pop(), pointers=(), contact_ids=tuple(v.contact_id for v in vs), plan_ids=plan_ids,
+        )
+        out.append((line, diagnoses))
+    return out
+
+
+def _chunks(lines, max_lines: int):
+    """Split lines so that each claim has at most ``max_lines`` lines and 12 linked diagnoses."""
+    chunk: list = []
+    linked: list[str] = []
+    for line, diagnoses in lines:
+        new = [d for d in diagnoses if d not in linked]
+        if chunk and (len(chunk) == max_lines or len(linked) + len(new) > MAX_DIAGNOSES):
+            yield chunk, linked
+            chunk, linked, new = [], [], list(diagnoses)
+        chunk.append((line, diagnoses))
+        linked.extend(new)
+    if chunk:
+        yield chunk, linked
+
+
+def _claim(chunk, linked: list[str], reference: Reference, qualifying, payer: str, month: str,
+           child_id: str, staff_id: str) -> Claim:
+    days = sorted({line.service_date for line, _ in chunk})
+    others: set[str] = set()
+    for day in days:
+        allowed = qualifying(day)
+        others.update(code for code in reference.active_diagnoses(child_id, day)
+                      if allowed is None or code[:3] in allowed)
+    diagnoses = tuple(linked + sorted(others - set(linked)))[:MAX_DIAGNOSES]
+    lines = []
+    for number, (line, codes) in enumerate(chunk, 1):
+        line.number = number
+        line.pointers = tuple(diagnoses.index(code) + 1 for code in codes)
+        lines.append(line)
+    places = Counter(line.place_of_service for line in lines)
+    top = max(places.values())
+    return Claim(payer=payer, month=month, subscriber=_subscriber(reference, child_id, payer, days[0]),
+                 rendering=_rendering(reference, staff_id), diagnoses=diagnoses, lines=lines,
+                 place_of_service=min(p for p, n in places.items() if n == top))
+
+
+def _subscriber(reference: Reference, child_id: str, payer: str, day: dt.date) -> Subscriber:
+    child = reference.children[child_id]
+    spans = [e for e in reference.eligibility.get(child_id, ()) if e.payer == payer and e.covers(day)]
+    if not spans:
+        raise AssemblyError(f"child {child_id} has no {payer} member id on {day}")
+    return Subscriber(child_id, Person(child.last_name or "", child.first_name or ""), spans[0].member_id,
+                      child.birth_date, child.sex, child.address_line1, child.city, child.state, child.zip)
+
+
+def _rendering(reference: Reference, staff_id: str) -> Rendering:
+    staff = reference.staff[staff_id]
+    return Rendering(staff_id, Person(staff.last_name or "", staff.first_name or ""), staff.npi or "")

@@ -1,0 +1,86 @@
+"""What a billing run sends (pure): new claims, replacements (frequency 7) and voids (frequency 8).
+
+A contact already on a submitted claim is never put on another one.  When a
+billed contact's row changed since it was billed, or it left the bundle, its
+claim is replaced by one with the contacts that still bill, or voided when
+none does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from ..model.reference import Reference
+from ..model.verdict import Verdict
+from .assemble import assemble
+from .model import Claim
+
+
+@dataclass(frozen=True)
+class Billed:
+    """A contact on a submitted claim, as the store knows it."""
+
+    contact_id: str
+    claim_id: int
+    claim_ref: str
+    payer: str
+    month: str
+    child_id: str
+    staff_id: str
+    row_hash: str
+
+
+@dataclass
+class Plan:
+    claims: list[Claim]
+    already_billed: int  # billable contacts skipped because they are on a submitted claim, unchanged
+
+
+def plan_claims(
+    verdicts: Iterable[Verdict],
+    reference: Reference,
+    qualifying: Callable[[dt.date], frozenset[str] | None],
+    payer: str,
+    month: str,
+    billed: dict[str, Billed],
+    row_hashes: dict[str, str],
+    load_claim: Callable[[int], Claim],
+) -> Plan:
+    """``row_hashes`` holds the hash of every contact row of the bundle (first occurrence of each id);
+    ``load_claim(id)`` gives a stored claim.
+    """
+    by_id = {v.contact_id: v for v in verdicts if v.status == "billable" and v.payer == payer}
+    members: dict[int, list[Billed]] = {}
+    for b in billed.values():
+        if b.payer == payer and b.month == month:
+            members.setdefault(b.claim_id, []).append(b)
+    affected = sorted(cid for cid, bs in members.items()
+                      if any(row_hashes.get(b.contact_id) != b.row_hash for b in bs))
+    claims: list[Claim] = []
+    freed: set[str] = set()  # billed contacts released by a replacement or void
+    for claim_id in affected:
+        original = load_claim(claim_id)
+        keep = [by_id[b.contact_id] for b in members[claim_id] if b.contact_id in by_id
+                and by_id[b.contact_id].child_id == b.child_id and by_id[b.contact_id].staff_id == b.staff_id]
+        freed.update(b.contact_id for b in members[claim_id])
+        rebuilt = assemble(sorted(keep, key=_order), reference, qualifying, payer, month)
+        if rebuilt:
+            rebuilt[0].frequency, rebuilt[0].replaces, rebuilt[0].original_ref = "7", claim_id, original.cite
+            claims.extend(rebuilt)
+        else:
+            void = original
+            void.frequency, void.replaces, void.original_ref = "8", claim_id, original.cite
+            void.payer_claim_number, void.claim_ref = None, ""
+            claims.append(void)
+    on_claims = {cid for c in claims if c.frequency != "8" for cid in c.contact_ids}
+    new = [v for cid, v in by_id.items()
+           if cid not in on_claims and (cid not in billed or cid in freed)]
+    skipped = sum(1 for cid in by_id if cid in billed and cid not in freed)
+    claims.extend(assemble(sorted(new, key=_order), reference, qualifying, payer, month))
+    return Plan(claims, skipped)
+
+
+def _order(v: Verdict) -> tuple[str, str, str]:
+    return (v.service_date, v.start_time, v.contact_id)

@@ -1,0 +1,52 @@
+"""Checks pyx12 does not make, run before a batch is written.  A batch with any failure is not written."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..identifiers import npi, zip as zip_code
+from ..model.agency import Agency
+from .assemble import MAX_DIAGNOSES, MAX_LINES
+from .model import Claim
+
+
+def check_batch(claims: list[Claim], agency: Agency) -> list[str]:
+    """Every problem, each naming the claim (or the billing provider)."""
+    problems: list[str] = []
+    if not npi.is_valid(agency.npi):
+        problems.append(f"billing provider: NPI {agency.npi} fails its check digit")
+    if not zip_code.is_valid(agency.address.zip, 9):
+        problems.append("billing provider: the ZIP code must have 9 digits")
+    for claim in claims:
+        problems.extend(f"claim {claim.claim_ref or claim.subscriber.child_id}: {p}" for p in check_claim(claim))
+    return problems
+
+
+def check_claim(claim: Claim) -> list[str]:
+    problems = []
+    if not claim.lines:
+        problems.append("has no service lines")
+    if len(claim.lines) > MAX_LINES:
+        problems.append(f"has {len(claim.lines)} lines (at most {MAX_LINES})")
+    if not claim.diagnoses or len(claim.diagnoses) > MAX_DIAGNOSES:
+        problems.append(f"has {len(claim.diagnoses)} diagnoses (1 to {MAX_DIAGNOSES})")
+    line_sum = sum((line.amount for line in claim.lines), Decimal("0.00"))
+    if claim.total != line_sum:
+        problems.append(f"total {claim.total} is not the sum of its lines {line_sum}")
+    for line in claim.lines:
+        if line.amount != (line.rate * line.units).quantize(Decimal("0.01")):
+            problems.append(f"line {line.number}: {line.amount} is not {line.units} units x {line.rate}")
+        if not line.pointers or any(p < 1 or p > len(claim.diagnoses) for p in line.pointers):
+            problems.append(f"line {line.number}: diagnosis pointers {line.pointers} do not refer to the claim's diagnoses")
+    if not npi.is_valid(claim.rendering.npi):
+        problems.append(f"rendering staff {claim.rendering.staff_id}: NPI fails its check digit")
+    if claim.frequency in ("7", "8") and not claim.original_ref:
+        problems.append(f"frequency {claim.frequency} needs the original claim number (REF*F8)")
+    sub = claim.subscriber
+    if not sub.member_id:
+        problems.append("the child has no member id")
+    if sub.birth_date is None or not (sub.line1 and sub.city and sub.state and sub.zip):
+        problems.append(f"child {sub.child_id}: birth date and address are required for the subscriber")
+    if not (sub.name.last and claim.rendering.name.last):
+        problems.append("the child's and the rendering staff member's last names are required")
+    return problems

@@ -1,0 +1,130 @@
+"""The X12 837P (005010X222A1) writer: a batch -> bytes, deterministically.
+
+Nothing here reads the clock: dates and times in the envelope come from the
+batch record, so the same batch written twice is byte-identical.  Segment
+counts come from the segments actually written.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+
+from ..model.agency import Agency, PayerEntry
+from .model import Batch, Claim
+from .text import x12_text
+
+
+def templates_dir() -> Path:
+    here = Path(__file__).resolve()
+    for candidate in (here.parents[3] / "templates", here.parents[1] / "templates"):
+        if candidate.is_dir():
+            return candidate
+    return here.parents[3] / "templates"
+
+
+def options_for(payer: PayerEntry) -> dict[str, str]:
+    """The payer's template with its option overrides."""
+    path = templates_dir() / f"{payer.template}.yaml"
+    options = {k: str(v) for k, v in yaml.safe_load(path.read_text(encoding="utf-8")).items()}
+    options.update(payer.options)
+    return options
+
+
+def money(amount: Decimal) -> str:
+    """X12 decimal: no trailing zeros, no point for whole amounts (86, 21.5)."""
+    text = f"{amount:.2f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+class Segments:
+    def __init__(self, opts: dict[str, str]):
+        self.el, self.comp = opts["element_separator"], opts["component_separator"]
+        self.term = opts["segment_terminator"] + ("\n" if opts.get("segment_newline", "yes") == "yes" else "")
+        self.items: list[str] = []
+
+    def add(self, *elements: str) -> None:
+        values = list(elements)
+        while values and values[-1] == "":
+            values.pop()
+        self.items.append(self.el.join(values))
+
+    def composite(self, *parts: str) -> str:
+        values = list(parts)
+        while values and values[-1] == "":
+            values.pop()
+        return self.comp.join(values)
+
+    def text(self) -> str:
+        return "".join(item + self.term for item in self.items)
+
+
+def render(batch: Batch, agency: Agency, payer: PayerEntry) -> bytes:
+    opts = options_for(payer)
+    per_st = int(opts["max_claims_per_transaction"])
+    date8 = batch.prepared_at.strftime("%Y%m%d")
+    time4 = batch.prepared_at.strftime("%H%M")
+    out = Segments(opts)
+    out.add("ISA", opts["isa_authorization_qualifier"], " " * 10, opts["isa_security_qualifier"], " " * 10,
+            opts["isa_sender_qualifier"], agency.submitter_id.ljust(15), opts["isa_receiver_qualifier"],
+            payer.receiver_id.ljust(15), batch.prepared_at.strftime("%y%m%d"), time4, opts["repetition_separator"],
+            "00501", f"{batch.isa_control:09d}", opts["isa_acknowledgment_requested"], batch.usage,
+            opts["component_separator"])
+    out.add("GS", opts["gs_functional_code"], agency.submitter_id, payer.receiver_id, date8, time4,
+            str(batch.gs_control), "X", opts["implementation"])
+    chunks = [batch.claims[i:i + per_st] for i in range(0, len(batch.claims), per_st)] or [[]]
+    for st_control, claims in zip(batch.st_controls, chunks):
+        _transaction(out, opts, st_control, claims, agency, payer, batch, date8, time4)
+    out.add("GE", str(len(chunks)), str(batch.gs_control))
+    out.add("IEA", "1", f"{batch.isa_control:09d}")
+    return out.text().encode("ascii")
+
+
+def _transaction(out: Segments, opts, st_control: int, claims: list[Claim], agency: Agency, payer: PayerEntry,
+                 batch: Batch, date8: str, time4: str) -> None:
+    start = len(out.items)
+    st = f"{st_control:04d}"
+    out.add("ST", "837", st, opts["implementation"])
+    out.add("BHT", "0019", opts["bht_purpose"], f"{batch.batch_id}-{st_control}", date8, time4, opts["bht_transaction_type"])
+    out.add("NM1", "41", "2", x12_text(agency.name, 60), "", "", "", "", "46", agency.submitter_id)
+    out.add("PER", "IC", x12_text(agency.contact.name, 60), "TE", agency.contact.phone)
+    out.add("NM1", "40", "2", x12_text(payer.name, 60), "", "", "", "", "46", payer.receiver_id)
+    out.add("HL", "1", "", "20", "1")
+    out.add("PRV", "BI", "PXC", agency.taxonomy)
+    out.add("NM1", "85", "2", x12_text(agency.name, 60), "", "", "", "", "XX", agency.npi)
+    out.add("N3", x12_text(agency.address.line1, 55))
+    out.add("N4", x12_text(agency.address.city, 30), agency.address.state, agency.address.zip)
+    out.add("REF", "EI", agency.tax_id)
+    for hl, claim in enumerate(claims, 2):
+        _claim(out, opts, hl, claim, payer)
+    out.add("SE", str(len(out.items) - start + 1), st)
+
+
+def _claim(out: Segments, opts, hl: int, claim: Claim, payer: PayerEntry) -> None:
+    sub = claim.subscriber
+    out.add("HL", str(hl), "1", "22", "0")
+    out.add("SBR", opts["payer_responsibility"], opts["subscriber_relationship"], "", "", "", "", "", "",
+            opts["claim_filing_indicator"])
+    out.add("NM1", "IL", "1", x12_text(sub.name.last, 60), x12_text(sub.name.first, 35), "", "", "", "MI", sub.member_id)
+    out.add("N3", x12_text(sub.line1, 55))
+    out.add("N4", x12_text(sub.city, 30), sub.state or "", sub.zip or "")
+    out.add("DMG", "D8", sub.birth_date.strftime("%Y%m%d") if sub.birth_date else "", sub.sex or "U")
+    out.add("NM1", "PR", "2", x12_text(payer.name, 60), "", "", "", "", "PI", payer.payer_id)
+    out.add("CLM", claim.claim_ref, money(claim.total), "", "",
+            out.composite(claim.place_of_service, "B", claim.frequency), opts["provider_signature"],
+            opts["assignment"], opts["benefits_assignment"], opts["release_of_information"])
+    if claim.frequency in ("7", "8"):
+        out.add("REF", "F8", claim.original_ref or "")
+    codes = [out.composite("ABK" if i == 0 else "ABF", code) for i, code in enumerate(claim.diagnoses)]
+    out.add("HI", *codes)
+    out.add("NM1", "82", "1", x12_text(claim.rendering.name.last, 60), x12_text(claim.rendering.name.first, 35),
+            "", "", "", "XX", claim.rendering.npi)
+    out.add("PRV", "PE", "PXC", opts["rendering_taxonomy"])
+    for line in claim.lines:
+        out.add("LX", str(line.number))
+        out.add("SV1", out.composite("HC", line.procedure, *line.modifiers), money(line.amount), "UN", str(line.units),
+                line.place_of_service if line.place_of_service != claim.place_of_service else "", "",
+                out.composite(*(str(p) for p in line.pointers)))
+        out.add("DTP", "472", "D8", line.service_date.strftime("%Y%m%d"))

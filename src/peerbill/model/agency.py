@@ -1,0 +1,54 @@
+"""agency.yaml: the billing provider and the payers it sends claims to (envelope data for the 837P)."""
+
+from __future__ import annotations
+
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..identifiers import npi as npi_id
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Address(Strict):
+    line1: str = Field(min_length=1)
+    city: str = Field(min_length=1)
+    state: str = Field(pattern=r"^[A-Z]{2}$")
+    zip: str = Field(pattern=r"^\d{9}$", description="ZIP+4 as nine digits (the 837P billing provider needs it)")
+
+
+class Contact(Strict):
+    name: str = Field(min_length=1)
+    phone: str = Field(pattern=r"^\d{10}$")
+
+
+class PayerEntry(Strict):
+    key: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str = Field(min_length=1)
+    payer_id: str = Field(min_length=2, max_length=80)
+    receiver_id: str = Field(min_length=2, max_length=15)
+    template: str = Field("837p-default", description="envelope options in templates/<template>.yaml")
+    options: dict[str, str] = Field({}, description="companion-guide options overriding the template")
+
+
+class Agency(Strict):
+    name: str = Field(min_length=1)
+    npi: str
+    tax_id: str = Field(pattern=r"^\d{9}$")
+    taxonomy: str = Field(pattern=r"^[0-9A-Z]{9}X$")
+    address: Address
+    contact: Contact
+    submitter_id: str = Field(min_length=2, max_length=15)
+    payers: list[PayerEntry] = Field(min_length=1)
+
+    @field_validator("npi")
+    @classmethod
+    def _npi(cls, value: str) -> str:
+        return npi_id.validate(value)
+
+    def payer(self, key: str) -> PayerEntry | None:
+        return next((p for p in self.payers if p.key == key), None)
+
+

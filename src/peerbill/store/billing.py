@@ -1,0 +1,185 @@
+"""The store's side of billing: what is billed, prior usage, and batches recorded in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from decimal import Decimal
+from typing import TYPE_CHECKING, Callable
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from ..checks import PriorUsage
+from ..claims.model import Batch, Claim, ClaimLine, Person, Rendering, Subscriber
+from ..claims.plan import Billed
+from .schema import BatchRow, BilledContact, ClaimLineRow, ClaimRow, Counter, LineContact
+
+if TYPE_CHECKING:
+    from .db import Store
+
+
+def billed_contacts(store: "Store") -> dict[str, Billed]:
+    with Session(store.engine) as s:
+        rows = s.execute(
+            select(BilledContact.contact_id, ClaimRow.id, ClaimRow.claim_ref, ClaimRow.payer, ClaimRow.month,
+                   ClaimRow.child_id, ClaimRow.staff_id, LineContact.row_hash)
+            .join(ClaimRow, ClaimRow.id == BilledContact.claim_id)
+            .join(LineContact, LineContact.id == BilledContact.line_contact_id)).all()
+    return {r[0]: Billed(*r) for r in rows}
+
+
+def prior_usage(store: "Store", judged: set[str]) -> PriorUsage:
+    """Units on submitted claims for contacts this run does not judge, and every billed contact id."""
+    daily: dict = defaultdict(int)
+    auth: dict = defaultdict(int)
+    billed: set[str] = set()
+    with Session(store.engine) as s:
+        rows = s.execute(
+            select(BilledContact.contact_id, ClaimRow.payer, ClaimRow.child_id, ClaimLineRow.procedure,
+                   ClaimLineRow.service_date, LineContact.plan_id, LineContact.units)
+            .join(ClaimRow, ClaimRow.id == BilledContact.claim_id)
+            .join(LineContact, LineContact.id == BilledContact.line_contact_id)
+            .join(ClaimLineRow, ClaimLineRow.id == LineContact.line_id)).all()
+    for contact_id, payer, child_id, procedure, day, plan_id, units in rows:
+        billed.add(contact_id)
+        if contact_id in judged:
+            continue  # judged again in this run: it counts as it is judged
+        daily[(payer, child_id, procedure, day)] += units
+        if plan_id:
+            auth[(payer, plan_id)] += units
+    return PriorUsage(daily=dict(daily), auth=dict(auth), billed=frozenset(billed))
+
+
+def _next(session: Session, name: str, count: int = 1) -> int:
+    """Reserve ``count`` control numbers; returns the first.  Row-locked on databases that lock rows."""
+    row = session.execute(select(Counter).where(Counter.name == name).with_for_update()).scalar_one_or_none()
+    if row is None:
+        row = Counter(name=name, value=0)
+        session.add(row)
+    first = row.value + 1
+    row.value += count
+    session.flush()
+    return first
+
+
+def _claim_json(claim: Claim) -> tuple[dict, dict]:
+    sub, ren = claim.subscriber, claim.rendering
+    subscriber = {"child_id": sub.child_id, "last": sub.name.last, "first": sub.name.first, "member_id": sub.member_id,
+                  "birth_date": sub.birth_date.isoformat() if sub.birth_date else None, "sex": sub.sex,
+                  "line1": sub.line1, "city": sub.city, "state": sub.state, "zip": sub.zip}
+    rendering = {"staff_id": ren.staff_id, "last": ren.name.last, "first": ren.name.first, "npi": ren.npi}
+    return subscriber, rendering
+
+
+def record_batch(store: "Store", claims: list[Claim], payer: str, month: str, as_of: dt.date, usage: str,
+                 per_transaction: int, rule_packs: list[dict], run_id: int | None, prepared_at: dt.datetime,
+                 row_hashes: dict[str, str], contacts: dict[str, tuple[int, Decimal, str | None]],
+                 render: Callable[[Batch], bytes]) -> tuple[Batch, bytes]:
+    """Record a batch, its claims, lines and contacts, and the file's SHA-256, in one transaction."""
+    transactions = max(1, -(-len(claims) // per_transaction))
+    with Session(store.engine) as s, s.begin():
+        isa = _next(s, "isa")
+        gs = _next(s, "gs")
+        st = _next(s, "st", transactions)
+        row = BatchRow(payer=payer, month=month, as_of=as_of, prepared_at=prepared_at, usage=usage, isa_control=isa,
+                       gs_control=gs, st_controls=list(range(st, st + transactions)), rule_packs=rule_packs,
+                       file_name="", sha256="", claims=len(claims),
+                       total=sum((c.total for c in claims), Decimal("0.00")), run_id=run_id)
+        s.add(row)
+        s.flush()
+        for claim in claims:
+            _record_claim(s, row.id, claim, row_hashes, contacts)
+        batch = Batch(payer, month, prepared_at, usage, isa, gs, row.st_controls, claims, batch_id=row.id)
+        data = render(batch)
+        row.file_name = f"{payer}-{month}-batch{row.id:06d}.837"
+        row.sha256 = hashlib.sha256(data).hexdigest()
+    return batch, data
+
+
+def _record_claim(s: Session, batch_id: int, claim: Claim, row_hashes: dict[str, str],
+                  contacts: dict[str, tuple[int, Decimal, str | None]]) -> None:
+    """``contacts`` gives each billed contact's (units, amount, plan id)."""
+    subscriber, rendering = _claim_json(claim)
+    row = ClaimRow(batch_id=batch_id, claim_ref="pending", payer=claim.payer, month=claim.month,
+                   child_id=claim.subscriber.child_id, staff_id=claim.rendering.staff_id, frequency=claim.frequency,
+                   replaces_id=claim.replaces, original_ref=claim.original_ref, place_of_service=claim.place_of_service,
+                   diagnoses=list(claim.diagnoses), subscriber=subscriber, rendering=rendering, total=claim.total,
+                   status="submitted" if claim.frequency != "8" else "void")
+    s.add(row)
+    s.flush()
+    row.claim_ref = claim.claim_ref = f"PB{row.id:010d}"
+    if claim.replaces is not None:
+        s.execute(update(ClaimRow).where(ClaimRow.id == claim.replaces)
+                  .values(status="replaced" if claim.frequency == "7" else "voided"))
+        s.execute(delete(BilledContact).where(BilledContact.claim_id == claim.replaces))
+    for line in claim.lines:
+        line_row = ClaimLineRow(claim_id=row.id, number=line.number, service_date=line.service_date,
+                                procedure=line.procedure, modifiers=":".join(line.modifiers),
+                                place_of_service=line.place_of_service, units=line.units, rate=line.rate,
+                                amount=line.amount, pointers=list(line.pointers))
+        s.add(line_row)
+        s.flush()
+        if claim.frequency == "8":
+            continue  # a void bills nothing
+        for contact_id in line.contact_ids:
+            units, amount, plan_id = contacts[contact_id]
+            link = LineContact(line_id=line_row.id, contact_id=contact_id, row_hash=row_hashes[contact_id],
+                               service_date=line.service_date.isoformat(), plan_id=plan_id, units=units, amount=amount)
+            s.add(link)
+            s.flush()
+            s.add(BilledContact(contact_id=contact_id, claim_id=row.id, line_contact_id=link.id))
+    s.flush()
+
+
+def load_claim(store: "Store", claim_id: int) -> Claim:
+    """A stored claim as data; ``original_ref`` is the number a replacement or void cites."""
+    with Session(store.engine) as s:
+        return _load(s, s.get(ClaimRow, claim_id))  # type: ignore[arg-type]
+
+
+def _load(s: Session, row: ClaimRow) -> Claim:
+    lines = s.scalars(select(ClaimLineRow).where(ClaimLineRow.claim_id == row.id).order_by(ClaimLineRow.number)).all()
+    contacts: dict[int, list[str]] = defaultdict(list)
+    for line_id, contact_id in s.execute(select(LineContact.line_id, LineContact.contact_id)
+                                         .where(LineContact.line_id.in_([ln.id for ln in lines]))
+                                         .order_by(LineContact.id)):
+        contacts[line_id].append(contact_id)
+    sub, ren = row.subscriber, row.rendering
+    claim = Claim(
+        payer=row.payer, month=row.month,
+        subscriber=Subscriber(sub["child_id"], Person(sub["last"], sub["first"]), sub["member_id"],
+                              dt.date.fromisoformat(sub["birth_date"]) if sub["birth_date"] else None, sub["sex"],
+                              sub["line1"], sub["city"], sub["state"], sub["zip"]),
+        rendering=Rendering(ren["staff_id"], Person(ren["last"], ren["first"]), ren["npi"]),
+        diagnoses=tuple(row.diagnoses),
+        lines=[ClaimLine(ln.service_date, ln.procedure, tuple(m for m in ln.modifiers.split(":") if m),
+                         ln.place_of_service, ln.units, ln.amount, ln.rate, tuple(ln.pointers),
+                         tuple(contacts.get(ln.id, ())), number=ln.number) for ln in lines],
+        frequency=row.frequency, place_of_service=row.place_of_service, claim_ref=row.claim_ref,
+        replaces=row.replaces_id, original_ref=row.original_ref, payer_claim_number=row.payer_claim_number,
+    )
+    return claim
+
+
+def load_batch(store: "Store", batch_id: int) -> tuple[Batch, BatchRow]:
+    """A recorded batch with its claims, to write its file again (byte-identical)."""
+    with Session(store.engine) as s:
+        row = s.get(BatchRow, batch_id)
+        if row is None:
+            raise LookupError(f"no batch {batch_id}")
+        claims = [_load(s, c) for c in s.scalars(select(ClaimRow).where(ClaimRow.batch_id == batch_id)
+                                                  .order_by(ClaimRow.id)).all()]
+        s.expunge(row)
+    batch = Batch(row.payer, row.month, row.prepared_at, row.usage, row.isa_control, row.gs_control,
+                  list(row.st_controls), claims, batch_id=row.id)
+    return batch, row
+
+
+def list_batches(store: "Store") -> list[BatchRow]:
+    with Session(store.engine) as s:
+        rows = s.scalars(select(BatchRow).order_by(BatchRow.id)).all()
+        for r in rows:
+            s.expunge(r)
+        return list(rows)

@@ -1,0 +1,174 @@
+"""peerbill bill: 837P files pyx12 accepts, never a contact billed twice, replacements and voids."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from freezegun import freeze_time
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from conftest import DEMO, read_csv, run_cli
+from peerbill.cli import main
+from peerbill.store import Store
+from peerbill.store.schema import BatchRow, BilledContact, ClaimRow
+from x12check import assert_valid_837, pyx12_problems, segments
+
+AS_OF = "2026-11-15"
+
+
+def bill(data: Path, out: Path, db: str, *extra: str, month: str = "2026-09") -> tuple[int, str, str]:
+    return run_cli("bill", "--data", str(data), "--month", month, "--out", str(out), "--db", db, "--as-of", AS_OF, *extra)
+
+
+def files(out: Path) -> list[Path]:
+    return sorted(out.glob("*.837"))
+
+
+def claims_of(path: Path) -> list[dict]:
+    """CLM and REF*F8 of each claim in a file."""
+    out = []
+    for seg in segments(path):
+        if seg[0] == "CLM":
+            out.append({"ref": seg[1], "total": seg[2], "frequency": seg[5].split(":")[2], "f8": None})
+        elif seg[0] == "REF" and seg[1] == "F8":
+            out[-1]["f8"] = seg[2]
+    return out
+
+
+def test_demo_batch_is_valid_and_reconciles_with_decisions(tmp_path, db_url):
+    code, stdout, err = bill(DEMO, tmp_path / "out", db_url)
+    assert code == 1, err  # the demo's rejected rows
+    (path,) = files(tmp_path / "out")
+    assert_valid_837(path)
+    decisions = read_csv(tmp_path / "out" / "decisions.csv")
+    billable = [d for d in decisions if d["status"] == "billable" and d["payer"] == "medicaid"]
+    total = sum(float(c["total"]) for c in claims_of(path))
+    assert total == pytest.approx(sum(float(d["amount"]) for d in billable))
+    sv1_units = sum(int(s[4]) for s in segments(path) if s[0] == "SV1")
+    assert sv1_units == sum(int(d["units"]) for d in billable)
+    assert "sent 31 claims (31 original), 232 contacts, $13,139.00" in stdout
+
+
+def test_billing_the_same_month_twice_bills_nothing_new(tmp_path, db_url):
+    bill(DEMO, tmp_path / "one", db_url)
+    code, stdout, _ = bill(DEMO, tmp_path / "two", db_url)
+    assert files(tmp_path / "two") == []
+    assert "sent 0 claims (no claims), 0 contacts, $0.00; 232 contacts already on submitted claims" in stdout
+    decisions = read_csv(tmp_path / "two" / "decisions.csv")
+    assert sum(d["reasons"].endswith("medicaid:ALREADY_BILLED") for d in decisions) == 232
+    store = Store.open(db_url)
+    with Session(store.engine) as s:
+        assert s.scalar(select(func.count()).select_from(BatchRow)) == 1
+        assert s.scalar(select(func.count()).select_from(BilledContact)) == 232
+
+
+def _edit_contact(bundle: Path, contact_id: str, old: str, new: str) -> None:
+    path = bundle / "contacts.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    hits = [i for i, line in enumerate(lines) if line.startswith(contact_id + ",")]
+    assert lines[hits[0]].count(old) == 1
+    lines[hits[0]] = lines[hits[0]].replace(old, new)
+    path.write_text("".join(lines))
+
+
+def test_a_corrected_contact_makes_exactly_one_replacement(tmp_path, db_url):
+    bundle = tmp_path / "demo"
+    shutil.copytree(DEMO, bundle)
+    bill(bundle, tmp_path / "one", db_url)
+    (first,) = files(tmp_path / "one")
+    original = {c["ref"]: c for c in claims_of(first)}
+    _edit_contact(bundle, "C-001", ",09:00,10:00,", ",08:30,10:00,")  # 4 -> 6 units, no new overlap
+    code, stdout, _ = bill(bundle, tmp_path / "two", db_url)
+    (second,) = files(tmp_path / "two")
+    assert_valid_837(second)
+    (replacement,) = claims_of(second)
+    assert replacement["frequency"] == "7" and replacement["f8"] in original
+    assert float(replacement["total"]) == pytest.approx(float(original[replacement["f8"]]["total"]) + 43.0)
+    assert "sent 1 claims (1 replacement)" in stdout
+    store = Store.open(db_url)
+    with Session(store.engine) as s:
+        statuses = dict(s.execute(select(ClaimRow.claim_ref, ClaimRow.status)).all())
+        assert statuses[replacement["f8"]] == "replaced" and statuses[replacement["ref"]] == "submitted"
+        on_new = s.scalars(select(BilledContact.contact_id).join(ClaimRow, ClaimRow.id == BilledContact.claim_id)
+                           .where(ClaimRow.claim_ref == replacement["ref"])).all()
+    assert "C-001" in on_new
+    code, stdout, _ = bill(bundle, tmp_path / "three", db_url)
+    assert files(tmp_path / "three") == []  # the replacement is now what is billed
+
+
+def test_withdrawn_contacts_void_their_claim(tmp_path, db_url):
+    bundle = tmp_path / "demo"
+    shutil.copytree(DEMO, bundle)
+    bill(bundle, tmp_path / "one", db_url)
+    (first,) = files(tmp_path / "one")
+    # X08's September claim holds C-044 and C-045 (C-046 is held): withdraw both
+    path = bundle / "contacts.csv"
+    path.write_text("".join(l for l in path.read_text().splitlines(keepends=True)
+                            if not l.startswith(("C-044,", "C-045,", "C-046,"))))
+    code, stdout, _ = bill(bundle, tmp_path / "two", db_url)
+    (second,) = files(tmp_path / "two")
+    assert_valid_837(second)
+    (void,) = claims_of(second)
+    assert void["frequency"] == "8" and void["f8"] in {c["ref"] for c in claims_of(first)}
+    assert float(void["total"]) == pytest.approx(129.0 + 86.0)
+    assert "sent 1 claims (1 void), 0 contacts" in stdout
+
+
+def test_dry_run_records_and_writes_no_batch(tmp_path, db_url):
+    code, stdout, _ = bill(DEMO, tmp_path / "out", db_url, "--dry-run")
+    assert "would send 31 claims" in stdout and files(tmp_path / "out") == []
+    with Session(Store.open(db_url).engine) as s:
+        assert s.scalar(select(func.count()).select_from(BatchRow)) == 0
+
+
+def test_a_batch_failing_a_check_is_not_written(tmp_path):
+    bundle = tmp_path / "demo"
+    shutil.copytree(DEMO, bundle)
+    staff = bundle / "staff.csv"
+    staff.write_text(staff.read_text().replace("1245319599", "1245319598"))  # S901: wrong check digit
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    code, _, err = bill(bundle, tmp_path / "out", db)
+    assert code == 2 and "rendering staff S901: NPI fails its check digit" in err and "claim " in err
+    assert files(tmp_path / "out") == []
+    with Session(Store.open(db).engine) as s:
+        assert s.scalar(select(func.count()).select_from(BatchRow)) == 0
+
+
+def test_a_recorded_batch_is_written_again_byte_for_byte(tmp_path):
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    bill(DEMO, tmp_path / "out", db)
+    (path,) = files(tmp_path / "out")
+    result = CliRunner().invoke(main, ["batches", "--db", db, "write", "1", "--data", str(DEMO), "--out", str(tmp_path / "again")])
+    assert result.exit_code == 0 and "identical" in result.output
+    assert (tmp_path / "again" / path.name).read_bytes() == path.read_bytes()
+    code, stdout, _ = run_cli("batches", "--db", db, "--json")
+    assert '"claims": 31' in stdout
+
+
+def test_control_numbers_increase_across_batches(tmp_path):
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    bill(DEMO, tmp_path / "a", db, month="2026-08")
+    bill(DEMO, tmp_path / "b", db, month="2026-09")
+    isa = [segments(p)[0][13] for p in files(tmp_path / "a") + files(tmp_path / "b")]
+    st = [s[2] for p in files(tmp_path / "a") + files(tmp_path / "b") for s in segments(p) if s[0] == "ST"]
+    assert isa == ["000000001", "000000002"] and st == ["0001", "0002"]
+
+
+def test_pyx12_check_can_fail(tmp_path):
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    bill(DEMO, tmp_path / "out", db)
+    (path,) = files(tmp_path / "out")
+    text = path.read_text()
+    head, _, rest = text.partition("HL*2*1*22*0~")  # the first subscriber's N4 follows
+    broken = tmp_path / "broken.837"
+    broken.write_text(head + "HL*2*1*22*0~" + rest.replace("*IA*", "*XS*", 1))
+    assert any("(XS) is not a valid code" in p for p in pyx12_problems(broken))
+    lines = text.splitlines(keepends=True)
+    first_dtp = next(i for i, line in enumerate(lines) if line.startswith("DTP*472"))
+    short = tmp_path / "short.837"
+    short.write_text("".join(lines[:first_dtp] + lines[first_dtp + 1:]))  # SE02 now counts one segment too many
+    assert any("count" in p.lower() for p in pyx12_problems(short))

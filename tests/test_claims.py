@@ -1,0 +1,96 @@
+"""Claim shapes: 50+ lines split, 12+ diagnoses, modifiers, a mid-month rate change; and a golden file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+from freezegun import freeze_time
+
+from bundles import BASE, contact, write_bundle
+from conftest import RULES, ROOT, run_cli
+from x12check import assert_valid_837, segments
+
+GOLDEN = ROOT / "tests" / "golden"
+DIAGNOSES = ["F43.10", "F90.2", "F32.1", "F41.1", "F91.3", "F84.0", "F43.25", "F34.1", "F93.0", "F40.10", "F42.2",
+             "F50.9", "F63.81", "F95.2"]  # 14 qualifying codes
+
+
+def rules_with_mid_month_rate_change(tmp_path: Path) -> Path:
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    pack = rules / "medicaid" / "example-state.yaml"
+    text = pack.read_text().replace("effective_to: 2026-06-30", "effective_to: 2026-09-15")
+    pack.write_text(text.replace("effective_from: 2026-07-01", "effective_from: 2026-09-16"))
+    return rules
+
+
+def busy_month() -> list[dict[str, str]]:
+    """The 22 weekdays of September 2026, three kinds of line a day: 66 lines for one child and staff member."""
+    rows = []
+    day = dt.date(2026, 9, 1)
+    n = 0
+    while day.month == 9:
+        if day.weekday() < 5:
+            for start, end, extra in (("09:00", "10:00", {}),
+                                      ("10:00", "10:30", {"modality": "video", "place_of_service": "10"}),
+                                      ("11:00", "12:00", {"activity": "group", "group_id": f"G{day.day}", "group_size": "4",
+                                                          "child_present": "N"})):
+                n += 1
+                rows.append(contact(contact_id=f"B{n:03d}", service_date=day.isoformat(), start_time=start, end_time=end,
+                                    note_signed_date=day.isoformat(), **extra))
+        day += dt.timedelta(days=1)
+    return rows
+
+
+def test_a_busy_month_splits_and_keeps_every_diagnosis_rule(tmp_path):
+    diagnoses = [{"child_id": "K1", "icd10": code, "start_date": "2020-01-01", "end_date": ""} for code in DIAGNOSES]
+    plans = [{**BASE["service_plans.csv"][0], "icd10": "F90.2"}]  # the plan names the 2nd diagnosis
+    bundle = write_bundle(tmp_path / "b", busy_month(), diagnoses_csv=diagnoses, service_plans_csv=plans)
+    out = tmp_path / "out"
+    code, stdout, err = run_cli("bill", "--data", str(bundle), "--month", "2026-09", "--out", str(out),
+                                "--db", str(tmp_path / "s.db"), "--as-of", "2026-10-15",
+                                "--rules", str(rules_with_mid_month_rate_change(tmp_path)))
+    assert code == 0, err
+    (path,) = sorted(out.glob("*.837"))
+    assert_valid_837(path)
+    segs = segments(path)
+    claims = [i for i, s in enumerate(segs) if s[0] == "CLM"]
+    assert len(claims) == 2  # 66 lines: 50 + 16
+    lines_per_claim = [sum(1 for s in segs[a:b] if s[0] == "LX") for a, b in zip(claims, claims[1:] + [len(segs)])]
+    assert lines_per_claim == [50, 16]
+    for hi in (s for s in segs if s[0] == "HI"):
+        assert len(hi) - 1 == 12  # 14 active, at most 12 sent
+        assert hi[1] == "ABK:F902" and all(h.startswith("ABF:") for h in hi[2:])  # the plan's diagnosis is principal
+    sv1 = [s for s in segs if s[0] == "SV1"]
+    assert {s[1] for s in sv1} == {"HC:H0038:HR", "HC:H0038:HR:95", "HC:H0038:HS:HQ"}
+    assert all(s[7] == "1" for s in sv1)
+    # the rate in force on each date: $20.00 through 2026-09-15, $21.50 from 2026-09-16; the group rate $9.00
+    dates = [s[3] for s in segs if s[0] == "DTP" and s[1] == "472"]
+    for s, day in zip(sv1, dates):
+        rate = Decimal("9") if "HQ" in s[1] else Decimal("20") if day <= "20260915" else Decimal("21.5")
+        assert Decimal(s[2]) == rate * int(s[4]), (s, day)
+    assert {Decimal(s[2]) for s in sv1 if s[1] == "HC:H0038:HR"} == {Decimal("80"), Decimal("86")}
+    # the claim totals are the sums of their lines
+    for a, b in zip(claims, claims[1:] + [len(segs)]):
+        assert Decimal(segs[a][2]) == sum(Decimal(s[2]) for s in segs[a:b] if s[0] == "SV1")
+
+
+@freeze_time("2026-10-01 14:05:00")
+def test_golden_small_batch(tmp_path):
+    """The exact bytes of a small batch: two contacts, one claim, group and telehealth modifiers."""
+    bundle = write_bundle(tmp_path / "b", [
+        contact(contact_id="G1", start_time="09:00", end_time="09:50"),
+        contact(contact_id="G2", service_date="2026-09-02", start_time="13:00", end_time="13:40", modality="video",
+                place_of_service="10", activity="group", group_id="GR", group_size="3", child_present="N",
+                note_signed_date="2026-09-02"),
+    ])
+    out = tmp_path / "out"
+    code, _, err = run_cli("bill", "--data", str(bundle), "--month", "2026-09", "--out", str(out),
+                           "--db", str(tmp_path / "s.db"), "--as-of", "2026-10-01")
+    assert code == 0, err
+    (path,) = sorted(out.glob("*.837"))
+    assert_valid_837(path)
+    assert path.read_bytes() == (GOLDEN / "small-batch.837").read_bytes()
