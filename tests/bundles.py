@@ -13,7 +13,7 @@ import yaml
 BASE: dict[str, list[dict[str, str]]] = {
     "children.csv": [{"child_id": "K1", "first_name": "Ada", "last_name": "Test", "birth_date": "2014-05-01", "sex": "F",
                       "address_line1": "1 Test Road", "city": "Riverton", "state": "IA", "zip": "503101234"}],
-    "staff.csv": [{"staff_id": "S1", "first_name": "Bo", "last_name": "Test", "npi": "1234567893", "role": "parent_partner",
+    "staff.csv": [{"staff_id": "S1", "first_name": "Bo", "last_name": "Test", "npi": "1245319599", "role": "parent_partner",
                    "credential": "CFPS", "credential_start": "2020-01-01", "credential_end": ""}],
     "eligibility.csv": [{"child_id": "K1", "payer": "medicaid", "member_id": "M1", "start_date": "2020-01-01", "end_date": ""}],
     "diagnoses.csv": [{"child_id": "K1", "icd10": "F43.10", "start_date": "2020-01-01", "end_date": ""}],

@@ -56,3 +56,13 @@ def db_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.db'}"
     return request.getfixturevalue("postgres").create_database(f"t{next(_counter)}")
+
+
+@pytest.fixture(autouse=True)
+def every_837p_is_valid(tmp_path):
+    """After each test, every .837 file it wrote passes pyx12 (broken samples use other names)."""
+    yield
+    from x12check import assert_valid_837
+
+    for path in sorted(tmp_path.rglob("*.837")):
+        assert_valid_837(path)

@@ -164,11 +164,27 @@ def test_pyx12_check_can_fail(tmp_path):
     (path,) = files(tmp_path / "out")
     text = path.read_text()
     head, _, rest = text.partition("HL*2*1*22*0~")  # the first subscriber's N4 follows
-    broken = tmp_path / "broken.837"
+    broken = tmp_path / "broken.x12"
     broken.write_text(head + "HL*2*1*22*0~" + rest.replace("*IA*", "*XS*", 1))
     assert any("(XS) is not a valid code" in p for p in pyx12_problems(broken))
     lines = text.splitlines(keepends=True)
     first_dtp = next(i for i, line in enumerate(lines) if line.startswith("DTP*472"))
-    short = tmp_path / "short.837"
+    short = tmp_path / "short.x12"
     short.write_text("".join(lines[:first_dtp] + lines[first_dtp + 1:]))  # SE02 now counts one segment too many
     assert any("count" in p.lower() for p in pyx12_problems(short))
+
+
+def test_claims_split_into_transactions_by_the_payers_option(tmp_path):
+    """A payer's companion-guide option (here: 10 claims per ST) changes the file, not the code."""
+    bundle = tmp_path / "demo"
+    shutil.copytree(DEMO, bundle)
+    agency = bundle / "agency.yaml"
+    agency.write_text(agency.read_text().replace("  receiver_id: XSMCD\n",
+                                                 "  receiver_id: XSMCD\n  options:\n    max_claims_per_transaction: '10'\n"))
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    bill(bundle, tmp_path / "out", db)
+    (path,) = files(tmp_path / "out")
+    segs = segments(path)
+    assert [s[2] for s in segs if s[0] == "ST"] == ["0001", "0002", "0003", "0004"]
+    assert [s for s in segs if s[0] == "GE"] == [["GE", "4", "1"]]
+    assert sum(1 for s in segs if s[0] == "CLM") == 31

@@ -94,3 +94,15 @@ def test_golden_small_batch(tmp_path):
     (path,) = sorted(out.glob("*.837"))
     assert_valid_837(path)
     assert path.read_bytes() == (GOLDEN / "small-batch.837").read_bytes()
+
+
+def test_no_rendering_provider_loop_when_the_agency_renders(tmp_path):
+    staff = [{**BASE["staff.csv"][0], "npi": "1234567893"}]  # the agency's own NPI
+    bundle = write_bundle(tmp_path / "b", [contact()], staff_csv=staff)
+    code, _, err = run_cli("bill", "--data", str(bundle), "--month", "2026-09", "--out", str(tmp_path / "out"),
+                           "--db", str(tmp_path / "s.db"), "--as-of", "2026-10-01")
+    assert code == 0, err
+    (path,) = sorted((tmp_path / "out").glob("*.837"))
+    segs = segments(path)
+    assert not [s for s in segs if s[0] == "NM1" and s[1] == "82"]
+    assert not [s for s in segs if s[0] == "PRV" and s[1] == "PE"]

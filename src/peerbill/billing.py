@@ -132,13 +132,12 @@ def bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None
         contacts = {v.contact_id: (v.units, v.amount, v.plan_id) for v in result.verdicts or []
                     if v.status == "billable" and v.payer == key}
         prepared_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
-        batch, data = record_batch(
+        batch, data, name, digest = record_batch(
             store, plan.claims, key, month, as_of, usage, int(options_for(entry)["max_claims_per_transaction"]),
             packs, result.run_id, prepared_at, hashes, contacts, lambda b: render(b, agency, entry))  # type: ignore[arg-type]
-        _, row = load_batch(store, batch.batch_id)
-        path = Path(out_dir) / row.file_name
+        path = Path(out_dir) / name
         write_atomically(path, data)
-        summary.batch_id, summary.file, summary.sha256 = batch.batch_id, str(path), row.sha256
+        summary.batch_id, summary.file, summary.sha256 = batch.batch_id, str(path), digest
     return out
 
 

@@ -15,11 +15,15 @@ EXTRA_COLUMNS = ("rule_ids", "rule_versions", "service_date", "source_row", "det
 COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS
 
 
+def details(v: Verdict) -> str:
+    return " | ".join(f.detail for f in v.findings if f.detail)
+
+
 def verdict_row(v: Verdict) -> tuple:
     return (
         v.contact_id, v.status, v.payer or "", v.procedure or "", ":".join(v.modifiers), v.units, f"{v.amount:.2f}",
         v.reasons, ";".join(v.rule_packs), v.rule_ids, ";".join(v.rule_versions), v.service_date, v.line,
-        " | ".join(f.detail for f in v.findings if f.detail),
+        details(v),
     )
 
 

@@ -98,11 +98,11 @@ def _transaction(out: Segments, opts, st_control: int, claims: list[Claim], agen
     out.add("N4", x12_text(agency.address.city, 30), agency.address.state, agency.address.zip)
     out.add("REF", "EI", agency.tax_id)
     for hl, claim in enumerate(claims, 2):
-        _claim(out, opts, hl, claim, payer)
+        _claim(out, opts, hl, claim, payer, agency)
     out.add("SE", str(len(out.items) - start + 1), st)
 
 
-def _claim(out: Segments, opts, hl: int, claim: Claim, payer: PayerEntry) -> None:
+def _claim(out: Segments, opts, hl: int, claim: Claim, payer: PayerEntry, agency: Agency) -> None:
     sub = claim.subscriber
     out.add("HL", str(hl), "1", "22", "0")
     out.add("SBR", opts["payer_responsibility"], opts["subscriber_relationship"], "", "", "", "", "", "",
@@ -119,9 +119,10 @@ def _claim(out: Segments, opts, hl: int, claim: Claim, payer: PayerEntry) -> Non
         out.add("REF", "F8", claim.original_ref or "")
     codes = [out.composite("ABK" if i == 0 else "ABF", code) for i, code in enumerate(claim.diagnoses)]
     out.add("HI", *codes)
-    out.add("NM1", "82", "1", x12_text(claim.rendering.name.last, 60), x12_text(claim.rendering.name.first, 35),
-            "", "", "", "XX", claim.rendering.npi)
-    out.add("PRV", "PE", "PXC", opts["rendering_taxonomy"])
+    if claim.rendering.npi != agency.npi:  # 2310B only when the rendering provider is not the billing provider
+        out.add("NM1", "82", "1", x12_text(claim.rendering.name.last, 60), x12_text(claim.rendering.name.first, 35),
+                "", "", "", "XX", claim.rendering.npi)
+        out.add("PRV", "PE", "PXC", opts["rendering_taxonomy"])
     for line in claim.lines:
         out.add("LX", str(line.number))
         out.add("SV1", out.composite("HC", line.procedure, *line.modifiers), money(line.amount), "UN", str(line.units),

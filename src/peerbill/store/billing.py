@@ -8,7 +8,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Callable
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..checks import PriorUsage
@@ -76,61 +76,88 @@ def _claim_json(claim: Claim) -> tuple[dict, dict]:
 def record_batch(store: "Store", claims: list[Claim], payer: str, month: str, as_of: dt.date, usage: str,
                  per_transaction: int, rule_packs: list[dict], run_id: int | None, prepared_at: dt.datetime,
                  row_hashes: dict[str, str], contacts: dict[str, tuple[int, Decimal, str | None]],
-                 render: Callable[[Batch], bytes]) -> tuple[Batch, bytes]:
-    """Record a batch, its claims, lines and contacts, and the file's SHA-256, in one transaction."""
+                 render: Callable[[Batch], bytes]) -> tuple[Batch, bytes, str, str]:
+    """Record a batch, its claims, lines and contacts, and the file's SHA-256, in one transaction.
+
+    Returns the batch, the file's bytes, its name and its SHA-256.
+
+    ``contacts`` gives each billed contact's (units, amount, plan id).  Rows go in with bulk
+    inserts; claim numbers are reserved from the counters, so they are known before insertion.
+    """
     transactions = max(1, -(-len(claims) // per_transaction))
     with Session(store.engine) as s, s.begin():
         isa = _next(s, "isa")
         gs = _next(s, "gs")
         st = _next(s, "st", transactions)
+        first_claim = _next(s, "claim", len(claims)) if claims else 0
         row = BatchRow(payer=payer, month=month, as_of=as_of, prepared_at=prepared_at, usage=usage, isa_control=isa,
                        gs_control=gs, st_controls=list(range(st, st + transactions)), rule_packs=rule_packs,
                        file_name="", sha256="", claims=len(claims),
                        total=sum((c.total for c in claims), Decimal("0.00")), run_id=run_id)
         s.add(row)
         s.flush()
-        for claim in claims:
-            _record_claim(s, row.id, claim, row_hashes, contacts)
+        for n, claim in enumerate(claims):
+            claim.claim_ref = f"PB{first_claim + n:010d}"
+        _record_claims(s, row.id, claims, row_hashes, contacts)
         batch = Batch(payer, month, prepared_at, usage, isa, gs, row.st_controls, claims, batch_id=row.id)
         data = render(batch)
-        row.file_name = f"{payer}-{month}-batch{row.id:06d}.837"
-        row.sha256 = hashlib.sha256(data).hexdigest()
-    return batch, data
+        row.file_name = name = f"{payer}-{month}-batch{row.id:06d}.837"
+        row.sha256 = digest = hashlib.sha256(data).hexdigest()
+    return batch, data, name, digest
 
 
-def _record_claim(s: Session, batch_id: int, claim: Claim, row_hashes: dict[str, str],
-                  contacts: dict[str, tuple[int, Decimal, str | None]]) -> None:
-    """``contacts`` gives each billed contact's (units, amount, plan id)."""
-    subscriber, rendering = _claim_json(claim)
-    row = ClaimRow(batch_id=batch_id, claim_ref="pending", payer=claim.payer, month=claim.month,
-                   child_id=claim.subscriber.child_id, staff_id=claim.rendering.staff_id, frequency=claim.frequency,
-                   replaces_id=claim.replaces, original_ref=claim.original_ref, place_of_service=claim.place_of_service,
-                   diagnoses=list(claim.diagnoses), subscriber=subscriber, rendering=rendering, total=claim.total,
-                   status="submitted" if claim.frequency != "8" else "void")
-    s.add(row)
-    s.flush()
-    row.claim_ref = claim.claim_ref = f"PB{row.id:010d}"
-    if claim.replaces is not None:
-        s.execute(update(ClaimRow).where(ClaimRow.id == claim.replaces)
-                  .values(status="replaced" if claim.frequency == "7" else "voided"))
-        s.execute(delete(BilledContact).where(BilledContact.claim_id == claim.replaces))
-    for line in claim.lines:
-        line_row = ClaimLineRow(claim_id=row.id, number=line.number, service_date=line.service_date,
-                                procedure=line.procedure, modifiers=":".join(line.modifiers),
-                                place_of_service=line.place_of_service, units=line.units, rate=line.rate,
-                                amount=line.amount, pointers=list(line.pointers))
-        s.add(line_row)
-        s.flush()
+def _insert_returning_ids(s: Session, table, rows: list[dict]) -> list[int]:
+    """Bulk insert through the Core table; the new ids in the order of ``rows``."""
+    core = table.__table__
+    ids: list[int] = []
+    for i in range(0, len(rows), 5000):
+        result = s.execute(insert(core).returning(core.c.id, sort_by_parameter_order=True), rows[i:i + 5000])
+        ids.extend(result.scalars().all())
+    return ids
+
+
+def _record_claims(s: Session, batch_id: int, claims: list[Claim], row_hashes: dict[str, str],
+                   contacts: dict[str, tuple[int, Decimal, str | None]]) -> None:
+    replaced = [c.replaces for c in claims if c.replaces is not None and c.frequency == "7"]
+    voided = [c.replaces for c in claims if c.replaces is not None and c.frequency == "8"]
+    for ids, status in ((replaced, "replaced"), (voided, "voided")):
+        if ids:
+            s.execute(update(ClaimRow).where(ClaimRow.id.in_(ids)).values(status=status))
+            s.execute(delete(BilledContact).where(BilledContact.claim_id.in_(ids)))
+    claim_rows = []
+    for claim in claims:
+        subscriber, rendering = _claim_json(claim)
+        claim_rows.append({
+            "batch_id": batch_id, "claim_ref": claim.claim_ref, "payer": claim.payer, "month": claim.month,
+            "child_id": claim.subscriber.child_id, "staff_id": claim.rendering.staff_id, "frequency": claim.frequency,
+            "replaces_id": claim.replaces, "original_ref": claim.original_ref, "payer_claim_number": None,
+            "place_of_service": claim.place_of_service, "diagnoses": list(claim.diagnoses), "subscriber": subscriber,
+            "rendering": rendering, "total": claim.total, "status": "submitted" if claim.frequency != "8" else "void"})
+    claim_ids = _insert_returning_ids(s, ClaimRow, claim_rows)
+    line_rows, line_keys = [], []
+    for claim, claim_id in zip(claims, claim_ids):
+        for line in claim.lines:
+            line_rows.append({"claim_id": claim_id, "number": line.number, "service_date": line.service_date,
+                              "procedure": line.procedure, "modifiers": ":".join(line.modifiers),
+                              "place_of_service": line.place_of_service, "units": line.units, "rate": line.rate,
+                              "amount": line.amount, "pointers": list(line.pointers)})
+            line_keys.append((claim, claim_id, line))
+    line_ids = _insert_returning_ids(s, ClaimLineRow, line_rows)
+    link_rows, owners = [], []
+    for (claim, claim_id, line), line_id in zip(line_keys, line_ids):
         if claim.frequency == "8":
             continue  # a void bills nothing
         for contact_id in line.contact_ids:
             units, amount, plan_id = contacts[contact_id]
-            link = LineContact(line_id=line_row.id, contact_id=contact_id, row_hash=row_hashes[contact_id],
-                               service_date=line.service_date.isoformat(), plan_id=plan_id, units=units, amount=amount)
-            s.add(link)
-            s.flush()
-            s.add(BilledContact(contact_id=contact_id, claim_id=row.id, line_contact_id=link.id))
-    s.flush()
+            link_rows.append({"line_id": line_id, "contact_id": contact_id, "row_hash": row_hashes[contact_id],
+                              "service_date": line.service_date.isoformat(), "plan_id": plan_id, "units": units,
+                              "amount": amount})
+            owners.append((contact_id, claim_id))
+    link_ids = _insert_returning_ids(s, LineContact, link_rows)
+    billed = [{"contact_id": cid, "claim_id": claim_id, "line_contact_id": link_id}
+              for (cid, claim_id), link_id in zip(owners, link_ids)]
+    for i in range(0, len(billed), 5000):
+        s.execute(insert(BilledContact.__table__), billed[i:i + 5000])
 
 
 def load_claim(store: "Store", claim_id: int) -> Claim:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..bundle.reader import CONTACT_COLUMNS, Bundle
 from ..checks import PriorUsage
-from ..decisions import verdict_row
+from ..decisions import details
 from ..model.records import FILES, columns
 from .schema import ContactRow, Import, ReferenceRow, Run, VerdictRow
 
@@ -179,8 +179,9 @@ class Store:
 
     @staticmethod
     def _insert(session: Session, table, rows: list[dict]) -> None:
+        """Bulk insert through the Core table (the ORM's per-row bookkeeping is not needed here)."""
         for i in range(0, len(rows), CHUNK):
-            session.execute(insert(table), rows[i:i + CHUNK])
+            session.execute(insert(table.__table__), rows[i:i + CHUNK])
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -214,7 +215,7 @@ class Store:
                     "procedure": v.procedure, "modifiers": ":".join(v.modifiers), "units": v.units,
                     "amount": v.amount, "rate": v.rate, "reasons": v.reasons, "rule_ids": v.rule_ids,
                     "rule_versions": ";".join(v.rule_versions), "child_id": v.child_id, "staff_id": v.staff_id,
-                    "plan_id": v.plan_id, "details": verdict_row(v)[-1],
+                    "plan_id": v.plan_id, "details": details(v),
                 })
                 if len(rows) >= CHUNK:
                     self._insert(session, VerdictRow, rows)
