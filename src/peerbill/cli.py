@@ -379,34 +379,31 @@ def run(data_dir, month, out_dir, rules_dir, as_of, db_url, jobs, as_json):
     sys.exit(EXIT_REJECTED if billed.check.summary.rejected else EXIT_OK)
 
 
+def _exit_config(message: str, lines: list[str] | tuple = ()) -> None:
+    click.echo(f"peerbill: {message}", err=True)
+    for line in lines:
+        click.echo(f"  {line}", err=True)
+    sys.exit(EXIT_CONFIG)
+
+
 def _handle_errors(fn):
+    """Domain errors become one clear message and exit code 2, never a traceback."""
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except (BundleError, RulePackError) as exc:
-            lines = [str(e) for e in getattr(exc, "problems", None) or getattr(exc, "errors", [])]
-            click.echo("peerbill: cannot run:", err=True)
-            for line in lines:
-                click.echo(f"  {line}", err=True)
-            sys.exit(EXIT_CONFIG)
+            _exit_config("cannot run:", [str(e) for e in getattr(exc, "problems", None) or getattr(exc, "errors", [])])
         except BillingError as exc:
-            click.echo("peerbill: the batch fails its checks; nothing was recorded or written:", err=True)
-            for line in exc.problems:
-                click.echo(f"  {line}", err=True)
-            sys.exit(EXIT_CONFIG)
+            _exit_config("the batch fails its checks; nothing was recorded or written:", exc.problems)
         except LookupError as exc:
-            click.echo(f"peerbill: {exc.args[0]}", err=True)
-            sys.exit(EXIT_CONFIG)
+            _exit_config(str(exc.args[0]))
         except StoreError as exc:
-            click.echo(f"peerbill: {exc}", err=True)
-            sys.exit(EXIT_CONFIG)
+            _exit_config(str(exc))
         except ReconciliationError as exc:
-            click.echo(f"peerbill: counts do not reconcile, outputs not trusted: {exc}", err=True)
-            sys.exit(EXIT_CONFIG)
+            _exit_config(f"counts do not reconcile, outputs not trusted: {exc}")
         except OSError as exc:
             where = f" {exc.filename}" if exc.filename else ""
-            click.echo(f"peerbill: cannot write or read{where}: {exc.strerror or exc}", err=True)
-            sys.exit(EXIT_CONFIG)
+            _exit_config(f"cannot write or read{where}: {exc.strerror or exc}")
     return wrapper
 
 

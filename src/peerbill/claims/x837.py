@@ -8,26 +8,17 @@ counts come from the segments actually written.
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
-
 import yaml
 
 from ..model.agency import Agency, PayerEntry
+from ..resources import shipped
 from .model import Batch, Claim
 from .text import x12_text
 
 
-def templates_dir() -> Path:
-    here = Path(__file__).resolve()
-    for candidate in (here.parents[3] / "templates", here.parents[1] / "templates"):
-        if candidate.is_dir():
-            return candidate
-    return here.parents[3] / "templates"
-
-
 def options_for(payer: PayerEntry) -> dict[str, str]:
-    """The payer's template with its option overrides."""
-    path = templates_dir() / f"{payer.template}.yaml"
+    """The payer's template (templates/NAME.yaml) with its option overrides."""
+    path = shipped("templates", "templates") / f"{payer.template}.yaml"
     options = {k: str(v) for k, v in yaml.safe_load(path.read_text(encoding="utf-8")).items()}
     options.update(payer.options)
     return options

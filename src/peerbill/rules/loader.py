@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from ..resources import shipped
 from .schema import Pack
 
 INHERIT_SKIP = {"label", "effective_from", "effective_to", "source"}
@@ -53,11 +54,7 @@ class LoadedPack:
 
 def default_rules_dir() -> Path:
     """The shipped packs: ``rules/`` beside the source tree, or the copy installed with the package."""
-    here = Path(__file__).resolve()
-    for candidate in (here.parents[3] / "rules", here.parents[1] / "shipped_rules"):
-        if candidate.is_dir():
-            return candidate
-    return here.parents[3] / "rules"
+    return shipped("rules", "shipped_rules")
 
 
 def _line_map(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
