@@ -44,3 +44,75 @@ def fiscal_quarter(day: dt.date) -> tuple[int, int]:
     """(federal fiscal year, quarter 1-4): FY2027 Q1 is 2026-10-01 .. 2026-12-31."""
     fy = day.year + 1 if day.month >= 10 else day.year
     return fy, (day.month - 10) % 12 // 3 + 1
+
+
+_FQ = re.compile(r"^FY(\d{4})Q([1-4])$")
+
+
+class FiscalQuarter:
+    """A federal fiscal quarter: FY2027 Q1 is 2026-10-01 .. 2026-12-31."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int):
+        self.index = index  # calendar-quarter running number (see quarter_index)
+
+    @classmethod
+    def of(cls, day: dt.date) -> "FiscalQuarter":
+        return cls(quarter_index(day))
+
+    @classmethod
+    def parse(cls, text: str) -> "FiscalQuarter":
+        """``FY2027Q1``, or a month ``2026-10`` (the quarter it falls in)."""
+        m = _FQ.match((text or "").strip().upper())
+        if m:
+            fy, q = int(m.group(1)), int(m.group(2))
+            year, month = (fy - 1, 10 + (q - 1) * 3) if q == 1 else (fy, (q - 2) * 3 + 1)
+            return cls.of(dt.date(year, month, 1))
+        try:
+            first, _ = parse_month(text)
+        except ValueError:
+            raise ValueError(f"'{text}' is not a quarter FY2027Q1 or a month YYYY-MM") from None
+        return cls.of(first)
+
+    @property
+    def first_day(self) -> dt.date:
+        year, q = divmod(self.index, 4)
+        return dt.date(year, q * 3 + 1, 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        return quarter_last_day(self.index)
+
+    @property
+    def fiscal_year(self) -> int:
+        return fiscal_quarter(self.first_day)[0]
+
+    @property
+    def number(self) -> int:
+        return fiscal_quarter(self.first_day)[1]
+
+    @property
+    def months(self) -> list[str]:
+        first = self.first_day
+        return [f"{first.year:04d}-{first.month + i:02d}" for i in range(3)]
+
+    def __add__(self, quarters: int) -> "FiscalQuarter":
+        return FiscalQuarter(self.index + quarters)
+
+    def __sub__(self, quarters: int) -> "FiscalQuarter":
+        return FiscalQuarter(self.index - quarters)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FiscalQuarter) and other.index == self.index
+
+    def __lt__(self, other: "FiscalQuarter") -> bool:
+        return self.index < other.index
+
+    def __hash__(self) -> int:
+        return hash(self.index)
+
+    def __str__(self) -> str:
+        return f"FY{self.fiscal_year}Q{self.number}"
+
+    __repr__ = __str__

@@ -18,6 +18,8 @@ from . import __version__
 from .bundle import BundleError
 from .calendar import parse_month
 from .billing import BillingError, bill_month, write_batch_again
+from .costreport.render import LINE_COLUMNS
+from .reporting import ReportIssued
 from .pipeline import Progress, judge_month_job, load_ruleset, read
 from .reasons import catalogue
 from .rules import RulePackError, load_rules
@@ -290,6 +292,61 @@ def batches_write(db_url, batch_id, data_dir, out_dir):
     sys.exit(EXIT_OK if same else EXIT_CONFIG)
 
 
+def _quarter(ctx, param, value: str) -> str:
+    from .calendar import FiscalQuarter
+
+    try:
+        return str(FiscalQuarter.parse(value))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _print_cost_report(result, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"quarter": result.quarter, "revision": result.revision, "status": result.status,
+                               "lines": [dict(zip(LINE_COLUMNS, line)) for line in result.lines],
+                               "footers": {k: str(v) for k, v in result.footers.items()}, "files": result.files},
+                              indent=2))
+        return
+    click.echo(f"CB-496 {result.quarter} revision {result.revision} ({result.status})")
+    click.echo(f"  {'line':<48}{'current':>12}{'federal':>12}{'adjust':>12}{'federal':>12}{'estimate':>12}{'federal':>12}")
+    for row, label, rate, *amounts in result.lines:
+        click.echo(f"  {label:<48}" + "".join(f"{a:>12}" for a in amounts))
+    f = result.footers
+    click.echo(f"  FY{f['fiscal_year']} well-supported share {f['well_supported_share']} "
+               f"(minimum {f['well_supported_minimum'] or 'none'}): {f['well_supported_result']}; "
+               f"average monthly children served {f['average_monthly_children']}")
+
+
+@main.command("cost-report")
+@click.option("--quarter", required=True, callback=_quarter, help="Federal fiscal quarter: FY2027Q1, or a month 2026-10.")
+@data_option
+@out_option
+@rules_option
+@as_of_option
+@db_option("peerbill.db")
+@click.option("--revise", is_flag=True, help="Issue a revised report for a quarter already issued.")
+@click.option("--draft", is_flag=True, help="Write what the report would say now, without issuing it.")
+@json_option
+def cost_report_command(quarter, data_dir, out_dir, rules_dir, as_of, db_url, revise, draft, as_json):
+    """Write the Title IV-E prevention lines of the quarterly CB-496 and record the report as issued.
+
+    Writes cb496.csv, cb496.xml (valid against templates/cb496.xsd),
+    cb496-detail.csv (every contact behind every figure) and children.csv.
+    Prior-quarter adjustments come from contacts that earlier reports claimed
+    and that have since been billed to Medicaid, corrected or withdrawn.
+    Issued reports never change: issue a revision with --revise.
+
+    \b
+    Example:
+      peerbill cost-report --quarter FY2027Q1 --data fixtures/demo --out out/FY2027Q1 --db demo.db --as-of 2027-01-15
+    """
+    from .reporting import cost_report
+
+    result = cost_report(data_dir, quarter, out_dir, rules_dir, as_of, _open_store(db_url), revise=revise, draft=draft)
+    _print_cost_report(result, as_json)
+
+
 @main.group()
 def fixtures() -> None:
     """Make test and benchmark data."""
@@ -359,9 +416,10 @@ def import_(data_dir, db_url, rules_dir, as_json):
 def run(data_dir, month, out_dir, rules_dir, as_of, db_url, jobs, as_json):
     """The monthly job: import the bundle, judge the month, and bill it.
 
-    Writes OUT/decisions.csv, OUT/problems.csv, OUT/summary.json and one 837P
-    file per payer with claims to send, and records the import, the run, every
-    verdict and the batches in the store (SQLite file peerbill.db by default).
+    Writes OUT/decisions.csv, OUT/problems.csv, OUT/summary.json, one 837P
+    file per payer with claims to send, and a draft CB-496 cost report of the
+    month's quarter in OUT/cost-report-FYyyyyQn/; records the import, the run,
+    every verdict and the batches in the store (SQLite file peerbill.db by default).
     Exit 1 when rows were rejected (outputs are still written).
 
     \b
@@ -372,10 +430,18 @@ def run(data_dir, month, out_dir, rules_dir, as_of, db_url, jobs, as_json):
     billed = bill_month(data_dir, month, out_dir, rules_dir, as_of, store, jobs=jobs, progress=BarProgress(),
                         import_first=True)
     _report_problems(billed.check)
+    from .calendar import FiscalQuarter
+    from .reporting import cost_report
+
+    quarter = str(FiscalQuarter.parse(month))
+    draft = cost_report(data_dir, quarter, Path(out_dir) / f"cost-report-{quarter}", rules_dir, as_of, store, draft=True)
     if not as_json:
         click.echo(f"import {billed.check.import_id}, run {billed.check.run_id} recorded in "
                    f"{safe_url(normalize_url(db_url))}")
     _print_bill(billed, as_json)
+    if not as_json:
+        click.echo(f"draft cost report for {quarter} in {Path(out_dir) / f'cost-report-{quarter}'} "
+                   f"(issue it with peerbill cost-report --quarter {quarter})")
     sys.exit(EXIT_REJECTED if billed.check.summary.rejected else EXIT_OK)
 
 
@@ -395,6 +461,8 @@ def _handle_errors(fn):
             _exit_config("cannot run:", [str(e) for e in getattr(exc, "problems", None) or getattr(exc, "errors", [])])
         except BillingError as exc:
             _exit_config("the batch fails its checks; nothing was recorded or written:", exc.problems)
+        except ReportIssued as exc:
+            _exit_config(str(exc))
         except LookupError as exc:
             _exit_config(str(exc.args[0]))
         except StoreError as exc:

@@ -81,7 +81,7 @@ class Judge:
         verdict = Verdict(
             contact_id=row.contact_id or "", line=row.line, service_date=row.service_date or "",
             start_time=v[2] or "", status="rejected", findings=findings,
-            child_id=v[5], staff_id=v[4], place_of_service=v[11],
+            child_id=v[5], staff_id=v[4], place_of_service=v[11], program=v[8],
         )
         if contact is None:
             return verdict

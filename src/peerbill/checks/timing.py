@@ -18,7 +18,13 @@ def timely_filing(rule: s.TimelyFiling, case: Case) -> Outcome | None:
 
 
 def claim_period(rule: s.ClaimPeriod, case: Case) -> Outcome | None:
-    last = quarter_last_day(quarter_index(case.day) + rule.quarters)
+    """Two years after the expenditure quarter: the service date's, or the payment's (payments.csv)."""
+    spent = case.day
+    if case.version.expenditure.quarter_basis == "payment_date":
+        spent = case.ref.payments.get(case.contact.contact_id)
+        if spent is None:
+            return None  # not paid yet: not an expenditure, no limit running
+    last = quarter_last_day(quarter_index(spent) + rule.quarters)
     if case.as_of > last:
         return fail(f"the claiming period ended on {last}")
     return None

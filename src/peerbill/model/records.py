@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from decimal import Decimal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from .fields import Code, Date, Flag, Icd10, PositiveInt, Time
@@ -162,6 +164,22 @@ def _pos(value: object) -> str:
     raise PydanticCustomError("pos", "'{value}' is not a two-digit place-of-service code", {"value": text})
 
 
+class Payment(Record):
+    """Optional payments.csv: when the provider was paid for a contact (the expenditure date, 45 CFR 95.13(b))."""
+
+    contact_id: Code
+    paid_date: Date
+
+
+class Cost(Record):
+    """Optional costs.csv: Title IV-E prevention costs that are not contacts (administration, training, kinship navigator)."""
+
+    quarter: Annotated[str, StringConstraints(pattern=r"^FY\d{4}Q[1-4]$")]
+    category: one_of("administration", "training", "kinship_navigator")
+    amount: Annotated[Decimal, Field(decimal_places=2)]
+    note: str | None = None
+
+
 CONTACT_REQUIRED = (
     "contact_id", "service_date", "start_time", "end_time", "staff_id", "child_id",
     "service", "activity", "modality", "child_present",
@@ -177,6 +195,8 @@ FILES: dict[str, type[Record]] = {
     "prevention_plans.csv": PreventionPlan,
     "staff.csv": Staff,
     "contacts.csv": Contact,
+    "payments.csv": Payment,
+    "costs.csv": Cost,
 }
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .records import Child, Diagnosis, Eligibility, PreventionPlan, ServicePlan, Setting, Staff
+from .records import Child, Cost, Diagnosis, Eligibility, Payment, PreventionPlan, ServicePlan, Setting, Staff
 
 
 @dataclass
@@ -18,6 +18,8 @@ class Reference:
     settings: dict[str, list[Setting]] = field(default_factory=lambda: defaultdict(list))
     service_plans: dict[str, list[ServicePlan]] = field(default_factory=lambda: defaultdict(list))
     prevention_plans: dict[str, list[PreventionPlan]] = field(default_factory=lambda: defaultdict(list))
+    payments: dict[str, dt.date] = field(default_factory=dict)  # contact_id -> the date the provider was paid
+    costs: list[Cost] = field(default_factory=list)
 
     def add(self, record: object) -> None:
         """File a parsed record under its child (or its own id for children and staff)."""
@@ -35,6 +37,10 @@ class Reference:
             self.service_plans[record.child_id].append(record)
         elif isinstance(record, PreventionPlan):
             self.prevention_plans[record.child_id].append(record)
+        elif isinstance(record, Payment):
+            self.payments.setdefault(record.contact_id, record.paid_date)
+        elif isinstance(record, Cost):
+            self.costs.append(record)
         else:  # pragma: no cover - a programming error, not a data error
             raise TypeError(f"not a reference record: {type(record).__name__}")
 

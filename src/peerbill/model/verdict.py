@@ -46,6 +46,7 @@ class Verdict:
     plan_id: str | None = None  # the service or prevention plan it bills under
     rate: Decimal | None = None
     place_of_service: str | None = None
+    program: str | None = None
 
     @property
     def reasons(self) -> str:

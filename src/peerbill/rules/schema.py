@@ -387,6 +387,13 @@ class FederalShare(Strict):
     fmap: dict[int, Decimal] = Field({}, description="the state's FMAP by federal fiscal year")
     source: str | None = None
 
+    def rate(self, category: str, day: dt.date, fiscal_year: int) -> Decimal | None:
+        """The federal share for ``category`` (services, administration, ...) of spending dated ``day``."""
+        for entry in getattr(self, category):
+            if entry.from_ <= day and (entry.to is None or day <= entry.to):
+                return entry.rate if entry.basis == "fixed" else self.fmap.get(fiscal_year)
+        return None
+
 
 class WellSupportedMinimum(Strict):
     first_fiscal_year: int
@@ -397,7 +404,10 @@ class WellSupportedMinimum(Strict):
 
 
 class Expenditure(Strict):
-    quarter_basis: Literal["service_date"] = "service_date"
+    """Which date puts a service's spending in a quarter: the service date, or the date the
+    provider was paid (45 CFR 95.13(b)) from the bundle's optional payments.csv."""
+
+    quarter_basis: Literal["service_date", "payment_date"] = "service_date"
     source: str | None = None
 
 

@@ -37,6 +37,8 @@ KEYS = {
     "settings.csv": ("child_id", "start_date"),
     "service_plans.csv": ("plan_id",),
     "prevention_plans.csv": ("plan_id",),
+    "payments.csv": ("contact_id",),
+    "costs.csv": ("quarter", "category", "note"),
 }
 
 

@@ -204,3 +204,35 @@ class BilledContact(Base):
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
     line_contact_id: Mapped[int] = mapped_column(ForeignKey("line_contacts.id"))
     __table_args__ = (Index("ix_billed_contacts_claim", "claim_id"),)
+
+
+class CostReportRow(Base):
+    """An issued CB-496 report of a quarter; never changed afterwards (a revision is a new row)."""
+
+    __tablename__ = "cost_reports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quarter: Mapped[str] = mapped_column(String(8))
+    revision: Mapped[int] = mapped_column(Integer)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    rule_packs: Mapped[list] = mapped_column(JSON)
+    lines: Mapped[list] = mapped_column(JSON)
+    files: Mapped[dict] = mapped_column(JSON)  # file name -> sha256
+    __table_args__ = (UniqueConstraint("quarter", "revision", name="uq_cost_reports_revision"),)
+
+
+class CostReportItem(Base):
+    """One contact's (or cost's) figure in an issued report."""
+
+    __tablename__ = "cost_report_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("cost_reports.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    row: Mapped[str] = mapped_column(String(32))
+    quarter: Mapped[str] = mapped_column(String(8))
+    contact_id: Mapped[str] = mapped_column(String(255))
+    total: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    rate: Mapped[Decimal] = mapped_column(Numeric(6, 4))
+    federal: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    reason: Mapped[str] = mapped_column(Text)
+    __table_args__ = (Index("ix_cost_report_items_report", "report_id"), Index("ix_cost_report_items_contact", "contact_id"))

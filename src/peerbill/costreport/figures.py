@@ -1,0 +1,247 @@
+"""Verdicts -> the CB-496 prevention figures of a quarter, every figure made of contact-level items (pure).
+
+Current quarter: Title IV-E billable contacts whose expenditure quarter is the
+report's and that no earlier report claimed.  Prior-quarter adjustments: the
+difference between what a contact should be claimed at now and what earlier
+reports claimed for it (billed to Medicaid since, corrected, withdrawn), and
+contacts of earlier quarters that bill only now; each at the federal share of
+the quarter it adjusts.  Estimates: the average of this and the previous
+quarter's current claims, at the next quarter's share.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from ..calendar import FiscalQuarter, add_months
+from ..model.reference import Reference
+from ..model.verdict import Verdict
+from ..rules.schema import ProgramModel, Version
+
+CENT = Decimal("0.01")
+RATINGS = ("well_supported", "supported", "promising")
+ROWS = (
+    ("services_well_supported", "Prevention services: well-supported practices"),
+    ("services_supported", "Prevention services: supported practices"),
+    ("services_promising", "Prevention services: promising practices"),
+    ("services_total", "Prevention services: total"),
+    ("administration", "Prevention administration"),
+    ("training", "Prevention training"),
+    ("kinship_navigator", "Kinship navigator programs"),
+)
+COST_CATEGORIES = ("administration", "training", "kinship_navigator")
+ESTIMATE_METHOD = ("next-quarter estimate = the average of this quarter's and the previous quarter's current claims "
+                   "(this quarter's alone when no earlier report exists), at the next quarter's federal share")
+
+
+def share(total: Decimal, rate: Decimal) -> Decimal:
+    return (total * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What issued reports claimed for one contact so far (net of earlier adjustments)."""
+
+    total: Decimal
+    federal: Decimal
+    quarter: str
+    row: str
+
+
+@dataclass
+class Item:
+    kind: str  # "current" or "adjustment"
+    row: str
+    quarter: str  # the expenditure quarter the figure belongs to (adjustments: the quarter adjusted)
+    total: Decimal
+    rate: Decimal
+    federal: Decimal
+    contact_id: str = ""
+    child_id: str = ""
+    candidacy: str = ""
+    plan_id: str = ""
+    period: str = ""
+    program: str = ""
+    rating: str = ""
+    staff_id: str = ""
+    service_date: str = ""
+    units: int = 0
+    reason: str = ""
+
+
+@dataclass
+class Report:
+    quarter: FiscalQuarter
+    state: str
+    fmap_current: Decimal | None
+    fmap_next: Decimal | None
+    items: list[Item] = field(default_factory=list)
+    estimates: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
+    footers: dict[str, object] = field(default_factory=dict)
+
+    def line(self, row: str, kind: str) -> tuple[Decimal, Decimal]:
+        rows = [r for r, _ in ROWS if r.startswith("services_") and r != "services_total"] if row == "services_total" else [row]
+        picked = [i for i in self.items if i.kind == kind and i.row in rows]
+        return (sum((i.total for i in picked), Decimal("0.00")), sum((i.federal for i in picked), Decimal("0.00")))
+
+    def rate_used(self, row: str) -> Decimal | None:
+        rates = {i.rate for i in self.items if i.kind == "current" and (i.row == row or
+                                                                        (row == "services_total" and i.row.startswith("services_")))}
+        return rates.pop() if len(rates) == 1 else None
+
+
+def expenditure_quarter(v: Verdict, payments: dict[str, dt.date], basis: str) -> FiscalQuarter | None:
+    """The quarter a service's spending falls in; None when the basis is payment and it is not paid yet."""
+    if basis == "payment_date":
+        paid = payments.get(v.contact_id)
+        return FiscalQuarter.of(paid) if paid else None
+    return FiscalQuarter.of(dt.date.fromisoformat(v.service_date))
+
+
+def _program_row(model: ProgramModel | None, day: dt.date) -> tuple[str, str]:
+    rating = model.rating_on(day) if model else None
+    return (f"services_{rating}" if rating in RATINGS else "services_promising"), rating or ""
+
+
+def _period(v: Verdict, reference: Reference) -> tuple[str, str, str]:
+    plans = [p for p in reference.prevention_plans.get(v.child_id or "", ()) if p.plan_id == v.plan_id]
+    if not plans:
+        return "", "", ""
+    p = plans[0]
+    end = p.end_date or (add_months(p.plan_date, 12) - dt.timedelta(days=1))
+    return p.plan_id, p.candidacy, f"{p.plan_date}..{end}"
+
+
+def build_report(
+    quarter: FiscalQuarter,
+    verdicts: dict[str, Verdict],
+    contacts_present: set[str],
+    claimed: dict[str, Claimed],
+    reference: Reference,
+    version: Version,
+    state: str,
+    payments: dict[str, dt.date],
+    costs: list[tuple[str, str, Decimal, str]],
+    previous_current: dict[str, Decimal] | None,
+    fiscal_year_services: dict[str, Decimal],
+    first_reported: FiscalQuarter | None = None,
+) -> Report:
+    """``verdicts``: the latest verdict of every contact judged (this quarter's months and earlier ones);
+    ``claimed``: what issued reports claimed per contact; ``costs``: (quarter, category, amount, note);
+    ``previous_current``: last quarter's current claims by row; ``fiscal_year_services``: services claimed
+    by row in this fiscal year's earlier reports; ``first_reported``: the first quarter peerbill reported
+    (earlier quarters were claimed outside it, so their contacts are never claimed late here)."""
+    fs = version.federal_share
+    assert fs is not None, "the Title IV-E pack has no federal_share"
+    fy_next = (quarter + 1).fiscal_year
+    report = Report(quarter, state, fs.fmap.get(quarter.fiscal_year), fs.fmap.get(fy_next))
+    basis = version.expenditure.quarter_basis
+
+    def rate_for(category: str, q: FiscalQuarter) -> Decimal:
+        rate = fs.rate(category, q.first_day, q.fiscal_year)
+        if rate is None:
+            raise ValueError(f"the Title IV-E pack gives no federal share for {category} in {q}")
+        return rate
+
+    def item_for(v: Verdict, kind: str, q: FiscalQuarter, total: Decimal, reason: str = "") -> Item:
+        day = dt.date.fromisoformat(v.service_date)
+        row, rating = _program_row(version.programs.get(v.program or ""), day)
+        plan_id, candidacy, period = _period(v, reference)
+        rate = rate_for("services", q)
+        return Item(kind, row, str(q), total, rate, share(total, rate), v.contact_id, v.child_id or "", candidacy,
+                    plan_id, period, v.program or "", rating, v.staff_id or "", v.service_date, v.units, reason)
+
+    for cid in sorted(verdicts, key=lambda c: (verdicts[c].service_date, verdicts[c].start_time, c)):
+        v = verdicts[cid]
+        billable = v.status == "billable" and v.payer == "title_iv_e"
+        q = expenditure_quarter(v, payments, basis) if billable else None
+        before = claimed.get(cid)
+        if before is None:
+            if billable and q is not None and q == quarter:
+                report.items.append(item_for(v, "current", q, v.amount))
+            elif billable and q is not None and q < quarter and first_reported is not None and not q < first_reported:
+                report.items.append(item_for(v, "adjustment", q, v.amount, "claimed late: first billable now"))
+            continue
+        now = v.amount if billable else Decimal("0.00")
+        if not billable and _only_expired(v):
+            continue  # time passing does not undo a claim made in time
+        if now == before.total:
+            continue
+        adjusted = FiscalQuarter.parse(before.quarter)
+        reason = ("billed to Medicaid" if v.status == "billable" and v.payer == "medicaid" else
+                  "corrected" if billable else f"no longer billable ({v.reasons})")
+        item = item_for(v, "adjustment", adjusted, now - before.total, reason)
+        if not billable:
+            item.row = before.row
+        report.items.append(item)
+    for cid, before in sorted(claimed.items()):
+        if cid not in contacts_present:
+            adjusted = FiscalQuarter.parse(before.quarter)
+            rate = rate_for("services", adjusted)
+            report.items.append(Item("adjustment", before.row, str(adjusted), -before.total, rate,
+                                     -share(before.total, rate), cid, reason="withdrawn from the contact log"))
+    for q_text, category, amount, note in costs:
+        q = FiscalQuarter.parse(q_text)
+        rate = rate_for(category, q)
+        kind = "current" if q == quarter else "adjustment" if q < quarter else None
+        if kind:
+            report.items.append(Item(kind, category, str(q), amount, rate, share(amount, rate), reason=note))
+
+    next_q = quarter + 1
+    for row, _ in ROWS:
+        if row == "services_total":
+            continue
+        this = report.line(row, "current")[0]
+        total = this if previous_current is None else ((this + previous_current.get(row, Decimal("0"))) / 2).quantize(CENT)
+        category = "services" if row.startswith("services_") else row
+        rate = fs.rate(category, next_q.first_day, next_q.fiscal_year)
+        report.estimates[row] = (total, share(total, rate) if rate is not None else Decimal("0.00"))
+    report.estimates["services_total"] = tuple(  # type: ignore[assignment]
+        sum((report.estimates[r][i] for r in ("services_well_supported", "services_supported", "services_promising")),
+            Decimal("0.00")) for i in range(2))
+    report.footers = _footers(report, version, fiscal_year_services)
+    return report
+
+
+def _only_expired(v: Verdict) -> bool:
+    failures = {f.code for f in v.findings if f.payer == "title_iv_e" and f.kind == "failure"}
+    return failures == {"CLAIM_PERIOD_EXPIRED"}
+
+
+def _footers(report: Report, version: Version, fiscal_year_services: dict[str, Decimal]) -> dict[str, object]:
+    fy = report.quarter.fiscal_year
+    by_row = {r: fiscal_year_services.get(r, Decimal("0")) + report.line(r, "current")[0]
+              for r in ("services_well_supported", "services_supported", "services_promising")}
+    all_services = sum(by_row.values(), Decimal("0"))
+    rule = next((w for w in version.well_supported_minimum
+                 if w.first_fiscal_year <= fy and (w.last_fiscal_year is None or fy <= w.last_fiscal_year)), None)
+    counted = sum((by_row[f"services_{r}"] for r in (rule.counts if rule else []) if f"services_{r}" in by_row), Decimal("0"))
+    share_value = (counted / all_services).quantize(Decimal("0.0001")) if all_services else Decimal("0")
+    if rule is None or rule.minimum_share is None:
+        result = "no minimum"
+    else:
+        result = "pass" if all_services and share_value >= rule.minimum_share else "fail"
+    months = report.quarter.months
+    children = [len({i.child_id for i in report.items if i.kind == "current" and i.service_date.startswith(m) and i.child_id})
+                for m in months]
+    return {
+        "fiscal_year": fy,
+        "well_supported_share": share_value,
+        "well_supported_minimum": rule.minimum_share if rule else None,
+        "well_supported_counts": ",".join(rule.counts) if rule else "",
+        "well_supported_result": result,
+        "average_monthly_children": (Decimal(sum(children)) / 3).quantize(CENT),
+    }
+
+
+def open_quarters(quarter: FiscalQuarter, as_of: dt.date, quarters: int) -> list[tuple[str, dt.date, int]]:
+    """(quarter, last day to claim it, days left) for each quarter up to ``quarter`` still open on ``as_of``."""
+    out = []
+    for back in range(quarters, -1, -1):
+        q = quarter - back
+        last = (q + quarters).last_day
+        if as_of <= last:
+            out.append((str(q), last, (last - as_of).days))
+    return out

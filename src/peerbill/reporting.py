@@ -1,0 +1,83 @@
+"""The cost-report job (I/O edge): judge the quarter and the quarters it may adjust, compute, write, record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .billing import read_agency
+from .calendar import FiscalQuarter
+from .costreport.figures import build_report, open_quarters
+from .costreport.render import build_xml, line_values, write_children, write_csv, write_detail
+from .engine import Judge, duplicate_lines, rows_of_month
+from .pipeline import load_ruleset, prepare_out, read
+from .store.billing import prior_usage
+from .store.costreports import claimed_so_far, current_by_row, first_reported, issued_revision, record_report
+from .store.db import Store
+
+
+class ReportIssued(Exception):
+    """The quarter's report was issued already; a new one must be an explicit revision."""
+
+
+@dataclass
+class CostReportResult:
+    quarter: str
+    revision: int
+    status: str
+    report_id: int | None
+    files: dict[str, str]
+    lines: list[tuple]
+    footers: dict
+
+
+def cost_report(data_dir: Path, quarter_text: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date,
+                store: Store, revise: bool = False, draft: bool = False) -> CostReportResult:
+    """Issue (record) a quarter's report, or with ``draft`` only write what it would say now."""
+    quarter = FiscalQuarter.parse(quarter_text)
+    issued = issued_revision(store, str(quarter))
+    if issued and not revise and not draft:
+        raise ReportIssued(f"{quarter} was issued already (revision {issued}); issue a revised report with --revise")
+    rules = load_ruleset(rules_dir)
+    bundle = read(data_dir, rules)
+    agency = read_agency(data_dir)
+    pack = rules.payers["title_iv_e"]
+    version = pack.on(quarter.first_day)
+    if version is None or version.federal_share is None:
+        raise ValueError(f"no Title IV-E rule version with federal shares is in force on {quarter.first_day}")
+    claim = version.check_of("claim_period")
+    window = claim.quarters if claim else 8  # type: ignore[attr-defined]
+    months = [m for back in range(window, -1, -1) for m in (quarter - back).months]
+    judged_ids = {r.contact_id for m in months for r in rows_of_month(bundle.contacts, m) if r.contact_id}
+    judge = Judge(bundle.reference, rules, as_of, prior_usage(store, judged_ids), duplicate_lines(bundle.contacts))
+    verdicts = {}
+    for month in months:
+        judge.state.__init__()  # each month is judged as its own run
+        for row in rows_of_month(bundle.contacts, month):
+            v = judge(row)
+            if v.status != "rejected":
+                verdicts.setdefault(v.contact_id, v)
+    present = {r.contact_id for r in bundle.contacts if r.contact_id}
+    fy_quarters = [str(q) for q in (quarter - n for n in range(1, quarter.number))]
+    report = build_report(
+        quarter, verdicts, present, claimed_so_far(store, str(quarter)), bundle.reference, version,
+        agency.address.state, bundle.reference.payments,
+        [(c.quarter, c.category, c.amount, c.note or "") for c in bundle.reference.costs],
+        current_by_row(store, [str(quarter - 1)]) or None, current_by_row(store, fy_quarters),
+        FiscalQuarter.parse(first) if (first := first_reported(store)) else None)
+    revision = issued + 1
+    status = "draft" if draft else "issued"
+    out = prepare_out(out_dir)
+    opened = open_quarters(quarter, as_of, window)
+    write_csv(report, revision, status, as_of, opened, out / "cb496.csv")
+    (out / "cb496.xml").write_bytes(build_xml(report, revision, status, as_of, opened))
+    write_detail(report, out / "cb496-detail.csv")
+    write_children(report, bundle.reference, out / "children.csv")
+    files = {name: hashlib.sha256((out / name).read_bytes()).hexdigest()
+             for name in ("cb496.csv", "cb496.xml", "cb496-detail.csv", "children.csv")}
+    lines = line_values(report)
+    packs = [{"id": p.pack.id, "version": p.pack.version, "sha256": p.sha256} for p in rules.packs]
+    report_id = None if draft else record_report(store, report, revision, as_of, packs, lines, files)
+    return CostReportResult(str(quarter), revision, status, report_id, files, lines, report.footers)

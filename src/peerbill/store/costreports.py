@@ -1,0 +1,85 @@
+"""The store's side of cost reports: what earlier reports claimed, and issuing a report in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from ..costreport.figures import Claimed, Report
+from .schema import CostReportItem, CostReportRow
+
+if TYPE_CHECKING:
+    from .db import Store
+
+
+def _latest(s: Session, exclude: str | None = None) -> list[int]:
+    """Ids of the latest revision of every issued quarter (but ``exclude``)."""
+    latest = select(CostReportRow.quarter, func.max(CostReportRow.revision).label("rev")).group_by(CostReportRow.quarter)
+    rows = s.execute(latest).all()
+    ids = []
+    for quarter, rev in rows:
+        if quarter != exclude:
+            ids.append(s.scalar(select(CostReportRow.id).where(CostReportRow.quarter == quarter,
+                                                              CostReportRow.revision == rev)))
+    return ids
+
+
+def issued_revision(store: "Store", quarter: str) -> int:
+    with Session(store.engine) as s:
+        return s.scalar(select(func.max(CostReportRow.revision)).where(CostReportRow.quarter == quarter)) or 0
+
+
+def first_reported(store: "Store") -> str | None:
+    """The earliest quarter with an issued report."""
+    with Session(store.engine) as s:
+        quarters = s.scalars(select(CostReportRow.quarter).distinct()).all()
+    return min(quarters, key=lambda q: (q[2:6], q[7])) if quarters else None
+
+
+def claimed_so_far(store: "Store", exclude: str) -> dict[str, Claimed]:
+    """Per contact: the net total and federal share issued reports (latest revisions) claimed."""
+    totals: dict[str, list] = defaultdict(lambda: [Decimal("0"), Decimal("0"), None, None])
+    with Session(store.engine) as s:
+        ids = _latest(s, exclude)
+        rows = s.execute(select(CostReportItem.contact_id, CostReportItem.total, CostReportItem.federal,
+                                CostReportItem.quarter, CostReportItem.row)
+                         .where(CostReportItem.report_id.in_(ids), CostReportItem.contact_id != "")
+                         .order_by(CostReportItem.id)).all() if ids else []
+    for cid, total, federal, quarter, row in rows:
+        t = totals[cid]
+        t[0] += total
+        t[1] += federal
+        t[2] = t[2] or quarter
+        t[3] = t[3] or row
+    return {cid: Claimed(t[0], t[1], t[2], t[3]) for cid, t in totals.items()}
+
+
+def current_by_row(store: "Store", quarters: list[str]) -> dict[str, Decimal]:
+    """Current-quarter claims by row in the latest revisions of ``quarters``."""
+    out: dict[str, Decimal] = defaultdict(lambda: Decimal("0"))
+    with Session(store.engine) as s:
+        ids = [i for i in _latest(s) if s.scalar(select(CostReportRow.quarter).where(CostReportRow.id == i)) in quarters]
+        for row, total in s.execute(select(CostReportItem.row, CostReportItem.total)
+                                    .where(CostReportItem.report_id.in_(ids), CostReportItem.kind == "current")).all():
+            out[row] += total
+    return dict(out)
+
+
+def record_report(store: "Store", report: Report, revision: int, as_of: dt.date, rule_packs: list[dict],
+                  lines: list, files: dict[str, str]) -> int:
+    with Session(store.engine) as s, s.begin():
+        row = CostReportRow(quarter=str(report.quarter), revision=revision, as_of=as_of,
+                            issued_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0),
+                            rule_packs=rule_packs, lines=[list(map(str, line)) for line in lines], files=files)
+        s.add(row)
+        s.flush()
+        items = [{"report_id": row.id, "kind": i.kind, "row": i.row, "quarter": i.quarter, "contact_id": i.contact_id,
+                  "total": i.total, "rate": i.rate, "federal": i.federal, "reason": i.reason} for i in report.items]
+        for n in range(0, len(items), 5000):
+            s.execute(insert(CostReportItem.__table__), items[n:n + 5000])
+        return row.id

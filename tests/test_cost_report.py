@@ -1,0 +1,179 @@
+"""CB-496 cost reports: federal shares by quarter, adjustments, the well-supported rule, claim limits, detail = report."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from bundles import BASE, contact, write_bundle
+from conftest import DEMO, ROOT, RULES, run_cli
+
+XSD = etree.XMLSchema(etree.parse(str(ROOT / "templates" / "cb496.xsd")))
+NO_MEDICAID = {"eligibility_csv": [], "diagnoses_csv": BASE["diagnoses.csv"]}
+
+
+def report(data: Path, quarter: str, out: Path, db: str, as_of: str, *extra: str) -> tuple[int, dict, str]:
+    code, stdout, err = run_cli("cost-report", "--quarter", quarter, "--data", str(data), "--out", str(out),
+                                "--db", db, "--as-of", as_of, *extra)
+    lines = {}
+    if (out / "cb496.csv").exists():
+        with (out / "cb496.csv").open() as f:
+            for row in csv.DictReader(f):
+                if row["row"] == "item":
+                    break
+                lines[row["row"]] = row
+    return code, lines, err
+
+
+def detail(out: Path) -> list[dict]:
+    with (out / "cb496-detail.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+def assert_detail_sums_to_report(out: Path, lines: dict) -> None:
+    items = detail(out)
+    for row, line in lines.items():
+        rows = [r for r in lines if r.startswith("services_") and r != "services_total"] if row == "services_total" else [row]
+        for kind, column in (("current", "current"), ("adjustment", "adjustments")):
+            picked = [i for i in items if i["kind"] == kind and i["cb496_row"] in rows]
+            assert sum(Decimal(i["total_computable"]) for i in picked) == Decimal(line[f"{column}_total"]), (row, kind)
+            assert sum(Decimal(i["federal_share"]) for i in picked) == Decimal(line[f"{column}_federal"]), (row, kind)
+
+
+def test_demo_quarters_before_and_after_the_fmap_change(tmp_path):
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    code, q4, err = report(DEMO, "FY2026Q4", tmp_path / "q4", db, "2027-01-15")
+    assert code == 0, err
+    assert Decimal(q4["services_total"]["current_total"]) > 0
+    assert q4["services_total"]["rate"] == "0.50"  # every quarter through 2026-09-30: 50%
+    assert_detail_sums_to_report(tmp_path / "q4", q4)
+    code, q1, err = report(DEMO, "FY2027Q1", tmp_path / "q1", db, "2027-01-15")
+    assert code == 0, err
+    assert Decimal(q1["services_total"]["current_total"]) > 0
+    assert q1["services_total"]["rate"] == "0.6000"  # the Example State's FMAP from FY2027
+    assert_detail_sums_to_report(tmp_path / "q1", q1)
+    for out in (tmp_path / "q4", tmp_path / "q1"):
+        document = etree.parse(str(out / "cb496.xml"))
+        XSD.assertValid(document)
+    root = etree.parse(str(tmp_path / "q1" / "cb496.xml")).getroot()
+    assert root.get("fmapCurrent") == "0.6000" and root.get("state") == "IA" and root.get("status") == "issued"
+    # estimate: the average of FY2026Q4's and FY2027Q1's current claims
+    expected = ((Decimal(q4["services_total"]["current_total"]) + Decimal(q1["services_total"]["current_total"])) / 2)
+    assert Decimal(q1["services_total"]["estimate_total"]) == expected.quantize(Decimal("0.01"))
+
+
+def test_a_medicaid_rebill_is_a_negative_adjustment_across_the_fiscal_year(tmp_path):
+    bundle = tmp_path / "demo"
+    shutil.copytree(DEMO, bundle)
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    code, q4, _ = report(bundle, "FY2026Q4", tmp_path / "q4", db, "2027-01-15")
+    claimed = {i["contact_id"]: i for i in detail(tmp_path / "q4")}
+    assert claimed["C-052"]["total_computable"] == "64.00"  # X10: no Medicaid, Title IV-E paid at 50%
+    with (bundle / "eligibility.csv").open("a") as f:  # X10 turns out to have had Medicaid all along
+        f.write("X10,medicaid,XM100000010,2025-01-01,\n")
+    code, q1, err = report(bundle, "FY2027Q1", tmp_path / "q1", db, "2027-01-15")
+    assert code == 0, err
+    adjustments = [i for i in detail(tmp_path / "q1") if i["kind"] == "adjustment"]
+    x10 = {i["contact_id"]: i for i in adjustments if i["child_id"] == "X10"}
+    assert x10["C-052"]["total_computable"] == "-64.00" and x10["C-052"]["federal_share"] == "-32.00"
+    assert x10["C-052"]["quarter"] == "FY2026Q4" and x10["C-052"]["ffp_rate"] == "0.50"  # at the adjusted quarter's share
+    assert x10["C-052"]["reason"] == "billed to Medicaid"
+    assert Decimal(q1["services_total"]["adjustments_total"]) <= Decimal("-64.00")
+    assert_detail_sums_to_report(tmp_path / "q1", q1)
+
+
+def test_issued_reports_never_change_and_a_revision_is_explicit(tmp_path):
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    report(DEMO, "FY2026Q4", tmp_path / "a", db, "2027-01-15")
+    code, _, err = report(DEMO, "FY2026Q4", tmp_path / "b", db, "2027-01-15")
+    assert code == 2 and "issued already (revision 1)" in err
+    code, lines, _ = report(DEMO, "FY2026Q4", tmp_path / "c", db, "2027-01-15", "--revise")
+    assert code == 0 and etree.parse(str(tmp_path / "c" / "cb496.xml")).getroot().get("revision") == "2"
+    assert (tmp_path / "a" / "cb496.csv").read_text().replace("revision,1", "revision,2") == \
+        (tmp_path / "c" / "cb496.csv").read_text()
+
+
+def _start_bundle(tmp_path: Path, *dates: str) -> Path:
+    """A child without Medicaid, in a prevention plan with START (supported from 2022-06-02)."""
+    plans = [{"plan_id": "V1", "child_id": "K1", "candidacy": "candidate", "plan_date": dates[0], "end_date": "2027-12-31",
+              "programs": "start"}]
+    contacts = [contact(contact_id=f"S{n}", service_date=d, note_signed_date=d, program="start")
+                for n, d in enumerate(dates[1:], 1)]
+    return write_bundle(tmp_path / "b", contacts, prevention_plans_csv=plans, **NO_MEDICAID)
+
+
+def test_well_supported_share_counts_supported_practices_in_fy2023_but_not_in_fy2024(tmp_path):
+    bundle = _start_bundle(tmp_path, "2022-09-01", "2022-10-05", "2023-10-05")
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    report(bundle, "FY2023Q1", tmp_path / "fy23", db, "2023-01-15")
+    report(bundle, "FY2024Q1", tmp_path / "fy24", db, "2024-01-15")
+    fy23 = etree.parse(str(tmp_path / "fy23" / "cb496.xml")).getroot()
+    fy24 = etree.parse(str(tmp_path / "fy24" / "cb496.xml")).getroot()
+    ns = {"c": "urn:peerbill:cb496:1"}
+    share23 = fy23.find("c:footer/c:wellSupportedShare", ns)
+    share24 = fy24.find("c:footer/c:wellSupportedShare", ns)
+    assert (share23.get("share"), share23.get("result"), share23.get("counts")) == ("1.0000", "pass", "well_supported,supported")
+    assert (share24.get("share"), share24.get("result"), share24.get("counts")) == ("0.0000", "fail", "well_supported")
+
+
+@pytest.mark.parametrize("as_of,claimed", [("2023-12-31", "64.00"), ("2024-01-01", "0.00")])
+def test_a_contact_past_the_two_year_limit_is_excluded(tmp_path, as_of, claimed):
+    bundle = _start_bundle(tmp_path, "2021-09-01", "2021-11-03")  # FY2022 Q1: claimable through 2023-12-31
+    code, lines, err = report(bundle, "FY2022Q1", tmp_path / "out", f"sqlite:///{tmp_path / 's.db'}", as_of)
+    assert code == 0, err
+    assert lines["services_promising"]["current_total"] == claimed  # START was promising in 2021
+    assert lines["services_total"]["rate"] in ("0.50", "")
+
+
+def test_the_pandemic_period_is_claimed_at_100_percent(tmp_path):
+    bundle = _start_bundle(tmp_path, "2020-11-01", "2021-03-03")  # START promising then: FY2021 Q2
+    code, lines, err = report(bundle, "FY2021Q2", tmp_path / "out", f"sqlite:///{tmp_path / 's.db'}", "2021-06-30")
+    assert code == 0, err
+    assert (lines["services_promising"]["current_total"], lines["services_promising"]["current_federal"]) == ("64.00", "64.00")
+    assert lines["services_promising"]["rate"] == "1.00"
+
+
+def test_payment_date_basis_moves_spending_to_the_quarter_it_was_paid(tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    pack = rules / "title-iv-e" / "ffpsa.yaml"
+    pack.write_text(pack.read_text().replace("quarter_basis: service_date", "quarter_basis: payment_date"))
+    bundle = _start_bundle(tmp_path, "2026-03-01", "2026-09-29")
+    (bundle / "payments.csv").write_text("contact_id,paid_date\nS1,2026-10-09\n")
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    code, q4, err = run_cli("cost-report", "--quarter", "FY2026Q4", "--data", str(bundle), "--out", str(tmp_path / "q4"),
+                            "--db", db, "--as-of", "2026-12-01", "--rules", str(rules))
+    assert code == 0, err
+    code, q1, err = report(bundle, "FY2027Q1", tmp_path / "q1", db, "2026-12-01", "--rules", str(rules))
+    with (tmp_path / "q4" / "cb496.csv").open() as f:  # served in September, paid in October: not in FY2026Q4
+        assert {r["row"]: r["current_total"] for r in csv.DictReader(f) if r["row"] != "item"}["services_total"] == "0.00"
+    assert (q1["services_supported"]["current_total"], q1["services_supported"]["current_federal"]) == ("64.00", "38.40")
+
+
+def test_children_file_has_the_period_and_settings(tmp_path):
+    code, _, _ = report(DEMO, "FY2026Q4", tmp_path / "q4", f"sqlite:///{tmp_path / 's.db'}", "2027-01-15")
+    with (tmp_path / "q4" / "children.csv").open() as f:
+        children = {r["child_id"]: r for r in csv.DictReader(f)}
+    x03 = children["X03"]  # residential 2026-08-10..20 inside a plan from 2026-02-01
+    assert (x03["period_start"], x03["period_end"], x03["setting_at_start"], x03["setting_at_end"]) == \
+        ("2026-02-01", "2027-01-31", "home", "home")
+    assert x03["services"] == "2" and x03["total_computable"] == "128.00"
+
+
+def test_administration_training_and_kinship_costs_come_from_costs_csv(tmp_path):
+    bundle = tmp_path / "demo"
+    shutil.copytree(DEMO, bundle)
+    (bundle / "costs.csv").write_text("quarter,category,amount,note\nFY2027Q1,administration,1000.00,case reviews\n"
+                                      "FY2027Q1,training,250.50,staff training\nFY2027Q1,kinship_navigator,400.00,navigator\n")
+    code, lines, err = report(bundle, "FY2027Q1", tmp_path / "q1", f"sqlite:///{tmp_path / 's.db'}", "2027-01-15")
+    assert code == 0, err
+    assert (lines["administration"]["current_total"], lines["administration"]["current_federal"]) == ("1000.00", "500.00")
+    assert (lines["training"]["current_total"], lines["training"]["current_federal"]) == ("250.50", "125.25")
+    assert lines["kinship_navigator"]["current_federal"] == "200.00" and lines["administration"]["rate"] == "0.50"
+    assert_detail_sums_to_report(tmp_path / "q1", lines)
+    XSD.assertValid(etree.parse(str(tmp_path / "q1" / "cb496.xml")))
