@@ -51,10 +51,10 @@ def cost_report(data_dir: Path, quarter_text: str, out_dir: Path, rules_dir: Pat
     window = claim.quarters if claim else 8  # type: ignore[attr-defined]
     months = [m for back in range(window, -1, -1) for m in (quarter - back).months]
     judged_ids = {r.contact_id for m in months for r in rows_of_month(bundle.contacts, m) if r.contact_id}
-    judge = Judge(bundle.reference, rules, as_of, prior_usage(store, judged_ids), duplicate_lines(bundle.contacts))
+    prior, duplicates = prior_usage(store, judged_ids), duplicate_lines(bundle.contacts)
     verdicts = {}
     for month in months:
-        judge.state.__init__()  # each month is judged as its own run
+        judge = Judge(bundle.reference, rules, as_of, prior, duplicates)  # each month is judged as its own run
         for row in rows_of_month(bundle.contacts, month):
             v = judge(row)
             if v.status != "rejected":
