@@ -134,7 +134,7 @@ def bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None
         prepared_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
         batch, data, name, digest = record_batch(
             store, plan.claims, key, month, as_of, usage, int(options_for(entry)["max_claims_per_transaction"]),
-            packs, result.run_id, prepared_at, hashes, contacts, lambda b: render(b, agency, entry))  # type: ignore[arg-type]
+            packs, result.run_id, prepared_at, hashes, contacts, lambda b: render(b, agency, entry), out_dir)  # type: ignore[arg-type]
         path = Path(out_dir) / name
         write_atomically(path, data)
         summary.batch_id, summary.file, summary.sha256 = batch.batch_id, str(path), digest

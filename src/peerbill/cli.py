@@ -348,6 +348,38 @@ def cost_report_command(quarter, data_dir, out_dir, rules_dir, as_of, db_url, re
 
 
 @main.group()
+def ledger() -> None:
+    """The append-only, hash-chained ledger of imports, runs, batches and cost reports."""
+
+
+@ledger.command("verify")
+@db_option("peerbill.db")
+@json_option
+def ledger_verify(db_url, as_json):
+    """Recompute the hash chain, the rows every entry vouches for and the 837P files' hashes.
+
+    Reports the first break: an altered ledger entry, a changed verdict, batch,
+    claim or report row, or a changed 837P file.  Exit 1 when anything broke.
+
+    \b
+    Example:
+      peerbill ledger verify --db demo.db
+    """
+    from .store.ledger import verify
+
+    result = verify(_open_store(db_url))
+    if as_json:
+        click.echo(json.dumps({"ok": result.ok, "entries": result.entries, "files_checked": result.files_checked,
+                               "files_not_found": result.files_missing, "first_break": result.first_break}, indent=2))
+    elif result.ok:
+        click.echo(f"ledger ok: {result.entries} entries, {result.files_checked} files checked"
+                   + (f", {len(result.files_missing)} not found here" if result.files_missing else ""))
+    else:
+        click.echo(f"ledger BROKEN: {result.first_break}")
+    sys.exit(EXIT_OK if result.ok else EXIT_REJECTED)
+
+
+@main.group()
 def fixtures() -> None:
     """Make test and benchmark data."""
 

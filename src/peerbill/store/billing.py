@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 from collections import defaultdict
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy import delete, insert, select, update
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from ..checks import PriorUsage
 from ..claims.model import Batch, Claim, ClaimLine, Person, Rendering, Subscriber
 from ..claims.plan import Billed
+from .ledger import append
 from .schema import BatchRow, BilledContact, ClaimLineRow, ClaimRow, Counter, LineContact
 
 if TYPE_CHECKING:
@@ -76,7 +78,7 @@ def _claim_json(claim: Claim) -> tuple[dict, dict]:
 def record_batch(store: "Store", claims: list[Claim], payer: str, month: str, as_of: dt.date, usage: str,
                  per_transaction: int, rule_packs: list[dict], run_id: int | None, prepared_at: dt.datetime,
                  row_hashes: dict[str, str], contacts: dict[str, tuple[int, Decimal, str | None]],
-                 render: Callable[[Batch], bytes]) -> tuple[Batch, bytes, str, str]:
+                 render: Callable[[Batch], bytes], out_dir: Path) -> tuple[Batch, bytes, str, str]:
     """Record a batch, its claims, lines and contacts, and the file's SHA-256, in one transaction.
 
     Returns the batch, the file's bytes, its name and its SHA-256.
@@ -103,6 +105,7 @@ def record_batch(store: "Store", claims: list[Claim], payer: str, month: str, as
         data = render(batch)
         row.file_name = name = f"{payer}-{month}-batch{row.id:06d}.837"
         row.sha256 = digest = hashlib.sha256(data).hexdigest()
+        append(s, "batch", row.id, files={str((Path(out_dir) / name).resolve()): digest})
     return batch, data, name, digest
 
 

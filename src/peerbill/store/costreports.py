@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from ..costreport.figures import Claimed, Report
+from .ledger import append
 from .schema import CostReportItem, CostReportRow
 
 if TYPE_CHECKING:
@@ -82,4 +83,5 @@ def record_report(store: "Store", report: Report, revision: int, as_of: dt.date,
                   "total": i.total, "rate": i.rate, "federal": i.federal, "reason": i.reason} for i in report.items]
         for n in range(0, len(items), 5000):
             s.execute(insert(CostReportItem.__table__), items[n:n + 5000])
+        append(s, "cost_report", row.id, inputs=files)
         return row.id

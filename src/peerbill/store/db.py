@@ -19,6 +19,7 @@ from ..bundle.reader import CONTACT_COLUMNS, Bundle
 from ..checks import PriorUsage
 from ..decisions import details
 from ..model.records import FILES, columns
+from .ledger import append
 from .schema import ContactRow, Import, ReferenceRow, Run, VerdictRow
 
 if TYPE_CHECKING:
@@ -63,6 +64,10 @@ def safe_url(url: str) -> str:
 
 def row_hash(values: tuple[str | None, ...]) -> str:
     return hashlib.sha256("\x1f".join(v or "" for v in values).encode("utf-8")).hexdigest()
+
+
+def _file_sha(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _now() -> dt.datetime:
@@ -111,6 +116,7 @@ class Store:
                 counts[name] = self._import_reference(session, imp.id, name, rows)
             counts["contacts.csv"] = self._import_contacts(session, imp.id, bundle)
             imp.counts = counts
+            append(session, "import", imp.id, inputs=dict(sorted(bundle.files.items())))
             return imp.id, counts
 
     def _import_reference(self, session: Session, import_id: int, name: str, rows) -> dict[str, int]:
@@ -223,6 +229,7 @@ class Store:
                     self._insert(session, VerdictRow, rows)
                     rows = []
             self._insert(session, VerdictRow, rows)
+            append(session, "run", run.id, inputs={"decisions.csv": _file_sha(result.decisions)})
             return run.id
 
     def counts(self) -> dict[str, int]:

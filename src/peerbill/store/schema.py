@@ -236,3 +236,19 @@ class CostReportItem(Base):
     federal: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     reason: Mapped[str] = mapped_column(Text)
     __table_args__ = (Index("ix_cost_report_items_report", "report_id"), Index("ix_cost_report_items_contact", "contact_id"))
+
+
+class LedgerEntry(Base):
+    """Append-only, hash-chained record of everything recorded: imports, runs, batches, cost reports.
+
+    Each entry holds a digest of the rows it vouches for (and the SHA-256 of the files written), the hash
+    of the entry before it, and its own hash.  Database triggers refuse UPDATE and DELETE.
+    """
+
+    __tablename__ = "ledger"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    ref_id: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[dict] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)

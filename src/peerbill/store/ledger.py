@@ -1,0 +1,147 @@
+"""The ledger: append an entry in the same transaction as what it records; verify the chain and the rows.
+
+A payload holds a digest of the rows the entry vouches for, computed the same way
+when recording and when verifying, so a changed verdict, batch or claim row breaks
+verification; and the SHA-256 and path of every file written, which `verify`
+checks where it can find the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .schema import (BatchRow, ClaimLineRow, ClaimRow, ContactRow, CostReportItem, CostReportRow, Import, LedgerEntry,
+                     LineContact, ReferenceRow, Run, VerdictRow)
+
+if TYPE_CHECKING:
+    from .db import Store
+
+GENESIS = "0" * 64
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return f"{value:.4f}"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _canonical(data) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=_plain).encode("utf-8")
+
+
+def _digest_rows(s: Session, table, where, columns: list[str]) -> str:
+    """SHA-256 over the rows (ordered by id), each as its listed columns."""
+    h = hashlib.sha256()
+    cols = [getattr(table, c) for c in columns]
+    for row in s.execute(select(*cols).where(where).order_by(table.id)):
+        h.update(_canonical([_plain(v) for v in row]))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+VERDICT_COLUMNS = ["contact_id", "contact_version", "status", "payer", "procedure", "modifiers", "units", "amount",
+                   "reasons", "rule_ids", "rule_versions", "plan_id"]
+
+
+def digests(s: Session, kind: str, ref_id: int) -> dict[str, str]:
+    """The digests of the rows an entry of ``kind`` vouches for, as they are now."""
+    if kind == "import":
+        return {"import": _digest_rows(s, Import, Import.id == ref_id, ["id", "source", "files", "counts"]),
+                "reference_rows": _digest_rows(s, ReferenceRow, ReferenceRow.import_id == ref_id,
+                                               ["file", "key", "version", "row_hash", "fields"]),
+                "contacts": _digest_rows(s, ContactRow, ContactRow.import_id == ref_id,
+                                         ["contact_id", "version", "row_hash", "fields"])}
+    if kind == "run":
+        return {"run": _digest_rows(s, Run, Run.id == ref_id, ["id", "month", "as_of", "files", "rule_packs", "summary"]),
+                "verdicts": _digest_rows(s, VerdictRow, VerdictRow.run_id == ref_id, VERDICT_COLUMNS)}
+    if kind == "batch":
+        claim_ids = select(ClaimRow.id).where(ClaimRow.batch_id == ref_id)
+        line_ids = select(ClaimLineRow.id).where(ClaimLineRow.claim_id.in_(claim_ids))
+        return {"batch": _digest_rows(s, BatchRow, BatchRow.id == ref_id,
+                                      ["id", "payer", "month", "isa_control", "gs_control", "st_controls", "usage",
+                                       "file_name", "sha256", "claims", "total"]),
+                "claims": _digest_rows(s, ClaimRow, ClaimRow.batch_id == ref_id,
+                                       ["claim_ref", "frequency", "replaces_id", "original_ref", "child_id", "staff_id",
+                                        "diagnoses", "total"]),
+                "lines": _digest_rows(s, ClaimLineRow, ClaimLineRow.claim_id.in_(claim_ids),
+                                      ["claim_id", "number", "service_date", "procedure", "modifiers", "units", "amount"]),
+                "line_contacts": _digest_rows(s, LineContact, LineContact.line_id.in_(line_ids),
+                                              ["line_id", "contact_id", "row_hash", "units", "amount"])}
+    if kind == "cost_report":
+        return {"report": _digest_rows(s, CostReportRow, CostReportRow.id == ref_id,
+                                       ["id", "quarter", "revision", "as_of", "lines", "files"]),
+                "items": _digest_rows(s, CostReportItem, CostReportItem.report_id == ref_id,
+                                      ["kind", "row", "quarter", "contact_id", "total", "rate", "federal"])}
+    raise ValueError(f"unknown ledger kind {kind}")
+
+
+def _entry_hash(prev: str, kind: str, ref_id: int, payload: dict) -> str:
+    return hashlib.sha256(prev.encode() + _canonical([kind, ref_id, payload])).hexdigest()
+
+
+def append(s: Session, kind: str, ref_id: int, files: dict[str, str] | None = None,
+           inputs: dict[str, str] | None = None) -> LedgerEntry:
+    """Add an entry for rows just written in this session's transaction.
+
+    ``files``: outputs (path -> sha256) that `verify` checks on disk; ``inputs``: hashes recorded only
+    (bundle files are corrected in place, so their later state proves nothing).
+    """
+    s.flush()
+    last = s.execute(select(LedgerEntry.entry_hash).order_by(LedgerEntry.id.desc()).limit(1)).scalar()
+    prev = last or GENESIS
+    payload = {"digests": digests(s, kind, ref_id), "files": files or {}, "inputs": inputs or {}}
+    entry = LedgerEntry(kind=kind, ref_id=ref_id, payload=payload, prev_hash=prev,
+                        entry_hash=_entry_hash(prev, kind, ref_id, payload))
+    s.add(entry)
+    s.flush()
+    return entry
+
+
+@dataclass
+class Verification:
+    entries: int
+    files_checked: int
+    files_missing: list[str]
+    first_break: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_break is None
+
+
+def verify(store: "Store") -> Verification:
+    """Recompute the chain, every entry's row digests and every file hash it can find; stop at the first break."""
+    checked, missing = 0, []
+    with Session(store.engine) as s:
+        entries = s.scalars(select(LedgerEntry).order_by(LedgerEntry.id)).all()
+        prev = GENESIS
+        for n, e in enumerate(entries, 1):
+            where = f"ledger entry {e.id} ({e.kind} {e.ref_id})"
+            if e.prev_hash != prev or _entry_hash(prev, e.kind, e.ref_id, e.payload) != e.entry_hash:
+                return Verification(n, checked, missing, f"{where}: the chain is broken (the entry was altered)")
+            now = digests(s, e.kind, e.ref_id)
+            for name, digest in e.payload["digests"].items():
+                if now.get(name) != digest:
+                    return Verification(n, checked, missing,
+                                        f"{where}: its {name.replace('_', ' ')} rows changed since they were recorded")
+            for path, sha in sorted(e.payload.get("files", {}).items()):
+                p = Path(path)
+                if not p.is_file():
+                    missing.append(path)
+                    continue
+                checked += 1
+                if hashlib.sha256(p.read_bytes()).hexdigest() != sha:
+                    return Verification(n, checked, missing, f"{where}: file {path} changed since it was written")
+            prev = e.entry_hash
+        return Verification(len(entries), checked, missing, None)
