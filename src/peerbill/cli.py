@@ -348,6 +348,87 @@ def cost_report_command(quarter, data_dir, out_dir, rules_dir, as_of, db_url, re
 
 
 @main.group()
+@db_option("peerbill.db")
+@json_option
+@click.pass_context
+def trace(ctx, db_url, as_json):
+    """Walk from a claim, a claim line, a contact or a cost-report row back to the contact log and the rules."""
+    ctx.obj = (db_url, as_json)
+
+
+def _show_trace(found: dict, as_json: bool) -> None:
+    from .trace import lines_for_people
+
+    if as_json:
+        click.echo(json.dumps(found, indent=2, default=str))
+    else:
+        for line in lines_for_people(found):
+            click.echo(line)
+
+
+@trace.command("claim")
+@click.argument("claim_id")
+@click.pass_obj
+def trace_claim_command(obj, claim_id):
+    """A claim: its batch and file, lines, contacts, source rows, verdicts and rules.
+
+    \b
+    Example:
+      peerbill trace --db demo.db claim PB0000000001
+    """
+    from .trace import trace_claim
+
+    _show_trace(trace_claim(_open_store(obj[0]), claim_id), obj[1])
+
+
+@trace.command("line")
+@click.argument("claim_id")
+@click.argument("line", type=int)
+@click.pass_obj
+def trace_line_command(obj, claim_id, line):
+    """One claim line and the contacts summed into it.
+
+    \b
+    Example:
+      peerbill trace --db demo.db --json line PB0000000001 2
+    """
+    from .trace import trace_claim
+
+    _show_trace(trace_claim(_open_store(obj[0]), claim_id, line), obj[1])
+
+
+@trace.command("contact")
+@click.argument("contact_id")
+@click.pass_obj
+def trace_contact_command(obj, contact_id):
+    """A contact: every version of its row, its latest verdict, the claims and reports it is on.
+
+    \b
+    Example:
+      peerbill trace --db demo.db contact C-001
+    """
+    from .trace import trace_contact
+
+    _show_trace(trace_contact(_open_store(obj[0]), contact_id), obj[1])
+
+
+@trace.command("cost-report")
+@click.argument("quarter", callback=_quarter)
+@click.argument("row")
+@click.pass_obj
+def trace_cost_report_command(obj, quarter, row):
+    """A line of an issued cost report (e.g. services_promising) and the contacts behind it.
+
+    \b
+    Example:
+      peerbill trace --db demo.db cost-report FY2027Q1 services_promising
+    """
+    from .trace import trace_cost_report
+
+    _show_trace(trace_cost_report(_open_store(obj[0]), quarter, row), obj[1])
+
+
+@main.group()
 def ledger() -> None:
     """The append-only, hash-chained ledger of imports, runs, batches and cost reports."""
 

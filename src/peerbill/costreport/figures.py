@@ -69,6 +69,8 @@ class Item:
     service_date: str = ""
     units: int = 0
     reason: str = ""
+    line: int = 0  # the contact's row in contacts.csv
+    rule_versions: str = ""
 
 
 @dataclass
@@ -151,7 +153,8 @@ def build_report(
         plan_id, candidacy, period = _period(v, reference)
         rate = rate_for("services", q)
         return Item(kind, row, str(q), total, rate, share(total, rate), v.contact_id, v.child_id or "", candidacy,
-                    plan_id, period, v.program or "", rating, v.staff_id or "", v.service_date, v.units, reason)
+                    plan_id, period, v.program or "", rating, v.staff_id or "", v.service_date, v.units, reason,
+                    v.line, ";".join(v.rule_versions))
 
     for cid in sorted(verdicts, key=lambda c: (verdicts[c].service_date, verdicts[c].start_time, c)):
         v = verdicts[cid]

@@ -72,7 +72,8 @@ def current_by_row(store: "Store", quarters: list[str]) -> dict[str, Decimal]:
 
 
 def record_report(store: "Store", report: Report, revision: int, as_of: dt.date, rule_packs: list[dict],
-                  lines: list, files: dict[str, str]) -> int:
+                  lines: list, files: dict[str, str], contacts_file: str) -> int:
+    """Record an issued report and its items; ``contacts_file`` names the contact log the items' lines refer to."""
     with Session(store.engine) as s, s.begin():
         row = CostReportRow(quarter=str(report.quarter), revision=revision, as_of=as_of,
                             issued_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0),
@@ -80,7 +81,9 @@ def record_report(store: "Store", report: Report, revision: int, as_of: dt.date,
         s.add(row)
         s.flush()
         items = [{"report_id": row.id, "kind": i.kind, "row": i.row, "quarter": i.quarter, "contact_id": i.contact_id,
-                  "total": i.total, "rate": i.rate, "federal": i.federal, "reason": i.reason} for i in report.items]
+                  "total": i.total, "rate": i.rate, "federal": i.federal, "reason": i.reason,
+                  "source": f"{contacts_file}:{i.line}" if i.line else "", "rule_versions": i.rule_versions}
+                 for i in report.items]
         for n in range(0, len(items), 5000):
             s.execute(insert(CostReportItem.__table__), items[n:n + 5000])
         append(s, "cost_report", row.id, inputs=files)

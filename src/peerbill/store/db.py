@@ -109,7 +109,7 @@ class Store:
         """Load a bundle idempotently: unchanged rows change nothing; a changed row is a new version."""
         counts: dict[str, dict[str, int]] = {}
         with Session(self.engine) as session, session.begin():
-            imp = Import(imported_at=_now(), source=str(bundle.directory), files=dict(sorted(bundle.files.items())), counts={})
+            imp = Import(imported_at=_now(), source=str(Path(bundle.directory).resolve()), files=dict(sorted(bundle.files.items())), counts={})
             session.add(imp)
             session.flush()
             for name, rows in bundle.raw.items():
@@ -208,7 +208,7 @@ class Store:
             versions = dict(session.execute(
                 select(ContactRow.contact_id, ContactRow.version).where(ContactRow.current.is_(True))
                 .where((ContactRow.month == month) | ContactRow.month.is_(None))).all())
-            run = Run(kind="check", month=month, as_of=as_of, started_at=_now(), source=str(bundle.directory),
+            run = Run(kind="check", month=month, as_of=as_of, started_at=_now(), source=str(Path(bundle.directory).resolve()),
                       files=dict(sorted(bundle.files.items())),
                       rule_packs=[{"id": p.pack.id, "version": p.pack.version, "file": p.file, "sha256": p.sha256}
                                   for p in rules.packs],

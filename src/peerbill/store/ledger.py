@@ -82,7 +82,8 @@ def digests(s: Session, kind: str, ref_id: int) -> dict[str, str]:
         return {"report": _digest_rows(s, CostReportRow, CostReportRow.id == ref_id,
                                        ["id", "quarter", "revision", "as_of", "lines", "files"]),
                 "items": _digest_rows(s, CostReportItem, CostReportItem.report_id == ref_id,
-                                      ["kind", "row", "quarter", "contact_id", "total", "rate", "federal"])}
+                                      ["kind", "row", "quarter", "contact_id", "total", "rate", "federal", "source",
+                                       "rule_versions"])}
     raise ValueError(f"unknown ledger kind {kind}")
 
 

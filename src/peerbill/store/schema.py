@@ -235,6 +235,8 @@ class CostReportItem(Base):
     rate: Mapped[Decimal] = mapped_column(Numeric(6, 4))
     federal: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     reason: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)  # the contact's row: path/contacts.csv:line
+    rule_versions: Mapped[str] = mapped_column(Text)
     __table_args__ = (Index("ix_cost_report_items_report", "report_id"), Index("ix_cost_report_items_contact", "contact_id"))
 
 

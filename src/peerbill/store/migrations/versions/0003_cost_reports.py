@@ -37,6 +37,8 @@ def upgrade() -> None:
         sa.Column("rate", sa.Numeric(6, 4), nullable=False),
         sa.Column("federal", sa.Numeric(14, 2), nullable=False),
         sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("rule_versions", sa.Text, nullable=False),
     )
     op.create_index("ix_cost_report_items_report", "cost_report_items", ["report_id"])
     op.create_index("ix_cost_report_items_contact", "cost_report_items", ["contact_id"])
