@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import os
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -426,6 +427,75 @@ def trace_cost_report_command(obj, quarter, row):
     from .trace import trace_cost_report
 
     _show_trace(trace_cost_report(_open_store(obj[0]), quarter, row), obj[1])
+
+
+@main.command()
+@click.option("--rules", "draft_dir", required=True, type=click.Path(path_type=Path),
+              help="The draft rule packs folder to compare with the current ones.")
+@data_option
+@month_option
+@click.option("--current", "current_dir", type=click.Path(path_type=Path), help="The current packs (default: shipped).")
+@as_of_option
+@db_option(None)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), help="Also write whatif.csv here.")
+@json_option
+def whatif(draft_dir, data_dir, month, current_dir, as_of, db_url, out_dir, as_json):
+    """Judge a month under draft rule packs beside the current ones and report what would change.
+
+    Lists every contact whose verdict, units or amount would change, with the
+    rule that made the difference, and the totals by payer.  Records nothing:
+    no claim, no report, no run; the store (--db, for units already billed) is only read.
+
+    \b
+    Example:
+      peerbill whatif --rules my-draft-rules/ --data fixtures/demo --month 2026-09 --as-of 2026-11-15
+    """
+    import csv as csv_module
+
+    from .checks import PriorUsage
+    from .engine import judge_month
+    from .whatif import compare, totals
+
+    packs = (load_ruleset(current_dir), load_ruleset(draft_dir))
+    bundle = read(data_dir, packs[0])
+    prior = PriorUsage()
+    if db_url:
+        from .engine import rows_of_month
+        from .store.billing import prior_usage
+
+        prior = prior_usage(_open_store(db_url), {r.contact_id for r in rows_of_month(bundle.contacts, month) if r.contact_id})
+    current, draft = (list(judge_month(bundle.contacts, bundle.reference, rules, month, as_of, prior)) for rules in packs)
+    changes = compare(current, draft)
+    before, after = totals(current), totals(draft)
+    rows = [(c.contact_id, c.line, c.before.status, c.after.status, c.before.payer or "", c.after.payer or "",
+             c.before.units, c.after.units, f"{c.before.amount:.2f}", f"{c.after.amount:.2f}", f"{c.amount_change:.2f}",
+             c.rules) for c in changes]
+    header = ("contact_id", "source_row", "status_before", "status_after", "payer_before", "payer_after", "units_before",
+              "units_after", "amount_before", "amount_after", "amount_change", "rules")
+    if out_dir:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        with (Path(out_dir) / "whatif.csv").open("w", encoding="utf-8", newline="") as f:
+            writer = csv_module.writer(f, lineterminator="\n")
+            writer.writerow(header)
+            writer.writerows(rows)
+    payers = sorted(set(before) | set(after))
+    summary = {p: {"before": {"contacts": before.get(p, (0, 0))[0], "amount": f"{before.get(p, (0, Decimal(0)))[1]:.2f}"},
+                   "after": {"contacts": after.get(p, (0, 0))[0], "amount": f"{after.get(p, (0, Decimal(0)))[1]:.2f}"}}
+               for p in payers}
+    if as_json:
+        click.echo(json.dumps({"month": month, "rules": {"current": packs[0].label, "draft": packs[1].label},
+                               "changed": len(changes), "by_payer": summary,
+                               "changes": [dict(zip(header, r)) for r in rows]}, indent=2))
+        return
+    click.echo(f"{month}: {len(changes)} of {len(current)} contacts change ({packs[0].label} -> {packs[1].label})")
+    for p in payers:
+        b, a = summary[p]["before"], summary[p]["after"]
+        click.echo(f"  {p:<12} billable {b['contacts']:>6} -> {a['contacts']:<6} ${float(b['amount']):>12,.2f} -> "
+                   f"${float(a['amount']):,.2f}")
+    for r in rows[:50]:
+        click.echo(f"  {r[0]:<12} {r[2]}/{r[4] or '-'} -> {r[3]}/{r[5] or '-'}  {r[8]} -> {r[9]}  {r[11]}")
+    if len(rows) > 50:
+        click.echo(f"  ... {len(rows) - 50} more (--out DIR writes them all to whatif.csv)")
 
 
 @main.group()
