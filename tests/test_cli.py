@@ -99,7 +99,8 @@ def test_run_is_the_main_job(tmp_path):
     assert code == 1, err
     assert "import 1, run 1 recorded in sqlite:///" in stdout
     assert {p.name for p in (tmp_path / "o").iterdir()} == {"decisions.csv", "problems.csv", "summary.json",
-                                                            "medicaid-2026-08-batch000001.837", "cost-report-FY2026Q4"}
+                                                            "medicaid-2026-08-batch000001.837", "cost-report-FY2026Q4",
+                                                            "coverage.csv", "coverage.html"}
     draft = (tmp_path / "o" / "cost-report-FY2026Q4" / "cb496.csv").read_text()
     assert "status,draft" in draft
     from x12check import assert_valid_837

@@ -498,6 +498,38 @@ def whatif(draft_dir, data_dir, month, current_dir, as_of, db_url, out_dir, as_j
         click.echo(f"  ... {len(rows) - 50} more (--out DIR writes them all to whatif.csv)")
 
 
+@main.command()
+@month_job_options
+@db_option(None)
+@json_option
+def coverage(data_dir, month, out_dir, rules_dir, as_of, db_url, as_json):
+    """How much of the team's work bills, and why the rest does not, for program managers.
+
+    Writes OUT/coverage.csv and a self-contained OUT/coverage.html (charts and
+    sortable tables, no network): shares of contacts, hours and potential
+    dollars that bill, by payer, program, service, staff member and child;
+    reasons ranked by dollars at risk; held contacts with the days left to
+    file and what releases them; authorisation units left; daily caps hit;
+    and, with --db, the trend over the last 6 months recorded in the store.
+
+    \b
+    Example:
+      peerbill coverage --data fixtures/demo --month 2026-09 --out out/coverage --db demo.db --as-of 2026-11-15
+    """
+    from .coverage.job import coverage_month
+    from .coverage.render import rows, terminal
+
+    cov = coverage_month(data_dir, month, out_dir, rules_dir, as_of, _open_store(db_url) if db_url else None)
+    if as_json:
+        from .coverage.render import COLUMNS
+
+        click.echo(json.dumps([dict(zip(COLUMNS, map(str, r))) for r in rows(cov)], indent=2))
+        return
+    for line in terminal(cov):
+        click.echo(line)
+    click.echo(f"wrote {Path(out_dir) / 'coverage.csv'} and {Path(out_dir) / 'coverage.html'}")
+
+
 @main.group()
 def ledger() -> None:
     """The append-only, hash-chained ledger of imports, runs, batches and cost reports."""
@@ -600,8 +632,9 @@ def run(data_dir, month, out_dir, rules_dir, as_of, db_url, jobs, as_json):
     """The monthly job: import the bundle, judge the month, and bill it.
 
     Writes OUT/decisions.csv, OUT/problems.csv, OUT/summary.json, one 837P
-    file per payer with claims to send, and a draft CB-496 cost report of the
-    month's quarter in OUT/cost-report-FYyyyyQn/; records the import, the run,
+    file per payer with claims to send, a draft CB-496 cost report of the
+    month's quarter in OUT/cost-report-FYyyyyQn/, and coverage.csv and
+    coverage.html for program managers; records the import, the run,
     every verdict and the batches in the store (SQLite file peerbill.db by default).
     Exit 1 when rows were rejected (outputs are still written).
 
@@ -622,9 +655,13 @@ def run(data_dir, month, out_dir, rules_dir, as_of, db_url, jobs, as_json):
         click.echo(f"import {billed.check.import_id}, run {billed.check.run_id} recorded in "
                    f"{safe_url(normalize_url(db_url))}")
     _print_bill(billed, as_json)
+    from .coverage.job import coverage_month
+
+    coverage_month(data_dir, month, out_dir, rules_dir, as_of, store)
     if not as_json:
         click.echo(f"draft cost report for {quarter} in {Path(out_dir) / f'cost-report-{quarter}'} "
                    f"(issue it with peerbill cost-report --quarter {quarter})")
+        click.echo(f"coverage: {Path(out_dir) / 'coverage.html'}")
     sys.exit(EXIT_REJECTED if billed.check.summary.rejected else EXIT_OK)
 
 

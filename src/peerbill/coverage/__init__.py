@@ -1,0 +1,1 @@
+"""Billable coverage for program managers: figures (pure), then CSV, HTML and terminal renderings."""

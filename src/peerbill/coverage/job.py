@@ -1,0 +1,56 @@
+"""The coverage job (I/O edge): judge the month, add the store's trend, write coverage.csv and coverage.html."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..bundle.reader import parse_contact
+from ..checks import PriorUsage
+from ..engine import Judge, duplicate_lines, rows_of_month
+from ..pipeline import load_ruleset, prepare_out, read
+from ..store.billing import prior_usage
+from ..store.db import Store
+from ..store.schema import Run
+from .figures import Coverage, build
+from .render import write_csv, write_html
+
+
+def trend(store: Store, month: str, months: int = 6) -> list[dict]:
+    """The latest recorded run of each of the last ``months`` months up to ``month``."""
+    year, m = int(month[:4]), int(month[5:])
+    wanted = []
+    for _ in range(months):
+        wanted.append(f"{year:04d}-{m:02d}")
+        year, m = (year - 1, 12) if m == 1 else (year, m - 1)
+    out = []
+    with Session(store.engine) as s:
+        for key in reversed(wanted):
+            run = s.scalars(select(Run).where(Run.month == key).order_by(Run.id.desc())).first()
+            if run is None:
+                continue
+            summary = run.summary
+            billable = summary["by_status"]["billable"]
+            rows = summary["rows_read"]
+            out.append({"month": key, "run": run.id, "contacts": rows, "billable": billable["count"],
+                        "billable_amount": billable["amount"],
+                        "share": f"{(100 * billable['count'] / rows) if rows else 0:.1f}"})
+    return out
+
+
+def coverage_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date,
+                   store: Store | None = None) -> Coverage:
+    rules = load_ruleset(rules_dir)
+    bundle = read(data_dir, rules)
+    rows = rows_of_month(bundle.contacts, month)
+    prior = prior_usage(store, {r.contact_id for r in rows if r.contact_id}) if store is not None else PriorUsage()
+    judge = Judge(bundle.reference, rules, as_of, prior, duplicate_lines(bundle.contacts))
+    judged = [(parse_contact(row)[0], judge(row)) for row in rows]
+    cov = build(month, as_of, judged, rules, bundle.reference, prior.auth, trend(store, month) if store else [])
+    out = prepare_out(out_dir)
+    write_csv(cov, out / "coverage.csv")
+    write_html(cov, out / "coverage.html")
+    return cov

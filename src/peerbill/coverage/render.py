@@ -1,0 +1,205 @@
+"""Coverage as coverage.csv, a self-contained coverage.html (inline SVG, sortable tables) and terminal lines."""
+
+from __future__ import annotations
+
+import csv
+import html
+from decimal import Decimal
+from pathlib import Path
+
+from ..model.verdict import STATUSES
+from .figures import Coverage, Tally
+
+COLUMNS = ("section", "key", "contacts", "billable", "held", "not_billable", "rejected", "hours", "billable_hours",
+           "potential_dollars", "billable_dollars", "at_risk_dollars", "share_contacts", "share_hours", "share_dollars",
+           "note")
+COLORS = {"billable": "#2e7d32", "held": "#f9a825", "not_billable": "#c62828", "rejected": "#6d6d6d"}
+GROUP_TITLES = {"payer": "By payer", "program": "By program", "service": "By service", "staff": "By staff member",
+                "child": "By child"}
+
+
+def _hours(minutes: int) -> str:
+    return f"{Decimal(minutes) / 60:.1f}"
+
+
+def tally_row(section: str, key: str, t: Tally) -> tuple:
+    potential = sum(t.dollars.values(), Decimal("0"))
+    at_risk = t.dollars["held"] + t.dollars["not_billable"] + t.dollars["rejected"]
+    return (section, key, t.total_contacts, *(t.contacts[s] for s in STATUSES), _hours(sum(t.minutes.values())),
+            _hours(t.minutes["billable"]), f"{potential:.2f}", f"{t.dollars['billable']:.2f}", f"{at_risk:.2f}",
+            t.share("contacts"), t.share("minutes"), t.share("dollars"), "")
+
+
+def _row(section: str, key: str, **values) -> tuple:
+    """A CSV row built by column name; columns not given are empty."""
+    unknown = set(values) - set(COLUMNS)
+    assert not unknown, unknown
+    return (section, key, *(values.get(c, "") for c in COLUMNS[2:]))
+
+
+def rows(cov: Coverage) -> list[tuple]:
+    out = [tally_row("overall", cov.month, cov.overall)]
+    for group in GROUP_TITLES:
+        for key, t in sorted(cov.groups[group].items()):
+            out.append(tally_row(group, key, t))
+    for code, (n, dollars) in ranked_reasons(cov):
+        out.append(_row("reason", code, contacts=n, at_risk_dollars=f"{dollars:.2f}"))
+    for h in cov.held:
+        note = f"{h['days_left']} days left (until {h['deadline']}); release: {h['release']}" if h["deadline"] else h["release"]
+        out.append(_row("held", h["contact_id"], contacts=1, billable=0, held=1, not_billable=0, rejected=0,
+                        potential_dollars=f"{h['potential']:.2f}", billable_dollars="0.00",
+                        at_risk_dollars=f"{h['potential']:.2f}", note=note))
+    for a in cov.authorizations:
+        out.append(_row("authorization", a["plan_id"],
+                        note=f"child {a['child_id']} auth {a['auth_number'] or '-'}: {a['used']} of {a['authorized']} "
+                             f"units used, {a['left']} left"))
+    for c in cov.caps:
+        out.append(_row("daily_cap", c["contact_id"], contacts=1,
+                        note=f"child {c['child_id']} on {c['service_date']}: units {c['effect']} by the daily cap"))
+    for t in cov.trend:
+        out.append(_row("trend", t["month"], contacts=t["contacts"], billable=t["billable"],
+                        billable_dollars=t["billable_amount"], share_contacts=t["share"], note=f"run {t['run']}"))
+    return out
+
+
+def ranked_reasons(cov: Coverage) -> list[tuple[str, tuple[int, Decimal]]]:
+    return sorted(((code, (n, d)) for code, (n, d) in cov.reasons.items()), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))
+
+
+def write_csv(cov: Coverage, path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(COLUMNS)
+        w.writerows(rows(cov))
+
+
+def terminal(cov: Coverage) -> list[str]:
+    o = cov.overall
+    out = [f"coverage {cov.month} (as of {cov.as_of}): {o.total_contacts} contacts, "
+           f"{o.share('contacts')}% of contacts, {o.share('minutes')}% of hours and {o.share('dollars')}% of potential dollars bill",
+           f"  {'':<24}{'contacts':>9}{'billable':>9}{'held':>7}{'not':>7}{'rej':>6}{'share $':>9}{'at risk $':>12}"]
+    for group in ("payer", "service", "program", "staff"):
+        for key, t in sorted(cov.groups[group].items()):
+            r = tally_row(group, key, t)
+            out.append(f"  {group + ' ' + key:<24}{r[2]:>9}{r[3]:>9}{r[4]:>7}{r[5]:>7}{r[6]:>6}{str(r[14]) + '%':>9}{r[11]:>12}")
+    out.append("  reasons by dollars at risk: " + ", ".join(f"{c} ${d:,.2f}" for c, (n, d) in ranked_reasons(cov)[:6]))
+    if cov.held:
+        h = cov.held[0]
+        out.append(f"  {len(cov.held)} held; soonest deadline: {h['contact_id']} with {h['days_left']} days left ({h['release']})")
+    return out
+
+
+def _svg_bar(parts: list[tuple[str, float, str]], width: int = 600, height: int = 28) -> str:
+    total = sum(v for _, v, _ in parts) or 1
+    x, out = 0.0, []
+    for label, value, color in parts:
+        w = width * value / total
+        out.append(f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="{height}" fill="{color}"><title>{html.escape(label)}: '
+                   f'{value:g}</title></rect>')
+        x += w
+    return (f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="share by status" '
+            f'preserveAspectRatio="none">{"".join(out)}</svg>')
+
+
+def _svg_bars(items: list[tuple[str, float]], width: int = 600, row: int = 22) -> str:
+    top = max((v for _, v in items), default=0) or 1
+    label_w = 230
+    out = []
+    for i, (label, value) in enumerate(items):
+        y = i * row
+        w = (width - label_w - 70) * value / top
+        out.append(f'<text x="0" y="{y + 15}" font-size="12">{html.escape(label)}</text>'
+                   f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row - 8}" fill="#c62828"/>'
+                   f'<text x="{label_w + w + 4:.1f}" y="{y + 15}" font-size="12">${value:,.2f}</text>')
+    return (f'<svg viewBox="0 0 {width} {max(row, row * len(items))}" width="100%" role="img" '
+            f'aria-label="dollars at risk by reason">{"".join(out)}</svg>')
+
+
+def _table(table_id: str, header: list[str], body: list[list], numeric: set[int]) -> str:
+    head = "".join(f'<th scope="col" data-col="{i}">{html.escape(h)}</th>' for i, h in enumerate(header))
+    lines = []
+    for cells in body:
+        tds = "".join(f'<td{" class=num" if i in numeric else ""}>{html.escape(str(c))}</td>' for i, c in enumerate(cells))
+        lines.append(f"<tr>{tds}</tr>")
+    return (f'<div class="scroll"><table class="sortable" id="{table_id}"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(lines)}</tbody></table></div>')
+
+
+CSS = """
+body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1100px;padding:16px;color:#1b1b1b}
+h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+.kpis{display:flex;flex-wrap:wrap;gap:12px}.kpi{flex:1 1 160px;border:1px solid #ddd;border-radius:8px;padding:10px}
+.kpi b{display:block;font-size:1.6em}.kpi span{color:#555;font-size:.9em}
+.legend span{display:inline-block;margin-right:14px;font-size:.9em}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}
+.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:.9em}th,td{padding:4px 8px;border-bottom:1px solid #eee;text-align:left}
+td.num{text-align:right;font-variant-numeric:tabular-nums}th{cursor:pointer;background:#f5f5f5;position:sticky;top:0}
+th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
+.muted{color:#666;font-size:.9em}
+@media print{th{position:static}.scroll{overflow:visible}body{max-width:none}}
+@media (max-width:600px){body{padding:8px;font-size:14px}.kpi b{font-size:1.3em}}
+"""
+
+SORT_JS = """
+function sortBy(th,asc){var table=th.closest('table'),body=table.tBodies[0],col=+th.dataset.col;
+table.querySelectorAll('th').forEach(function(h){h.removeAttribute('aria-sort')});th.setAttribute('aria-sort',asc?'ascending':'descending');
+var rows=Array.prototype.slice.call(body.rows);rows.sort(function(a,b){var x=a.cells[col].textContent,y=b.cells[col].textContent;
+var nx=parseFloat(x.replace(/[$,%]/g,'')),ny=parseFloat(y.replace(/[$,%]/g,''));
+var c=(!isNaN(nx)&&!isNaN(ny))?nx-ny:x.localeCompare(y);return asc?c:-c});rows.forEach(function(r){body.appendChild(r)})}
+document.querySelectorAll('table.sortable th').forEach(function(th){th.addEventListener('click',function(){
+sortBy(th,th.getAttribute('aria-sort')!=='ascending')})});
+var m=/sort=([\\w-]+):(\\d+):(asc|desc)/.exec(location.hash);
+if(m){var th=document.querySelector('#'+m[1]+' th[data-col="'+m[2]+'"]');if(th)sortBy(th,m[3]==='asc')}
+"""
+
+
+def write_html(cov: Coverage, path: Path) -> None:
+    o = cov.overall
+    at_risk = o.dollars["held"] + o.dollars["not_billable"] + o.dollars["rejected"]
+    kpis = [("overall-share-contacts", f"{o.share('contacts')}%", "of contacts bill"),
+            ("overall-share-hours", f"{o.share('minutes')}%", "of hours bill"),
+            ("overall-share-dollars", f"{o.share('dollars')}%", "of potential dollars bill"),
+            ("overall-billable-dollars", f"${o.dollars['billable']:,.2f}", "billable"),
+            ("overall-at-risk-dollars", f"${at_risk:,.2f}", "at risk (held, not billable, rejected)")]
+    parts = [f'<div class="kpi"><b data-figure="{k}">{html.escape(v)}</b><span>{html.escape(t)}</span></div>' for k, v, t in kpis]
+    bar = _svg_bar([(s.replace("_", " "), o.contacts[s], COLORS[s]) for s in STATUSES])
+    legend = "".join(f'<span><i style="background:{COLORS[s]}"></i>{s.replace("_", " ")} {o.contacts[s]}</span>'
+                     for s in STATUSES)
+    sections = [f"<h1>Billable coverage, {cov.month}</h1>",
+                f'<p class="muted">As of {cov.as_of}. {o.total_contacts} contacts judged. Potential dollars: what a '
+                f'contact would earn if it billed.</p>', f'<div class="kpis">{"".join(parts)}</div>',
+                "<h2>Contacts by status</h2>", bar, f'<p class="legend">{legend}</p>']
+    reasons = ranked_reasons(cov)
+    sections += ["<h2>Reasons, ranked by dollars at risk</h2>",
+                 '<p class="muted">A contact that fails for several reasons counts under each of them.</p>',
+                 _svg_bars([(code, float(d)) for code, (n, d) in reasons[:10]]),
+                 _table("reasons", ["reason", "contacts", "dollars at risk"],
+                        [[code, n, f"{d:.2f}"] for code, (n, d) in reasons], {1, 2})]
+    for group, title in GROUP_TITLES.items():
+        body = [[key, t.total_contacts, t.contacts["billable"], t.contacts["held"], t.contacts["not_billable"],
+                 t.contacts["rejected"], f"{t.share('contacts')}%", f"{t.share('minutes')}%", f"{t.share('dollars')}%",
+                 f"{t.dollars['billable']:.2f}", f"{t.dollars['held'] + t.dollars['not_billable'] + t.dollars['rejected']:.2f}"]
+                for key, t in sorted(cov.groups[group].items())]
+        sections += [f"<h2>{title}</h2>", _table(f"by-{group}", [group, "contacts", "billable", "held", "not billable",
+                                                                "rejected", "% contacts", "% hours", "% dollars",
+                                                                "billable $", "at risk $"], body, set(range(1, 11)))]
+    sections += ["<h2>Held contacts, soonest filing deadline first</h2>",
+                 _table("held", ["contact", "date", "payer", "staff", "child", "days left", "deadline", "potential $",
+                                 "what releases it"],
+                        [[h["contact_id"], h["service_date"], h["payer"], h["staff_id"], h["child_id"], h["days_left"],
+                          h["deadline"], f"{h['potential']:.2f}", h["release"]] for h in cov.held], {5, 7})]
+    sections += ["<h2>Authorisations</h2>",
+                 _table("authorizations", ["plan", "child", "authorisation", "authorised", "used", "left"],
+                        [[a["plan_id"], a["child_id"], a["auth_number"] or "", a["authorized"], a["used"], a["left"]]
+                         for a in cov.authorizations], {3, 4, 5})]
+    sections += ["<h2>Daily caps hit</h2>",
+                 _table("caps", ["contact", "child", "date", "effect"],
+                        [[c["contact_id"], c["child_id"], c["service_date"], c["effect"]] for c in cov.caps], set())]
+    if cov.trend:
+        sections += ["<h2>Trend (months in the store)</h2>",
+                     _table("trend", ["month", "contacts", "billable", "% contacts", "billable $"],
+                            [[t["month"], t["contacts"], t["billable"], f"{t['share']}%", t["billable_amount"]]
+                             for t in cov.trend], {1, 2, 3, 4})]
+    page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+            f'content="width=device-width,initial-scale=1"><title>peerbill coverage {cov.month}</title>'
+            f"<style>{CSS}</style></head><body>{''.join(sections)}<script>{SORT_JS}</script></body></html>\n")
+    path.write_text(page, encoding="utf-8")

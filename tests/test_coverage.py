@@ -1,0 +1,97 @@
+"""Coverage: figures reconcile with decisions.csv and the claims; the HTML renders in headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from lxml import html as lxml_html
+
+from conftest import DEMO, read_csv, run_cli
+from x12check import segments
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
+
+
+def chromium() -> str:
+    if os.environ.get("PEERBILL_SKIP_BROWSER") == "1":
+        pytest.skip("PEERBILL_SKIP_BROWSER=1")
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert found, "Debian's chromium is not installed (.ci/run installs it)"
+    return found
+
+
+def browser(tmp_path: Path, url: str, *args: str) -> str:
+    profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
+    result = subprocess.run([chromium(), *FLAGS, f"--user-data-dir={profile}", *args, url],
+                            capture_output=True, text=True, timeout=120)
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def month(tmp_path_factory) -> Path:
+    """Two months run into one store, so September's page has a trend."""
+    root = tmp_path_factory.mktemp("coverage")
+    db = f"sqlite:///{root / 's.db'}"
+    run_cli("run", "--data", str(DEMO), "--month", "2026-08", "--out", str(root / "aug"), "--db", db, "--as-of", "2026-11-15")
+    code, _, err = run_cli("run", "--data", str(DEMO), "--month", "2026-09", "--out", str(root / "sep"), "--db", db,
+                           "--as-of", "2026-11-15")
+    assert code == 1, err
+    return root / "sep"
+
+
+def coverage_rows(folder: Path) -> dict[tuple[str, str], dict]:
+    return {(r["section"], r["key"]): r for r in read_csv(folder / "coverage.csv")}
+
+
+def test_coverage_reconciles_with_decisions_and_claims(month):
+    rows = coverage_rows(month)
+    decisions = read_csv(month / "decisions.csv")
+    overall = rows[("overall", "2026-09")]
+    for status in ("billable", "held", "not_billable", "rejected"):
+        assert int(overall[status]) == sum(d["status"] == status for d in decisions)
+    billable = sum(Decimal(d["amount"]) for d in decisions)
+    assert Decimal(overall["billable_dollars"]) == billable
+    (claims_file,) = month.glob("*.837")
+    claimed = sum(Decimal(s[2]) for s in segments(claims_file) if s[0] == "CLM")
+    assert Decimal(rows[("payer", "medicaid")]["billable_dollars"]) == claimed
+    assert sum(int(r["contacts"]) for (section, _), r in rows.items() if section == "staff") == len(decisions)
+    held = [r for (section, _), r in rows.items() if section == "held"]
+    assert len(held) == int(overall["held"])
+    days = [int(r["note"].split(" days left")[0]) for r in held]
+    assert days == sorted(days)  # soonest first
+    assert ("authorization", "XP08") in rows and "10 of 10 units used, 0 left" in rows[("authorization", "XP08")]["note"]
+    assert [r["key"] for (s, _), r in rows.items() if s == "trend"] == ["2026-08", "2026-09"]
+
+
+def test_the_page_renders_in_chromium_with_the_csv_figures(month, tmp_path):
+    page = month / "coverage.html"
+    text = page.read_text()
+    assert "http://" not in text and "https://" not in text and "<link" not in text  # self-contained
+    dom = lxml_html.fromstring(browser(tmp_path, page.as_uri(), "--dump-dom"))
+    figure = {e.get("data-figure"): e.text_content() for e in dom.xpath("//*[@data-figure]")}
+    overall = coverage_rows(month)[("overall", "2026-09")]
+    assert figure["overall-share-contacts"] == f"{overall['share_contacts']}%"
+    assert figure["overall-share-hours"] == f"{overall['share_hours']}%"
+    assert figure["overall-share-dollars"] == f"{overall['share_dollars']}%"
+    assert figure["overall-billable-dollars"] == f"${Decimal(overall['billable_dollars']):,.2f}"
+    payer_rows = {tr.xpath("td")[0].text_content(): [td.text_content() for td in tr.xpath("td")]
+                  for tr in dom.xpath("//table[@id='by-payer']/tbody/tr")}
+    for (section, key), r in coverage_rows(month).items():
+        if section == "payer":
+            assert payer_rows[key][1:6] == [r["contacts"], r["billable"], r["held"], r["not_billable"], r["rejected"]]
+    screenshot = tmp_path / "coverage.png"
+    browser(tmp_path, page.as_uri(), f"--screenshot={screenshot}", "--window-size=1200,1800")
+    assert screenshot.stat().st_size > 20_000
+
+
+def test_sorting_runs_in_the_browser(month, tmp_path):
+    dom = lxml_html.fromstring(browser(tmp_path, (month / "coverage.html").as_uri() + "#sort=by-staff:10:desc", "--dump-dom"))
+    at_risk = [Decimal(tr.xpath("td")[10].text_content()) for tr in dom.xpath("//table[@id='by-staff']/tbody/tr")]
+    assert at_risk == sorted(at_risk, reverse=True) and at_risk[0] > at_risk[-1]
+    assert dom.xpath("//table[@id='by-staff']//th[@data-col='10']/@aria-sort") == ["descending"]
