@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import os
 import sys
-from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -454,7 +453,7 @@ def whatif(draft_dir, data_dir, month, current_dir, as_of, db_url, out_dir, as_j
 
     from .checks import PriorUsage
     from .engine import judge_month
-    from .whatif import compare, totals
+    from .whatif import HEADER, by_payer, compare, table
 
     packs = (load_ruleset(current_dir), load_ruleset(draft_dir))
     bundle = read(data_dir, packs[0])
@@ -466,22 +465,15 @@ def whatif(draft_dir, data_dir, month, current_dir, as_of, db_url, out_dir, as_j
         prior = prior_usage(_open_store(db_url), {r.contact_id for r in rows_of_month(bundle.contacts, month) if r.contact_id})
     current, draft = (list(judge_month(bundle.contacts, bundle.reference, rules, month, as_of, prior)) for rules in packs)
     changes = compare(current, draft)
-    before, after = totals(current), totals(draft)
-    rows = [(c.contact_id, c.line, c.before.status, c.after.status, c.before.payer or "", c.after.payer or "",
-             c.before.units, c.after.units, f"{c.before.amount:.2f}", f"{c.after.amount:.2f}", f"{c.amount_change:.2f}",
-             c.rules) for c in changes]
-    header = ("contact_id", "source_row", "status_before", "status_after", "payer_before", "payer_after", "units_before",
-              "units_after", "amount_before", "amount_after", "amount_change", "rules")
+    rows, summary = table(changes), by_payer(current, draft)
+    header = HEADER
     if out_dir:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         with (Path(out_dir) / "whatif.csv").open("w", encoding="utf-8", newline="") as f:
             writer = csv_module.writer(f, lineterminator="\n")
             writer.writerow(header)
             writer.writerows(rows)
-    payers = sorted(set(before) | set(after))
-    summary = {p: {"before": {"contacts": before.get(p, (0, 0))[0], "amount": f"{before.get(p, (0, Decimal(0)))[1]:.2f}"},
-                   "after": {"contacts": after.get(p, (0, 0))[0], "amount": f"{after.get(p, (0, Decimal(0)))[1]:.2f}"}}
-               for p in payers}
+    payers = list(summary)
     if as_json:
         click.echo(json.dumps({"month": month, "rules": {"current": packs[0].label, "draft": packs[1].label},
                                "changed": len(changes), "by_payer": summary,
