@@ -188,3 +188,26 @@ def test_claims_split_into_transactions_by_the_payers_option(tmp_path):
     assert [s[2] for s in segs if s[0] == "ST"] == ["0001", "0002", "0003", "0004"]
     assert [s for s in segs if s[0] == "GE"] == [["GE", "4", "1"]]
     assert sum(1 for s in segs if s[0] == "CLM") == 31
+
+
+def test_two_bill_runs_at_once_make_one_batch(tmp_path, postgres):
+    """Two `peerbill bill` processes on one PostgreSQL database, 20 times: one batch, no contact on two claims."""
+    import subprocess
+    import sys
+
+    from bundles import contact, write_bundle
+
+    bundle = write_bundle(tmp_path / "b", [contact(contact_id=f"C{i}", start_time=f"{8 + i}:00".zfill(5),
+                                                   end_time=f"{8 + i}:45".zfill(5)) for i in range(6)])
+    exe = Path(sys.executable).with_name("peerbill")
+    for attempt in range(20):
+        db = postgres.create_database(f"race{attempt}")
+        procs = [subprocess.Popen([str(exe), "bill", "--data", str(bundle), "--month", "2026-09", "--out",
+                                   str(tmp_path / f"r{attempt}-{n}"), "--db", db, "--as-of", "2026-10-01"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in range(2)]
+        results = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
+        assert [r[2] for r in results] == [0, 0], results
+        with Session(Store.open(db).engine) as s:
+            assert s.scalar(select(func.count()).select_from(BatchRow)) == 1
+            assert s.scalar(select(func.count()).select_from(BilledContact)) == 6
+        assert len(list(tmp_path.glob(f"r{attempt}-*/*.837"))) == 1

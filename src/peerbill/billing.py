@@ -91,6 +91,15 @@ def write_atomically(path: Path, data: bytes) -> None:
 def bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date, store: Store,
                payers: list[str] | None = None, usage: str = "T", dry_run: bool = False, jobs: int | None = None,
                progress: Progress | None = None, import_first: bool = False) -> BillResult:
+    """Bill a month.  Runs one at a time per store: a second run waits, then sees what the first billed."""
+    with store.exclusive("peerbill:bill"):
+        return _bill_month(data_dir, month, out_dir, rules_dir, as_of, store, payers, usage, dry_run, jobs, progress,
+                           import_first)
+
+
+def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date, store: Store,
+                payers: list[str] | None, usage: str, dry_run: bool, jobs: int | None, progress: Progress | None,
+                import_first: bool) -> BillResult:
     rules = load_ruleset(rules_dir)
     bundle = read(data_dir, rules)
     agency = read_agency(data_dir)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
+from contextlib import contextmanager
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, func, insert, select, update
+from sqlalchemy import create_engine, event, func, insert, select, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -95,11 +97,38 @@ class Store:
                 raise StoreError(f"cannot open database {safe_url(url)}: {type(exc.orig or exc).__name__}") from None
         return store
 
+    @contextmanager
+    def exclusive(self, name: str):
+        """Hold a lock that other peerbill processes on this store wait for (billing one payer's month).
+
+        PostgreSQL: a session advisory lock; SQLite: an flock on a file beside the database.
+        """
+        key = int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    conn.commit()
+            return
+        database = self.engine.url.database
+        if self.engine.dialect.name != "sqlite" or not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def migrate(self) -> None:
-        """Create or upgrade the schema to the newest Alembic revision."""
+        """Create or upgrade the schema to the newest Alembic revision (one process at a time)."""
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as conn:
+        with self.exclusive("peerbill:migrate"), self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
