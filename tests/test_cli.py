@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import click
 import pytest
 
 from bundles import contact, write_bundle
-from conftest import DEMO, ROOT, run_cli
+from conftest import DEMO, ROOT, read_csv, run_cli
 from peerbill.cli import main
 from peerbill.reasons import CATALOGUE
 
@@ -115,3 +116,34 @@ def test_every_package_is_installed():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = {".".join(p.relative_to(ROOT / "src").parts[:-1]) for p in (ROOT / "src" / "peerbill").rglob("*.py")}
     assert found <= listed, sorted(found - listed)
+
+
+def test_files_with_phi_are_readable_by_their_owner_only(tmp_path):
+    """The umask is set by the command itself, so it holds however peerbill is started."""
+    exe = Path(sys.executable).with_name("peerbill")
+    result = subprocess.run(f"umask 022; {exe} run --data {DEMO} --month 2026-09 --out {tmp_path / 'o'} "
+                            f"--db {tmp_path / 'store.db'} --as-of 2026-11-15", shell=True, capture_output=True, text=True)
+    assert result.returncode == 1, result.stderr
+    written = [p for p in (tmp_path / "o").rglob("*") if p.is_file()] + [tmp_path / "store.db"]
+    assert any(p.suffix == ".837" for p in written) and any(p.name == "children.csv" for p in written)
+    for path in written:
+        assert path.stat().st_mode & 0o077 == 0, f"{path.name} is readable by others: {oct(path.stat().st_mode)}"
+
+
+def test_no_name_from_the_fixtures_reaches_the_terminal(tmp_path):
+    names = set()
+    for file, columns in (("children.csv", ("first_name", "last_name")), ("staff.csv", ("first_name", "last_name"))):
+        for row in read_csv(DEMO / file):
+            names.update(row[c] for c in columns if row[c])
+    db = str(tmp_path / "s.db")
+    output = []
+    for args in (["run", "--data", str(DEMO), "--month", "2026-09", "--out", str(tmp_path / "o"), "--db", db, "--as-of", "2026-11-15"],
+                 ["cost-report", "--quarter", "FY2026Q4", "--data", str(DEMO), "--out", str(tmp_path / "c"), "--db", db,
+                  "--as-of", "2026-11-15"],
+                 ["trace", "--db", db, "claim", "PB0000000001"], ["trace", "--db", db, "contact", "C-001"],
+                 ["coverage", "--data", str(DEMO), "--month", "2026-09", "--out", str(tmp_path / "v")]):
+        code, stdout, stderr = run_cli(*args)
+        output.append(stdout + stderr)
+    text = "\n".join(output)
+    found = sorted(n for n in names if re.search(rf"\b{re.escape(n)}\b", text, re.IGNORECASE))
+    assert not found, found

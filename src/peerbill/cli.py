@@ -691,6 +691,8 @@ _click_main = main.main
 
 
 def run_main(*args, **kwargs):
+    # outputs and the SQLite store hold protected health information: owner-only, whatever the caller's umask
+    os.umask(0o077)
     if os.environ.get("PEERBILL_DEBUG"):
         return _click_main(*args, **kwargs)
     try:
