@@ -109,3 +109,15 @@ def test_errors_in_phi_columns_do_not_echo_the_value(tmp_path):
     assert "diagnoses.csv:2 icd10: the value is not an ICD-10-CM code" in stderr
     assert "2015-02-30" not in stderr and "NOTACODE" not in stderr
     assert "2015-02-30" not in (tmp_path / "out" / "problems.csv").read_text()
+
+
+def test_spreadsheet_formulas_in_values_are_neutralised_in_outputs(tmp_path):
+    bundle = write_bundle(tmp_path / "b", [contact(contact_id="=HYPERLINK(\"http://x\")", start_time="9:75"),
+                                           contact(contact_id="@SUM(A1)", child_id="+K9")])
+    code, _, _, rows = check(bundle, tmp_path / "out")
+    text = (tmp_path / "out" / "decisions.csv").read_text()
+    assert "'=HYPERLINK" in text and "'@SUM(A1)" in text and "\n=" not in text and ",=" not in text
+    assert set(rows) == {"'=HYPERLINK(\"http://x\")", "'@SUM(A1)"}
+    from peerbill.csvout import safe
+
+    assert safe("-64.00") == "-64.00" and safe("-x") == "'-x" and safe("ok") == "ok" and safe(3) == 3

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, csvout
 from .bundle import BundleError
 from .calendar import parse_month
 from .billing import BillingError, bill_month, write_batch_again
@@ -449,8 +449,6 @@ def whatif(draft_dir, data_dir, month, current_dir, as_of, db_url, out_dir, as_j
     Example:
       peerbill whatif --rules my-draft-rules/ --data fixtures/demo --month 2026-09 --as-of 2026-11-15
     """
-    import csv as csv_module
-
     from .checks import PriorUsage
     from .engine import judge_month
     from .whatif import HEADER, by_payer, compare, table
@@ -470,7 +468,7 @@ def whatif(draft_dir, data_dir, month, current_dir, as_of, db_url, out_dir, as_j
     if out_dir:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         with (Path(out_dir) / "whatif.csv").open("w", encoding="utf-8", newline="") as f:
-            writer = csv_module.writer(f, lineterminator="\n")
+            writer = csvout.writer(f)
             writer.writerow(header)
             writer.writerows(rows)
     payers = list(summary)

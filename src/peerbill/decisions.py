@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import csv
+from . import csvout
 import os
 from pathlib import Path
 from typing import IO, Iterable
@@ -32,7 +32,7 @@ class LineRenderer:
 
     def __init__(self) -> None:
         self._lines: list[str] = []
-        self._writer = csv.writer(self, lineterminator="\n")
+        self._writer = csvout.writer(self)
 
     def write(self, text: str) -> None:  # the csv writer's file
         self._lines.append(text)
@@ -52,7 +52,7 @@ class DecisionsWriter:
 
     def __enter__(self) -> "DecisionsWriter":
         self._handle = self._tmp.open("w", encoding="utf-8", newline="")
-        self._writer = csv.writer(self._handle, lineterminator="\n")
+        self._writer = csvout.writer(self._handle)
         self._writer.writerow(COLUMNS)
         return self
 
@@ -74,7 +74,7 @@ class DecisionsWriter:
 def write_problems(out_dir: Path, problems: Iterable[Problem]) -> Path:
     path = Path(out_dir) / "problems.csv"
     with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
+        w = csvout.writer(f)
         w.writerow(("file", "row", "column", "severity", "message"))
         for p in problems:
             w.writerow((p.file, "" if p.row is None else p.row, p.column or "", p.severity, p.message))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import csv
+from .. import csvout
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
@@ -36,7 +36,7 @@ def line_values(report: Report) -> list[tuple]:
 def write_csv(report: Report, revision: int, status: str, as_of: dt.date, open_quarters, path: Path) -> None:
     f = report.footers
     with path.open("w", encoding="utf-8", newline="") as handle:
-        w = csv.writer(handle, lineterminator="\n")
+        w = csvout.writer(handle)
         w.writerow(LINE_COLUMNS)
         w.writerows(line_values(report))
         w.writerow(())
@@ -87,7 +87,7 @@ def build_xml(report: Report, revision: int, status: str, as_of: dt.date, open_q
 
 def write_detail(report: Report, path: Path) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        w = csv.writer(handle, lineterminator="\n")
+        w = csvout.writer(handle)
         w.writerow(DETAIL_COLUMNS)
         for i in report.items:
             w.writerow((i.kind, i.row, i.quarter, i.contact_id, i.child_id, i.candidacy, i.plan_id, i.period, i.program,
@@ -101,7 +101,7 @@ def write_children(report: Report, reference: Reference, path: Path) -> None:
         if i.kind == "current" and i.child_id:
             by_child.setdefault(i.child_id, []).append(i)
     with path.open("w", encoding="utf-8", newline="") as handle:
-        w = csv.writer(handle, lineterminator="\n")
+        w = csvout.writer(handle)
         w.writerow(("child_id", "candidacy", "prevention_plan", "period_start", "period_end", "services", "units",
                     "total_computable", "federal_share", "programs", "setting_at_start", "setting_at_end"))
         for child_id in sorted(by_child):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import csv
+from .. import csvout
 import html
 from decimal import Decimal
 from pathlib import Path
@@ -68,7 +68,7 @@ def ranked_reasons(cov: Coverage) -> list[tuple[str, tuple[int, Decimal]]]:
 
 def write_csv(cov: Coverage, path: Path) -> None:
     with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
+        w = csvout.writer(f)
         w.writerow(COLUMNS)
         w.writerows(rows(cov))
 
