@@ -211,3 +211,12 @@ def test_two_bill_runs_at_once_make_one_batch(tmp_path, postgres):
             assert s.scalar(select(func.count()).select_from(BatchRow)) == 1
             assert s.scalar(select(func.count()).select_from(BilledContact)) == 6
         assert len(list(tmp_path.glob(f"r{attempt}-*/*.837"))) == 1
+
+
+def test_check_with_the_store_knows_what_is_billed(tmp_path):
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    bill(DEMO, tmp_path / "out", db)
+    code, _, _ = run_cli("check", "--data", str(DEMO), "--month", "2026-09", "--out", str(tmp_path / "c"), "--db", db,
+                         "--as-of", AS_OF)
+    decisions = read_csv(tmp_path / "c" / "decisions.csv")
+    assert sum(d["reasons"].endswith("medicaid:ALREADY_BILLED") for d in decisions) == 232

@@ -19,11 +19,11 @@ from .bundle import BundleError, Problem
 from .claims.plan import plan_claims
 from .claims.validate import check_batch
 from .claims.x837 import options_for, render
-from .engine import rows_of_month
+from .engine import contact_ids_of_month
 from .model.agency import Agency
 from .pipeline import CheckResult, Progress, check_month, load_ruleset, read
 from .rules import RuleSet
-from .store.billing import billed_contacts, load_batch, load_claim, prior_usage, record_batch
+from .store.billing import billed_contacts, load_batch, load_claim, record_batch
 from .store.db import Store, row_hash
 
 
@@ -110,8 +110,7 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
         if key not in rules.payers or not any(v.procedures for v in rules.payers[key].pack.versions):
             raise BillingError([f"payer {key!r} has no rule pack with procedure codes to bill on an 837P"])
     import_id = store.import_bundle(bundle)[0] if import_first and not dry_run else None
-    judged = {r.contact_id for r in rows_of_month(bundle.contacts, month) if r.contact_id}
-    result = check_month(bundle, rules, month, out_dir, as_of, prior=prior_usage(store, judged),
+    result = check_month(bundle, rules, month, out_dir, as_of, prior=store.prior_usage(contact_ids_of_month(bundle.contacts, month)),
                          progress=progress, keep=True, jobs=jobs)
     if not dry_run:
         result.import_id = import_id

@@ -457,10 +457,9 @@ def whatif(draft_dir, data_dir, month, current_dir, as_of, db_url, out_dir, as_j
     bundle = read(data_dir, packs[0])
     prior = PriorUsage()
     if db_url:
-        from .engine import rows_of_month
-        from .store.billing import prior_usage
+        from .engine import contact_ids_of_month
 
-        prior = prior_usage(_open_store(db_url), {r.contact_id for r in rows_of_month(bundle.contacts, month) if r.contact_id})
+        prior = _open_store(db_url).prior_usage(contact_ids_of_month(bundle.contacts, month))
     current, draft = (list(judge_month(bundle.contacts, bundle.reference, rules, month, as_of, prior)) for rules in packs)
     changes = compare(current, draft)
     rows, summary = table(changes), by_payer(current, draft)

@@ -47,6 +47,11 @@ def rows_of_month(rows: Iterable[SourceRow], month: str) -> list[SourceRow]:
     return selected
 
 
+def contact_ids_of_month(rows: Iterable[SourceRow], month: str) -> set[str]:
+    """The contact ids a month's run judges."""
+    return {r.contact_id for r in rows_of_month(rows, month) if r.contact_id}
+
+
 def judge_month(
     contacts: Sequence[SourceRow],
     reference: Reference,

@@ -23,7 +23,7 @@ from pathlib import Path
 from .bundle import Bundle, Problem, read_bundle
 from .checks import PriorUsage
 from .decisions import DecisionsWriter, LineRenderer, write_problems
-from .engine import Judge, duplicate_lines, rows_of_month
+from .engine import Judge, contact_ids_of_month, duplicate_lines, rows_of_month
 from .model.verdict import Verdict
 from .partition import partition
 from .rules import RuleSet, default_rules_dir
@@ -182,7 +182,7 @@ def judge_month_job(data_dir: Path, month: str, out_dir: Path, rules_dir: Path |
     rules = load_ruleset(rules_dir)
     bundle = read(data_dir, rules)
     import_id = store.import_bundle(bundle)[0] if store is not None and import_first else None
-    prior = store.prior_usage(month) if store is not None else None
+    prior = store.prior_usage(contact_ids_of_month(bundle.contacts, month)) if store is not None else None
     result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=progress,
                          keep=store is not None, jobs=jobs)
     if store is not None:

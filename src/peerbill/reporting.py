@@ -11,9 +11,8 @@ from .billing import read_agency
 from .calendar import FiscalQuarter
 from .costreport.figures import build_report, open_quarters
 from .costreport.render import build_xml, line_values, write_children, write_csv, write_detail
-from .engine import Judge, duplicate_lines, rows_of_month
+from .engine import Judge, contact_ids_of_month, duplicate_lines, rows_of_month
 from .pipeline import load_ruleset, prepare_out, read
-from .store.billing import prior_usage
 from .store.costreports import claimed_so_far, current_by_row, first_reported, issued_revision, record_report
 from .store.db import Store
 
@@ -50,8 +49,8 @@ def cost_report(data_dir: Path, quarter_text: str, out_dir: Path, rules_dir: Pat
     claim = version.check_of("claim_period")
     window = claim.quarters if claim else 8  # type: ignore[attr-defined]
     months = [m for back in range(window, -1, -1) for m in (quarter - back).months]
-    judged_ids = {r.contact_id for m in months for r in rows_of_month(bundle.contacts, m) if r.contact_id}
-    prior, duplicates = prior_usage(store, judged_ids), duplicate_lines(bundle.contacts)
+    judged_ids = set().union(*(contact_ids_of_month(bundle.contacts, m) for m in months))
+    prior, duplicates = store.prior_usage(judged_ids), duplicate_lines(bundle.contacts)
     verdicts = {}
     for month in months:
         judge = Judge(bundle.reference, rules, as_of, prior, duplicates)  # each month is judged as its own run

@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session
 
 from ..bundle.reader import parse_contact
 from ..checks import PriorUsage
-from ..engine import Judge, duplicate_lines, rows_of_month
+from ..engine import Judge, contact_ids_of_month, duplicate_lines, rows_of_month
 from ..pipeline import load_ruleset, prepare_out, read
-from ..store.billing import prior_usage
 from ..store.db import Store
 from ..store.schema import Run
 from .figures import Coverage, build
@@ -46,7 +45,7 @@ def coverage_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | 
     rules = load_ruleset(rules_dir)
     bundle = read(data_dir, rules)
     rows = rows_of_month(bundle.contacts, month)
-    prior = prior_usage(store, {r.contact_id for r in rows if r.contact_id}) if store is not None else PriorUsage()
+    prior = store.prior_usage(contact_ids_of_month(bundle.contacts, month)) if store is not None else PriorUsage()
     judge = Judge(bundle.reference, rules, as_of, prior, duplicate_lines(bundle.contacts))
     judged = [(parse_contact(row)[0], judge(row)) for row in rows]
     cov = build(month, as_of, judged, rules, bundle.reference, prior.auth, trend(store, month) if store else [])

@@ -222,12 +222,11 @@ class Store:
 
     # -- runs --------------------------------------------------------------------------------
 
-    def prior_usage(self, month: str) -> PriorUsage:
-        """Units billed in earlier batches for contacts outside this run.
+    def prior_usage(self, judged: set[str]) -> PriorUsage:
+        """Units on submitted claims for contacts a run does not judge, and every billed contact id."""
+        from .billing import prior_usage
 
-        Batches are recorded by ``peerbill bill``; a store without batches has billed nothing.
-        """
-        return PriorUsage()
+        return prior_usage(self, judged)
 
     def record_check(self, result: "CheckResult", rules: "RuleSet", bundle: Bundle, month: str, as_of: dt.date,
                      import_id: int | None = None) -> int:
