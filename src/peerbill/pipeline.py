@@ -176,18 +176,15 @@ def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, kee
 
 
 def judge_month_job(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date,
-                    store=None, import_first: bool = False, jobs: int | None = None,
-                    progress: Progress | None = None) -> CheckResult:
-    """Read bundle and rules, optionally import the bundle, judge the month, and record the run in ``store``."""
+                    store=None, jobs: int | None = None, progress: Progress | None = None) -> CheckResult:
+    """Read bundle and rules, judge the month, and record the run in ``store`` when given (``check``)."""
     rules = load_ruleset(rules_dir)
     bundle = read(data_dir, rules)
-    import_id = store.import_bundle(bundle)[0] if store is not None and import_first else None
     prior = store.prior_usage(contact_ids_of_month(bundle.contacts, month)) if store is not None else None
     result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=progress,
                          keep=store is not None, jobs=jobs)
     if store is not None:
-        result.import_id = import_id
-        result.run_id = store.record_check(result, rules, bundle, month, as_of, import_id=import_id)
+        result.run_id = store.record_check(result, rules, bundle, month, as_of)
     return result
 
 

@@ -78,14 +78,6 @@ class Claim:
     def contact_ids(self) -> list[str]:
         return [cid for line in self.lines for cid in line.contact_ids]
 
-    @property
-    def first_date(self) -> dt.date:
-        return min(line.service_date for line in self.lines)
-
-    @property
-    def last_date(self) -> dt.date:
-        return max(line.service_date for line in self.lines)
-
 
 @dataclass
 class Batch:

@@ -88,12 +88,4 @@ PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
 Icd10 = Annotated[str, BeforeValidator(_icd10)]
 Code = Annotated[str, StringConstraints(min_length=1)]
-"""An identifier or key: non-empty text without surrounding spaces."""
-
-
-def parse_date(text: str) -> dt.date | None:
-    """The date of a raw cell, or None when it is not a valid YYYY-MM-DD."""
-    try:
-        return _date(text)
-    except PydanticCustomError:
-        return None
+"""An identifier or key: non-empty text (the reader has stripped surrounding spaces)."""
