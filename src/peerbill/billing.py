@@ -120,7 +120,7 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
         if row.contact_id and row.contact_id not in hashes:
             hashes[row.contact_id] = row_hash(row.values)
     billed = billed_contacts(store)
-    packs = [{"id": p.pack.id, "version": p.pack.version, "sha256": p.sha256} for p in rules.packs]
+    packs = rules.records()
     out = BillResult(result, dry_run)
     for key in keys:
         entry = agency.payer(key)

@@ -191,8 +191,8 @@ def rules_check(directory, as_json):
     packs = load_rules(directory)
     ruleset = RuleSet(packs)
     if as_json:
-        click.echo(json.dumps([{"id": p.pack.id, "version": p.pack.version, "file": p.file, "sha256": p.sha256,
-                                 "versions": [v.label for v in p.pack.versions]} for p in ruleset.packs], indent=2))
+        click.echo(json.dumps([{**record, "versions": [v.label for v in p.pack.versions]}
+                               for record, p in zip(ruleset.records(), ruleset.packs)], indent=2))
         return
     for p in ruleset.packs:
         spans = ", ".join(f"{v.label} ({v.effective_from}..{v.effective_to or 'open'})" for v in p.pack.versions)

@@ -77,7 +77,7 @@ def cost_report(data_dir: Path, quarter_text: str, out_dir: Path, rules_dir: Pat
     files = {name: hashlib.sha256((out / name).read_bytes()).hexdigest()
              for name in ("cb496.csv", "cb496.xml", "cb496-detail.csv", "children.csv")}
     lines = line_values(report)
-    packs = [{"id": p.pack.id, "version": p.pack.version, "sha256": p.sha256} for p in rules.packs]
+    packs = rules.records()
     contacts_file = str((Path(data_dir) / "contacts.csv").resolve())
     report_id = None if draft else record_report(store, report, revision, as_of, packs, lines, files, contacts_file)
     return CostReportResult(str(quarter), revision, status, report_id, files, lines, report.footers)

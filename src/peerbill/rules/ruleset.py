@@ -72,6 +72,10 @@ class RuleSet:
         """The ``rule_pack`` column: ``id@version`` of every pack, ``;``-joined."""
         return ";".join(p.label for p in self.packs)
 
+    def records(self) -> list[dict[str, str]]:
+        """Each pack as recorded with runs, batches and reports: id, version, file and SHA-256."""
+        return [{"id": p.pack.id, "version": p.pack.version, "file": p.file, "sha256": p.sha256} for p in self.packs]
+
     def payer_order(self, day: dt.date) -> list[str]:
         version = self.routing.on(day)
         return list(version.payer_order or []) if version else []

@@ -238,9 +238,7 @@ class Store:
                 .where((ContactRow.month == month) | ContactRow.month.is_(None))).all())
             run = Run(kind="check", month=month, as_of=as_of, started_at=_now(), source=str(Path(bundle.directory).resolve()),
                       files=dict(sorted(bundle.files.items())),
-                      rule_packs=[{"id": p.pack.id, "version": p.pack.version, "file": p.file, "sha256": p.sha256}
-                                  for p in rules.packs],
-                      summary=result.summary.as_json(), import_id=import_id)
+                      rule_packs=rules.records(), summary=result.summary.as_json(), import_id=import_id)
             session.add(run)
             session.flush()
             rows = []
