@@ -81,7 +81,7 @@ def test_out_folder_that_cannot_be_written_is_a_clear_error(tmp_path):
     (tmp_path / "file").write_text("")
     code, _, err = run_cli("check", "--data", str(bundle), "--month", "2026-09", "--out", str(tmp_path / "file" / "x"),
                            "--as-of", "2026-10-01")
-    assert code == 2 and "cannot write or read" in err and "Traceback" not in err
+    assert code == 2 and "cannot be written: Not a directory" in err and "Traceback" not in err
 
 
 def test_installed_command_runs_from_any_folder_with_no_progress_bar_when_piped(tmp_path):

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from .bundle import BundleError, Problem
 from .claims.plan import plan_claims
-from .claims.validate import check_batch
+from .claims.validate import check_batch, transliterations
 from .claims.x837 import options_for, render
 from .engine import contact_ids_of_month
 from .model.agency import Agency
@@ -53,6 +53,8 @@ class BillResult:
     check: CheckResult
     dry_run: bool
     batches: list[PayerBatch] = field(default_factory=list)
+    #: names and addresses the 837P carries transliterated, by child or staff id
+    notes: list[str] = field(default_factory=list)
 
 
 def read_agency(data_dir: Path) -> Agency:
@@ -129,6 +131,7 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
         problems = check_batch(plan.claims, agency)
         if problems:
             raise BillingError(problems)
+        out.notes.extend(n for n in transliterations(plan.claims) if n not in out.notes)
         freq: dict[str, int] = {}
         for c in plan.claims:
             freq[c.frequency] = freq.get(c.frequency, 0) + 1

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -80,8 +81,21 @@ def _date(ctx, param, value: str | None) -> dt.date:
 data_option = click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path),
                            help="The bundle folder (contacts.csv, children.csv, ... agency.yaml).")
 month_option = click.option("--month", required=True, callback=_month, help="The month to judge, YYYY-MM.")
+def _writable_folder(ctx, param, value: Path | None) -> Path | None:
+    """Create the --out folder and prove it can be written now, not after a long run."""
+    if value is None:
+        return None
+    try:
+        value.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=value):
+            pass
+    except OSError as exc:
+        raise click.BadParameter(f"the folder {str(value)!r} cannot be written: {exc.strerror or exc}") from None
+    return value
+
+
 out_option = click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
-                          help="Folder for the outputs; created when missing.")
+                          callback=_writable_folder, help="Folder for the outputs; created when missing.")
 rules_option = click.option("--rules", "rules_dir", type=click.Path(path_type=Path),
                             help="Rule packs folder replacing the shipped ones.")
 as_of_option = click.option("--as-of", "as_of", callback=_date, metavar="YYYY-MM-DD",
@@ -138,7 +152,7 @@ def check(data_dir, month, out_dir, rules_dir, as_of, db_url, jobs, as_json):
 
     Prints a reconciled summary: rows read = billable + held + not billable +
     rejected, by payer, with amounts.  Needs no prior import; with --db the run
-    and its verdicts are recorded in the store.  Exit 1 when rows were rejected.
+    and its verdicts are recorded in the store.  Exit 1 when rows were rejected or left out.
 
     \b
     Example:
@@ -148,7 +162,7 @@ def check(data_dir, month, out_dir, rules_dir, as_of, db_url, jobs, as_json):
     result = judge_month_job(data_dir, month, out_dir, rules_dir, as_of, store, jobs=jobs, progress=BarProgress())
     _report_problems(result)
     _print_summary(result.summary, as_json)
-    sys.exit(EXIT_REJECTED if result.summary.rejected else EXIT_OK)
+    sys.exit(EXIT_REJECTED if result.summary.data_errors else EXIT_OK)
 
 
 @main.command()
@@ -200,9 +214,11 @@ def rules_check(directory, as_json):
 
 
 def _print_bill(billed, as_json: bool) -> None:
+    for note in billed.notes:
+        click.echo(f"peerbill: note: {note}", err=True)
     if as_json:
         click.echo(json.dumps({"summary": billed.check.summary.as_json(), "dry_run": billed.dry_run,
-                               "batches": [vars(b) for b in billed.batches]}, indent=2))
+                               "batches": [vars(b) for b in billed.batches], "notes": billed.notes}, indent=2))
         return
     for line in billed.check.summary.lines():
         click.echo(line)
@@ -243,7 +259,7 @@ def bill(data_dir, month, out_dir, rules_dir, as_of, db_url, payers, production,
                         usage="P" if production else "T", dry_run=dry_run, jobs=jobs, progress=BarProgress())
     _report_problems(billed.check)
     _print_bill(billed, as_json)
-    sys.exit(EXIT_REJECTED if billed.check.summary.rejected else EXIT_OK)
+    sys.exit(EXIT_REJECTED if billed.check.summary.data_errors else EXIT_OK)
 
 
 @main.group(invoke_without_command=True)
@@ -436,7 +452,8 @@ def trace_cost_report_command(obj, quarter, row):
 @click.option("--current", "current_dir", type=click.Path(path_type=Path), help="The current packs (default: shipped).")
 @as_of_option
 @db_option(None)
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), help="Also write whatif.csv here.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), callback=_writable_folder,
+              help="Also write whatif.csv here.")
 @json_option
 def whatif(draft_dir, data_dir, month, current_dir, as_of, db_url, out_dir, as_json):
     """Judge a month under draft rule packs beside the current ones and report what would change.
@@ -651,7 +668,7 @@ def run(data_dir, month, out_dir, rules_dir, as_of, db_url, jobs, as_json):
         click.echo(f"draft cost report for {quarter} in {Path(out_dir) / f'cost-report-{quarter}'} "
                    f"(issue it with peerbill cost-report --quarter {quarter})")
         click.echo(f"coverage: {Path(out_dir) / 'coverage.html'}")
-    sys.exit(EXIT_REJECTED if billed.check.summary.rejected else EXIT_OK)
+    sys.exit(EXIT_REJECTED if billed.check.summary.data_errors else EXIT_OK)
 
 
 def _exit_config(message: str, lines: list[str] | tuple = ()) -> None:

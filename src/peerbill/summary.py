@@ -88,6 +88,11 @@ class Summary:
     def rejected(self) -> int:
         return self.by_status["rejected"].count
 
+    @property
+    def data_errors(self) -> bool:
+        """True when contact rows were rejected or reference rows were left out: the exit status is 1."""
+        return bool(self.rejected or self.problems)
+
     def as_json(self) -> dict:
         return {
             "month": self.month,

@@ -17,6 +17,7 @@ from typing import Iterator, NamedTuple
 
 from pydantic import ValidationError
 
+from ..model.fields import shown
 from ..model.records import CONTACT_REQUIRED, FILES, Contact, Record, columns
 from ..model.reference import Reference
 from .problems import BundleError, Problem
@@ -31,10 +32,15 @@ csv.field_size_limit(16 * 1024 * 1024)
 
 
 class SourceRow(NamedTuple):
-    """One contacts.csv row as read: its line number and its cells in contract column order."""
+    """One contacts.csv row as read: its line number and its cells in contract column order.
+
+    ``error`` says why a row could not be read as CSV at all (its cells are then empty);
+    such a row is still judged, as rejected, so that no row is dropped.
+    """
 
     line: int
     values: tuple[str | None, ...]
+    error: str | None = None
 
     @property
     def contact_id(self) -> str | None:
@@ -71,10 +77,13 @@ class Bundle:
 
 
 def _open_rows(path: Path, name: str, expected: tuple[str, ...], problems: list[Problem],
-               required: tuple[str, ...] | None = None, unique: int | None = None
+               required: tuple[str, ...] | None = None, unique: int | None = None,
+               unreadable: list[tuple[int, str]] | None = None
                ) -> Iterator[tuple[int, tuple[str | None, ...]]]:
     """Rows of a CSV file as (line, cells in ``expected`` order); header problems are reported.
 
+    A row that is not readable CSV (a quote never closed, a cell over 16 MB) is reported as a
+    problem, or appended to ``unreadable`` as (line, message) when that list is given.
     Cell texts repeat (dates, ids, codes), so each distinct text is kept once; the
     column at index ``unique`` (a row id) is left alone.
     """
@@ -84,7 +93,7 @@ def _open_rows(path: Path, name: str, expected: tuple[str, ...], problems: list[
     except OSError as exc:
         raise BundleError([Problem(name, None, None, f"cannot be read: {exc.strerror}")]) from None
     with handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(handle, strict=True)
         try:
             header = next(reader, None)
         except UnicodeDecodeError as exc:
@@ -117,7 +126,11 @@ def _open_rows(path: Path, name: str, expected: tuple[str, ...], problems: list[
             except UnicodeDecodeError as exc:
                 raise BundleError([Problem(name, _bad_byte_line(path), None, _decode_message(exc))]) from None
             except csv.Error as exc:
-                problems.append(Problem(name, reader.line_num, None, f"unreadable CSV row: {exc}"))
+                message = f"unreadable CSV row: {exc}"
+                if unreadable is None:
+                    problems.append(Problem(name, line + 1, None, message))
+                else:
+                    unreadable.append((line + 1, message))
                 line = reader.line_num
                 continue
             start, line = line + 1, reader.line_num
@@ -162,7 +175,7 @@ def describe_errors(exc: ValidationError) -> list[tuple[str, str]]:
             message = "is required but empty"
         elif err["type"] == "literal_error":
             allowed = err.get("ctx", {}).get("expected", "").replace("'", "").replace(" or ", ", ")
-            message = f"'{err['input']}' is not one of: {allowed}"
+            message = f"'{shown(str(err['input']))}' is not one of: {allowed}"
         else:
             message = err["msg"]
         if column in PHI_COLUMNS and message.startswith("'"):
@@ -189,7 +202,8 @@ def read_bundle(directory: Path, needed: dict[str, str] | None = None) -> Bundle
     if not directory.is_dir():
         raise BundleError([Problem(str(directory), None, None, "no such bundle folder")])
     needed = {"contacts.csv": "peerbill", "children.csv": "peerbill", "staff.csv": "peerbill", **(needed or {})}
-    missing = [Problem(f, None, None, f"is missing from {directory} (needed by {why})")
+    missing = [Problem(f, None, None, f"is a folder, not a file, in {directory}" if (directory / f).is_dir()
+                       else f"is missing from {directory} (needed by {why})")
                for f, why in needed.items() if not (directory / f).is_file()]
     if missing:
         raise BundleError(missing)
@@ -204,8 +218,14 @@ def read_bundle(directory: Path, needed: dict[str, str] | None = None) -> Bundle
         bundle.present.add(name)
         bundle.files[name] = _sha256(path)
         if model is Contact:
+            unreadable: list[tuple[int, str]] = []
             bundle.contacts = [SourceRow(line, values) for line, values in
-                               _open_rows(path, name, CONTACT_COLUMNS, problems, CONTACT_REQUIRED, unique=_CONTACT_ID)]
+                               _open_rows(path, name, CONTACT_COLUMNS, problems, CONTACT_REQUIRED, unique=_CONTACT_ID,
+                                          unreadable=unreadable)]
+            if unreadable:
+                empty = (None,) * len(CONTACT_COLUMNS)
+                bundle.contacts.extend(SourceRow(line, empty, message) for line, message in unreadable)
+                bundle.contacts.sort(key=lambda r: r.line)
             continue
         cols = columns(model)
         key = cols[0]
@@ -237,6 +257,8 @@ def _parse(model: type[Record], name: str, line: int, cols: tuple[str, ...],
 
 def parse_contact(row: SourceRow) -> tuple[Contact | None, list[Problem]]:
     """A contact, or the problems that make its row unusable (INVALID_ROW)."""
+    if row.error:
+        return None, [Problem("contacts.csv", row.line, None, row.error)]
     try:
         contact = Contact.model_validate(row.as_dict())
     except ValidationError as exc:

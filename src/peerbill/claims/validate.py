@@ -8,6 +8,7 @@ from ..identifiers import npi, zip as zip_code
 from ..model.agency import Agency
 from .assemble import MAX_DIAGNOSES, MAX_LINES
 from .model import Claim
+from .text import transliterated, x12_safe, x12_text
 
 
 def check_batch(claims: list[Claim], agency: Agency) -> list[str]:
@@ -49,4 +50,27 @@ def check_claim(claim: Claim) -> list[str]:
         problems.append(f"child {sub.child_id}: birth date and address are required for the subscriber")
     if not (sub.name.last and claim.rendering.name.last):
         problems.append("the child's and the rendering staff member's last names are required")
+    for who, name in ((f"child {sub.child_id}", sub.name), (f"staff {claim.rendering.staff_id}", claim.rendering.name)):
+        if name.last and not x12_text(name.last):
+            problems.append(f"{who}: the last name has no letter or digit left for the 837P once X12 delimiters are removed; correct it at the source")
+    for label, value in (("member id", sub.member_id), ("state", sub.state), ("ZIP code", sub.zip),
+                         ("original claim number", claim.original_ref)):
+        if not x12_safe(value):
+            problems.append(f"child {sub.child_id}: the {label} holds an X12 delimiter (~ * : ^) or a non-ASCII character")
     return problems
+
+
+def transliterations(claims: list[Claim]) -> list[str]:
+    """Which names and addresses the 837P carries transliterated (e.g. NUNEZ for Nunez with a tilde), by id."""
+    notes: dict[str, None] = {}
+    for claim in claims:
+        sub, staff = claim.subscriber, claim.rendering
+        for who, fields in ((f"children.csv child {sub.child_id}", (("first_name", sub.name.first), ("last_name", sub.name.last),
+                                                                     ("address_line1", sub.line1), ("city", sub.city))),
+                            (f"staff.csv staff {staff.staff_id}", (("first_name", staff.name.first),
+                                                                   ("last_name", staff.name.last)))):
+            changed = [column for column, value in fields if transliterated(value)]
+            if changed:
+                notes[f"{who}: {', '.join(changed)} written to the 837P as ASCII without X12 delimiters "
+                      "(letters transliterated, delimiters replaced by spaces)"] = None
+    return list(notes)

@@ -32,7 +32,7 @@ def money(amount: Decimal) -> str:
 
 class Segments:
     def __init__(self, opts: dict[str, str]):
-        self.el, self.comp = opts["element_separator"], opts["component_separator"]
+        self.el, self.comp, self.rep = opts["element_separator"], opts["component_separator"], opts["repetition_separator"]
         self.term = opts["segment_terminator"] + ("\n" if opts.get("segment_newline", "yes") == "yes" else "")
         self.items: list[str] = []
 
@@ -40,7 +40,13 @@ class Segments:
         values = list(elements)
         while values and values[-1] == "":
             values.pop()
-        self.items.append(self.el.join(values))
+        segment = self.el.join(values)
+        # the last defence (validate.py words it for users): a value holding a delimiter would shift every
+        # element after it; the ISA alone carries the repetition and component separators as values
+        forbidden = (self.el, self.term[0]) if values[0] == "ISA" else (self.el, self.term[0], self.rep)
+        if not (segment.isascii() and segment.isprintable()) or any(d in v for v in values[1:] for d in forbidden):
+            raise ValueError(f"{values[0]} segment: a value holds a delimiter or a non-ASCII character")
+        self.items.append(segment)
 
     def composite(self, *parts: str) -> str:
         values = list(parts)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from .fields import Code, Date, Flag, Icd10, PositiveInt, Time
+from .fields import Code, Date, Flag, Icd10, PositiveInt, Text, Time, shown
 
 
 def _split_keys(value: object) -> tuple[str, ...]:
@@ -55,14 +55,14 @@ class Record(BaseModel):
 
 class Child(Record):
     child_id: Code
-    first_name: str | None = None
-    last_name: str | None = None
+    first_name: Text | None = None
+    last_name: Text | None = None
     birth_date: Date | None = None
     sex: one_of(*SEXES) | None = None
-    address_line1: str | None = None
-    city: str | None = None
-    state: str | None = None
-    zip: str | None = None
+    address_line1: Text | None = None
+    city: Text | None = None
+    state: Text | None = None
+    zip: Text | None = None
 
 
 class Eligibility(Record):
@@ -95,7 +95,7 @@ class ServicePlan(Record):
     start_date: Date
     end_date: Date | None = None
     authorized_units: PositiveInt | None = None
-    auth_number: str | None = None
+    auth_number: Code | None = None
 
 
 class PreventionPlan(Record):
@@ -109,11 +109,11 @@ class PreventionPlan(Record):
 
 class Staff(Record):
     staff_id: Code
-    first_name: str | None = None
-    last_name: str | None = None
-    npi: str | None = None
+    first_name: Text | None = None
+    last_name: Text | None = None
+    npi: Code | None = None
     role: one_of(*ROLES) | None = None
-    credential: str | None = None
+    credential: Code | None = None
     credential_start: Date | None = None
     credential_end: Date | None = None
 
@@ -132,16 +132,16 @@ class Contact(Record):
     end_time: Time
     staff_id: Code
     child_id: Code
-    caregiver_id: str | None = None
+    caregiver_id: Code | None = None
     service: one_of(*SERVICES)
-    program: str | None = None
+    program: Code | None = None
     activity: one_of(*ACTIVITIES)
     modality: one_of(*MODALITIES)
     place_of_service: Annotated[str, BeforeValidator(lambda v: _pos(v))] | None = None
     child_present: Flag
-    group_id: str | None = None
+    group_id: Code | None = None
     group_size: PositiveInt = 1
-    goal_id: str | None = None
+    goal_id: Code | None = None
     note_signed_date: Date | None = None
 
     @property
@@ -161,7 +161,7 @@ def _pos(value: object) -> str:
     text = str(value)
     if len(text) == 2 and text.isascii() and text.isdigit():
         return text
-    raise PydanticCustomError("pos", "'{value}' is not a two-digit place-of-service code", {"value": text})
+    raise PydanticCustomError("pos", "'{value}' is not a two-digit place-of-service code", {"value": shown(text)})
 
 
 class Payment(Record):
@@ -177,7 +177,7 @@ class Cost(Record):
     quarter: Annotated[str, StringConstraints(pattern=r"^FY\d{4}Q[1-4]$")]
     category: one_of("administration", "training", "kinship_navigator")
     amount: Annotated[Decimal, Field(decimal_places=2)]
-    note: str | None = None
+    note: Text | None = None
 
 
 CONTACT_REQUIRED = (

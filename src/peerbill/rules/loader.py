@@ -57,6 +57,46 @@ def default_rules_dir() -> Path:
     return shipped("rules", "shipped_rules")
 
 
+#: most values a pack may hold once its aliases are expanded (the shipped packs hold about 1,000)
+MAX_VALUES = 100_000
+
+
+class _PackLoader(yaml.SafeLoader):
+    """Safe YAML (no Python objects) that also refuses a key set twice in one mapping."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: set = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                if key_node.value in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key '{key_node.value}' appears twice in one mapping", key_node.start_mark)
+                seen.add(key_node.value)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _safe_yaml(text: str) -> tuple[yaml.Node | None, Any]:
+    """The composed document and its data; refuses aliases that expand beyond :data:`MAX_VALUES` values."""
+    loader = _PackLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        stack, count = [node], 0
+        while stack:
+            current = stack.pop()
+            count += 1
+            if count > MAX_VALUES:
+                raise yaml.YAMLError(f"holds more than {MAX_VALUES:,} values once its aliases are expanded")
+            if isinstance(current, yaml.MappingNode):
+                stack.extend(v for pair in current.value for v in pair)
+            elif isinstance(current, yaml.SequenceNode):
+                stack.extend(current.value)
+        return node, loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def _line_map(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
     """Map each key path in a composed YAML document to its 1-based line."""
     out = {} if out is None else out
@@ -139,10 +179,10 @@ def load_pack(path: Path, display: str | None = None) -> tuple[LoadedPack | None
     except OSError as exc:
         return None, [PackError(shown, None, "", f"cannot read: {exc.strerror}")]
     except UnicodeDecodeError as exc:
-        return None, [PackError(shown, None, "", f"not UTF-8 (byte {exc.start})")]
+        line = raw.count(b"\n", 0, exc.start) + 1
+        return None, [PackError(shown, line, "", f"is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8")]
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = _safe_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
