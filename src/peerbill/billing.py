@@ -16,6 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from .bundle import BundleError, Problem
+from .log import debugging, logger
 from .claims.plan import plan_claims
 from .claims.validate import check_batch, transliterations
 from .claims.x837 import options_for, render
@@ -128,6 +129,10 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
         entry = agency.payer(key)
         plan = plan_claims(result.verdicts or [], bundle.reference, qualifying_for(rules, key), key, month, billed,
                            hashes, lambda claim_id: load_claim(store, claim_id))
+        if debugging():
+            for c in plan.claims:
+                logger.debug("claim for child %s staff %s (%s): frequency %s, %d lines, contacts %s", c.subscriber.child_id,
+                             c.rendering.staff_id, key, c.frequency, len(c.lines), " ".join(c.contact_ids))
         problems = check_batch(plan.claims, agency)
         if problems:
             raise BillingError(problems)
@@ -149,6 +154,8 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
         path = Path(out_dir) / name
         write_atomically(path, data)
         summary.batch_id, summary.file, summary.sha256 = batch.batch_id, str(path), digest
+        logger.info("batch %d for %s %s: %d claims, %d contacts, written to %s", batch.batch_id, key, month,
+                    len(plan.claims), summary.contacts, name)
     return out
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, csvout
+from . import __version__, csvout, log
 from .bundle import BundleError
 from .calendar import parse_month
 from .billing import BillingError, bill_month, write_batch_again
@@ -120,13 +120,22 @@ def db_option(default: str | None):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="peerbill")
-def main() -> None:
+@click.option("--log-level", type=click.Choice(sorted(log.LEVELS)), default="warning", show_default=True,
+              envvar="PEERBILL_LOG_LEVEL", help="How much to log (env PEERBILL_LOG_LEVEL); debug logs every verdict, "
+              "by contact id. The log carries ids only, never names, birth dates or diagnoses.")
+@click.option("--log-file", type=click.Path(path_type=Path, dir_okay=False), envvar="PEERBILL_LOG_FILE",
+              help="Append the log to this file instead of stderr (env PEERBILL_LOG_FILE).")
+def main(log_level: str, log_file: Path | None) -> None:
     """Judge peer support contacts against dated billing rules and explain every verdict.
 
     \b
     Typical month for finance staff:
       peerbill run --data exports/2026-09 --month 2026-09 --out out/2026-09
+    \b
+    Everything peerbill did, by id, for an audit or a support request:
+      peerbill --log-level debug --log-file peerbill.log run ...
     """
+    log.setup(log_level, log_file)
 
 
 def _print_summary(summary, as_json: bool) -> None:
@@ -672,6 +681,7 @@ def run(data_dir, month, out_dir, rules_dir, as_of, db_url, jobs, as_json):
 
 
 def _exit_config(message: str, lines: list[str] | tuple = ()) -> None:
+    log.logger.error("%s %s", message, " | ".join(str(line) for line in lines))
     click.echo(f"peerbill: {message}", err=True)
     for line in lines:
         click.echo(f"  {line}", err=True)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .bundle import Bundle, Problem, read_bundle
 from .checks import PriorUsage
+from . import log
 from .decisions import DecisionsWriter, LineRenderer, write_problems
 from .engine import Judge, contact_ids_of_month, duplicate_lines, rows_of_month
 from .model.verdict import Verdict
@@ -90,6 +91,7 @@ def check_month(
     progress = progress or Progress()
     progress.start(len(rows), f"judging {month}")
     jobs = jobs if jobs is not None else auto_jobs(len(rows))
+    log.logger.info("judging %s: %d rows as of %s with %s, %d process(es)", month, len(rows), as_of, rules.label, jobs)
     if jobs == 1:
         judged = _judge_part(rows, range(len(rows)), judge, summary, keep, progress)
     else:
@@ -101,6 +103,7 @@ def check_month(
                 kept.append(verdict)  # type: ignore[arg-type]
         progress.finish()
         summary.reconcile()
+    log.logger.info("judged %s: %s", month, "; ".join(summary.lines()[1:5]).replace("  ", " "))
     write_problems(out, bundle.problems)
     (out / "summary.json").write_text(json.dumps(summary.as_json(), indent=2) + "\n", encoding="utf-8")
     return CheckResult(summary, writer.path, bundle.problems, kept)
@@ -120,9 +123,13 @@ def _judge_part(rows: list, indexes, judge: Judge, summary: Summary, keep: bool,
                 progress: Progress | None = None) -> Iterator[tuple[int, str, Verdict | None]]:
     """Judge rows in order: (index, decisions.csv line, the verdict when kept), counting into ``summary``."""
     render = LineRenderer()
+    debug = log.debugging()
     for n, i in enumerate(indexes, 1):
         verdict = judge(rows[i])
         summary.add(verdict)
+        if debug:
+            log.logger.debug("contact %s (contacts.csv:%s): %s %s %s units %s", verdict.contact_id or "-", verdict.line,
+                             verdict.status, verdict.payer or "-", verdict.reasons, verdict.units)
         yield i, render(verdict), (verdict if keep else None)
         if progress is not None and n % 2000 == 0:
             progress.advance(2000)

@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from .log import logger
 from .billing import read_agency
 from .calendar import FiscalQuarter
 from .costreport.figures import build_report, open_quarters
@@ -80,4 +81,6 @@ def cost_report(data_dir: Path, quarter_text: str, out_dir: Path, rules_dir: Pat
     packs = rules.records()
     contacts_file = str((Path(data_dir) / "contacts.csv").resolve())
     report_id = None if draft else record_report(store, report, revision, as_of, packs, lines, files, contacts_file)
+    logger.info("cost report %s revision %d %s: %d contacts judged over %d months", quarter, revision, status,
+                len(verdicts), len(months))
     return CostReportResult(str(quarter), revision, status, report_id, files, lines, report.footers)

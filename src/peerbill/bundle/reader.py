@@ -17,6 +17,8 @@ from typing import Iterator, NamedTuple
 
 from pydantic import ValidationError
 
+from ..log import logger
+
 from ..model.fields import shown
 from ..model.records import CONTACT_REQUIRED, FILES, Contact, Record, columns
 from ..model.reference import Reference
@@ -217,6 +219,7 @@ def read_bundle(directory: Path, needed: dict[str, str] | None = None) -> Bundle
             continue
         bundle.present.add(name)
         bundle.files[name] = _sha256(path)
+        logger.info("reading %s (sha256 %s)", name, bundle.files[name][:12])
         if model is Contact:
             unreadable: list[tuple[int, str]] = []
             bundle.contacts = [SourceRow(line, values) for line, values in
@@ -238,6 +241,9 @@ def read_bundle(directory: Path, needed: dict[str, str] | None = None) -> Bundle
             elif name in ("children.csv", "staff.csv") and values[0]:
                 # the id is readable: the child or staff member is known, its row reported
                 reference.add(model.model_construct(**{key: values[0]}))
+    logger.info("read %s: %d contact rows, %d problems", directory.name, len(bundle.contacts), len(problems))
+    for p in problems:
+        logger.debug("bundle %s: %s", p.severity, p)
     return bundle
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from ..log import logger
 from ..bundle.reader import CONTACT_COLUMNS, Bundle
 from ..checks import PriorUsage
 from ..decisions import details
@@ -146,7 +147,9 @@ class Store:
             counts["contacts.csv"] = self._import_contacts(session, imp.id, bundle)
             imp.counts = counts
             append(session, "import", imp.id, inputs=dict(sorted(bundle.files.items())))
-            return imp.id, counts
+            import_id = imp.id
+        logger.info("import %d recorded: %s", import_id, "; ".join(f"{n} {c}" for n, c in counts.items()))
+        return import_id, counts
 
     def _import_reference(self, session: Session, import_id: int, name: str, rows) -> dict[str, int]:
         cols = columns(FILES[name])
@@ -256,7 +259,9 @@ class Store:
                     rows = []
             self._insert(session, VerdictRow, rows)
             append(session, "run", run.id, inputs={"decisions.csv": _file_sha(result.decisions)})
-            return run.id
+            run_id = run.id
+        logger.info("run %d recorded: %s as of %s", run_id, month, as_of)
+        return run_id
 
     def counts(self) -> dict[str, int]:
         with Session(self.engine) as session:

@@ -1,0 +1,31 @@
+"""peerbill's log: ids only.
+
+Every message names contacts, children, staff, claims and batches by their ids
+and rows by file and line; none carries a name, birth date, address, member id
+or diagnosis (tests/test_log.py runs the demo at debug level and searches the log
+for every one of them).  The log goes to stderr, or to ``--log-file``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+logger = logging.getLogger("peerbill")
+LEVELS = {"warning": logging.WARNING, "info": logging.INFO, "debug": logging.DEBUG}
+
+
+def setup(level: str, file: Path | None = None) -> None:
+    """Send peerbill's log at ``level`` to ``file`` (appended, owner-only) or stderr."""
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+        handler.close()
+    handler: logging.Handler = logging.FileHandler(file, encoding="utf-8") if file else logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(LEVELS[level])
+    logger.propagate = False
+
+
+def debugging() -> bool:
+    return logger.isEnabledFor(logging.DEBUG)
