@@ -79,3 +79,15 @@ def test_migrating_twice_is_harmless(db_url):
 def test_an_unreachable_database_is_a_clear_error_without_the_password(tmp_path):
     code, _, err = run_cli("import", "--data", str(DEMO), "--db", "postgresql+psycopg://u:s3cret@/x?host=/nonexistent&port=1")
     assert code == 2 and "s3cret" not in err and "cannot open database postgresql+psycopg://u:***@" in err
+
+
+def test_head_revision_constant_is_alembic_head():
+    """Store.open skips Alembic when the store is at HEAD_REVISION, so the constant must follow new migrations."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from peerbill.store.db import HEAD_REVISION, MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION

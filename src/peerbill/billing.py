@@ -1,8 +1,12 @@
 """The billing job (I/O edge): judge the month, plan claims, check them, record the batch, then write the 837P.
 
-The batch is recorded in one transaction before its file is written; the file
-is written to a temporary name, flushed to disk and renamed, so a file that
-exists is always one the store knows.
+Crash safety: inside the transaction that records a batch, its 837P is written
+under a temporary name (``.NAME.837.tmp``) and flushed to disk; only after the
+commit is it renamed to its real name.  So a file with a real name is always
+one the store recorded.  A run killed between the commit and the rename leaves
+a staged file the next ``bill`` publishes (its name and SHA-256 match the
+recorded batch); one killed before the commit leaves a staged file the next
+``bill`` deletes, and nothing recorded.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from .engine import contact_ids_of_month
 from .model.agency import Agency
 from .pipeline import CheckResult, Progress, check_month, load_ruleset, read
 from .rules import RuleSet
-from .store.billing import billed_contacts, load_batch, load_claim, record_batch
+from .store.billing import batch_named, billed_contacts, load_batch, load_claim, record_batch
 from .store.db import Store, row_hash
 
 
@@ -82,13 +86,55 @@ def qualifying_for(rules: RuleSet, payer: str):
     return qualifying
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("wb") as f:
+def _staged(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp")
+
+
+def stage_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to the temporary name of ``path`` and flush it to disk."""
+    with _staged(path).open("wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, path)
+
+
+def publish_file(path: Path) -> None:
+    """Give a staged file its real name, durably (the rename is flushed with its folder)."""
+    os.replace(_staged(path), path)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    stage_file(path, data)
+    publish_file(path)
+
+
+def finish_interrupted(store: Store, out_dir: Path) -> list[str]:
+    """After a run that stopped: publish staged 837P files the store recorded, and remove the others.
+
+    A staged file whose batch was committed (same name and SHA-256) gets its real name; one whose
+    transaction never committed is deleted, so no file exists that the store does not know.
+    """
+    import hashlib
+
+    notes = []
+    for tmp in sorted(Path(out_dir).glob(".*.837.tmp")):
+        path = tmp.with_name(tmp.name[1:-len(".tmp")])
+        row = batch_named(store, path.name)
+        if row is not None and not path.exists() and hashlib.sha256(tmp.read_bytes()).hexdigest() == row.sha256:
+            publish_file(path)
+            notes.append(f"batch {row.id}: {path.name} was recorded by a run that stopped before naming it; "
+                         "it is complete now")
+        else:
+            tmp.unlink()
+            notes.append(f"{tmp.name}: left by a run that stopped before recording it; removed")
+    for note in notes:
+        logger.warning("%s", note)
+    return notes
 
 
 def bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date, store: Store,
@@ -103,6 +149,7 @@ def bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None
 def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date, store: Store,
                 payers: list[str] | None, usage: str, dry_run: bool, jobs: int | None, progress: Progress | None,
                 import_first: bool) -> BillResult:
+    recovered = [] if dry_run else finish_interrupted(store, out_dir)
     rules = load_ruleset(rules_dir)
     bundle = read(data_dir, rules)
     agency = read_agency(data_dir)
@@ -124,7 +171,7 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
             hashes[row.contact_id] = row_hash(row.values)
     billed = billed_contacts(store)
     packs = rules.records()
-    out = BillResult(result, dry_run)
+    out = BillResult(result, dry_run, notes=recovered)
     for key in keys:
         entry = agency.payer(key)
         plan = plan_claims(result.verdicts or [], bundle.reference, qualifying_for(rules, key), key, month, billed,
@@ -150,9 +197,10 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
         prepared_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
         batch, data, name, digest = record_batch(
             store, plan.claims, key, month, as_of, usage, int(options_for(entry)["max_claims_per_transaction"]),
-            packs, result.run_id, prepared_at, hashes, contacts, lambda b: render(b, agency, entry), out_dir)  # type: ignore[arg-type]
+            packs, result.run_id, prepared_at, hashes, contacts, lambda b: render(b, agency, entry), out_dir,  # type: ignore[arg-type]
+            lambda file_name, data: stage_file(Path(out_dir) / file_name, data))
         path = Path(out_dir) / name
-        write_atomically(path, data)
+        publish_file(path)
         summary.batch_id, summary.file, summary.sha256 = batch.batch_id, str(path), digest
         logger.info("batch %d for %s %s: %d claims, %d contacts, written to %s", batch.batch_id, key, month,
                     len(plan.claims), summary.contacts, name)

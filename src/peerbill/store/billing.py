@@ -78,10 +78,13 @@ def _claim_json(claim: Claim) -> tuple[dict, dict]:
 def record_batch(store: "Store", claims: list[Claim], payer: str, month: str, as_of: dt.date, usage: str,
                  per_transaction: int, rule_packs: list[dict], run_id: int | None, prepared_at: dt.datetime,
                  row_hashes: dict[str, str], contacts: dict[str, tuple[int, Decimal, str | None]],
-                 render: Callable[[Batch], bytes], out_dir: Path) -> tuple[Batch, bytes, str, str]:
+                 render: Callable[[Batch], bytes], out_dir: Path,
+                 stage: Callable[[str, bytes], None] = lambda name, data: None) -> tuple[Batch, bytes, str, str]:
     """Record a batch, its claims, lines and contacts, and the file's SHA-256, in one transaction.
 
-    Returns the batch, the file's bytes, its name and its SHA-256.
+    Returns the batch, the file's bytes, its name and its SHA-256.  ``stage(name, data)`` runs inside
+    the transaction, before it commits: the caller writes the file under a temporary name there and
+    gives it its real name only after the commit, so a file with the real name is always recorded.
 
     ``contacts`` gives each billed contact's (units, amount, plan id).  Rows go in with bulk
     inserts; claim numbers are reserved from the counters, so they are known before insertion.
@@ -106,7 +109,13 @@ def record_batch(store: "Store", claims: list[Claim], payer: str, month: str, as
         row.file_name = name = f"{payer}-{month}-batch{row.id:06d}.837"
         row.sha256 = digest = hashlib.sha256(data).hexdigest()
         append(s, "batch", row.id, files={str((Path(out_dir) / name).resolve()): digest})
+        stage(name, data)
     return batch, data, name, digest
+
+
+def batch_named(store: "Store", file_name: str) -> BatchRow | None:
+    with Session(store.engine) as s:
+        return s.scalars(select(BatchRow).where(BatchRow.file_name == file_name)).first()
 
 
 def _insert_returning_ids(s: Session, table, rows: list[dict]) -> list[int]:
