@@ -19,7 +19,8 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from .bundle import BundleError, Problem
+from .bundle import Bundle, BundleError, Problem
+from .checks import PriorUsage
 from .log import debugging, logger
 from .claims.plan import plan_claims
 from .claims.validate import check_batch, transliterations
@@ -60,6 +61,10 @@ class BillResult:
     batches: list[PayerBatch] = field(default_factory=list)
     #: names and addresses the 837P carries transliterated, by child or staff id
     notes: list[str] = field(default_factory=list)
+    #: what the run read and the prior usage it judged with, for jobs that follow in the same process
+    bundle: Bundle | None = None
+    rules: RuleSet | None = None
+    prior: PriorUsage | None = None
 
 
 def read_agency(data_dir: Path) -> Agency:
@@ -160,8 +165,8 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
         if key not in rules.payers or not any(v.procedures for v in rules.payers[key].pack.versions):
             raise BillingError([f"payer {key!r} has no rule pack with procedure codes to bill on an 837P"])
     import_id = store.import_bundle(bundle)[0] if import_first and not dry_run else None
-    result = check_month(bundle, rules, month, out_dir, as_of, prior=store.prior_usage(contact_ids_of_month(bundle.contacts, month)),
-                         progress=progress, keep=True, jobs=jobs)
+    prior = store.prior_usage(contact_ids_of_month(bundle.contacts, month))
+    result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=progress, keep=True, jobs=jobs)
     if not dry_run:
         result.import_id = import_id
         result.run_id = store.record_check(result, rules, bundle, month, as_of, import_id=import_id)
@@ -171,7 +176,7 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
             hashes[row.contact_id] = row_hash(row.values)
     billed = billed_contacts(store)
     packs = rules.records()
-    out = BillResult(result, dry_run, notes=recovered)
+    out = BillResult(result, dry_run, notes=recovered, bundle=bundle, rules=rules, prior=prior)
     for key in keys:
         entry = agency.payer(key)
         plan = plan_claims(result.verdicts or [], bundle.reference, qualifying_for(rules, key), key, month, billed,

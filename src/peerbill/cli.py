@@ -665,14 +665,15 @@ def run(data_dir, month, out_dir, rules_dir, as_of, db_url, jobs, as_json):
     from .reporting import cost_report
 
     quarter = str(FiscalQuarter.parse(month))
-    draft = cost_report(data_dir, quarter, Path(out_dir) / f"cost-report-{quarter}", rules_dir, as_of, store, draft=True)
+    draft = cost_report(data_dir, quarter, Path(out_dir) / f"cost-report-{quarter}", rules_dir, as_of, store, draft=True,
+                        read_already=(billed.bundle, billed.rules))
     if not as_json:
         click.echo(f"import {billed.check.import_id}, run {billed.check.run_id} recorded in "
                    f"{safe_url(normalize_url(db_url))}")
     _print_bill(billed, as_json)
     from .coverage.job import coverage_month
 
-    coverage_month(data_dir, month, out_dir, rules_dir, as_of, store)
+    coverage_month(data_dir, month, out_dir, rules_dir, as_of, store, judged_already=billed)
     if not as_json:
         click.echo(f"draft cost report for {quarter} in {Path(out_dir) / f'cost-report-{quarter}'} "
                    f"(issue it with peerbill cost-report --quarter {quarter})")

@@ -47,6 +47,24 @@ def rows_of_month(rows: Iterable[SourceRow], month: str) -> list[SourceRow]:
     return selected
 
 
+class MonthRows:
+    """The rows of a bundle grouped by month once, for jobs that judge many months (the cost report)."""
+
+    def __init__(self, rows: Iterable[SourceRow]):
+        self._by_month: dict[str | None, list[SourceRow]] = {}
+        for r in rows:
+            self._by_month.setdefault(r.month(), []).append(r)
+
+    def rows(self, month: str) -> list[SourceRow]:
+        """As :func:`rows_of_month`."""
+        selected = self._by_month.get(month, []) + self._by_month.get(None, [])
+        selected.sort(key=SourceRow.order_key)
+        return selected
+
+    def ids(self, month: str) -> set[str]:
+        return {r.contact_id for r in self._by_month.get(month, []) + self._by_month.get(None, []) if r.contact_id}
+
+
 def contact_ids_of_month(rows: Iterable[SourceRow], month: str) -> set[str]:
     """The contact ids a month's run judges."""
     return {r.contact_id for r in rows_of_month(rows, month) if r.contact_id}

@@ -16,10 +16,19 @@ LEVELS = {"warning": logging.WARNING, "info": logging.INFO, "debug": logging.DEB
 
 
 def setup(level: str, file: Path | None = None) -> None:
-    """Send peerbill's log at ``level`` to ``file`` (appended, owner-only) or stderr."""
+    """Send peerbill's log at ``level`` to ``file`` (appended, owner-only) or stderr.
+
+    Without a file, the default level logs nothing: errors and warnings are already printed.
+    """
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
         handler.close()
+    if file is None and LEVELS[level] >= logging.WARNING:
+        # what a user must see is printed by the commands themselves; a log line would only repeat it
+        logger.addHandler(logging.NullHandler())
+        logger.setLevel(LEVELS[level])
+        logger.propagate = False
+        return
     handler: logging.Handler = logging.FileHandler(file, encoding="utf-8") if file else logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger.addHandler(handler)

@@ -12,7 +12,9 @@ from .billing import read_agency
 from .calendar import FiscalQuarter
 from .costreport.figures import build_report, open_quarters
 from .costreport.render import build_xml, line_values, write_children, write_csv, write_detail
-from .engine import Judge, contact_ids_of_month, duplicate_lines, rows_of_month
+from .bundle import Bundle
+from .engine import Judge, MonthRows, duplicate_lines
+from .rules import RuleSet
 from .pipeline import load_ruleset, prepare_out, read
 from .store.costreports import claimed_so_far, current_by_row, first_reported, issued_revision, record_report
 from .store.db import Store
@@ -33,15 +35,23 @@ class CostReportResult:
     footers: dict
 
 
+def _read(data_dir: Path, rules_dir: Path | None) -> tuple[Bundle, RuleSet]:
+    rules = load_ruleset(rules_dir)
+    return read(data_dir, rules), rules
+
+
 def cost_report(data_dir: Path, quarter_text: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date,
-                store: Store, revise: bool = False, draft: bool = False) -> CostReportResult:
-    """Issue (record) a quarter's report, or with ``draft`` only write what it would say now."""
+                store: Store, revise: bool = False, draft: bool = False,
+                read_already: tuple[Bundle, RuleSet] | None = None) -> CostReportResult:
+    """Issue (record) a quarter's report, or with ``draft`` only write what it would say now.
+
+    ``read_already``: the bundle and rules a job in the same process read from ``data_dir`` and ``rules_dir``.
+    """
     quarter = FiscalQuarter.parse(quarter_text)
     issued = issued_revision(store, str(quarter))
     if issued and not revise and not draft:
         raise ReportIssued(f"{quarter} was issued already (revision {issued}); issue a revised report with --revise")
-    rules = load_ruleset(rules_dir)
-    bundle = read(data_dir, rules)
+    bundle, rules = read_already or _read(data_dir, rules_dir)
     agency = read_agency(data_dir)
     pack = rules.payers["title_iv_e"]
     version = pack.on(quarter.first_day)
@@ -50,12 +60,13 @@ def cost_report(data_dir: Path, quarter_text: str, out_dir: Path, rules_dir: Pat
     claim = version.check_of("claim_period")
     window = claim.quarters if claim else 8  # type: ignore[attr-defined]
     months = [m for back in range(window, -1, -1) for m in (quarter - back).months]
-    judged_ids = set().union(*(contact_ids_of_month(bundle.contacts, m) for m in months))
+    by_month = MonthRows(bundle.contacts)
+    judged_ids = set().union(*(by_month.ids(m) for m in months))
     prior, duplicates = store.prior_usage(judged_ids), duplicate_lines(bundle.contacts)
     verdicts = {}
     for month in months:
         judge = Judge(bundle.reference, rules, as_of, prior, duplicates)  # each month is judged as its own run
-        for row in rows_of_month(bundle.contacts, month):
+        for row in by_month.rows(month):
             v = judge(row)
             if v.status != "rejected":
                 verdicts.setdefault(v.contact_id, v)

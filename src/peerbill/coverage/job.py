@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,9 @@ from ..store.db import Store
 from ..store.schema import Run
 from .figures import Coverage, build
 from .render import write_csv, write_html
+
+if TYPE_CHECKING:
+    from ..billing import BillResult
 
 
 def trend(store: Store, month: str, months: int = 6) -> list[dict]:
@@ -41,13 +45,21 @@ def trend(store: Store, month: str, months: int = 6) -> list[dict]:
 
 
 def coverage_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date,
-                   store: Store | None = None) -> Coverage:
-    rules = load_ruleset(rules_dir)
-    bundle = read(data_dir, rules)
-    rows = rows_of_month(bundle.contacts, month)
-    prior = store.prior_usage(contact_ids_of_month(bundle.contacts, month)) if store is not None else PriorUsage()
-    judge = Judge(bundle.reference, rules, as_of, prior, duplicate_lines(bundle.contacts))
-    judged = [(parse_contact(row)[0], judge(row)) for row in rows]
+                   store: Store | None = None, judged_already: "BillResult | None" = None) -> Coverage:
+    """Coverage of a month; ``judged_already``: the month as ``bill`` judged it in this process (``run``)."""
+    if judged_already is not None:
+        bundle, rules, prior = judged_already.bundle, judged_already.rules, judged_already.prior
+        rows = rows_of_month(bundle.contacts, month)
+        verdicts = judged_already.check.verdicts or []
+        assert len(verdicts) == len(rows), "the verdicts are not of this month's rows"
+        judged = [(parse_contact(row)[0], v) for row, v in zip(rows, verdicts)]
+    else:
+        rules = load_ruleset(rules_dir)
+        bundle = read(data_dir, rules)
+        rows = rows_of_month(bundle.contacts, month)
+        prior = store.prior_usage(contact_ids_of_month(bundle.contacts, month)) if store is not None else PriorUsage()
+        judge = Judge(bundle.reference, rules, as_of, prior, duplicate_lines(bundle.contacts))
+        judged = [(parse_contact(row)[0], judge(row)) for row in rows]
     cov = build(month, as_of, judged, rules, bundle.reference, prior.auth, trend(store, month) if store else [])
     out = prepare_out(out_dir)
     write_csv(cov, out / "coverage.csv")

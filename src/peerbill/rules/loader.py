@@ -74,6 +74,16 @@ class _PackLoader(yaml.SafeLoader):
                 seen.add(key_node.value)
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"'{node.value}' is not a date that exists", node.start_mark) from None
+
+
+_PackLoader.add_constructor("tag:yaml.org,2002:timestamp", _PackLoader.construct_yaml_timestamp)
+
 
 def _safe_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     """The composed document and its data; refuses aliases that expand beyond :data:`MAX_VALUES` values."""
