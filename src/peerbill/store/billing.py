@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ..checks import PriorUsage
 from ..claims.model import Batch, Claim, ClaimLine, Person, Rendering, Subscriber
 from ..claims.plan import Billed
-from .ledger import append
+from .ledger import append, note_inserted
 from .schema import BatchRow, BilledContact, ClaimLineRow, ClaimRow, Counter, LineContact
 
 if TYPE_CHECKING:
@@ -121,6 +121,7 @@ def batch_named(store: "Store", file_name: str) -> BatchRow | None:
 def _insert_returning_ids(s: Session, table, rows: list[dict]) -> list[int]:
     """Bulk insert through the Core table; the new ids in the order of ``rows``."""
     core = table.__table__
+    note_inserted(s, table, rows)
     ids: list[int] = []
     for i in range(0, len(rows), 5000):
         result = s.execute(insert(core).returning(core.c.id, sort_by_parameter_order=True), rows[i:i + 5000])

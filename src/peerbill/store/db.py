@@ -20,7 +20,7 @@ from ..bundle.reader import CONTACT_COLUMNS, Bundle
 from ..checks import PriorUsage
 from ..decisions import details
 from ..model.records import FILES, columns
-from .ledger import append
+from .ledger import append, note_inserted
 from .schema import ContactRow, Import, ReferenceRow, Run, VerdictRow
 
 if TYPE_CHECKING:
@@ -236,6 +236,7 @@ class Store:
     @staticmethod
     def _insert(session: Session, table, rows: list[dict]) -> None:
         """Bulk insert through the Core table (the ORM's per-row bookkeeping is not needed here)."""
+        note_inserted(session, table, rows)
         for i in range(0, len(rows), CHUNK):
             session.execute(insert(table.__table__), rows[i:i + CHUNK])
 
