@@ -182,6 +182,17 @@ def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, kee
         yield from heapq.merge(*streams, key=itemgetter(0))
 
 
+def judge_rows(rows: list, judge: Judge, month: str, as_of: dt.date, rules: RuleSet) -> Iterator[Verdict]:
+    """Verdicts of ``rows`` in order, by forked workers for a large month (as ``check``), for jobs that need no file."""
+    jobs = auto_jobs(len(rows))
+    if jobs == 1:
+        yield from (judge(row) for row in rows)
+        return
+    summary = Summary(month, as_of.isoformat(), rules.label, rows_read=len(rows))
+    for _, _, verdict in judge_in_parallel(rows, judge, jobs, summary, True, Progress()):
+        yield verdict  # type: ignore[misc]
+
+
 def judge_month_job(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date,
                     store=None, jobs: int | None = None, progress: Progress | None = None) -> CheckResult:
     """Read bundle and rules, judge the month, and record the run in ``store`` when given (``check``)."""

@@ -15,7 +15,7 @@ from .costreport.render import build_xml, line_values, write_children, write_csv
 from .bundle import Bundle
 from .engine import Judge, MonthRows, duplicate_lines
 from .rules import RuleSet
-from .pipeline import load_ruleset, prepare_out, read
+from .pipeline import judge_rows, load_ruleset, prepare_out, read
 from .store.costreports import claimed_so_far, current_by_row, first_reported, issued_revision, record_report
 from .store.db import Store
 
@@ -66,8 +66,7 @@ def cost_report(data_dir: Path, quarter_text: str, out_dir: Path, rules_dir: Pat
     verdicts = {}
     for month in months:
         judge = Judge(bundle.reference, rules, as_of, prior, duplicates)  # each month is judged as its own run
-        for row in by_month.rows(month):
-            v = judge(row)
+        for v in judge_rows(by_month.rows(month), judge, month, as_of, rules):
             if v.status != "rejected":
                 verdicts.setdefault(v.contact_id, v)
     present = {r.contact_id for r in bundle.contacts if r.contact_id}

@@ -9,13 +9,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..checks import PriorUsage
 from ..claims.model import Batch, Claim, ClaimLine, Person, Rendering, Subscriber
 from ..claims.plan import Billed
-from .ledger import append, note_inserted
+from .bulk import insert_rows
+from .ledger import append
 from .schema import BatchRow, BilledContact, ClaimLineRow, ClaimRow, Counter, LineContact
 
 if TYPE_CHECKING:
@@ -119,14 +120,8 @@ def batch_named(store: "Store", file_name: str) -> BatchRow | None:
 
 
 def _insert_returning_ids(s: Session, table, rows: list[dict]) -> list[int]:
-    """Bulk insert through the Core table; the new ids in the order of ``rows``."""
-    core = table.__table__
-    note_inserted(s, table, rows)
-    ids: list[int] = []
-    for i in range(0, len(rows), 5000):
-        result = s.execute(insert(core).returning(core.c.id, sort_by_parameter_order=True), rows[i:i + 5000])
-        ids.extend(result.scalars().all())
-    return ids
+    """Bulk insert; the new ids in the order of ``rows``."""
+    return insert_rows(s, table, rows, ids=True)
 
 
 def _record_claims(s: Session, batch_id: int, claims: list[Claim], row_hashes: dict[str, str],
@@ -169,8 +164,7 @@ def _record_claims(s: Session, batch_id: int, claims: list[Claim], row_hashes: d
     link_ids = _insert_returning_ids(s, LineContact, link_rows)
     billed = [{"contact_id": cid, "claim_id": claim_id, "line_contact_id": link_id}
               for (cid, claim_id), link_id in zip(owners, link_ids)]
-    for i in range(0, len(billed), 5000):
-        s.execute(insert(BilledContact.__table__), billed[i:i + 5000])
+    insert_rows(s, BilledContact, billed)
 
 
 def load_claim(store: "Store", claim_id: int) -> Claim:

@@ -7,11 +7,12 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..costreport.figures import Claimed, Report
-from .ledger import append, note_inserted
+from .bulk import insert_rows
+from .ledger import append
 from .schema import CostReportItem, CostReportRow
 
 if TYPE_CHECKING:
@@ -84,8 +85,6 @@ def record_report(store: "Store", report: Report, revision: int, as_of: dt.date,
                   "total": i.total, "rate": i.rate, "federal": i.federal, "reason": i.reason,
                   "source": f"{contacts_file}:{i.line}" if i.line else "", "rule_versions": i.rule_versions}
                  for i in report.items]
-        note_inserted(s, CostReportItem, items)
-        for n in range(0, len(items), 5000):
-            s.execute(insert(CostReportItem.__table__), items[n:n + 5000])
+        insert_rows(s, CostReportItem, items)
         append(s, "cost_report", row.id, inputs=files)
         return row.id

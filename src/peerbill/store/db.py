@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import create_engine, event, func, insert, select, text, update
+from sqlalchemy import create_engine, event, func, select, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -20,7 +20,8 @@ from ..bundle.reader import CONTACT_COLUMNS, Bundle
 from ..checks import PriorUsage
 from ..decisions import details
 from ..model.records import FILES, columns
-from .ledger import append, note_inserted
+from .bulk import insert_rows
+from .ledger import append
 from .schema import ContactRow, Import, ReferenceRow, Run, VerdictRow
 
 if TYPE_CHECKING:
@@ -235,10 +236,8 @@ class Store:
 
     @staticmethod
     def _insert(session: Session, table, rows: list[dict]) -> None:
-        """Bulk insert through the Core table (the ORM's per-row bookkeeping is not needed here)."""
-        note_inserted(session, table, rows)
-        for i in range(0, len(rows), CHUNK):
-            session.execute(insert(table.__table__), rows[i:i + CHUNK])
+        """Bulk insert (COPY on PostgreSQL; the ORM's per-row bookkeeping is not needed here)."""
+        insert_rows(session, table, rows)
 
     # -- runs --------------------------------------------------------------------------------
 

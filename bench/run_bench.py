@@ -1,0 +1,169 @@
+"""Benchmark of the monthly job, `peerbill run`, stage by stage, with SQLite and with PostgreSQL.
+
+    python bench/run_bench.py                                  # 100k and 1M contacts, SQLite and PostgreSQL
+    python bench/run_bench.py --sizes 100000 --stores sqlite
+
+Generates the bundles once into bench/data/ (as check_bench.py: seed 1, one month, 2026-09),
+then runs `peerbill --log-level info run` in a fresh process for each size and store, on an
+empty store each time (a SQLite file, or a new database on a throwaway PostgreSQL 15 server the
+benchmark starts with initdb/pg_ctl, as the tests do).  The stages are read from the log's
+timestamps; memory is the PSS of peerbill's process and its worker processes together, sampled
+every 0.2 s (the PostgreSQL server's own memory is not counted; it runs with fsync off, as in the tests).  Prints a table per run and
+the growth from the smallest to the largest size; writes bench/results/run.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+MONTH, AS_OF = "2026-09", "2026-11-15"
+
+#: the log line that ends each stage, in order (coverage ends with the process)
+STAGES = [("read", r"INFO peerbill: read "), ("import", r"INFO peerbill: import \d+ recorded"),
+          ("judge", r"INFO peerbill: judged "), ("record verdicts", r"INFO peerbill: run \d+ recorded"),
+          ("bill (plan, record, 837P)", r"INFO peerbill: batch \d+ "), ("cost report", r"INFO peerbill: cost report "),
+          ("coverage", None)]
+
+
+class Sampler:
+    """PSS of a process and all its descendants, sampled with timestamps."""
+
+    def __init__(self, pid: int, every: float = 0.2):
+        self.pid, self.every, self.samples = pid, every, []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _descendants(self) -> list[int]:
+        parents: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as f:
+                        parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    pass
+        tree, changed = {self.pid}, True
+        while changed:
+            changed = False
+            for pid, parent in parents.items():
+                if parent in tree and pid not in tree:
+                    tree.add(pid)
+                    changed = True
+        return sorted(tree)
+
+    @staticmethod
+    def _pss_kb(pid: int) -> int:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                return sum(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+        except OSError:
+            return 0
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.samples.append((time.time(), sum(self._pss_kb(p) for p in self._descendants())))
+
+    def __enter__(self) -> "Sampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _stamp(line: str) -> float:
+    return dt.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+
+
+def one(data: Path, url: str, work: Path) -> dict:
+    log = work / "run.log"
+    argv = [sys.executable, "-m", "peerbill", "--log-level", "info", "--log-file", str(log), "run", "--data", str(data),
+            "--month", MONTH, "--out", str(work / "out"), "--db", url, "--as-of", AS_OF]
+    started = time.time()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with Sampler(proc.pid) as sampler:
+        _, err = proc.communicate()
+    ended = time.time()
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"peerbill run failed ({proc.returncode}): {err.decode()[-2000:]}")
+    lines = log.read_text(encoding="utf-8").splitlines()
+    bounds, t = [], started
+    for name, pattern in STAGES:
+        hit = next((_stamp(l) for l in lines if pattern and re.search(pattern, l)), None) if pattern else ended
+        end = hit if hit is not None else t  # a stage with nothing to do (no batch) takes no time
+        bounds.append((name, t, end))
+        t = end
+    contacts = int(re.search(r"read \S+: (\d+) contact rows", "\n".join(lines)).group(1))
+    stages = []
+    for name, a, b in bounds:
+        inside = [kb for when, kb in sampler.samples if a <= when <= b]
+        stages.append({"stage": name, "seconds": round(b - a, 2), "peak_pss_mb": round(max(inside, default=0) / 1024)})
+    total = ended - started
+    return {"contacts": contacts, "total_s": round(total, 1), "contacts_per_s": round(contacts / total),
+            "peak_pss_mb": round(max((kb for _, kb in sampler.samples), default=0) / 1024), "stages": stages}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--stores", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"])
+    args = parser.parse_args()
+    from peerbill.generate import generate
+
+    server = None
+    if "postgresql" in args.stores:
+        from pg import PostgresServer, find_bin
+
+        bin_dir = find_bin()
+        if bin_dir is None:
+            raise SystemExit("PostgreSQL 15's initdb is not installed (see .ci/run)")
+        server = PostgresServer(bin_dir).start()
+    runs = []
+    try:
+        for size in args.sizes:
+            data = HERE / "data" / f"check-{size}"
+            if not (data / "contacts.csv").exists():
+                print(f"generating {size} contacts ...", file=sys.stderr)
+                generate(data, size, seed=1, start_month=MONTH)
+            for store in args.stores:
+                work = Path(tempfile.mkdtemp(prefix=f"peerbill-bench-{size}-{store}-"))
+                url = f"sqlite:///{work / 'store.db'}" if store == "sqlite" else server.create_database(f"bench{size}")
+                r = {"store": store, **one(data, url, work)}
+                runs.append(r)
+                print(f"\n{r['contacts']:,} contacts, {store}: {r['total_s']} s, {r['contacts_per_s']:,} contacts/s, "
+                      f"peak memory {r['peak_pss_mb']:,} MB")
+                for s in r["stages"]:
+                    print(f"  {s['stage']:<28} {s['seconds']:>7.2f} s   peak {s['peak_pss_mb']:>6,} MB")
+                shutil.rmtree(work, ignore_errors=True)
+    finally:
+        if server is not None:
+            server.stop()
+    for store in args.stores:
+        mine = sorted((r for r in runs if r["store"] == store), key=lambda r: r["contacts"])
+        if len(mine) > 1:
+            print(f"{store}: {mine[-1]['contacts']:,} contacts took {mine[-1]['total_s'] / mine[0]['total_s']:.1f}x "
+                  f"the time of {mine[0]['contacts']:,}")
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    (results / "run.json").write_text(json.dumps({
+        "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(), "runs": runs,
+    }, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
