@@ -28,25 +28,36 @@ MONTH, AS_OF = "2026-09", dt.date(2026, 11, 15)
 
 
 class TreeMemory:
-    """Samples the proportional memory (PSS) of this process and its children: shared pages count once."""
+    """Samples the proportional memory (PSS) of a process and all its descendants: shared pages count once.
 
-    def __init__(self, every: float = 0.2):
-        self.every, self.peak_kb, self._stop = every, 0, threading.Event()
+    ``root`` is this process by default; ``samples`` keeps (time, kB) for benchmarks that split a run in stages.
+    """
+
+    def __init__(self, every: float = 0.2, root: int | None = None):
+        self.every, self.root, self.peak_kb, self.samples = every, root or os.getpid(), 0, []
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _tree(self) -> list[int]:
-        me, pids = os.getpid(), [os.getpid()]
+        parents: dict[int, int] = {}
         for entry in os.listdir("/proc"):
             if entry.isdigit():
                 try:
                     with open(f"/proc/{entry}/stat") as f:
-                        if int(f.read().rsplit(")", 1)[1].split()[1]) == me:
-                            pids.append(int(entry))
+                        parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
                 except (OSError, ValueError, IndexError):
                     pass
-        return pids
+        tree, grew = {self.root}, True
+        while grew:
+            grew = False
+            for pid, parent in parents.items():
+                if parent in tree and pid not in tree:
+                    tree.add(pid)
+                    grew = True
+        return sorted(tree)
 
-    def _pss_kb(self, pid: int) -> int:
+    @staticmethod
+    def _pss_kb(pid: int) -> int:
         try:
             with open(f"/proc/{pid}/smaps_rollup") as f:
                 return sum(int(line.split()[1]) for line in f if line.startswith("Pss:"))
@@ -55,7 +66,9 @@ class TreeMemory:
 
     def _run(self) -> None:
         while not self._stop.wait(self.every):
-            self.peak_kb = max(self.peak_kb, sum(self._pss_kb(p) for p in self._tree()))
+            kb = sum(self._pss_kb(p) for p in self._tree())
+            self.samples.append((time.time(), kb))
+            self.peak_kb = max(self.peak_kb, kb)
 
     def __enter__(self) -> "TreeMemory":
         self._thread.start()

@@ -24,66 +24,22 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
-MONTH, AS_OF = "2026-09", "2026-11-15"
+sys.path.insert(0, str(HERE))
+
+from check_bench import MONTH, TreeMemory  # noqa: E402
+
+AS_OF = "2026-11-15"
 
 #: the log line that ends each stage, in order (coverage ends with the process)
 STAGES = [("read", r"INFO peerbill: read "), ("import", r"INFO peerbill: import \d+ recorded"),
           ("judge", r"INFO peerbill: judged "), ("record verdicts", r"INFO peerbill: run \d+ recorded"),
           ("bill (plan, record, 837P)", r"INFO peerbill: batch \d+ "), ("cost report", r"INFO peerbill: cost report "),
           ("coverage", None)]
-
-
-class Sampler:
-    """PSS of a process and all its descendants, sampled with timestamps."""
-
-    def __init__(self, pid: int, every: float = 0.2):
-        self.pid, self.every, self.samples = pid, every, []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _descendants(self) -> list[int]:
-        parents: dict[int, int] = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    with open(f"/proc/{entry}/stat") as f:
-                        parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
-                except (OSError, ValueError, IndexError):
-                    pass
-        tree, changed = {self.pid}, True
-        while changed:
-            changed = False
-            for pid, parent in parents.items():
-                if parent in tree and pid not in tree:
-                    tree.add(pid)
-                    changed = True
-        return sorted(tree)
-
-    @staticmethod
-    def _pss_kb(pid: int) -> int:
-        try:
-            with open(f"/proc/{pid}/smaps_rollup") as f:
-                return sum(int(line.split()[1]) for line in f if line.startswith("Pss:"))
-        except OSError:
-            return 0
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            self.samples.append((time.time(), sum(self._pss_kb(p) for p in self._descendants())))
-
-    def __enter__(self) -> "Sampler":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def _stamp(line: str) -> float:
@@ -96,7 +52,7 @@ def one(data: Path, url: str, work: Path) -> dict:
             "--month", MONTH, "--out", str(work / "out"), "--db", url, "--as-of", AS_OF]
     started = time.time()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    with Sampler(proc.pid) as sampler:
+    with TreeMemory(root=proc.pid) as sampler:
         _, err = proc.communicate()
     ended = time.time()
     if proc.returncode not in (0, 1):

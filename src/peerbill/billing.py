@@ -12,6 +12,7 @@ recorded batch); one killed before the commit leaves a staged file the next
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,8 +125,6 @@ def finish_interrupted(store: Store, out_dir: Path) -> list[str]:
     A staged file whose batch was committed (same name and SHA-256) gets its real name; one whose
     transaction never committed is deleted, so no file exists that the store does not know.
     """
-    import hashlib
-
     notes = []
     for tmp in sorted(Path(out_dir).glob(".*.837.tmp")):
         path = tmp.with_name(tmp.name[1:-len(".tmp")])
@@ -214,8 +213,6 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
 
 def write_batch_again(store: Store, batch_id: int, data_dir: Path, out_dir: Path) -> tuple[Path, bool]:
     """Render a recorded batch from the store; True when it matches the recorded SHA-256."""
-    import hashlib
-
     batch, row = load_batch(store, batch_id)
     agency = read_agency(data_dir)
     entry = agency.payer(row.payer)

@@ -42,9 +42,7 @@ def duplicate_lines(rows: Iterable[SourceRow]) -> set[int]:
 def rows_of_month(rows: Iterable[SourceRow], month: str) -> list[SourceRow]:
     """The rows a month's run judges, in judging order (unreadable dates belong to every month)."""
     parse_month(month)
-    selected = [r for r in rows if r.month() in (month, None)]
-    selected.sort(key=SourceRow.order_key)
-    return selected
+    return MonthRows(rows).rows(month)
 
 
 class MonthRows:
