@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from check_bench import MONTH, TreeMemory  # noqa: E402
+from check_bench import MONTH, TreeMemory, write_results  # noqa: E402
 
 
 def one(data: Path) -> dict:
@@ -75,8 +75,7 @@ def main() -> None:
         print(f"{r['contacts']:>9} contacts  {r['claims']:>7} claims  total {r['total_s']:>7.2f}s  "
               f"837P writing {r['render_837p_s']:>6.2f}s ({r['render_share']:.0%} of the run)  "
               f"{r['claims_per_s']:>6} claims/s  {r['file_mb']} MB of 837P  memory (PSS) {r['peak_tree_pss_mb']} MB")
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "bill.json").write_text(json.dumps({"runs": runs}, indent=2) + "\n")
+    write_results("bill", runs)
 
 
 if __name__ == "__main__":

@@ -126,10 +126,15 @@ def main() -> None:
         print(f"{r['contacts']:>9} contacts  read {r['read_s']:>6.2f}s  judge+write {r['judge_write_s']:>7.2f}s  "
               f"total {r['total_s']:>7.2f}s  {r['contacts_per_s']:>7} contacts/s  "
               f"memory of all processes (PSS) {r['peak_tree_pss_mb']:>5} MB")
+    write_results("check", rows)
+
+
+def write_results(name: str, runs: list[dict]) -> None:
+    """bench/results/NAME.json: the runs, with the Python and machine they ran on."""
     results = HERE / "results"
     results.mkdir(exist_ok=True)
-    (results / "check.json").write_text(json.dumps({
-        "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(), "runs": rows,
+    (results / f"{name}.json").write_text(json.dumps({
+        "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(), "runs": runs,
     }, indent=2) + "\n")
 
 

@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
-import os
-import platform
 import re
 import shutil
 import subprocess
@@ -31,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE))
 
-from check_bench import MONTH, TreeMemory  # noqa: E402
+from check_bench import MONTH, TreeMemory, write_results  # noqa: E402
 
 AS_OF = "2026-11-15"
 
@@ -114,11 +111,7 @@ def main() -> None:
         if len(mine) > 1:
             print(f"{store}: {mine[-1]['contacts']:,} contacts took {mine[-1]['total_s'] / mine[0]['total_s']:.1f}x "
                   f"the time of {mine[0]['contacts']:,}")
-    results = HERE / "results"
-    results.mkdir(exist_ok=True)
-    (results / "run.json").write_text(json.dumps({
-        "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(), "runs": runs,
-    }, indent=2) + "\n")
+    write_results("run", runs)
 
 
 if __name__ == "__main__":
