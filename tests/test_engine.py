@@ -131,3 +131,21 @@ def test_judging_in_parallel_gives_the_same_bytes(tmp_path, keep):
     if keep:
         assert [v.contact_id for v in results[0].verdicts] == [v.contact_id for v in results[1].verdicts]
         assert [v.reasons for v in results[0].verdicts] == [v.reasons for v in results[1].verdicts]
+
+
+def test_verdicts_survive_pickling_whole():
+    """Forked workers pickle verdicts back to the parent; every field must come back (a field added to
+    Verdict or Finding must be added to its __reduce__ too)."""
+    import dataclasses
+    import pickle
+    from decimal import Decimal
+
+    from peerbill.model.verdict import Finding, Verdict
+
+    finding = Finding(*(f"f{i}" for i in range(len(dataclasses.fields(Finding)))))
+    values = [f"v{i}" for i in range(len(dataclasses.fields(Verdict)))]
+    values[10] = [finding]
+    values[9] = Decimal("1.25")
+    verdict = Verdict(*values)
+    assert pickle.loads(pickle.dumps(verdict)) == verdict
+    assert pickle.loads(pickle.dumps(finding)) == finding
