@@ -18,7 +18,6 @@ from typing import Iterator, NamedTuple
 from pydantic import ValidationError
 
 from ..log import logger
-
 from ..model.fields import shown
 from ..model.records import CONTACT_REQUIRED, FILES, Contact, Record, columns
 from ..model.reference import Reference

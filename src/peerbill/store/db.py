@@ -15,12 +15,12 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ..log import logger
 from ..bundle.reader import CONTACT_COLUMNS, Bundle
 from ..checks import PriorUsage
 from ..decisions import details
+from ..log import logger
 from ..model.records import FILES, columns
-from .bulk import insert_rows
+from .bulk import CHUNK, insert_rows
 from .ledger import append
 from .schema import ContactRow, Import, ReferenceRow, Run, VerdictRow
 
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 #: the newest migration under migrations/versions (a test checks it is the head)
 HEAD_REVISION = "0004"
 MIGRATIONS = Path(__file__).with_name("migrations")
-CHUNK = 5000
 
 #: the columns that identify a row of each reference file across imports
 KEYS = {
