@@ -22,20 +22,27 @@ import pytest
 from sqlalchemy import text
 
 from conftest import DEMO
+from peerbill.generate import generate
 from peerbill.store.db import Store
 from peerbill.store.ledger import verify
 
 KILLS = 20
 MONTH, AS_OF = "2026-09", "2026-11-15"
+#: a generated month big enough that each command works for about a second after start-up, so that
+#: random kills land all through the work and not in a window narrower than the timing's jitter
+CONTACTS = 4000
 COMMANDS = {
-    "import": ["import", "--data", str(DEMO)],
-    "check": ["check", "--data", str(DEMO), "--month", MONTH, "--as-of", AS_OF, "--out", "{out}"],
-    "bill": ["bill", "--data", str(DEMO), "--month", MONTH, "--as-of", AS_OF, "--out", "{out}"],
+    "import": ["import", "--data", "{data}"],
+    "check": ["check", "--data", "{data}", "--month", MONTH, "--as-of", AS_OF, "--out", "{out}"],
+    "bill": ["bill", "--data", "{data}", "--month", MONTH, "--as-of", AS_OF, "--out", "{out}"],
 }
 
 
+DATA: list[Path] = []  # the generated bundle, set by the stores fixture
+
+
 def peerbill(args: list[str], db: Path, out: Path) -> subprocess.Popen:
-    argv = [sys.executable, "-m", "peerbill", *[a.format(out=out) for a in args], "--db", f"sqlite:///{db}"]
+    argv = [sys.executable, "-m", "peerbill", *[a.format(out=out, data=DATA[0]) for a in args], "--db", f"sqlite:///{db}"]
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -50,6 +57,8 @@ def complete(args: list[str], db: Path, out: Path) -> str:
 def stores(tmp_path_factory) -> dict[str, Path]:
     """An empty migrated store (for import) and one holding the demo (for check and bill)."""
     folder = tmp_path_factory.mktemp("crash")
+    generate(folder / "bundle", CONTACTS, seed=1, start_month=MONTH)
+    DATA[:] = [folder / "bundle"]
     empty, imported = folder / "empty.db", folder / "imported.db"
     Store.open(f"sqlite:///{empty}")
     shutil.copyfile(empty, imported)
@@ -85,7 +94,7 @@ def assert_store_consistent(db: Path, out: Path, command: str, finished: bool) -
             assert billable <= billed  # billed now, or billed by the killed run (then ALREADY_BILLED)
         if command == "check":
             with (out / "decisions.csv").open(encoding="utf-8", newline="") as f:
-                assert sum(1 for _ in csv.DictReader(f)) > 300
+                assert sum(1 for _ in csv.DictReader(f)) >= CONTACTS * 0.9
     store.engine.dispose()
     return billed
 
@@ -99,7 +108,10 @@ def _seconds(argv_tail: list[str], db: Path, out: Path) -> float:
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_sigkill_at_random_moments(command, stores, tmp_path):
     args = COMMANDS[command]
-    full = _seconds(args, shutil.copyfile(stores[command], tmp_path / "timing.db"), tmp_path / "timing")
+    # the faster of two full runs: the first may compile bytecode a fresh checkout lacks, and kills timed
+    # from a slow first run would all land after the work was recorded
+    full = min(_seconds(args, shutil.copyfile(stores[command], tmp_path / "warm.db"), tmp_path / "warm"),
+               _seconds(args, shutil.copyfile(stores[command], tmp_path / "timing.db"), tmp_path / "timing"))
     expected = len(assert_store_consistent(tmp_path / "timing.db", tmp_path / "timing", command, finished=True))
     started = time.monotonic()  # the interpreter loading peerbill: a kill there tests nothing
     subprocess.run([sys.executable, "-m", "peerbill", "--version"], check=True, capture_output=True)
@@ -135,8 +147,11 @@ def test_sigkill_at_random_moments(command, stores, tmp_path):
     # two at a time: the kills are independent (own store and folder each) and the machine has two cores
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(kill_and_recover, range(KILLS)))
-    # the kills hit both sides of the commit: some runs died with nothing recorded, some after recording
-    assert set(states.values()) == {False, True}, states
+    # the kills hit the work itself: some runs died before their transaction committed (how many land after
+    # the commit depends on the machine's timing; the narrowest window is forced in the next test)
+    print(f"{command}: {KILLS - sum(states.values())} of {KILLS} kills before the work was recorded "
+          f"(start-up {startup:.2f} s, full run {full:.2f} s)")
+    assert False in states.values(), states
 
 
 def test_a_batch_committed_but_not_yet_named_is_finished_by_the_next_bill(tmp_path, monkeypatch):
