@@ -177,3 +177,35 @@ def test_administration_training_and_kinship_costs_come_from_costs_csv(tmp_path)
     assert lines["kinship_navigator"]["current_federal"] == "200.00" and lines["administration"]["rate"] == "0.50"
     assert_detail_sums_to_report(tmp_path / "q1", lines)
     XSD.assertValid(etree.parse(str(tmp_path / "q1" / "cb496.xml")))
+
+
+@pytest.mark.parametrize("months, reused", [(["2026-09"], True), (["2026-08", "2026-09"], False)])
+def test_run_draft_is_the_draft_cost_report_writes(tmp_path, months, reused):
+    """``run`` reuses bill's verdicts for the cost report only where judging again would give the same figures."""
+    db = str(tmp_path / "p.db")
+    log_file = tmp_path / "run.log"
+    for month in months:
+        code, _, err = run_cli("--log-level", "info", "--log-file", str(log_file), "run", "--data", str(DEMO),
+                               "--month", month, "--out", str(tmp_path / month), "--db", db, "--as-of", "2026-11-15")
+        assert code == 1, err  # the demo has rejected rows on purpose
+    quarter = "FY2026Q4"
+    code, _, err = report(DEMO, quarter, tmp_path / "again", db, "2026-11-15", "--draft")
+    assert code == 0, err
+    for name in ("cb496.csv", "cb496.xml", "cb496-detail.csv", "children.csv"):
+        ran = (tmp_path / months[-1] / f"cost-report-{quarter}" / name).read_bytes()
+        assert ran == (tmp_path / "again" / name).read_bytes(), name
+    last = [line for line in log_file.read_text().splitlines() if "cost report FY2026Q4" in line][-1]
+    assert ("(0 verdicts reused)" not in last) is reused, last
+
+
+def test_verdicts_are_reused_only_for_the_same_month_and_prior_units():
+    from peerbill.checks import PriorUsage
+    from peerbill.reporting import JudgedMonth, reusable
+
+    judged = JudgedMonth("2026-09", PriorUsage(daily={("medicaid", "C1", "H0038", "2026-09-01"): 4}), [])
+    assert reusable(judged, "2026-09", PriorUsage(daily={("medicaid", "C1", "H0038", "2026-09-01"): 4},
+                                                  billed=frozenset({"X1"}))) == []
+    assert reusable(judged, "2026-08", judged.prior) is None
+    assert reusable(judged, "2026-09", PriorUsage()) is None
+    assert reusable(judged, "2026-09", PriorUsage(daily=judged.prior.daily, auth={("title_iv_e", "P1"): 2})) is None
+    assert reusable(None, "2026-09", PriorUsage()) is None

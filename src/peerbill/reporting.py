@@ -14,10 +14,36 @@ from .costreport.figures import build_report, open_quarters
 from .costreport.render import build_xml, line_values, write_children, write_csv, write_detail
 from .bundle import Bundle
 from .engine import Judge, MonthRows, duplicate_lines
+from .checks import PriorUsage
+from .model.verdict import Verdict
 from .rules import RuleSet
 from .pipeline import judge_rows, load_ruleset, prepare_out, read
 from .store.costreports import claimed_so_far, current_by_row, first_reported, issued_revision, record_report
 from .store.db import Store
+
+
+@dataclass
+class JudgedMonth:
+    """A month a job in the same process judged already (``run``: bill's verdicts), with the prior usage it used."""
+
+    month: str
+    prior: PriorUsage
+    verdicts: list[Verdict]
+
+
+def reusable(judged: JudgedMonth | None, month: str, prior: PriorUsage) -> list[Verdict] | None:
+    """``judged``'s verdicts when judging ``month`` with ``prior`` would give the same figures, else None.
+
+    Same bundle, rules and as-of date, so a verdict can only differ through the units billed
+    earlier for contacts outside the run (the caps), and through the ALREADY_BILLED note a billed
+    contact gets; the report reads no notes of billable verdicts.  So when the daily and
+    authorization units match, the verdicts' statuses, payers, units, amounts and plans match.
+    """
+    if judged is None or judged.month != month:
+        return None
+    if judged.prior.daily != prior.daily or judged.prior.auth != prior.auth:
+        return None
+    return judged.verdicts
 
 
 class ReportIssued(Exception):
@@ -42,10 +68,12 @@ def _read(data_dir: Path, rules_dir: Path | None) -> tuple[Bundle, RuleSet]:
 
 def cost_report(data_dir: Path, quarter_text: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date,
                 store: Store, revise: bool = False, draft: bool = False,
-                read_already: tuple[Bundle, RuleSet] | None = None) -> CostReportResult:
+                read_already: tuple[Bundle, RuleSet] | None = None,
+                judged_already: JudgedMonth | None = None) -> CostReportResult:
     """Issue (record) a quarter's report, or with ``draft`` only write what it would say now.
 
-    ``read_already``: the bundle and rules a job in the same process read from ``data_dir`` and ``rules_dir``.
+    ``read_already``: the bundle and rules a job in the same process read from ``data_dir`` and ``rules_dir``;
+    ``judged_already``: a month that job judged with them and ``as_of`` (used when :func:`reusable`).
     """
     quarter = FiscalQuarter.parse(quarter_text)
     issued = issued_revision(store, str(quarter))
@@ -64,9 +92,18 @@ def cost_report(data_dir: Path, quarter_text: str, out_dir: Path, rules_dir: Pat
     judged_ids = set().union(*(by_month.ids(m) for m in months))
     prior, duplicates = store.prior_usage(judged_ids), duplicate_lines(bundle.contacts)
     verdicts = {}
+    reused = 0
     for month in months:
-        judge = Judge(bundle.reference, rules, as_of, prior, duplicates)  # each month is judged as its own run
-        for v in judge_rows(by_month.rows(month), judge, month, as_of, rules):
+        rows = by_month.rows(month)
+        if not rows:
+            continue
+        again = reusable(judged_already, month, prior)
+        if again is not None:
+            reused += len(again)
+        else:
+            judge = Judge(bundle.reference, rules, as_of, prior, duplicates)  # each month is judged as its own run
+            again = judge_rows(rows, judge, month, as_of, rules)  # type: ignore[assignment]
+        for v in again:  # type: ignore[union-attr]
             if v.status != "rejected":
                 verdicts.setdefault(v.contact_id, v)
     present = {r.contact_id for r in bundle.contacts if r.contact_id}
@@ -91,6 +128,6 @@ def cost_report(data_dir: Path, quarter_text: str, out_dir: Path, rules_dir: Pat
     packs = rules.records()
     contacts_file = str((Path(data_dir) / "contacts.csv").resolve())
     report_id = None if draft else record_report(store, report, revision, as_of, packs, lines, files, contacts_file)
-    logger.info("cost report %s revision %d %s: %d contacts judged over %d months", quarter, revision, status,
-                len(verdicts), len(months))
+    logger.info("cost report %s revision %d %s: %d contacts judged over %d months (%d verdicts reused)", quarter,
+                revision, status, len(verdicts), len(months), reused)
     return CostReportResult(str(quarter), revision, status, report_id, files, lines, report.footers)
