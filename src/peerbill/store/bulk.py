@@ -1,9 +1,16 @@
-"""Bulk inserts: PostgreSQL's COPY where the store is PostgreSQL, multi-row INSERTs on SQLite.
+"""Bulk inserts: PostgreSQL's COPY where the store is PostgreSQL, the sqlite3 driver's executemany on SQLite.
 
 On PostgreSQL a million rows go through ``COPY ... FROM STDIN`` (psycopg), several times faster
 than INSERT statements, whose text the driver must parse.  Where the caller needs the new ids,
 they are drawn from the table's sequence first and copied with the rows, ascending in row order,
 so the ids follow the rows as with INSERT ... RETURNING.
+
+On SQLite the rows go straight to the driver's ``executemany`` with one prepared statement,
+each value converted by the column type's own SQLAlchemy bind processor (so the stored text is
+what an ORM insert stores), which skips SQLAlchemy's per-row parameter handling: two thirds of
+the time a million rows took.  Where the caller needs the new ids, the first row is inserted
+alone and its id read; the transaction then holds SQLite's write lock, so the other rows take
+the ids that follow, given explicitly, as SQLite would have given them.
 """
 
 from __future__ import annotations
@@ -22,8 +29,11 @@ def insert_rows(s: Session, table, rows: list[dict], ids: bool = False) -> list[
         note_inserted(s, table, rows)
     if not rows:
         return []
-    if s.get_bind().dialect.name == "postgresql":
+    dialect = s.get_bind().dialect
+    if dialect.name == "postgresql":
         return _copy(s, table.__table__, rows, ids)
+    if dialect.name == "sqlite":
+        return _sqlite(s, table.__table__, rows, ids)
     core = table.__table__
     new_ids: list[int] = []
     for i in range(0, len(rows), CHUNK):
@@ -35,6 +45,50 @@ def insert_rows(s: Session, table, rows: list[dict], ids: bool = False) -> list[
     return new_ids
 
 
+def _defaults(core, names) -> dict:
+    """Python-side scalar defaults of the columns ``names`` (the rows leave them out)."""
+    out = {}
+    for c in core.columns:
+        if c.name in names and c.default is not None:
+            assert not callable(c.default.arg), f"{core.name}.{c.name}: a computed default is not bulk-inserted"
+            out[c.name] = c.default.arg
+    return out
+
+
+def _sqlite(s: Session, core, rows: list[dict], ids: bool) -> list[int]:
+    dialect = s.get_bind().dialect
+    given = rows[0].keys()
+    columns = [c for c in core.columns if c.name in given or (c.default is not None and c.name != "id")]
+    defaults = _defaults(core, {c.name for c in columns if c.name not in given})
+    steps = [(c.name, defaults.get(c.name), c.type.dialect_impl(dialect).bind_processor(dialect)) for c in columns]
+
+    def values(row: dict) -> list:
+        out = []
+        for name, default, process in steps:
+            value = row.get(name, default)
+            out.append(process(value) if process is not None else value)
+        return out
+
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    cursor = s.connection().connection.driver_connection.cursor()
+    try:
+        if not ids:
+            for i in range(0, len(rows), CHUNK):
+                cursor.executemany(f'INSERT INTO "{core.name}" ({names}) VALUES ({marks})',
+                                   [values(r) for r in rows[i:i + CHUNK]])
+            return []
+        cursor.execute(f'INSERT INTO "{core.name}" ({names}) VALUES ({marks})', values(rows[0]))
+        first = cursor.lastrowid
+        new_ids = list(range(first, first + len(rows)))
+        for i in range(1, len(rows), CHUNK):
+            cursor.executemany(f'INSERT INTO "{core.name}" ("id", {names}) VALUES (?, {marks})',
+                               [[first + n, *values(rows[n])] for n in range(i, min(i + CHUNK, len(rows)))])
+        return new_ids
+    finally:
+        cursor.close()
+
+
 def _copy(s: Session, core, rows: list[dict], ids: bool) -> list[int]:
     from psycopg.types.json import Json
 
@@ -43,10 +97,11 @@ def _copy(s: Session, core, rows: list[dict], ids: bool) -> list[int]:
         sequence = s.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": core.name}).scalar()
         new_ids = sorted(s.execute(text("SELECT nextval(:q) FROM generate_series(1, :n)"),
                                    {"q": sequence, "n": len(rows)}).scalars().all())
-    names = [c.name for c in core.columns if c.name in rows[0] or (ids and c.name == "id")]
+    given = rows[0].keys()
+    names = [c.name for c in core.columns
+             if c.name in given or (ids and c.name == "id") or (c.default is not None and c.name != "id")]
     json_columns = {c.name for c in core.columns if isinstance(c.type, JSON)}
-    defaults = {c.name: c.default.arg for c in core.columns
-                if c.default is not None and not callable(c.default.arg) and c.name in names}
+    defaults = _defaults(core, {n for n in names if n not in given})
     raw = s.connection().connection.driver_connection
     quoted = ", ".join(f'"{n}"' for n in names)
     with raw.cursor() as cursor, cursor.copy(f'COPY "{core.name}" ({quoted}) FROM STDIN') as copy:

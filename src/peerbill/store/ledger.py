@@ -36,8 +36,12 @@ def _plain(value):
     return value
 
 
+#: json.dumps with options builds a new encoder on every call; a million rows share this one
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_plain)
+
+
 def _canonical(data) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), default=_plain).encode("utf-8")
+    return _ENCODER.encode(data).encode("utf-8")
 
 
 def _digest_rows(s: Session, table, where, columns: list[str]) -> str:
