@@ -103,8 +103,9 @@ class Judge:
             contact_id=row.contact_id or "", line=row.line, service_date=row.service_date or "",
             start_time=v[2] or "", status="rejected", findings=findings,
             child_id=v[5], staff_id=v[4], place_of_service=v[11], program=v[8],
+            minutes=contact.minutes if contact is not None else 0,
         )
-        if contact is None:
+        if contact is None or findings:
             return verdict
         self.state.start_day(contact.service_date)
         self._route(contact, verdict)
@@ -114,6 +115,7 @@ class Judge:
     # -- 1. the row ---------------------------------------------------------------------------
 
     def _row_checks(self, row: SourceRow) -> tuple[Contact | None, list[Finding]]:
+        """The contact the row holds (None when unreadable) and what rejects it (judged no further when any)."""
         contact, problems = parse_contact(row)
         findings: list[Finding] = []
         if problems:
@@ -126,7 +128,7 @@ class Judge:
             findings.append(Finding("UNKNOWN_CHILD", "ROW-CHILD", detail=f"child {child_id} is not in children.csv"))
         if staff_id is not None and staff_id not in self.ref.staff:
             findings.append(Finding("UNKNOWN_STAFF", "ROW-STAFF", detail=f"staff {staff_id} is not in staff.csv"))
-        return (None if findings else contact), findings
+        return contact, findings
 
     # -- 2..4. activity, payers, routing ---------------------------------------------------
 

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ..bundle.reader import CONTACT_COLUMNS, SourceRow, parse_contact
 from ..engine import modifiers_for
 from ..model.records import Contact
 from ..model.reference import Reference
@@ -20,6 +21,7 @@ from ..reasons import catalogue
 from ..rules import RuleSet
 
 ZERO = Decimal("0.00")
+_SERVICE = CONTACT_COLUMNS.index("service")
 
 #: what releases a held contact, by reason code
 RELEASE = {
@@ -84,20 +86,30 @@ def potential(contact: Contact | None, v: Verdict, rules: RuleSet) -> Decimal:
     return ZERO
 
 
-def build(month: str, as_of: dt.date, judged: list[tuple[Contact | None, Verdict]], rules: RuleSet,
+def _needs_contact(v: Verdict) -> bool:
+    """Whether the figures need more of the contact than its verdict carries (potential dollars, deadlines)."""
+    if v.status == "not_billable":
+        return any(f.payer is not None for f in v.findings)
+    return v.status != "billable"
+
+
+def build(month: str, as_of: dt.date, judged: list[tuple[SourceRow, Verdict]], rules: RuleSet,
           reference: Reference, prior_auth: dict[tuple[str, str], int], trend: list[dict]) -> Coverage:
+    """``judged``: each row of the month with its verdict.  A row is read again only where the
+    figures need more than its verdict (a held, rejected or payer-refused contact's potential)."""
     cov = Coverage(month, as_of, trend=trend)
     explanations = catalogue(rules.explanations())
     auth_used: dict[str, int] = defaultdict(int)
-    for contact, v in judged:
-        minutes = contact.minutes if contact is not None else 0
+    for row, v in judged:
+        readable = v.status != "rejected" or not any(f.code == "INVALID_ROW" for f in v.findings)
+        contact = parse_contact(row)[0] if readable and _needs_contact(v) else None
         dollars = potential(contact, v, rules)
-        cov.overall.add(v.status, minutes, dollars)
-        keys = {"payer": v.payer or "none", "program": (contact.program if contact else None) or "none",
-                "service": contact.service if contact else "unreadable", "staff": v.staff_id or "unknown",
+        cov.overall.add(v.status, v.minutes, dollars)
+        keys = {"payer": v.payer or "none", "program": (v.program if readable else None) or "none",
+                "service": row.values[_SERVICE] if readable else "unreadable", "staff": v.staff_id or "unknown",
                 "child": v.child_id or "unknown"}
         for group, key in keys.items():
-            cov.groups[group][key].add(v.status, minutes, dollars)
+            cov.groups[group][key].add(v.status, v.minutes, dollars)
         if v.status in ("held", "not_billable", "rejected"):
             for f in v.findings:
                 if f.kind == "failure":
@@ -120,7 +132,7 @@ def build(month: str, as_of: dt.date, judged: list[tuple[Contact | None, Verdict
                              "staff_id": v.staff_id, "child_id": v.child_id, "potential": dollars,
                              "deadline": deadline, "days_left": (deadline - as_of).days if deadline else None,
                              "release": "; ".join(RELEASE.get(c, explanations.get(c, c)) for c in codes)})
-        if v.status == "billable" and v.payer and v.plan_id and contact is not None:
+        if v.status == "billable" and v.payer and v.plan_id:
             auth_used[v.plan_id] += v.units
         for f in v.findings:
             if f.code in ("DAILY_UNIT_CAP", "UNITS_REDUCED_BY_CAP"):

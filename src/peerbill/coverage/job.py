@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..bundle.reader import parse_contact
 from ..checks import PriorUsage
 from ..engine import Judge, contact_ids_of_month, duplicate_lines, rows_of_month
 from ..pipeline import load_ruleset, prepare_out, read
@@ -52,14 +51,14 @@ def coverage_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | 
         rows = rows_of_month(bundle.contacts, month)
         verdicts = judged_already.check.verdicts or []
         assert len(verdicts) == len(rows), "the verdicts are not of this month's rows"
-        judged = [(parse_contact(row)[0], v) for row, v in zip(rows, verdicts)]
+        judged = list(zip(rows, verdicts))
     else:
         rules = load_ruleset(rules_dir)
         bundle = read(data_dir, rules)
         rows = rows_of_month(bundle.contacts, month)
         prior = store.prior_usage(contact_ids_of_month(bundle.contacts, month)) if store is not None else PriorUsage()
         judge = Judge(bundle.reference, rules, as_of, prior, duplicate_lines(bundle.contacts))
-        judged = [(parse_contact(row)[0], judge(row)) for row in rows]
+        judged = [(row, judge(row)) for row in rows]
     cov = build(month, as_of, judged, rules, bundle.reference, prior.auth, trend(store, month) if store else [])
     out = prepare_out(out_dir)
     write_csv(cov, out / "coverage.csv")

@@ -52,12 +52,13 @@ class Verdict:
     rate: Decimal | None = None
     place_of_service: str | None = None
     program: str | None = None
+    minutes: int = 0  # the contact's length; 0 when its row cannot be read
 
     def __reduce__(self):
         return (Verdict, (self.contact_id, self.line, self.service_date, self.start_time, self.status, self.payer,
                           self.procedure, self.modifiers, self.units, self.amount, self.findings, self.rule_packs,
                           self.rule_versions, self.child_id, self.staff_id, self.plan_id, self.rate,
-                          self.place_of_service, self.program))
+                          self.place_of_service, self.program, self.minutes))
 
     @property
     def reasons(self) -> str:
