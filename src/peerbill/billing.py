@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from .bundle import Bundle, BundleError, Problem
 from .checks import PriorUsage
+from . import memory
 from .log import debugging, logger
 from .claims.plan import plan_claims
 from .claims.validate import check_batch, transliterations
@@ -180,6 +181,7 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
         entry = agency.payer(key)
         plan = plan_claims(result.verdicts or [], bundle.reference, qualifying_for(rules, key), key, month, billed,
                            hashes, lambda claim_id: load_claim(store, claim_id))
+        memory.keep()  # the claims live as long as the job
         if debugging():
             for c in plan.claims:
                 logger.debug("claim for child %s staff %s (%s): frequency %s, %d lines, contacts %s", c.subscriber.child_id,

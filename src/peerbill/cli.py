@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, csvout, log
+from . import __version__, csvout, log, memory
 from .bundle import BundleError
 from .calendar import parse_month
 from .billing import BillingError, bill_month, write_batch_again
@@ -719,15 +719,17 @@ _click_main = main.main
 def run_main(*args, **kwargs):
     # outputs and the SQLite store hold protected health information: owner-only, whatever the caller's umask
     os.umask(0o077)
-    if os.environ.get("PEERBILL_DEBUG"):
-        return _click_main(*args, **kwargs)
     try:
+        if os.environ.get("PEERBILL_DEBUG"):
+            return _click_main(*args, **kwargs)
         return _handle_errors(_click_main)(*args, **kwargs)
     except SystemExit:
         raise
     except Exception as exc:  # never a traceback for a user
         click.echo(f"peerbill: internal error ({type(exc).__name__}); rerun with PEERBILL_DEBUG=1 for details", err=True)
         sys.exit(EXIT_CONFIG)
+    finally:
+        memory.release()
 
 
 main.main = run_main  # type: ignore[method-assign]

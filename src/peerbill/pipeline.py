@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import gc
 import heapq
 import json
 import multiprocessing as mp
@@ -22,7 +21,7 @@ from pathlib import Path
 
 from .bundle import Bundle, Problem, read_bundle
 from .checks import PriorUsage
-from . import log
+from . import log, memory
 from .decisions import DecisionsWriter, LineRenderer, write_problems
 from .engine import Judge, contact_ids_of_month, duplicate_lines, rows_of_month
 from .model.verdict import Verdict
@@ -97,11 +96,14 @@ def check_month(
     else:
         judged = judge_in_parallel(rows, judge, jobs, summary, keep, progress)
     with DecisionsWriter(out) as writer:
-        for _, line, verdict in judged:
+        for n, (_, line, verdict) in enumerate(judged, 1):
             writer.write(line)
             if kept is not None:
                 kept.append(verdict)  # type: ignore[arg-type]
+                if n % KEEP_EVERY == 0:
+                    memory.keep()
         progress.finish()
+        memory.keep()
         summary.reconcile()
     log.logger.info("judged %s: %s", month, "; ".join(summary.lines()[1:5]).replace("  ", " "))
     write_problems(out, bundle.problems)
@@ -109,6 +111,8 @@ def check_month(
     return CheckResult(summary, writer.path, bundle.problems, kept)
 
 
+#: verdicts kept between two calls of memory.keep() while judging
+KEEP_EVERY = 100_000
 PARALLEL_FROM = 20_000  # rows; below this, starting processes costs more than it saves
 _SHARED: tuple | None = None  # what forked workers judge: (rows, judge, an empty summary)
 
@@ -168,7 +172,7 @@ def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, kee
     parts = partition(rows, jobs * 4)
     with tempfile.TemporaryDirectory(prefix="peerbill-") as folder:
         _SHARED = (rows, judge, Summary(summary.month, summary.as_of, summary.rule_packs))
-        gc.freeze()  # forked workers share the bundle's pages; keep the collector from touching them
+        memory.keep()  # forked workers share the bundle's pages; keep the collector from touching them
         try:
             with ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork")) as pool:
                 futures = {pool.submit(_worker, n, part, folder, keep): len(part) for n, part in enumerate(parts)}
@@ -177,7 +181,6 @@ def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, kee
                     progress.advance(futures[done])
         finally:
             _SHARED = None
-            gc.unfreeze()
         streams = [_read_part(os.path.join(folder, f"part-{n}.pkl")) for n in range(len(parts))]
         yield from heapq.merge(*streams, key=itemgetter(0))
 
@@ -207,4 +210,6 @@ def judge_month_job(data_dir: Path, month: str, out_dir: Path, rules_dir: Path |
 
 
 def read(data_dir: Path, rules: RuleSet) -> Bundle:
-    return read_bundle(Path(data_dir), rules.files_needed())
+    bundle = read_bundle(Path(data_dir), rules.files_needed())
+    memory.keep()  # the bundle lives as long as the job
+    return bundle

@@ -221,8 +221,11 @@ class Store:
             if old:
                 retire.append(old[2])
             new.append({**record, "version": (old[0] + 1) if old else 1, "row_hash": h, "current": True})
-        self._retire(session, table, retire)
+            if len(new) == CHUNK:  # a million new rows are never held at once
+                self._insert(session, table, new)
+                new = []
         self._insert(session, table, new)
+        self._retire(session, table, retire)
         counts = {k: tally[k] for k in ("new", "changed", "unchanged")}
         if "skipped" in tally:
             counts["skipped"] = tally["skipped"]
