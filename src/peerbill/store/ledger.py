@@ -80,8 +80,8 @@ def note_inserted(s: Session, table, rows: list[dict]) -> None:
     """
     part, cols = INSERTED[table.__tablename__]
     h = s.info.setdefault("ledger_inserted", {}).setdefault(part, hashlib.sha256())
-    for row in rows:
-        h.update(_canonical([_plain(row.get(c)) for c in cols]))
+    for row in rows:  # the encoder turns decimals and dates into text through _plain, as _digest_rows does
+        h.update(_canonical([row.get(c) for c in cols]))
         h.update(b"\n")
 
 
