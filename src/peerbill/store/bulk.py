@@ -60,13 +60,14 @@ def _sqlite(s: Session, core, rows: list[dict], ids: bool) -> list[int]:
     given = rows[0].keys()
     columns = [c for c in core.columns if c.name in given or (c.default is not None and c.name != "id")]
     defaults = _defaults(core, {c.name for c in columns if c.name not in given})
-    steps = [(c.name, defaults.get(c.name), c.type.dialect_impl(dialect).bind_processor(dialect)) for c in columns]
+    cells = [(c.name, defaults.get(c.name)) for c in columns]
+    processors = [(i, process) for i, c in enumerate(columns)
+                  if (process := c.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
 
     def values(row: dict) -> list:
-        out = []
-        for name, default, process in steps:
-            value = row.get(name, default)
-            out.append(process(value) if process is not None else value)
+        out = [row.get(name, default) for name, default in cells]
+        for i, process in processors:
+            out[i] = process(out[i])
         return out
 
     names = ", ".join(f'"{c.name}"' for c in columns)
