@@ -106,3 +106,20 @@ def test_no_rendering_provider_loop_when_the_agency_renders(tmp_path):
     segs = segments(path)
     assert not [s for s in segs if s[0] == "NM1" and s[1] == "82"]
     assert not [s for s in segs if s[0] == "PRV" and s[1] == "PE"]
+
+
+def test_the_segment_writer_refuses_any_value_that_would_shift_elements():
+    """The last defence under validate.py: a delimiter or non-ASCII letter inside a value is refused."""
+    import pytest
+
+    from peerbill.claims.x837 import Segments
+
+    out = Segments({"element_separator": "*", "component_separator": ":", "repetition_separator": "^",
+                    "segment_terminator": "~"})
+    out.add("NM1", "IL", "1", "DOE", "JANE", "", "", "", "MI", "M123")
+    out.add("SV1", out.composite("HC", "H0038", "HQ"), "86", "UN", "4")  # components are values' own structure
+    out.add("ISA", "00", "^", ":")  # the ISA alone carries the separators as values
+    for bad in ("DO*E", "DOE~", "DO^E", "DOÉ", "DO\nE"):
+        with pytest.raises(ValueError, match="delimiter or a non-ASCII"):
+            out.add("NM1", "IL", "1", bad, "JANE")
+    assert out.text() == "NM1*IL*1*DOE*JANE****MI*M123~\nSV1*HC:H0038:HQ*86*UN*4~\nISA*00*^*:~\n"

@@ -43,8 +43,9 @@ class Segments:
         segment = self.el.join(values)
         # the last defence (validate.py words it for users): a value holding a delimiter would shift every
         # element after it; the ISA alone carries the repetition and component separators as values
-        forbidden = (self.el, self.term[0]) if values[0] == "ISA" else (self.el, self.term[0], self.rep)
-        if not (segment.isascii() and segment.isprintable()) or any(d in v for v in values[1:] for d in forbidden):
+        shifted = (segment.count(self.el) != len(values) - 1 or self.term[0] in segment
+                   or (values[0] != "ISA" and self.rep in segment))
+        if shifted or not (segment.isascii() and segment.isprintable()):
             raise ValueError(f"{values[0]} segment: a value holds a delimiter or a non-ASCII character")
         self.items.append(segment)
 
