@@ -79,6 +79,7 @@ def _sqlite(s: Session, core, rows: list[dict], ids: bool) -> list[int]:
                 cursor.executemany(f'INSERT INTO "{core.name}" ({names}) VALUES ({marks})',
                                    [values(r) for r in rows[i:i + CHUNK]])
             return []
+        assert "id" not in given, "rows whose ids the store assigns"
         cursor.execute(f'INSERT INTO "{core.name}" ({names}) VALUES ({marks})', values(rows[0]))
         first = cursor.lastrowid
         new_ids = list(range(first, first + len(rows)))
