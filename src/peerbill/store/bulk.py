@@ -45,21 +45,22 @@ def insert_rows(s: Session, table, rows: list[dict], ids: bool = False) -> list[
     return new_ids
 
 
-def _defaults(core, names) -> dict:
-    """Python-side scalar defaults of the columns ``names`` (the rows leave them out)."""
-    out = {}
-    for c in core.columns:
-        if c.name in names and c.default is not None:
+def _columns(core, given) -> tuple[list, dict]:
+    """The columns a bulk insert writes: those the rows give and those with a Python-side default,
+    with the scalar defaults of the ones the rows leave out."""
+    columns = [c for c in core.columns if c.name in given or (c.default is not None and c.name != "id")]
+    defaults = {}
+    for c in columns:
+        if c.name not in given:
             assert not callable(c.default.arg), f"{core.name}.{c.name}: a computed default is not bulk-inserted"
-            out[c.name] = c.default.arg
-    return out
+            defaults[c.name] = c.default.arg
+    return columns, defaults
 
 
 def _sqlite(s: Session, core, rows: list[dict], ids: bool) -> list[int]:
     dialect = s.get_bind().dialect
     given = rows[0].keys()
-    columns = [c for c in core.columns if c.name in given or (c.default is not None and c.name != "id")]
-    defaults = _defaults(core, {c.name for c in columns if c.name not in given})
+    columns, defaults = _columns(core, given)
     cells = [(c.name, defaults.get(c.name)) for c in columns]
     processors = [(i, process) for i, c in enumerate(columns)
                   if (process := c.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
@@ -99,11 +100,10 @@ def _copy(s: Session, core, rows: list[dict], ids: bool) -> list[int]:
         sequence = s.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": core.name}).scalar()
         new_ids = sorted(s.execute(text("SELECT nextval(:q) FROM generate_series(1, :n)"),
                                    {"q": sequence, "n": len(rows)}).scalars().all())
-    given = rows[0].keys()
-    names = [c.name for c in core.columns
-             if c.name in given or (ids and c.name == "id") or (c.default is not None and c.name != "id")]
+    columns, defaults = _columns(core, rows[0].keys())
+    assert not (ids and "id" in rows[0]), "rows whose ids the store assigns"
+    names = (["id"] if ids else []) + [c.name for c in columns]
     json_columns = {c.name for c in core.columns if isinstance(c.type, JSON)}
-    defaults = _defaults(core, {n for n in names if n not in given})
     raw = s.connection().connection.driver_connection
     quoted = ", ".join(f'"{n}"' for n in names)
     with raw.cursor() as cursor, cursor.copy(f'COPY "{core.name}" ({quoted}) FROM STDIN') as copy:
