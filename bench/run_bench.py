@@ -32,11 +32,11 @@ from check_bench import MONTH, TreeMemory, write_results  # noqa: E402
 
 AS_OF = "2026-11-15"
 
-#: the log line that ends each stage, in order (coverage ends with the process)
+#: the log line that ends each stage, in order ("exit": from the last line to the end of the process)
 STAGES = [("read", r"INFO peerbill: read "), ("import", r"INFO peerbill: import \d+ recorded"),
           ("judge", r"INFO peerbill: judged "), ("record verdicts", r"INFO peerbill: run \d+ recorded"),
           ("bill (plan, record, 837P)", r"INFO peerbill: batch \d+ "), ("cost report", r"INFO peerbill: cost report "),
-          ("coverage", None)]
+          ("coverage", r"INFO peerbill: coverage of "), ("exit", None)]
 
 
 def _stamp(line: str) -> float:

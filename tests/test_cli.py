@@ -130,6 +130,25 @@ def test_files_with_phi_are_readable_by_their_owner_only(tmp_path):
         assert path.stat().st_mode & 0o077 == 0, f"{path.name} is readable by others: {oct(path.stat().st_mode)}"
 
 
+def test_the_command_closes_the_store_and_flushes_everything_before_it_ends(tmp_path):
+    """The console script ends its process without Python's teardown (cli.entry): the output, the log
+    and the store must all be complete by then, and the exit code kept."""
+    exe = Path(sys.executable).with_name("peerbill")
+    db, log = tmp_path / "store.db", tmp_path / "run.log"
+    result = subprocess.run([str(exe), "--log-level", "info", "--log-file", str(log), "run", "--data", str(DEMO),
+                             "--month", "2026-09", "--out", str(tmp_path / "o"), "--db", str(db), "--as-of", "2026-11-15"],
+                            capture_output=True, text=True)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.rstrip().endswith(f"coverage: {tmp_path / 'o' / 'coverage.html'}")
+    assert "coverage of 2026-09 written" in log.read_text().splitlines()[-1]
+    # the last connection was closed: SQLite moved its write-ahead log into the database file
+    assert not Path(f"{db}-wal").exists() or Path(f"{db}-wal").stat().st_size == 0
+    verify = subprocess.run([str(exe), "ledger", "verify", "--db", str(db)], capture_output=True, text=True)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    usage = subprocess.run([str(exe), "run", "--month", "2026-13"], capture_output=True, text=True)
+    assert usage.returncode == 2 and "Usage:" in usage.stderr and "Traceback" not in usage.stderr
+
+
 def test_no_name_from_the_fixtures_reaches_the_terminal(tmp_path):
     names = set()
     for file, columns in (("children.csv", ("first_name", "last_name")), ("staff.csv", ("first_name", "last_name"))):

@@ -128,9 +128,9 @@ def test_judging_in_parallel_gives_the_same_bytes(tmp_path, keep):
                for jobs in (1, 2)]
     for name in ("decisions.csv", "summary.json"):
         assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes()
-    if keep:
-        assert [v.contact_id for v in results[0].verdicts] == [v.contact_id for v in results[1].verdicts]
-        assert [v.reasons for v in results[0].verdicts] == [v.reasons for v in results[1].verdicts]
+    if keep:  # every field, those the workers leave for the parent to fill from its rows included
+        assert results[0].verdicts == results[1].verdicts
+        assert len(results[0].verdicts) > 300
 
 
 def test_verdicts_survive_pickling_whole():

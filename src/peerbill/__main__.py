@@ -1,6 +1,6 @@
 """python -m peerbill: the same as the peerbill command."""
 
-from .cli import main
+from .cli import entry
 
 if __name__ == "__main__":
-    main(prog_name="peerbill")
+    entry()

@@ -22,17 +22,15 @@ from pydantic import ValidationError
 
 from .bundle import Bundle, BundleError, Problem
 from .checks import PriorUsage
-from . import memory
 from .log import debugging, logger
 from .claims.plan import plan_claims
 from .claims.validate import check_batch, transliterations
 from .claims.x837 import options_for, render
-from .engine import contact_ids_of_month
 from .model.agency import Agency
 from .pipeline import CheckResult, Progress, check_month, load_ruleset, read
 from .rules import RuleSet
 from .store.billing import batch_named, billed_contacts, load_batch, load_claim, record_batch
-from .store.db import Store, row_hash
+from .store.db import Store
 
 
 class BillingError(Exception):
@@ -165,15 +163,12 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
         if key not in rules.payers or not any(v.procedures for v in rules.payers[key].pack.versions):
             raise BillingError([f"payer {key!r} has no rule pack with procedure codes to bill on an 837P"])
     import_id = store.import_bundle(bundle)[0] if import_first and not dry_run else None
-    prior = store.prior_usage(contact_ids_of_month(bundle.contacts, month))
+    prior = store.prior_usage(bundle.months().ids(month))
     result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=progress, keep=True, jobs=jobs)
     if not dry_run:
         result.import_id = import_id
         result.run_id = store.record_check(result, rules, bundle, month, as_of, import_id=import_id)
-    hashes: dict[str, str] = {}
-    for row in bundle.contacts:
-        if row.contact_id and row.contact_id not in hashes:
-            hashes[row.contact_id] = row_hash(row.values)
+    hashes = bundle.row_hashes()
     billed = billed_contacts(store)
     packs = rules.records()
     out = BillResult(result, dry_run, notes=recovered, bundle=bundle, rules=rules, prior=prior)
@@ -181,7 +176,6 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
         entry = agency.payer(key)
         plan = plan_claims(result.verdicts or [], bundle.reference, qualifying_for(rules, key), key, month, billed,
                            hashes, lambda claim_id: load_claim(store, claim_id))
-        memory.keep()  # the claims live as long as the job
         if debugging():
             for c in plan.claims:
                 logger.debug("claim for child %s staff %s (%s): frequency %s, %d lines, contacts %s", c.subscriber.child_id,

@@ -12,7 +12,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Iterable, Iterator, Sequence
 
-from .bundle.reader import SourceRow, parse_contact
+from .bundle.months import MonthRows
+from .bundle.reader import _CONTACT_ID, _SERVICE_DATE, _START_TIME, SourceRow, duplicate_lines, parse_contact
 from .calendar import parse_month
 from .checks import PAYER_CHECKS, PRE_CHECKS, Case, PriorUsage, RunState
 from .model.records import Contact
@@ -24,48 +25,15 @@ from .rules.schema import Condition, Version
 CENT = Decimal("0.01")
 
 
-def duplicate_lines(rows: Iterable[SourceRow]) -> set[int]:
-    """Lines whose contact_id was used by an earlier row, in file order."""
-    seen: set[str] = set()
-    dupes: set[int] = set()
-    for row in rows:
-        cid = row.contact_id
-        if cid is None:
-            continue
-        if cid in seen:
-            dupes.add(row.line)
-        else:
-            seen.add(cid)
-    return dupes
-
-
 def rows_of_month(rows: Iterable[SourceRow], month: str) -> list[SourceRow]:
     """The rows a month's run judges, in judging order (unreadable dates belong to every month)."""
     parse_month(month)
     return MonthRows(rows).rows(month)
 
 
-class MonthRows:
-    """The rows of a bundle grouped by month once, for jobs that judge many months (the cost report)."""
-
-    def __init__(self, rows: Iterable[SourceRow]):
-        self._by_month: dict[str | None, list[SourceRow]] = {}
-        for r in rows:
-            self._by_month.setdefault(r.month(), []).append(r)
-
-    def rows(self, month: str) -> list[SourceRow]:
-        """As :func:`rows_of_month`."""
-        selected = self._by_month.get(month, []) + self._by_month.get(None, [])
-        selected.sort(key=SourceRow.order_key)
-        return selected
-
-    def ids(self, month: str) -> set[str]:
-        return {r.contact_id for r in self._by_month.get(month, []) + self._by_month.get(None, []) if r.contact_id}
-
-
 def contact_ids_of_month(rows: Iterable[SourceRow], month: str) -> set[str]:
     """The contact ids a month's run judges."""
-    return {r.contact_id for r in rows_of_month(rows, month) if r.contact_id}
+    return MonthRows(rows).ids(month)
 
 
 def judge_month(
@@ -82,6 +50,25 @@ def judge_month(
         yield judge(row)
 
 
+def with_row_cells(verdict: Verdict, row: SourceRow) -> Verdict:
+    """Give ``verdict`` the cells of its row it repeats, as the very strings the bundle holds.
+
+    Forked workers send verdicts without them (:func:`without_row_cells`) and the parent gives
+    them back from its own rows: a million verdicts then share the bundle's strings instead of
+    holding unpickled copies, and the pickles are smaller.
+    """
+    v = row.values
+    verdict.contact_id, verdict.service_date, verdict.start_time = v[_CONTACT_ID] or "", v[_SERVICE_DATE] or "", v[_START_TIME] or ""
+    verdict.child_id, verdict.staff_id, verdict.place_of_service, verdict.program = v[5], v[4], v[11], v[8]
+    return verdict
+
+
+def without_row_cells(verdict: Verdict) -> Verdict:
+    verdict.contact_id = verdict.service_date = verdict.start_time = ""
+    verdict.child_id = verdict.staff_id = verdict.place_of_service = verdict.program = None
+    return verdict
+
+
 class Judge:
     """Judges rows one after another, carrying the run state between them."""
 
@@ -95,16 +82,12 @@ class Judge:
         self.state = RunState()
         self.routing_label = rules.routing.loaded.label
         self._compiled_versions: dict[int, list[tuple]] = {}
+        self._amounts: dict[tuple[Decimal, int], Decimal] = {}
 
     def __call__(self, row: SourceRow) -> Verdict:
         contact, findings = self._row_checks(row)
-        v = row.values
-        verdict = Verdict(
-            contact_id=row.contact_id or "", line=row.line, service_date=row.service_date or "",
-            start_time=v[2] or "", status="rejected", findings=findings,
-            child_id=v[5], staff_id=v[4], place_of_service=v[11], program=v[8],
-            minutes=contact.minutes if contact is not None else 0,
-        )
+        verdict = with_row_cells(Verdict("", row.line, "", "", "rejected", findings=findings,
+                                         minutes=contact.minutes if contact is not None else 0), row)
         if contact is None or findings:
             return verdict
         self.state.start_day(contact.service_date)
@@ -214,7 +197,11 @@ class Judge:
             verdict.modifiers = modifiers_for(case.version, c)
         rate = case.version.rate_for(case.procedure, c.program, verdict.modifiers)
         verdict.rate = rate.per_unit  # type: ignore[union-attr]
-        verdict.amount = (rate.per_unit * case.units).quantize(CENT)  # type: ignore[union-attr]
+        key = (rate.per_unit, case.units)  # type: ignore[union-attr]
+        amount = self._amounts.get(key)
+        if amount is None:  # a few dozen distinct amounts in a month: one object each, shared by the verdicts
+            amount = self._amounts[key] = (rate.per_unit * case.units).quantize(CENT)  # type: ignore[union-attr]
+        verdict.amount = amount
         plan = case.service_plan() if case.rule_of("service_plan") else case.prevention_plan() if case.rule_of("prevention_plan") else None
         verdict.plan_id = plan.plan_id if plan is not None else None
         verdict.findings.extend(notes)

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from .bundle import Bundle, Problem, read_bundle
 from .checks import PriorUsage
-from . import log, memory
+from . import log
 from .decisions import DecisionsWriter, LineRenderer, write_problems
-from .engine import Judge, contact_ids_of_month, duplicate_lines, rows_of_month
+from .engine import Judge, with_row_cells, without_row_cells
 from .model.verdict import Verdict
 from .partition import partition
 from .rules import RuleSet, default_rules_dir
@@ -80,8 +80,8 @@ def check_month(
     two for large ones); the outputs are the same whatever the number.
     """
     out = prepare_out(out_dir)
-    rows = rows_of_month(bundle.contacts, month)
-    judge = Judge(bundle.reference, rules, as_of, prior or PriorUsage(), duplicate_lines(bundle.contacts))
+    rows = bundle.months().rows(month)
+    judge = Judge(bundle.reference, rules, as_of, prior or PriorUsage(), bundle.duplicate_lines())
     summary = Summary(month, as_of.isoformat(), rules.label, rows_read=len(rows),
                       pack_hashes={p.label: p.sha256 for p in rules.packs})
     summary.problems = sum(1 for p in bundle.problems if p.severity == "error")
@@ -96,14 +96,11 @@ def check_month(
     else:
         judged = judge_in_parallel(rows, judge, jobs, summary, keep, progress)
     with DecisionsWriter(out) as writer:
-        for n, (_, line, verdict) in enumerate(judged, 1):
+        for _, line, verdict in judged:
             writer.write(line)
             if kept is not None:
                 kept.append(verdict)  # type: ignore[arg-type]
-                if n % KEEP_EVERY == 0:
-                    memory.keep()
         progress.finish()
-        memory.keep()
         summary.reconcile()
     log.logger.info("judged %s: %s", month, "; ".join(summary.lines()[1:5]).replace("  ", " "))
     write_problems(out, bundle.problems)
@@ -111,8 +108,6 @@ def check_month(
     return CheckResult(summary, writer.path, bundle.problems, kept)
 
 
-#: verdicts kept between two calls of memory.keep() while judging
-KEEP_EVERY = 100_000
 PARALLEL_FROM = 20_000  # rows; below this, starting processes costs more than it saves
 _SHARED: tuple | None = None  # what forked workers judge: (rows, judge, an empty summary)
 
@@ -147,8 +142,8 @@ def _worker(number: int, indexes: list[int], folder: str, keep: bool) -> Summary
     summary = copy.deepcopy(empty)
     with open(os.path.join(folder, f"part-{number}.pkl"), "wb") as f:
         batch: list = []
-        for item in _judge_part(rows, indexes, judge, summary, keep):
-            batch.append(item)
+        for i, line, verdict in _judge_part(rows, indexes, judge, summary, keep):
+            batch.append((i, line, verdict and without_row_cells(verdict)))
             if len(batch) == 5000:
                 pickle.dump(batch, f, protocol=pickle.HIGHEST_PROTOCOL)
                 batch = []
@@ -172,7 +167,6 @@ def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, kee
     parts = partition(rows, jobs * 4)
     with tempfile.TemporaryDirectory(prefix="peerbill-") as folder:
         _SHARED = (rows, judge, Summary(summary.month, summary.as_of, summary.rule_packs))
-        memory.keep()  # forked workers share the bundle's pages; keep the collector from touching them
         try:
             with ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork")) as pool:
                 futures = {pool.submit(_worker, n, part, folder, keep): len(part) for n, part in enumerate(parts)}
@@ -182,7 +176,8 @@ def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, kee
         finally:
             _SHARED = None
         streams = [_read_part(os.path.join(folder, f"part-{n}.pkl")) for n in range(len(parts))]
-        yield from heapq.merge(*streams, key=itemgetter(0))
+        for i, line, verdict in heapq.merge(*streams, key=itemgetter(0)):
+            yield i, line, verdict and with_row_cells(verdict, rows[i])
 
 
 def judge_rows(rows: list, judge: Judge, month: str, as_of: dt.date, rules: RuleSet) -> Iterator[Verdict]:
@@ -201,7 +196,7 @@ def judge_month_job(data_dir: Path, month: str, out_dir: Path, rules_dir: Path |
     """Read bundle and rules, judge the month, and record the run in ``store`` when given (``check``)."""
     rules = load_ruleset(rules_dir)
     bundle = read(data_dir, rules)
-    prior = store.prior_usage(contact_ids_of_month(bundle.contacts, month)) if store is not None else None
+    prior = store.prior_usage(bundle.months().ids(month)) if store is not None else None
     result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=progress,
                          keep=store is not None, jobs=jobs)
     if store is not None:
@@ -210,6 +205,4 @@ def judge_month_job(data_dir: Path, month: str, out_dir: Path, rules_dir: Path |
 
 
 def read(data_dir: Path, rules: RuleSet) -> Bundle:
-    bundle = read_bundle(Path(data_dir), rules.files_needed())
-    memory.keep()  # the bundle lives as long as the job
-    return bundle
+    return read_bundle(Path(data_dir), rules.files_needed())

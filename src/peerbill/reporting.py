@@ -13,7 +13,7 @@ from .calendar import FiscalQuarter
 from .costreport.figures import build_report, open_quarters
 from .costreport.render import build_xml, line_values, write_children, write_csv, write_detail
 from .bundle import Bundle
-from .engine import Judge, MonthRows, duplicate_lines
+from .engine import Judge
 from .checks import PriorUsage
 from .model.verdict import Verdict
 from .rules import RuleSet
@@ -88,9 +88,9 @@ def cost_report(data_dir: Path, quarter_text: str, out_dir: Path, rules_dir: Pat
     claim = version.check_of("claim_period")
     window = claim.quarters if claim else 8  # type: ignore[attr-defined]
     months = [m for back in range(window, -1, -1) for m in (quarter - back).months]
-    by_month = MonthRows(bundle.contacts)
+    by_month = bundle.months()
     judged_ids = set().union(*(by_month.ids(m) for m in months))
-    prior, duplicates = store.prior_usage(judged_ids), duplicate_lines(bundle.contacts)
+    prior, duplicates = store.prior_usage(judged_ids), bundle.duplicate_lines()
     verdicts = {}
     reused = 0
     for month in months:

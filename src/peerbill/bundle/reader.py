@@ -13,7 +13,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import TYPE_CHECKING, Iterable, Iterator, NamedTuple
 
 from pydantic import ValidationError
 
@@ -22,6 +22,9 @@ from ..model.fields import shown
 from ..model.records import CONTACT_REQUIRED, FILES, Contact, Record, columns
 from ..model.reference import Reference
 from .problems import BundleError, Problem
+
+if TYPE_CHECKING:
+    from .months import MonthRows
 
 CONTACT_COLUMNS = columns(Contact)
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -75,6 +78,55 @@ class Bundle:
     present: set[str] = field(default_factory=set)
     #: reference files as read: file name -> [(line, cells in contract order)], for the store
     raw: dict[str, list[tuple[int, tuple[str | None, ...]]]] = field(default_factory=dict)
+    _months: "MonthRows | None" = field(default=None, init=False, repr=False, compare=False)
+    _duplicates: set[int] | None = field(default=None, init=False, repr=False, compare=False)
+    _hashes: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def months(self) -> "MonthRows":
+        """The contact rows by month in judging order, grouped and sorted once for every job of the process."""
+        if self._months is None:
+            from .months import MonthRows
+
+            self._months = MonthRows(self.contacts)
+        return self._months
+
+    def duplicate_lines(self) -> set[int]:
+        """As :func:`duplicate_lines` of the contact rows, found once."""
+        if self._duplicates is None:
+            self._duplicates = duplicate_lines(self.contacts)
+        return self._duplicates
+
+
+    def row_hashes(self) -> dict[str, str]:
+        """The :func:`row_hash` of each contact id's first row (the row the store keeps), found once."""
+        if self._hashes is None:
+            hashes: dict[str, str] = {}
+            for row in self.contacts:
+                cid = row.contact_id
+                if cid is not None and cid not in hashes:
+                    hashes[cid] = row_hash(row.values)
+            self._hashes = hashes
+        return self._hashes
+
+
+def row_hash(values: tuple[str | None, ...]) -> str:
+    """SHA-256 of a row's cells: what tells one version of a row from the next."""
+    return hashlib.sha256("\x1f".join(v or "" for v in values).encode("utf-8")).hexdigest()
+
+
+def duplicate_lines(rows: Iterable[SourceRow]) -> set[int]:
+    """Lines whose contact_id was used by an earlier row, in file order."""
+    seen: set[str] = set()
+    dupes: set[int] = set()
+    for row in rows:
+        cid = row.contact_id
+        if cid is None:
+            continue
+        if cid in seen:
+            dupes.add(row.line)
+        else:
+            seen.add(cid)
+    return dupes
 
 
 def _open_rows(path: Path, name: str, expected: tuple[str, ...], problems: list[Problem],

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..checks import PriorUsage
-from ..engine import Judge, contact_ids_of_month, duplicate_lines, rows_of_month
+from ..engine import Judge
+from ..log import logger
 from ..pipeline import load_ruleset, prepare_out, read
 from ..store.db import Store
 from ..store.schema import Run
@@ -48,19 +49,20 @@ def coverage_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | 
     """Coverage of a month; ``judged_already``: the month as ``bill`` judged it in this process (``run``)."""
     if judged_already is not None:
         bundle, rules, prior = judged_already.bundle, judged_already.rules, judged_already.prior
-        rows = rows_of_month(bundle.contacts, month)
+        rows = bundle.months().rows(month)
         verdicts = judged_already.check.verdicts or []
         assert len(verdicts) == len(rows), "the verdicts are not of this month's rows"
         judged = list(zip(rows, verdicts))
     else:
         rules = load_ruleset(rules_dir)
         bundle = read(data_dir, rules)
-        rows = rows_of_month(bundle.contacts, month)
-        prior = store.prior_usage(contact_ids_of_month(bundle.contacts, month)) if store is not None else PriorUsage()
-        judge = Judge(bundle.reference, rules, as_of, prior, duplicate_lines(bundle.contacts))
+        rows = bundle.months().rows(month)
+        prior = store.prior_usage(bundle.months().ids(month)) if store is not None else PriorUsage()
+        judge = Judge(bundle.reference, rules, as_of, prior, bundle.duplicate_lines())
         judged = [(row, judge(row)) for row in rows]
     cov = build(month, as_of, judged, rules, bundle.reference, prior.auth, trend(store, month) if store else [])
     out = prepare_out(out_dir)
     write_csv(cov, out / "coverage.csv")
     write_html(cov, out / "coverage.html")
+    logger.info("coverage of %s written: %d contacts", month, len(judged))
     return cov

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import hashlib
+import weakref
 from contextlib import contextmanager
 from collections import Counter
 from pathlib import Path
@@ -15,7 +16,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ..bundle.reader import CONTACT_COLUMNS, Bundle
+from ..bundle.reader import CONTACT_COLUMNS, Bundle, row_hash
 from ..checks import PriorUsage
 from ..decisions import details
 from ..log import logger
@@ -46,6 +47,16 @@ KEYS = {
 }
 
 
+#: every engine a Store opened in this process, for :func:`close_all`
+_ENGINES: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+def close_all() -> None:
+    """Close the pooled connections of every store opened (before a process ends without teardown)."""
+    for engine in list(_ENGINES):
+        engine.dispose()
+
+
 class StoreError(Exception):
     """The store cannot be opened or written (message safe to print: no password)."""
 
@@ -63,10 +74,6 @@ def safe_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return "<unreadable database URL>"
-
-
-def row_hash(values: tuple[str | None, ...]) -> str:
-    return hashlib.sha256("\x1f".join(v or "" for v in values).encode("utf-8")).hexdigest()
 
 
 def _file_sha(path: Path) -> str:
@@ -90,6 +97,7 @@ class Store:
             raise StoreError(f"cannot use database {safe_url(url)}: {exc}") from None
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+        _ENGINES.add(engine)
         store = cls(engine)
         if migrate:
             try:
@@ -180,7 +188,7 @@ class Store:
                 base = "|".join(values[i] or "" for i in key_idx)
                 seen[base] += 1  # a repeated key (two spans starting the same day) is kept apart by its order
                 key = base if seen[base] == 1 else f"{base}#{seen[base]}"
-                yield key, values, {"file": name, "key": key, "line": line, "import_id": import_id,
+                yield key, row_hash(values), {"file": name, "key": key, "line": line, "import_id": import_id,
                                     "fields": {c: v for c, v in zip(cols, values) if v is not None}}
 
         return self._store_versions(session, ReferenceRow, current, records(), Counter())
@@ -190,6 +198,7 @@ class Store:
             select(ContactRow.contact_id, ContactRow.version, ContactRow.row_hash, ContactRow.id)
             .where(ContactRow.current.is_(True)))}
         tally: Counter = Counter({"skipped": 0})
+        hashes = bundle.row_hashes()
 
         def records():
             seen: set[str] = set()
@@ -199,7 +208,7 @@ class Store:
                     tally["skipped"] += 1  # no id, or a duplicate id: reported by check as rejected
                     continue
                 seen.add(cid)
-                yield cid, v, {"contact_id": cid, "service_date": row.service_date, "month": row.month(),
+                yield cid, hashes[cid], {"contact_id": cid, "service_date": row.service_date, "month": row.month(),
                                "child_id": v[5], "staff_id": v[4], "line": row.line, "import_id": import_id,
                                "fields": {c: x for c, x in zip(CONTACT_COLUMNS, v) if x is not None}}
 
@@ -208,11 +217,10 @@ class Store:
     def _store_versions(self, session: Session, table, current: dict, records, tally: Counter) -> dict[str, int]:
         """Insert a new version of each record whose cells changed, and retire the version it replaces.
 
-        ``current`` maps a key to its current (version, row_hash, id); ``records`` yields (key, cells, columns).
+        ``current`` maps a key to its current (version, row_hash, id); ``records`` yields (key, row_hash, columns).
         """
         new, retire = [], []
-        for key, values, record in records:
-            h = row_hash(values)
+        for key, h, record in records:
             old = current.get(key)
             if old is not None and old[1] == h:
                 tally["unchanged"] += 1
