@@ -76,3 +76,27 @@ def test_the_ledger_refuses_updates_and_deletes(billed):
     for statement in ("UPDATE ledger SET kind = 'x'", "DELETE FROM ledger"):
         with pytest.raises(DBAPIError, match="append-only"):
             _sql(db_url, statement)
+
+
+def test_rows_with_json_encoded_once_hash_as_rows_encoded_whole():
+    """An import's fields are encoded once (CanonicalJSON) and spliced into the row the ledger hashes;
+    the bytes must be those of encoding the row whole, which is how `verify` reads it back."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from hypothesis import given, strategies as st
+
+    from peerbill.store.ledger import _canonical, _canonical_row, canonical_json
+
+    text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)))
+    scalars = st.none() | st.integers() | text | st.booleans() | st.decimals(allow_nan=False, places=2, max_value=10**6, min_value=-10**6)
+    fields = st.dictionaries(text, st.none() | text | st.integers(), max_size=8)
+
+    @given(st.lists(scalars, max_size=5), fields)
+    def check(values, cells):
+        assert _canonical_row([*values, canonical_json(cells)]) == _canonical([*values, cells])
+
+    check()
+    odd = {"last_name": "Zoë \"Q\" O'Brien\n~*:^", "note": "=HYPERLINK()", "é": None}
+    assert _canonical_row(["C-1", 3, canonical_json(odd), Decimal("12.50"), dt.date(2026, 9, 1)]) == \
+        _canonical(["C-1", 3, odd, Decimal("12.50"), dt.date(2026, 9, 1)])

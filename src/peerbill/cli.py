@@ -746,6 +746,7 @@ def entry() -> None:
     and the log are flushed.  In-process callers (tests, ``CliRunner``) use ``main`` and keep the
     usual exit.
     """
+    memory.process_ends_after_command()
     try:
         main(prog_name="peerbill")
         code = 0

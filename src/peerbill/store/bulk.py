@@ -15,10 +15,12 @@ the ids that follow, given explicitly, as SQLite would have given them.
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import JSON, insert, text
 from sqlalchemy.orm import Session
 
-from .ledger import INSERTED, note_inserted
+from .ledger import INSERTED, CanonicalJSON, note_inserted
 
 CHUNK = 5000
 
@@ -36,6 +38,7 @@ def insert_rows(s: Session, table, rows: list[dict], ids: bool = False) -> list[
         return _sqlite(s, table.__table__, rows, ids)
     core = table.__table__
     new_ids: list[int] = []
+    rows = [{k: json.loads(v) if type(v) is CanonicalJSON else v for k, v in r.items()} for r in rows]
     for i in range(0, len(rows), CHUNK):
         if ids:
             result = s.execute(insert(core).returning(core.c.id, sort_by_parameter_order=True), rows[i:i + CHUNK])
@@ -68,7 +71,8 @@ def _sqlite(s: Session, core, rows: list[dict], ids: bool) -> list[int]:
     def values(row: dict) -> list:
         out = [row.get(name, default) for name, default in cells]
         for i, process in processors:
-            out[i] = process(out[i])
+            if type(out[i]) is not CanonicalJSON:  # JSON text already: stored as it is
+                out[i] = process(out[i])
         return out
 
     names = ", ".join(f'"{c.name}"' for c in columns)
@@ -111,7 +115,8 @@ def _copy(s: Session, core, rows: list[dict], ids: bool) -> list[int]:
             values = []
             for name in names:
                 value = new_ids[n] if name == "id" and ids else row.get(name, defaults.get(name))
-                values.append(Json(value) if name in json_columns and value is not None else value)
+                wrap = name in json_columns and value is not None and type(value) is not CanonicalJSON
+                values.append(Json(value) if wrap else value)
             copy.write_row(values)
     return new_ids
 
