@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ..checks import PriorUsage
 from ..claims.model import Batch, Claim, ClaimLine, Person, Rendering, Subscriber
 from ..claims.plan import Billed
-from .bulk import insert_rows
+from .bulk import insert_rows, insert_tuples
 from .ledger import append
 from .schema import BatchRow, BilledContact, ClaimLineRow, ClaimRow, Counter, LineContact
 
@@ -124,6 +124,10 @@ def _insert_returning_ids(s: Session, table, rows: list[dict]) -> list[int]:
     return insert_rows(s, table, rows, ids=True)
 
 
+#: the columns of a line's contact, in the order _record_claims gives them
+LINK_ROW = ("line_id", "contact_id", "row_hash", "service_date", "plan_id", "units", "amount")
+
+
 def _record_claims(s: Session, batch_id: int, claims: list[Claim], row_hashes: dict[str, str],
                    contacts: dict[str, tuple[int, Decimal, str | None]]) -> None:
     replaced = [c.replaces for c in claims if c.replaces is not None and c.frequency == "7"]
@@ -155,16 +159,14 @@ def _record_claims(s: Session, batch_id: int, claims: list[Claim], row_hashes: d
     for (claim, claim_id, line), line_id in zip(line_keys, line_ids):
         if claim.frequency == "8":
             continue  # a void bills nothing
+        day = line.service_date.isoformat()
         for contact_id in line.contact_ids:
             units, amount, plan_id = contacts[contact_id]
-            link_rows.append({"line_id": line_id, "contact_id": contact_id, "row_hash": row_hashes[contact_id],
-                              "service_date": line.service_date.isoformat(), "plan_id": plan_id, "units": units,
-                              "amount": amount})
+            link_rows.append((line_id, contact_id, row_hashes[contact_id], day, plan_id, units, amount))
             owners.append((contact_id, claim_id))
-    link_ids = _insert_returning_ids(s, LineContact, link_rows)
-    billed = [{"contact_id": cid, "claim_id": claim_id, "line_contact_id": link_id}
-              for (cid, claim_id), link_id in zip(owners, link_ids)]
-    insert_rows(s, BilledContact, billed)
+    link_ids = insert_tuples(s, LineContact, LINK_ROW, link_rows, ids=True)
+    insert_tuples(s, BilledContact, ("contact_id", "claim_id", "line_contact_id"),
+                  [(cid, claim_id, link_id) for (cid, claim_id), link_id in zip(owners, link_ids)])
 
 
 def load_claim(store: "Store", claim_id: int) -> Claim:

@@ -16,6 +16,7 @@ the ids that follow, given explicitly, as SQLite would have given them.
 from __future__ import annotations
 
 import json
+from operator import itemgetter
 
 from sqlalchemy import JSON, insert, text
 from sqlalchemy.orm import Session
@@ -26,77 +27,86 @@ CHUNK = 5000
 
 
 def insert_rows(s: Session, table, rows: list[dict], ids: bool = False) -> list[int]:
-    """Insert ``rows`` (dicts of column values) into ``table``; with ``ids``, their new ids in row order."""
+    """Insert ``rows`` (dicts of column values, the same columns in each) into ``table``; with ``ids``,
+    their new ids in row order."""
+    if not rows:
+        return insert_tuples(s, table, (), [], ids)
+    names = tuple(rows[0])
+    cells = itemgetter(*names)
+    return insert_tuples(s, table, names, [cells(r) if len(names) > 1 else (cells(r),) for r in rows], ids)
+
+
+def insert_tuples(s: Session, table, names: tuple[str, ...], rows: list[tuple], ids: bool = False) -> list[int]:
+    """As :func:`insert_rows` with each row the values of the columns ``names``, in that order:
+    a million rows need no dict each (recording a month's verdicts, their claims' contacts)."""
     if table.__tablename__ in INSERTED:
-        note_inserted(s, table, rows)
+        note_inserted(s, table, names, rows)
     if not rows:
         return []
+    assert not (ids and "id" in names), "rows whose ids the store assigns"
     dialect = s.get_bind().dialect
     if dialect.name == "postgresql":
-        return _copy(s, table.__table__, rows, ids)
+        return _copy(s, table.__table__, names, rows, ids)
     if dialect.name == "sqlite":
-        return _sqlite(s, table.__table__, rows, ids)
+        return _sqlite(s, table.__table__, names, rows, ids)
     core = table.__table__
     new_ids: list[int] = []
-    rows = [{k: json.loads(v) if type(v) is CanonicalJSON else v for k, v in r.items()} for r in rows]
-    for i in range(0, len(rows), CHUNK):
+    dicts = [{k: json.loads(v) if type(v) is CanonicalJSON else v for k, v in zip(names, r)} for r in rows]
+    for i in range(0, len(dicts), CHUNK):
         if ids:
-            result = s.execute(insert(core).returning(core.c.id, sort_by_parameter_order=True), rows[i:i + CHUNK])
+            result = s.execute(insert(core).returning(core.c.id, sort_by_parameter_order=True), dicts[i:i + CHUNK])
             new_ids.extend(result.scalars().all())
         else:
-            s.execute(insert(core), rows[i:i + CHUNK])
+            s.execute(insert(core), dicts[i:i + CHUNK])
     return new_ids
 
 
-def _columns(core, given) -> tuple[list, dict]:
-    """The columns a bulk insert writes: those the rows give and those with a Python-side default,
-    with the scalar defaults of the ones the rows leave out."""
-    columns = [c for c in core.columns if c.name in given or (c.default is not None and c.name != "id")]
-    defaults = {}
-    for c in columns:
-        if c.name not in given:
-            assert not callable(c.default.arg), f"{core.name}.{c.name}: a computed default is not bulk-inserted"
-            defaults[c.name] = c.default.arg
-    return columns, defaults
+def _columns(core, names: tuple[str, ...]) -> tuple[list, tuple]:
+    """The columns a bulk insert writes: ``names``, then those left out with a Python-side default,
+    and the scalar values of those defaults (added to every row)."""
+    by_name = {c.name: c for c in core.columns}
+    extra = [c for c in core.columns if c.name not in names and c.default is not None and c.name != "id"]
+    for c in extra:
+        assert not callable(c.default.arg), f"{core.name}.{c.name}: a computed default is not bulk-inserted"
+    return [by_name[n] for n in names] + extra, tuple(c.default.arg for c in extra)
 
 
-def _sqlite(s: Session, core, rows: list[dict], ids: bool) -> list[int]:
+def _sqlite(s: Session, core, names: tuple[str, ...], rows: list[tuple], ids: bool) -> list[int]:
     dialect = s.get_bind().dialect
-    given = rows[0].keys()
-    columns, defaults = _columns(core, given)
-    cells = [(c.name, defaults.get(c.name)) for c in columns]
+    columns, defaults = _columns(core, names)
     processors = [(i, process) for i, c in enumerate(columns)
                   if (process := c.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
 
-    def values(row: dict) -> list:
-        out = [row.get(name, default) for name, default in cells]
+    def values(row: tuple) -> tuple | list:
+        if not processors:
+            return row + defaults if defaults else row
+        out = list(row + defaults) if defaults else list(row)
         for i, process in processors:
             if type(out[i]) is not CanonicalJSON:  # JSON text already: stored as it is
                 out[i] = process(out[i])
         return out
 
-    names = ", ".join(f'"{c.name}"' for c in columns)
+    quoted = ", ".join(f'"{c.name}"' for c in columns)
     marks = ", ".join("?" for _ in columns)
     cursor = s.connection().connection.driver_connection.cursor()
     try:
         if not ids:
             for i in range(0, len(rows), CHUNK):
-                cursor.executemany(f'INSERT INTO "{core.name}" ({names}) VALUES ({marks})',
+                cursor.executemany(f'INSERT INTO "{core.name}" ({quoted}) VALUES ({marks})',
                                    [values(r) for r in rows[i:i + CHUNK]])
             return []
-        assert "id" not in given, "rows whose ids the store assigns"
-        cursor.execute(f'INSERT INTO "{core.name}" ({names}) VALUES ({marks})', values(rows[0]))
+        cursor.execute(f'INSERT INTO "{core.name}" ({quoted}) VALUES ({marks})', values(rows[0]))
         first = cursor.lastrowid
         new_ids = list(range(first, first + len(rows)))
         for i in range(1, len(rows), CHUNK):
-            cursor.executemany(f'INSERT INTO "{core.name}" ("id", {names}) VALUES (?, {marks})',
-                               [[first + n, *values(rows[n])] for n in range(i, min(i + CHUNK, len(rows)))])
+            cursor.executemany(f'INSERT INTO "{core.name}" ("id", {quoted}) VALUES (?, {marks})',
+                               [(first + n, *values(rows[n])) for n in range(i, min(i + CHUNK, len(rows)))])
         return new_ids
     finally:
         cursor.close()
 
 
-def _copy(s: Session, core, rows: list[dict], ids: bool) -> list[int]:
+def _copy(s: Session, core, names: tuple[str, ...], rows: list[tuple], ids: bool) -> list[int]:
     from psycopg.types.json import Json
 
     new_ids: list[int] = []
@@ -104,19 +114,15 @@ def _copy(s: Session, core, rows: list[dict], ids: bool) -> list[int]:
         sequence = s.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": core.name}).scalar()
         new_ids = sorted(s.execute(text("SELECT nextval(:q) FROM generate_series(1, :n)"),
                                    {"q": sequence, "n": len(rows)}).scalars().all())
-    columns, defaults = _columns(core, rows[0].keys())
-    assert not (ids and "id" in rows[0]), "rows whose ids the store assigns"
-    names = (["id"] if ids else []) + [c.name for c in columns]
-    json_columns = {c.name for c in core.columns if isinstance(c.type, JSON)}
+    columns, defaults = _columns(core, names)
+    json_at = [i for i, c in enumerate(columns) if isinstance(c.type, JSON)]
     raw = s.connection().connection.driver_connection
-    quoted = ", ".join(f'"{n}"' for n in names)
+    quoted = ", ".join(f'"{n}"' for n in (["id"] if ids else []) + [c.name for c in columns])
     with raw.cursor() as cursor, cursor.copy(f'COPY "{core.name}" ({quoted}) FROM STDIN') as copy:
         for n, row in enumerate(rows):
-            values = []
-            for name in names:
-                value = new_ids[n] if name == "id" and ids else row.get(name, defaults.get(name))
-                wrap = name in json_columns and value is not None and type(value) is not CanonicalJSON
-                values.append(Json(value) if wrap else value)
-            copy.write_row(values)
+            values = list(row + defaults) if defaults else list(row)
+            for i in json_at:
+                if values[i] is not None and type(values[i]) is not CanonicalJSON:
+                    values[i] = Json(values[i])
+            copy.write_row([new_ids[n], *values] if ids else values)
     return new_ids
-

@@ -21,7 +21,7 @@ from ..checks import PriorUsage
 from ..decisions import details
 from ..log import logger
 from ..model.records import FILES, columns
-from .bulk import CHUNK, insert_rows
+from .bulk import CHUNK, insert_tuples
 from .ledger import append, canonical_json
 from .schema import ContactRow, Import, ReferenceRow, Run, VerdictRow
 
@@ -55,6 +55,12 @@ def close_all() -> None:
     """Close the pooled connections of every store opened (before a process ends without teardown)."""
     for engine in list(_ENGINES):
         engine.dispose()
+
+
+#: the columns of a verdict's row, in the order record_check gives them
+VERDICT_ROW = ("run_id", "contact_id", "contact_version", "line", "service_date", "status", "payer", "procedure",
+               "modifiers", "units", "amount", "rate", "reasons", "rule_ids", "rule_versions", "child_id", "staff_id",
+               "plan_id", "details")
 
 
 class StoreError(Exception):
@@ -188,10 +194,14 @@ class Store:
                 base = "|".join(values[i] or "" for i in key_idx)
                 seen[base] += 1  # a repeated key (two spans starting the same day) is kept apart by its order
                 key = base if seen[base] == 1 else f"{base}#{seen[base]}"
-                yield key, row_hash(values), {"file": name, "key": key, "line": line, "import_id": import_id,
-                                              "fields": canonical_json({c: v for c, v in zip(cols, values) if v is not None})}
+                yield key, row_hash(values), (key, line, values)
 
-        return self._store_versions(session, ReferenceRow, current, records(), Counter())
+        def cells(item) -> tuple:
+            key, line, values = item
+            return name, key, line, import_id, canonical_json({c: v for c, v in zip(cols, values) if v is not None})
+
+        return self._store_versions(session, ReferenceRow, ("file", "key", "line", "import_id", "fields"), current,
+                                    records(), cells, Counter())
 
     def _import_contacts(self, session: Session, import_id: int, bundle: Bundle) -> dict[str, int]:
         current = {cid: (v, h, i) for cid, v, h, i in session.execute(
@@ -203,24 +213,32 @@ class Store:
         def records():
             seen: set[str] = set()
             for row in bundle.contacts:
-                cid, v = row.contact_id, row.values
+                cid = row.contact_id
                 if cid is None or cid in seen:
                     tally["skipped"] += 1  # no id, or a duplicate id: reported by check as rejected
                     continue
                 seen.add(cid)
-                yield cid, hashes[cid], {"contact_id": cid, "service_date": row.service_date, "month": row.month(),
-                                         "child_id": v[5], "staff_id": v[4], "line": row.line, "import_id": import_id,
-                                         "fields": canonical_json({c: x for c, x in zip(CONTACT_COLUMNS, v) if x is not None})}
+                yield cid, hashes[cid], row
 
-        return self._store_versions(session, ContactRow, current, records(), tally)
+        def cells(row) -> tuple:
+            v = row.values
+            return (row.contact_id, row.service_date, row.month(), v[5], v[4], row.line, import_id,
+                    canonical_json({c: x for c, x in zip(CONTACT_COLUMNS, v) if x is not None}))
 
-    def _store_versions(self, session: Session, table, current: dict, records, tally: Counter) -> dict[str, int]:
+        return self._store_versions(session, ContactRow, ("contact_id", "service_date", "month", "child_id", "staff_id",
+                                                          "line", "import_id", "fields"), current, records(), cells, tally)
+
+    def _store_versions(self, session: Session, table, names: tuple[str, ...], current: dict, records, cells,
+                        tally: Counter) -> dict[str, int]:
         """Insert a new version of each record whose cells changed, and retire the version it replaces.
 
-        ``current`` maps a key to its current (version, row_hash, id); ``records`` yields (key, row_hash, columns).
+        ``current`` maps a key to its current (version, row_hash, id); ``records`` yields (key, row_hash, item),
+        and ``cells(item)`` gives the values of the columns ``names`` of an item to insert (only those:
+        an unchanged row costs no encoding).
         """
+        names = names + ("version", "row_hash", "current")
         new, retire = [], []
-        for key, h, record in records:
+        for key, h, item in records:
             old = current.get(key)
             if old is not None and old[1] == h:
                 tally["unchanged"] += 1
@@ -228,11 +246,11 @@ class Store:
             tally["changed" if old else "new"] += 1
             if old:
                 retire.append(old[2])
-            new.append({**record, "version": (old[0] + 1) if old else 1, "row_hash": h, "current": True})
+            new.append((*cells(item), (old[0] + 1) if old else 1, h, True))
             if len(new) == CHUNK:  # a million new rows are never held at once
-                self._insert(session, table, new)
+                insert_tuples(session, table, names, new)
                 new = []
-        self._insert(session, table, new)
+        insert_tuples(session, table, names, new)
         self._retire(session, table, retire)
         counts = {k: tally[k] for k in ("new", "changed", "unchanged")}
         if "skipped" in tally:
@@ -243,11 +261,6 @@ class Store:
     def _retire(session: Session, table, ids: list[int]) -> None:
         for i in range(0, len(ids), CHUNK):
             session.execute(update(table).where(table.id.in_(ids[i:i + CHUNK])).values(current=False))
-
-    @staticmethod
-    def _insert(session: Session, table, rows: list[dict]) -> None:
-        """Bulk insert (COPY on PostgreSQL; the ORM's per-row bookkeeping is not needed here)."""
-        insert_rows(session, table, rows)
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -272,18 +285,13 @@ class Store:
             session.flush()
             rows = []
             for v in result.verdicts:
-                rows.append({
-                    "run_id": run.id, "contact_id": v.contact_id, "contact_version": versions.get(v.contact_id),
-                    "line": v.line, "service_date": v.service_date, "status": v.status, "payer": v.payer,
-                    "procedure": v.procedure, "modifiers": ":".join(v.modifiers), "units": v.units,
-                    "amount": v.amount, "rate": v.rate, "reasons": v.reasons, "rule_ids": v.rule_ids,
-                    "rule_versions": ";".join(v.rule_versions), "child_id": v.child_id, "staff_id": v.staff_id,
-                    "plan_id": v.plan_id, "details": details(v),
-                })
+                rows.append((run.id, v.contact_id, versions.get(v.contact_id), v.line, v.service_date, v.status, v.payer,
+                             v.procedure, ":".join(v.modifiers), v.units, v.amount, v.rate, v.reasons, v.rule_ids,
+                             ";".join(v.rule_versions), v.child_id, v.staff_id, v.plan_id, details(v)))
                 if len(rows) >= CHUNK:
-                    self._insert(session, VerdictRow, rows)
+                    insert_tuples(session, VerdictRow, VERDICT_ROW, rows)
                     rows = []
-            self._insert(session, VerdictRow, rows)
+            insert_tuples(session, VerdictRow, VERDICT_ROW, rows)
             append(session, "run", run.id, inputs={"decisions.csv": _file_sha(result.decisions)})
             run_id = run.id
         logger.info("run %d recorded: %s as of %s", run_id, month, as_of)

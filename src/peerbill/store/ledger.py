@@ -13,6 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -102,8 +103,9 @@ INSERTED = {"reference_rows": ("reference_rows", REFERENCE_COLUMNS), "contacts":
             "cost_report_items": ("items", ITEM_COLUMNS)}
 
 
-def note_inserted(s: Session, table, rows: list[dict]) -> None:
-    """Hash rows as they are bulk-inserted, in id order, exactly as :func:`digests` would read them back.
+def note_inserted(s: Session, table, names: tuple[str, ...], rows: list[tuple]) -> None:
+    """Hash rows as they are bulk-inserted (each the values of the columns ``names``), in id order,
+    exactly as :func:`digests` would read them back.
 
     Recording a million verdicts then costs one pass over rows already in memory instead of
     reading them all back; ``verify`` still reads them back, so a digest that did not match the
@@ -111,9 +113,14 @@ def note_inserted(s: Session, table, rows: list[dict]) -> None:
     """
     part, cols = INSERTED[table.__tablename__]
     h = s.info.setdefault("ledger_inserted", {}).setdefault(part, hashlib.sha256())
-    encode = _canonical_row if rows and any(type(v) is CanonicalJSON for v in rows[0].values()) else _canonical
+    if not rows:
+        return
+    missing = [c for c in cols if c not in names]
+    assert not missing, f"{table.__tablename__}: rows without {missing} cannot be hashed for the ledger"
+    cells = itemgetter(*(names.index(c) for c in cols))
+    encode = _canonical_row if any(type(v) is CanonicalJSON for v in rows[0]) else _canonical
     for row in rows:  # the encoder turns decimals and dates into text through _plain, as _digest_rows does
-        h.update(encode([row.get(c) for c in cols]))
+        h.update(encode(list(cells(row))))
         h.update(b"\n")
 
 
