@@ -33,14 +33,18 @@ RELEASE = {
 }
 
 
+#: the groups coverage is broken down by, in the order of build's combination keys
+GROUPS = ("payer", "program", "service", "staff", "child")
+
+
 @dataclass
 class Tally:
     contacts: dict[str, int] = field(default_factory=lambda: {s: 0 for s in STATUSES})
     minutes: dict[str, int] = field(default_factory=lambda: {s: 0 for s in STATUSES})
     dollars: dict[str, Decimal] = field(default_factory=lambda: {s: ZERO for s in STATUSES})
 
-    def add(self, status: str, minutes: int, dollars: Decimal) -> None:
-        self.contacts[status] += 1
+    def add(self, status: str, minutes: int, dollars: Decimal, contacts: int = 1) -> None:
+        self.contacts[status] += contacts
         self.minutes[status] += minutes
         self.dollars[status] += dollars
 
@@ -100,16 +104,21 @@ def build(month: str, as_of: dt.date, judged: list[tuple[SourceRow, Verdict]], r
     cov = Coverage(month, as_of, trend=trend)
     explanations = catalogue(rules.explanations())
     auth_used: dict[str, int] = defaultdict(int)
+    # (status, payer, program, service, staff, child) -> [contacts, minutes, dollars]: one sum per verdict,
+    # folded into the six tallies afterwards (a million contacts fall into far fewer combinations)
+    combos: dict[tuple, list] = {}
     for row, v in judged:
         readable = v.status != "rejected" or not any(f.code == "INVALID_ROW" for f in v.findings)
         contact = parse_contact(row)[0] if readable and _needs_contact(v) else None
         dollars = potential(contact, v, rules)
-        cov.overall.add(v.status, v.minutes, dollars)
-        keys = {"payer": v.payer or "none", "program": (v.program if readable else None) or "none",
-                "service": row.values[_SERVICE] if readable else "unreadable", "staff": v.staff_id or "unknown",
-                "child": v.child_id or "unknown"}
-        for group, key in keys.items():
-            cov.groups[group][key].add(v.status, v.minutes, dollars)
+        key = (v.status, v.payer or "none", (v.program if readable else None) or "none",
+               row.values[_SERVICE] if readable else "unreadable", v.staff_id or "unknown", v.child_id or "unknown")
+        sums = combos.get(key)
+        if sums is None:
+            sums = combos[key] = [0, 0, ZERO]
+        sums[0] += 1
+        sums[1] += v.minutes
+        sums[2] += dollars
         if v.status in ("held", "not_billable", "rejected"):
             for f in v.findings:
                 if f.kind == "failure":
@@ -138,6 +147,10 @@ def build(month: str, as_of: dt.date, judged: list[tuple[SourceRow, Verdict]], r
             if f.code in ("DAILY_UNIT_CAP", "UNITS_REDUCED_BY_CAP"):
                 cov.caps.append({"child_id": v.child_id, "service_date": v.service_date, "contact_id": v.contact_id,
                                  "effect": "reduced" if f.code == "UNITS_REDUCED_BY_CAP" else "refused"})
+    for (status, *keys), (contacts, minutes, dollars) in combos.items():
+        cov.overall.add(status, minutes, dollars, contacts)
+        for group, key in zip(GROUPS, keys):
+            cov.groups[group][key].add(status, minutes, dollars, contacts)
     cov.held.sort(key=lambda h: (h["days_left"] if h["days_left"] is not None else 10**6, h["contact_id"]))
     for child_id, plans in sorted(reference.service_plans.items()):
         for plan in plans:
