@@ -114,7 +114,7 @@ def test_parts_of_a_month_share_no_staff_or_child():
 
     rows = [row("S1", "K1"), row("S2", "K2"), row("S1", "K3"), row("S3", "K3"), row(None, None), row("S2", "K4")]
     assert components(rows) == [[0, 2, 3], [1, 5], [4]]
-    assert partition(rows, 2) == [[0, 2, 3], [1, 4, 5]]
+    assert partition(rows, 2) == [[0, 2, 3], [1, 5, 4]]  # whole components, one after another
 
 
 @pytest.mark.parametrize("keep", [False, True])

@@ -140,14 +140,12 @@ def _worker(number: int, indexes: list[int], folder: str, keep: bool) -> Summary
     """In a forked worker: judge one part and pickle its (index, line, verdict) batches to a file."""
     rows, judge, empty = _SHARED  # type: ignore[misc]
     summary = copy.deepcopy(empty)
+    judged = [(i, line, verdict and without_row_cells(verdict))
+              for i, line, verdict in _judge_part(rows, indexes, judge, summary, keep)]
+    judged.sort(key=itemgetter(0))  # the part was judged component by component; the merge needs row order
     with open(os.path.join(folder, f"part-{number}.pkl"), "wb") as f:
-        batch: list = []
-        for i, line, verdict in _judge_part(rows, indexes, judge, summary, keep):
-            batch.append((i, line, verdict and without_row_cells(verdict)))
-            if len(batch) == 5000:
-                pickle.dump(batch, f, protocol=pickle.HIGHEST_PROTOCOL)
-                batch = []
-        pickle.dump(batch, f, protocol=pickle.HIGHEST_PROTOCOL)
+        for start in range(0, len(judged), 5000):
+            pickle.dump(judged[start:start + 5000], f, protocol=pickle.HIGHEST_PROTOCOL)
     return summary
 
 
