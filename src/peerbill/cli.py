@@ -751,9 +751,11 @@ def entry() -> None:
         main(prog_name="peerbill")
         code = 0
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
-        if not isinstance(exc.code, (int, type(None))):
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:  # a message, printed as Python prints it
             click.echo(exc.code, err=True)
+            code = 1
     from .store.db import close_all
 
     close_all()

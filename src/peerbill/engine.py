@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Iterable, Iterator, Sequence
 
 from .bundle.months import MonthRows
-from .bundle.reader import _CONTACT_ID, _SERVICE_DATE, _START_TIME, SourceRow, duplicate_lines, parse_contact
+from .bundle.reader import SourceRow, duplicate_lines, parse_contact
 from .calendar import parse_month
 from .checks import PAYER_CHECKS, PRE_CHECKS, Case, PriorUsage, RunState
 from .model.records import Contact
@@ -58,12 +58,13 @@ def with_row_cells(verdict: Verdict, row: SourceRow) -> Verdict:
     holding unpickled copies, and the pickles are smaller.
     """
     v = row.values
-    verdict.contact_id, verdict.service_date, verdict.start_time = v[_CONTACT_ID] or "", v[_SERVICE_DATE] or "", v[_START_TIME] or ""
+    verdict.contact_id, verdict.service_date, verdict.start_time = row.contact_id or "", row.service_date or "", v[2] or ""
     verdict.child_id, verdict.staff_id, verdict.place_of_service, verdict.program = v[5], v[4], v[11], v[8]
     return verdict
 
 
 def without_row_cells(verdict: Verdict) -> Verdict:
+    """The verdict without the cells :func:`with_row_cells` gives back (in a worker, before pickling)."""
     verdict.contact_id = verdict.service_date = verdict.start_time = ""
     verdict.child_id = verdict.staff_id = verdict.place_of_service = verdict.program = None
     return verdict

@@ -96,7 +96,6 @@ class Bundle:
             self._duplicates = duplicate_lines(self.contacts)
         return self._duplicates
 
-
     def row_hashes(self) -> dict[str, str]:
         """The :func:`row_hash` of each contact id's first row (the row the store keeps), found once."""
         if self._hashes is None:
