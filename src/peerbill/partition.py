@@ -16,33 +16,44 @@ from .bundle.reader import SourceRow
 
 def components(rows: Sequence[SourceRow]) -> list[list[int]]:
     """Row indexes grouped by connected component, each ascending, ordered by first index."""
-    parent: dict[str, str] = {}
+    parent: list[int] = []  # union-find over nodes: one per staff member, child, or row with neither
+    staff: dict[str, int] = {}
+    children: dict[str, int] = {}
 
-    def find(key: str) -> str:
-        root = key
+    def node(ids: dict[str, int], key: str) -> int:
+        n = ids.get(key)
+        if n is None:
+            n = ids[key] = len(parent)
+            parent.append(n)
+        return n
+
+    def find(n: int) -> int:
+        root = n
         while parent[root] != root:
             root = parent[root]
-        while parent[key] != root:  # path compression
-            parent[key], key = root, parent[key]
+        while parent[n] != root:  # path compression
+            parent[n], n = root, parent[n]
         return root
 
-    row_key: list[str] = []
-    for i, row in enumerate(rows):
-        keys = [k for k in (f"s\x00{row.values[4]}" if row.values[4] else None,
-                            f"c\x00{row.values[5]}" if row.values[5] else None) if k]
-        if not keys:
-            keys = [f"r\x00{i}"]
-        for k in keys:
-            parent.setdefault(k, k)
-        first = find(keys[0])
-        for k in keys[1:]:
-            other = find(k)
-            if other != first:
-                parent[other] = first
-        row_key.append(keys[0])
-    groups: dict[str, list[int]] = {}
-    for i, key in enumerate(row_key):
-        groups.setdefault(find(key), []).append(i)
+    row_node: list[int] = []
+    for row in rows:
+        staff_id, child_id = row.values[4], row.values[5]
+        first = node(staff, staff_id) if staff_id else None
+        if child_id:
+            other = node(children, child_id)
+            if first is None:
+                first = other
+            else:
+                a, b = find(first), find(other)
+                if a != b:
+                    parent[b] = a
+        if first is None:
+            first = len(parent)
+            parent.append(first)
+        row_node.append(first)
+    groups: dict[int, list[int]] = {}
+    for i, n in enumerate(row_node):
+        groups.setdefault(find(n), []).append(i)
     return sorted(groups.values(), key=lambda g: g[0])
 
 
