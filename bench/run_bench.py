@@ -32,9 +32,9 @@ from check_bench import MONTH, TreeMemory, write_results  # noqa: E402
 
 AS_OF = "2026-11-15"
 
-#: the log line that ends each stage, in order ("exit": from the last line to the end of the process)
-STAGES = [("read", r"INFO peerbill: read "), ("import", r"INFO peerbill: import \d+ recorded"),
-          ("judge", r"INFO peerbill: judged "), ("record verdicts", r"INFO peerbill: run \d+ recorded"),
+#: the log line that ends each stage, in order ("exit": from the last line to the end of the process).
+#: `run` imports while its workers judge: "import + judge" ends when both have.
+STAGES = [("read", r"INFO peerbill: read "), ("import + judge", r"INFO peerbill: judged "), ("record verdicts", r"INFO peerbill: run \d+ recorded"),
           ("bill (plan, record, 837P)", r"INFO peerbill: batch \d+ "), ("cost report", r"INFO peerbill: cost report "),
           ("coverage", r"INFO peerbill: coverage of "), ("exit", None)]
 

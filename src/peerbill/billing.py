@@ -162,9 +162,15 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
             raise BillingError([f"payer {key!r} is not in agency.yaml"])
         if key not in rules.payers or not any(v.procedures for v in rules.payers[key].pack.versions):
             raise BillingError([f"payer {key!r} has no rule pack with procedure codes to bill on an 837P"])
-    import_id = store.import_bundle(bundle)[0] if import_first and not dry_run else None
-    prior = store.prior_usage(bundle.months().ids(month))
-    result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=progress, keep=True, jobs=jobs)
+    prior = store.prior_usage(bundle.months().ids(month))  # what earlier batches billed: the import changes none of it
+    imported: list[int] = []
+
+    def import_bundle() -> None:  # while the workers judge: the import needs no verdict, the verdicts no import
+        imported.append(store.import_bundle(bundle)[0])
+
+    result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=progress, keep=True, jobs=jobs,
+                         alongside=import_bundle if import_first and not dry_run else None)
+    import_id = imported[0] if imported else None
     if not dry_run:
         result.import_id = import_id
         result.run_id = store.record_check(result, rules, bundle, month, as_of, import_id=import_id)

@@ -15,7 +15,7 @@ import pickle
 import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from operator import itemgetter
-from typing import Iterator
+from typing import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,12 +72,15 @@ def check_month(
     progress: Progress | None = None,
     keep: bool = False,
     jobs: int | None = None,
+    alongside: Callable[[], None] | None = None,
 ) -> CheckResult:
     """Judge every contact of ``month`` and write decisions.csv and problems.csv into ``out_dir``.
 
     With ``keep`` the verdicts are returned too (for the store); otherwise they stream to disk.
     ``jobs`` processes judge independent parts of the month (default: one for small months,
-    two for large ones); the outputs are the same whatever the number.
+    two for large ones); the outputs are the same whatever the number.  ``alongside`` is work of
+    the caller's that does not depend on the verdicts (``run`` imports the bundle into the store):
+    it runs while forked workers judge, on the core they leave, or first when judging runs here.
     """
     out = prepare_out(out_dir)
     rows = bundle.months().rows(month)
@@ -92,9 +95,11 @@ def check_month(
     jobs = jobs if jobs is not None else auto_jobs(len(rows))
     log.logger.info("judging %s: %d rows as of %s with %s, %d process(es)", month, len(rows), as_of, rules.label, jobs)
     if jobs == 1:
+        if alongside is not None:
+            alongside()
         judged = _judge_part(rows, range(len(rows)), judge, summary, keep, progress)
     else:
-        judged = judge_in_parallel(rows, judge, jobs, summary, keep, progress)
+        judged = judge_in_parallel(rows, judge, jobs, summary, keep, progress, alongside)
     with DecisionsWriter(out) as writer:
         for _, line, verdict in judged:
             writer.write(line)
@@ -158,9 +163,10 @@ def _read_part(path: str) -> Iterator[tuple[int, str, Verdict | None]]:
                 return
 
 
-def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, keep: bool,
-                      progress: Progress) -> Iterator[tuple[int, str, Verdict | None]]:
-    """Judge ``rows`` in ``jobs`` forked processes, whole components each, and merge back into judging order."""
+def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, keep: bool, progress: Progress,
+                      alongside: Callable[[], None] | None = None) -> Iterator[tuple[int, str, Verdict | None]]:
+    """Judge ``rows`` in ``jobs`` forked processes, whole components each, and merge back into judging order;
+    ``alongside()`` runs in this process meanwhile (the workers were forked before it starts)."""
     global _SHARED
     parts = partition(rows, jobs * 4)
     with tempfile.TemporaryDirectory(prefix="peerbill-") as folder:
@@ -168,6 +174,8 @@ def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, kee
         try:
             with ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork")) as pool:
                 futures = {pool.submit(_worker, n, part, folder, keep): len(part) for n, part in enumerate(parts)}
+                if alongside is not None:
+                    alongside()
                 for done in as_completed(futures):
                     summary.merge(done.result())
                     progress.advance(futures[done])
