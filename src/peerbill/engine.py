@@ -31,11 +31,6 @@ def rows_of_month(rows: Iterable[SourceRow], month: str) -> list[SourceRow]:
     return MonthRows(rows).rows(month)
 
 
-def contact_ids_of_month(rows: Iterable[SourceRow], month: str) -> set[str]:
-    """The contact ids a month's run judges."""
-    return MonthRows(rows).ids(month)
-
-
 def judge_month(
     contacts: Sequence[SourceRow],
     reference: Reference,
