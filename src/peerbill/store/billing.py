@@ -119,11 +119,6 @@ def batch_named(store: "Store", file_name: str) -> BatchRow | None:
         return s.scalars(select(BatchRow).where(BatchRow.file_name == file_name)).first()
 
 
-def _insert_returning_ids(s: Session, table, rows: list[dict]) -> list[int]:
-    """Bulk insert; the new ids in the order of ``rows``."""
-    return insert_rows(s, table, rows, ids=True)
-
-
 #: the columns of a line's contact, in the order _record_claims gives them
 LINK_ROW = ("line_id", "contact_id", "row_hash", "service_date", "plan_id", "units", "amount")
 
@@ -145,7 +140,7 @@ def _record_claims(s: Session, batch_id: int, claims: list[Claim], row_hashes: d
             "replaces_id": claim.replaces, "original_ref": claim.original_ref, "payer_claim_number": None,
             "place_of_service": claim.place_of_service, "diagnoses": list(claim.diagnoses), "subscriber": subscriber,
             "rendering": rendering, "total": claim.total, "status": "submitted" if claim.frequency != "8" else "void"})
-    claim_ids = _insert_returning_ids(s, ClaimRow, claim_rows)
+    claim_ids = insert_rows(s, ClaimRow, claim_rows, ids=True)
     line_rows, line_keys = [], []
     for claim, claim_id in zip(claims, claim_ids):
         for line in claim.lines:
@@ -154,7 +149,7 @@ def _record_claims(s: Session, batch_id: int, claims: list[Claim], row_hashes: d
                               "place_of_service": line.place_of_service, "units": line.units, "rate": line.rate,
                               "amount": line.amount, "pointers": list(line.pointers)})
             line_keys.append((claim, claim_id, line))
-    line_ids = _insert_returning_ids(s, ClaimLineRow, line_rows)
+    line_ids = insert_rows(s, ClaimLineRow, line_rows, ids=True)
     link_rows, owners = [], []
     for (claim, claim_id, line), line_id in zip(line_keys, line_ids):
         if claim.frequency == "8":
