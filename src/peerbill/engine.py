@@ -79,16 +79,28 @@ class Judge:
         self.routing_label = rules.routing.loaded.label
         self._compiled_versions: dict[int, list[tuple]] = {}
         self._amounts: dict[tuple[Decimal, int], Decimal] = {}
+        self._labels: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def __call__(self, row: SourceRow) -> Verdict:
         contact, findings = self._row_checks(row)
         verdict = with_row_cells(Verdict("", row.line, "", "", "rejected", findings=findings,
                                          minutes=contact.minutes if contact is not None else 0), row)
-        if contact is None or findings:
-            return verdict
-        self.state.start_day(contact.service_date)
-        self._route(contact, verdict)
-        self._remember(contact, verdict)
+        if contact is not None and not findings:
+            self.state.start_day(contact.service_date)
+            self._route(contact, verdict)
+            self._remember(contact, verdict)
+        return self._settled(verdict)
+
+    def _settled(self, verdict: Verdict) -> Verdict:
+        """The verdict as kept: its findings a tuple, and its pack and version labels one shared tuple per combination.
+
+        A run keeps a million verdicts; built label by label each would hold its own tuples and strings
+        (about 250 bytes), and an empty findings list costs more than the empty tuple every verdict shares.
+        """
+        verdict.findings = tuple(verdict.findings)
+        labels = self._labels
+        verdict.rule_packs = labels.setdefault(verdict.rule_packs, verdict.rule_packs)
+        verdict.rule_versions = labels.setdefault(verdict.rule_versions, verdict.rule_versions)
         return verdict
 
     # -- 1. the row ---------------------------------------------------------------------------

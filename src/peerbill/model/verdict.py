@@ -43,7 +43,8 @@ class Verdict:
     modifiers: tuple[str, ...] = ()
     units: int = 0
     amount: Decimal = ZERO
-    findings: list[Finding] = field(default_factory=list)
+    #: a list while the engine judges; a tuple in the verdict it returns
+    findings: list[Finding] | tuple[Finding, ...] = field(default_factory=list)
     rule_packs: tuple[str, ...] = ()  # id@version of each pack that judged it
     rule_versions: tuple[str, ...] = ()  # payer:version label in force on the date
     child_id: str | None = None
