@@ -149,6 +149,29 @@ def test_a_recorded_batch_is_written_again_byte_for_byte(tmp_path):
     assert '"claims": 31' in stdout
 
 
+def _recorded(db: str) -> dict[str, list[tuple]]:
+    from peerbill.store.schema import ClaimLineRow, LineContact
+
+    with Session(Store.open(db).engine) as s:
+        return {t.__tablename__: [tuple(r) for r in s.execute(select(t.__table__)
+                                                               .order_by(*t.__table__.primary_key.columns))]
+                for t in (ClaimRow, ClaimLineRow, LineContact, BilledContact)}
+
+
+def test_claims_recorded_a_few_at_a_time_are_recorded_as_all_at_once(tmp_path, monkeypatch):
+    """A state's batch is recorded in chunks of claims; the rows, their ids and the ledger are the same."""
+    import peerbill.store.billing as billing
+
+    whole, chunked = f"sqlite:///{tmp_path / 'whole.db'}", f"sqlite:///{tmp_path / 'chunked.db'}"
+    bill(DEMO, tmp_path / "whole", whole)
+    monkeypatch.setattr(billing, "CLAIMS_AT_ONCE", 3)  # the demo's 31 claims in 11 chunks
+    bill(DEMO, tmp_path / "chunked", chunked)
+    assert _recorded(chunked) == _recorded(whole)
+    assert len(_recorded(chunked)["line_contacts"]) == 232
+    code, stdout, _ = run_cli("ledger", "verify", "--db", chunked)
+    assert code == 0, stdout
+
+
 def test_control_numbers_increase_across_batches(tmp_path):
     db = f"sqlite:///{tmp_path / 's.db'}"
     bill(DEMO, tmp_path / "a", db, month="2026-08")

@@ -168,7 +168,7 @@ def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, kee
     """Judge ``rows`` in ``jobs`` forked processes, whole components each, and merge back into judging order;
     ``alongside()`` runs in this process meanwhile (the workers were forked before it starts)."""
     global _SHARED
-    parts = partition(rows, jobs * 4)
+    parts = partition(rows, jobs * 16)
     with tempfile.TemporaryDirectory(prefix="peerbill-") as folder:
         _SHARED = (rows, judge, Summary(summary.month, summary.as_of, summary.rule_packs))
         try:

@@ -20,6 +20,7 @@ from .ledger import append
 from .schema import BatchRow, BilledContact, ClaimLineRow, ClaimRow, Counter, LineContact
 
 if TYPE_CHECKING:
+    from ..model.verdict import Verdict
     from .db import Store
 
 
@@ -78,7 +79,7 @@ def _claim_json(claim: Claim) -> tuple[dict, dict]:
 
 def record_batch(store: "Store", claims: list[Claim], payer: str, month: str, as_of: dt.date, usage: str,
                  per_transaction: int, rule_packs: list[dict], run_id: int | None, prepared_at: dt.datetime,
-                 row_hashes: dict[str, str], contacts: dict[str, tuple[int, Decimal, str | None]],
+                 row_hashes: dict[str, str], contacts: dict[str, "Verdict"],
                  render: Callable[[Batch], bytes], out_dir: Path,
                  stage: Callable[[str, bytes], None] = lambda name, data: None) -> tuple[Batch, bytes, str, str]:
     """Record a batch, its claims, lines and contacts, and the file's SHA-256, in one transaction.
@@ -87,7 +88,7 @@ def record_batch(store: "Store", claims: list[Claim], payer: str, month: str, as
     the transaction, before it commits: the caller writes the file under a temporary name there and
     gives it its real name only after the commit, so a file with the real name is always recorded.
 
-    ``contacts`` gives each billed contact's (units, amount, plan id).  Rows go in with bulk
+    ``contacts`` gives each billed contact's verdict (its units, amount and plan id are recorded).  Rows go in with bulk
     inserts; claim numbers are reserved from the counters, so they are known before insertion.
     """
     transactions = max(1, -(-len(claims) // per_transaction))
@@ -124,13 +125,27 @@ LINK_ROW = ("line_id", "contact_id", "row_hash", "service_date", "plan_id", "uni
 
 
 def _record_claims(s: Session, batch_id: int, claims: list[Claim], row_hashes: dict[str, str],
-                   contacts: dict[str, tuple[int, Decimal, str | None]]) -> None:
+                   contacts: dict[str, "Verdict"]) -> None:
     replaced = [c.replaces for c in claims if c.replaces is not None and c.frequency == "7"]
     voided = [c.replaces for c in claims if c.replaces is not None and c.frequency == "8"]
     for ids, status in ((replaced, "replaced"), (voided, "voided")):
         if ids:
             s.execute(update(ClaimRow).where(ClaimRow.id.in_(ids)).values(status=status))
             s.execute(delete(BilledContact).where(BilledContact.claim_id.in_(ids)))
+    for start in range(0, len(claims), CLAIMS_AT_ONCE):
+        _record_chunk(s, batch_id, claims[start:start + CLAIMS_AT_ONCE], row_hashes, contacts)
+
+
+#: claims recorded at once: a state's month has half a million lines, and their rows are never all held
+CLAIMS_AT_ONCE = 2000
+#: the columns of a claim line, in the order _record_chunk gives them
+LINE_ROW = ("claim_id", "number", "service_date", "procedure", "modifiers", "place_of_service", "units", "rate",
+            "amount", "pointers")
+
+
+def _record_chunk(s: Session, batch_id: int, claims: list[Claim], row_hashes: dict[str, str],
+                  contacts: dict[str, "Verdict"]) -> None:
+    """Insert claims, their lines, the lines' contacts and the billed marks (each table's rows in claim order)."""
     claim_rows = []
     for claim in claims:
         subscriber, rendering = _claim_json(claim)
@@ -144,20 +159,18 @@ def _record_claims(s: Session, batch_id: int, claims: list[Claim], row_hashes: d
     line_rows, line_keys = [], []
     for claim, claim_id in zip(claims, claim_ids):
         for line in claim.lines:
-            line_rows.append({"claim_id": claim_id, "number": line.number, "service_date": line.service_date,
-                              "procedure": line.procedure, "modifiers": ":".join(line.modifiers),
-                              "place_of_service": line.place_of_service, "units": line.units, "rate": line.rate,
-                              "amount": line.amount, "pointers": list(line.pointers)})
+            line_rows.append((claim_id, line.number, line.service_date, line.procedure, ":".join(line.modifiers),
+                              line.place_of_service, line.units, line.rate, line.amount, list(line.pointers)))
             line_keys.append((claim, claim_id, line))
-    line_ids = insert_rows(s, ClaimLineRow, line_rows, ids=True)
+    line_ids = insert_tuples(s, ClaimLineRow, LINE_ROW, line_rows, ids=True)
     link_rows, owners = [], []
     for (claim, claim_id, line), line_id in zip(line_keys, line_ids):
         if claim.frequency == "8":
             continue  # a void bills nothing
         day = line.service_date.isoformat()
         for contact_id in line.contact_ids:
-            units, amount, plan_id = contacts[contact_id]
-            link_rows.append((line_id, contact_id, row_hashes[contact_id], day, plan_id, units, amount))
+            v = contacts[contact_id]
+            link_rows.append((line_id, contact_id, row_hashes[contact_id], day, v.plan_id, v.units, v.amount))
             owners.append((contact_id, claim_id))
     link_ids = insert_tuples(s, LineContact, LINK_ROW, link_rows, ids=True)
     insert_tuples(s, BilledContact, ("contact_id", "claim_id", "line_contact_id"),
