@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import heapq
 import json
 import multiprocessing as mp
 import os
 import pickle
 import tempfile
+from array import array
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from operator import itemgetter
 from typing import Callable, Iterator
@@ -142,19 +142,23 @@ def _judge_part(rows: list, indexes, judge: Judge, summary: Summary, keep: bool,
 
 
 def _worker(number: int, indexes: list[int], folder: str, keep: bool) -> Summary:
-    """In a forked worker: judge one part and pickle its (index, line, verdict) batches to a file."""
+    """In a forked worker: judge one part, and pickle its decisions lines and (when kept) its verdicts
+    in row order, in batches, to two files."""
     rows, judge, empty = _SHARED  # type: ignore[misc]
     summary = copy.deepcopy(empty)
     judged = [(i, line, verdict and without_row_cells(verdict))
               for i, line, verdict in _judge_part(rows, indexes, judge, summary, keep)]
     judged.sort(key=itemgetter(0))  # the part was judged component by component; the merge needs row order
-    with open(os.path.join(folder, f"part-{number}.pkl"), "wb") as f:
-        for start in range(0, len(judged), 5000):
-            pickle.dump(judged[start:start + 5000], f, protocol=pickle.HIGHEST_PROTOCOL)
+    for kind, column in (("lines", 1), ("verdicts", 2)):
+        if kind == "verdicts" and not keep:
+            break
+        with open(os.path.join(folder, f"part-{number}.{kind}"), "wb") as f:
+            for start in range(0, len(judged), 5000):
+                pickle.dump([item[column] for item in judged[start:start + 5000]], f, protocol=pickle.HIGHEST_PROTOCOL)
     return summary
 
 
-def _read_part(path: str) -> Iterator[tuple[int, str, Verdict | None]]:
+def _read_part(path: str) -> Iterator:
     with open(path, "rb") as f:
         while True:
             try:
@@ -164,11 +168,21 @@ def _read_part(path: str) -> Iterator[tuple[int, str, Verdict | None]]:
 
 
 def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, keep: bool, progress: Progress,
-                      alongside: Callable[[], None] | None = None) -> Iterator[tuple[int, str, Verdict | None]]:
+                      alongside: Callable[[], None] | None = None,
+                      lines: bool = True) -> Iterator[tuple[int, str | None, Verdict | None]]:
     """Judge ``rows`` in ``jobs`` forked processes, whole components each, and merge back into judging order;
-    ``alongside()`` runs in this process meanwhile (the workers were forked before it starts)."""
+    ``alongside()`` runs in this process meanwhile (the workers were forked before it starts).
+
+    The kept verdicts are all read back first, then the decisions lines (None without ``lines``):
+    read together, each short-lived line would sit between long-lived verdicts in memory, and the
+    memory it leaves when dropped could not be given back (about 250 MB at a million contacts).
+    """
     global _SHARED
     parts = partition(rows, jobs * 16)
+    owner = array("H", bytes(2 * len(rows)))  # the part each row is in
+    for n, part in enumerate(parts):
+        for i in part:
+            owner[i] = n
     with tempfile.TemporaryDirectory(prefix="peerbill-") as folder:
         _SHARED = (rows, judge, Summary(summary.month, summary.as_of, summary.rule_packs))
         try:
@@ -181,9 +195,15 @@ def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, kee
                     progress.advance(futures[done])
         finally:
             _SHARED = None
-        streams = [_read_part(os.path.join(folder, f"part-{n}.pkl")) for n in range(len(parts))]
-        for i, line, verdict in heapq.merge(*streams, key=itemgetter(0)):
-            yield i, line, verdict and with_row_cells(verdict, rows[i])
+
+        def in_row_order(kind: str) -> Iterator:
+            streams = [_read_part(os.path.join(folder, f"part-{n}.{kind}")) for n in range(len(parts))]
+            return (next(streams[n]) for n in owner)
+
+        verdicts = [with_row_cells(v, rows[i]) for i, v in enumerate(in_row_order("verdicts"))] if keep else None
+        texts = in_row_order("lines") if lines else None
+        for i in range(len(rows)):
+            yield i, next(texts) if texts is not None else None, verdicts[i] if verdicts is not None else None
 
 
 def judge_rows(rows: list, judge: Judge, month: str, as_of: dt.date, rules: RuleSet) -> Iterator[Verdict]:
@@ -193,7 +213,7 @@ def judge_rows(rows: list, judge: Judge, month: str, as_of: dt.date, rules: Rule
         yield from (judge(row) for row in rows)
         return
     summary = Summary(month, as_of.isoformat(), rules.label, rows_read=len(rows))
-    for _, _, verdict in judge_in_parallel(rows, judge, jobs, summary, True, Progress()):
+    for _, _, verdict in judge_in_parallel(rows, judge, jobs, summary, True, Progress(), lines=False):
         yield verdict  # type: ignore[misc]
 
 

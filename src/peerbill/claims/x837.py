@@ -34,7 +34,9 @@ class Segments:
     def __init__(self, opts: dict[str, str]):
         self.el, self.comp, self.rep = opts["element_separator"], opts["component_separator"], opts["repetition_separator"]
         self.term = opts["segment_terminator"] + ("\n" if opts.get("segment_newline", "yes") == "yes" else "")
-        self.items: list[str] = []
+        self.items: list[str] = []  # segments not yet encoded
+        self.count = 0  # segments added
+        self._encoded: list[bytes] = []
 
     def add(self, *elements: str) -> None:
         values = list(elements)
@@ -48,6 +50,7 @@ class Segments:
         if shifted or not (segment.isascii() and segment.isprintable()):
             raise ValueError(f"{values[0]} segment: a value holds a delimiter or a non-ASCII character")
         self.items.append(segment)
+        self.count += 1
 
     def composite(self, *parts: str) -> str:
         values = list(parts)
@@ -55,8 +58,15 @@ class Segments:
             values.pop()
         return self.comp.join(values)
 
-    def text(self) -> str:
-        return "".join(item + self.term for item in self.items)
+    def flush(self) -> None:
+        """Encode the segments added so far (after each transaction: a state's batch has two million)."""
+        if self.items:
+            self._encoded.append((self.term.join(self.items) + self.term).encode("ascii"))
+            self.items = []
+
+    def data(self) -> bytes:
+        self.flush()
+        return b"".join(self._encoded)
 
 
 def render(batch: Batch, agency: Agency, payer: PayerEntry) -> bytes:
@@ -77,12 +87,12 @@ def render(batch: Batch, agency: Agency, payer: PayerEntry) -> bytes:
         _transaction(out, opts, st_control, claims, agency, payer, batch, date8, time4)
     out.add("GE", str(len(chunks)), str(batch.gs_control))
     out.add("IEA", "1", f"{batch.isa_control:09d}")
-    return out.text().encode("ascii")
+    return out.data()
 
 
 def _transaction(out: Segments, opts, st_control: int, claims: list[Claim], agency: Agency, payer: PayerEntry,
                  batch: Batch, date8: str, time4: str) -> None:
-    start = len(out.items)
+    start = out.count
     st = f"{st_control:04d}"
     out.add("ST", "837", st, opts["implementation"])
     out.add("BHT", "0019", opts["bht_purpose"], f"{batch.batch_id}-{st_control}", date8, time4, opts["bht_transaction_type"])
@@ -97,7 +107,8 @@ def _transaction(out: Segments, opts, st_control: int, claims: list[Claim], agen
     out.add("REF", "EI", agency.tax_id)
     for hl, claim in enumerate(claims, 2):
         _claim(out, opts, hl, claim, payer, agency)
-    out.add("SE", str(len(out.items) - start + 1), st)
+    out.add("SE", str(out.count - start + 1), st)
+    out.flush()
 
 
 def _claim(out: Segments, opts, hl: int, claim: Claim, payer: PayerEntry, agency: Agency) -> None:
