@@ -35,7 +35,7 @@ class Rendering:
     npi: str
 
 
-@dataclass
+@dataclass(slots=True)  # a state's batch has half a million lines: no __dict__ each
 class ClaimLine:
     service_date: dt.date
     procedure: str
@@ -50,7 +50,7 @@ class ClaimLine:
     number: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class Claim:
     payer: str
     month: str

@@ -210,14 +210,14 @@ class Store:
         tally: Counter = Counter({"skipped": 0})
         hashes = bundle.row_hashes()
 
+        duplicates = bundle.duplicate_lines()
+
         def records():
-            seen: set[str] = set()
             for row in bundle.contacts:
                 cid = row.contact_id
-                if cid is None or cid in seen:
+                if cid is None or row.line in duplicates:
                     tally["skipped"] += 1  # no id, or a duplicate id: reported by check as rejected
                     continue
-                seen.add(cid)
                 yield cid, hashes[cid], row
 
         def cells(row) -> tuple:
