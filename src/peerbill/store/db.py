@@ -308,8 +308,9 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    # 64 MB of page cache (SQLite's default is 2 MB): a million rows go into indexes on random keys
+    # 32 MB of page cache (SQLite's default is 2 MB): a million rows go into indexes on random keys
     # (contact ids), and a small cache reads and spills the same index pages again and again
-    # (measured: 1M rows into a table with two such indexes, 6.4 s with 2 MB, 3.9 s with 32 MB or more)
-    cur.execute("PRAGMA cache_size=-65536")
+    # (measured: 1M rows into a table with two such indexes, 6.4 s with 2 MB, 3.9 s with 32 MB or more);
+    # each open connection keeps its own cache
+    cur.execute("PRAGMA cache_size=-32768")
     cur.close()
