@@ -209,3 +209,17 @@ def test_verdicts_are_reused_only_for_the_same_month_and_prior_units():
     assert reusable(judged, "2026-09", PriorUsage()) is None
     assert reusable(judged, "2026-09", PriorUsage(daily=judged.prior.daily, auth={("title_iv_e", "P1"): 2})) is None
     assert reusable(None, "2026-09", PriorUsage()) is None
+
+
+def test_contacts_are_reported_in_judging_order_whether_or_not_filed_in_it():
+    from peerbill.costreport.figures import in_judging_order
+    from peerbill.model.verdict import Verdict
+
+    def filed(*keys):
+        return {cid: Verdict(cid, 2, day, start, "billable") for day, start, cid in keys}
+
+    ordered = filed(("2026-07-01", "09:00", "B"), ("2026-07-01", "09:00", "C"), ("2026-08-02", "08:00", "A"))
+    assert in_judging_order(ordered) is ordered  # filed in order: no sort
+    shuffled = filed(("2026-08-02", "08:00", "A"), ("2026-07-01", "09:00", "C"), ("2026-07-01", "09:00", "B"))
+    assert list(in_judging_order(shuffled)) == ["B", "C", "A"]
+    assert list(in_judging_order({})) == []

@@ -106,7 +106,7 @@ def cost_report(data_dir: Path, quarter_text: str, out_dir: Path, rules_dir: Pat
         for v in again:  # type: ignore[union-attr]
             if v.status != "rejected":
                 verdicts.setdefault(v.contact_id, v)
-    present = {r.contact_id for r in bundle.contacts if r.contact_id}
+    present = bundle.row_hashes().keys()  # every contact id of the bundle
     fy_quarters = [str(q) for q in (quarter - n for n in range(1, quarter.number))]
     report = build_report(
         quarter, verdicts, present, claimed_so_far(store, str(quarter)), bundle.reference, version,
