@@ -103,8 +103,8 @@ as_of_option = click.option("--as-of", "as_of", callback=_date, metavar="YYYY-MM
                             help="The run date for time limits (default: today). Same inputs and --as-of, same outputs.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 jobs_option = click.option("--jobs", type=click.IntRange(1, 64), default=None,
-                           help="Processes that judge independent parts of the month (default: 2 for 20,000+ "
-                                "contacts on a multi-core machine, else 1). Outputs do not depend on it.")
+                           help="Processes that judge independent parts of the month, this one included (default: 2 "
+                                "for 20,000+ contacts on a multi-core machine, else 1). Outputs do not depend on it.")
 
 
 def month_job_options(command):

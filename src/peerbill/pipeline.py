@@ -78,9 +78,9 @@ def check_month(
 
     With ``keep`` the verdicts are returned too (for the store); otherwise they stream to disk.
     ``jobs`` processes judge independent parts of the month (default: one for small months,
-    two for large ones); the outputs are the same whatever the number.  ``alongside`` is work of
-    the caller's that does not depend on the verdicts (``run`` imports the bundle into the store):
-    it runs while forked workers judge, on the core they leave, or first when judging runs here.
+    two for large ones: this one and a forked worker); the outputs are the same whatever the
+    number.  ``alongside`` is work of the caller's that does not depend on the verdicts (``run``
+    imports the bundle into the store): it runs first, while the forked workers start judging.
     """
     out = prepare_out(out_dir)
     rows = bundle.months().rows(month)
@@ -114,7 +114,7 @@ def check_month(
 
 
 PARALLEL_FROM = 20_000  # rows; below this, starting processes costs more than it saves
-_SHARED: tuple | None = None  # what forked workers judge: (rows, judge, an empty summary)
+_SHARED: tuple | None = None  # what the workers judge: (rows, judge, an empty summary)
 
 
 def auto_jobs(rows: int) -> int:
@@ -216,7 +216,7 @@ def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, kee
 
 
 def judge_rows(rows: list, judge: Judge, month: str, as_of: dt.date, rules: RuleSet) -> Iterator[Verdict]:
-    """Verdicts of ``rows`` in order, by forked workers for a large month (as ``check``), for jobs that need no file."""
+    """Verdicts of ``rows`` in order, in parallel for a large month (as ``check``), for jobs that need no file."""
     jobs = auto_jobs(len(rows))
     if jobs == 1:
         yield from (judge(row) for row in rows)
