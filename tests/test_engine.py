@@ -118,18 +118,26 @@ def test_parts_of_a_month_share_no_staff_or_child():
 
 
 @pytest.mark.parametrize("keep", [False, True])
-def test_judging_in_parallel_gives_the_same_bytes(tmp_path, keep):
+@pytest.mark.parametrize("busy", [0, 0.5])
+def test_judging_in_parallel_gives_the_same_bytes(tmp_path, keep, busy):
+    """The main process judges the parts its forked workers have not started: most of them when it is
+    free at once, none or few when work alongside keeps it busy (``busy`` seconds)."""
+    import time
+
     from conftest import DEMO
     from peerbill.pipeline import check_month, load_ruleset, read
 
     rules = load_ruleset(None)
     bundle = read(DEMO, rules)
-    results = [check_month(bundle, rules, "2026-09", tmp_path / str(jobs), dt.date(2026, 11, 15), keep=keep, jobs=jobs)
-               for jobs in (1, 2)]
-    for name in ("decisions.csv", "summary.json"):
-        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes()
-    if keep:  # every field, those the workers leave for the parent to fill from its rows included
-        assert results[0].verdicts == results[1].verdicts
+    results = [check_month(bundle, rules, "2026-09", tmp_path / str(jobs), dt.date(2026, 11, 15), keep=keep, jobs=jobs,
+                           alongside=lambda: time.sleep(busy))
+               for jobs in (1, 2, 3)]
+    for jobs in (2, 3):
+        for name in ("decisions.csv", "summary.json"):
+            assert (tmp_path / "1" / name).read_bytes() == (tmp_path / str(jobs) / name).read_bytes()
+        if keep:  # every field, those the workers leave for the parent to fill from its rows included
+            assert results[0].verdicts == results[jobs - 1].verdicts
+    if keep:
         assert len(results[0].verdicts) > 300
 
 

@@ -142,16 +142,14 @@ def _judge_part(rows: list, indexes, judge: Judge, summary: Summary, keep: bool,
 
 
 def _worker(number: int, indexes: list[int], folder: str, keep: bool) -> Summary:
-    """In a forked worker (or the parent, for the parts it takes): judge one part, and pickle its decisions lines and (when kept) its verdicts
-    in row order, in batches, to two files."""
+    """Judge one part (in a forked worker, or in the parent for the parts it takes), and pickle its
+    decisions lines and (when kept) its verdicts, in row order and in batches, to a file each."""
     rows, judge, empty = _SHARED  # type: ignore[misc]
     summary = copy.deepcopy(empty)
     judged = [(i, line, verdict and without_row_cells(verdict))
               for i, line, verdict in _judge_part(rows, indexes, judge, summary, keep)]
     judged.sort(key=itemgetter(0))  # the part was judged component by component; the merge needs row order
-    for kind, column in (("lines", 1), ("verdicts", 2)):
-        if kind == "verdicts" and not keep:
-            break
+    for kind, column in (("lines", 1), ("verdicts", 2)) if keep else (("lines", 1),):
         with open(os.path.join(folder, f"part-{number}.{kind}"), "wb") as f:
             for start in range(0, len(judged), 5000):
                 pickle.dump([item[column] for item in judged[start:start + 5000]], f, protocol=pickle.HIGHEST_PROTOCOL)
@@ -177,9 +175,8 @@ def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, kee
     (reading an object writes its reference count), so one forked process less is one copy of the
     bundle less: about 470 MB at a million contacts.
 
-    The kept verdicts are all read back first, then the decisions lines (None without ``lines``):
-    read together, each short-lived line would sit between long-lived verdicts in memory, and the
-    memory it leaves when dropped could not be given back (about 250 MB at a million contacts).
+    The kept verdicts are all read back first, then the decisions lines (None without ``lines``),
+    each in row order: the part every row is in is known, so the parts' files need no heap to merge.
     """
     global _SHARED
     parts = partition(rows, jobs * 16)
