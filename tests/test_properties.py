@@ -109,3 +109,18 @@ def test_every_contact_gets_exactly_one_consistent_verdict(data, rows, as_of):
         if v.status == "billable" and v.payer == "medicaid":
             per_day[(v.child_id, v.procedure, v.service_date)] += v.units
     assert all(units <= 16 for units in per_day.values())
+
+
+@given(st.lists(st.one_of(st.text(alphabet="ab ,\"'\n\r=+-@\t1.0", max_size=6), st.integers(-5, 10**6)),
+                min_size=14, max_size=14))
+def test_decisions_lines_are_written_as_the_csv_writer_writes_them(cells):
+    """The decisions line's shortcut (cells joined by commas) gives the csv writer's bytes, quoting and
+    formula neutralising included."""
+    import io
+
+    from peerbill import csvout
+    from peerbill.decisions import LineRenderer
+
+    expected = io.StringIO()
+    csvout.writer(expected).writerow(cells)
+    assert LineRenderer().row(tuple(cells)) == expected.getvalue()
