@@ -22,7 +22,7 @@ from pathlib import Path
 from .bundle import Bundle, Problem, read_bundle
 from .checks import PriorUsage
 from . import log
-from .decisions import DecisionsWriter, LineRenderer, write_problems
+from .decisions import DecisionsWriter, decisions_line, write_problems
 from .engine import Judge, with_row_cells, without_row_cells
 from .model.verdict import Verdict
 from .partition import partition
@@ -126,7 +126,6 @@ def auto_jobs(rows: int) -> int:
 def _judge_part(rows: list, indexes, judge: Judge, summary: Summary, keep: bool,
                 progress: Progress | None = None) -> Iterator[tuple[int, str, Verdict | None]]:
     """Judge rows in order: (index, decisions.csv line, the verdict when kept), counting into ``summary``."""
-    render = LineRenderer()
     debug = log.debugging()
     for n, i in enumerate(indexes, 1):
         verdict = judge(rows[i])
@@ -134,7 +133,7 @@ def _judge_part(rows: list, indexes, judge: Judge, summary: Summary, keep: bool,
         if debug:
             log.logger.debug("contact %s (contacts.csv:%s): %s %s %s units %s", verdict.contact_id or "-", verdict.line,
                              verdict.status, verdict.payer or "-", verdict.reasons, verdict.units)
-        yield i, render(verdict), (verdict if keep else None)
+        yield i, decisions_line(verdict), (verdict if keep else None)
         if progress is not None and n % 2000 == 0:
             progress.advance(2000)
     if progress is not None:
