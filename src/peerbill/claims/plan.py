@@ -65,7 +65,7 @@ def plan_claims(
         keep = [by_id[b.contact_id] for b in members[claim_id] if b.contact_id in by_id
                 and by_id[b.contact_id].child_id == b.child_id and by_id[b.contact_id].staff_id == b.staff_id]
         freed.update(b.contact_id for b in members[claim_id])
-        rebuilt = assemble(sorted(keep, key=_order), reference, qualifying, payer, month)
+        rebuilt = assemble(sorted(keep, key=Verdict.order_key), reference, qualifying, payer, month)
         if rebuilt:
             rebuilt[0].frequency, rebuilt[0].replaces, rebuilt[0].original_ref = "7", claim_id, original.cite
             claims.extend(rebuilt)
@@ -78,9 +78,6 @@ def plan_claims(
     new = [v for cid, v in by_id.items()
            if cid not in on_claims and (cid not in billed or cid in freed)]
     skipped = sum(1 for cid in by_id if cid in billed and cid not in freed)
-    claims.extend(assemble(sorted(new, key=_order), reference, qualifying, payer, month))
+    claims.extend(assemble(sorted(new, key=Verdict.order_key), reference, qualifying, payer, month))
     return Plan(claims, skipped)
 
-
-def _order(v: Verdict) -> tuple[str, str, str]:
-    return (v.service_date, v.start_time, v.contact_id)

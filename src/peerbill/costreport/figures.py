@@ -122,8 +122,7 @@ def in_judging_order(verdicts: dict[str, Verdict]) -> Iterable[str]:
     judged, they are in that order already (checked pair by pair): a million contacts need no sort
     keys held at once.  Otherwise they are sorted."""
     def key(cid: str) -> tuple[str, str, str]:
-        v = verdicts[cid]
-        return v.service_date, v.start_time, cid
+        return verdicts[cid].order_key()
 
     last = None
     for now in map(key, verdicts):

@@ -61,6 +61,10 @@ class Verdict:
                           self.rule_versions, self.child_id, self.staff_id, self.plan_id, self.rate,
                           self.place_of_service, self.program, self.minutes))
 
+    def order_key(self) -> tuple[str, str, str]:
+        """Judging order: service_date, start_time, contact_id, compared as text (as :meth:`SourceRow.order_key`)."""
+        return (self.service_date, self.start_time, self.contact_id)
+
     @property
     def reasons(self) -> str:
         return ";".join(f.reason for f in self.findings)
