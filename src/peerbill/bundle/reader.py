@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, NamedTuple
@@ -80,7 +81,7 @@ class Bundle:
     raw: dict[str, list[tuple[int, tuple[str | None, ...]]]] = field(default_factory=dict)
     _months: "MonthRows | None" = field(default=None, init=False, repr=False, compare=False)
     _duplicates: set[int] | None = field(default=None, init=False, repr=False, compare=False)
-    _hashes: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
+    _hashes: "RowHashes | None" = field(default=None, init=False, repr=False, compare=False)
 
     def months(self) -> "MonthRows":
         """The contact rows by month in judging order, grouped and sorted once for every job of the process."""
@@ -96,16 +97,39 @@ class Bundle:
             self._duplicates = duplicate_lines(self.contacts)
         return self._duplicates
 
-    def row_hashes(self) -> dict[str, str]:
-        """The :func:`row_hash` of each contact id's first row (the row the store keeps), found once."""
+    def row_hashes(self) -> "RowHashes":
+        """The :func:`row_hash` of each contact id's first row (the row the store keeps), by contact id."""
         if self._hashes is None:
-            hashes: dict[str, str] = {}
+            first: dict[str, SourceRow] = {}
             for row in self.contacts:
                 cid = row.contact_id
-                if cid is not None and cid not in hashes:
-                    hashes[cid] = row_hash(row.values)
-            self._hashes = hashes
+                if cid is not None and cid not in first:
+                    first[cid] = row
+            self._hashes = RowHashes(first)
         return self._hashes
+
+
+class RowHashes(Mapping[str, str]):
+    """Contact id -> :func:`row_hash` of its first row, each hash worked out when it is asked for.
+
+    Held as digests, a million contacts' hashes took 160 MB for the whole run, though the import
+    asks for each once and a batch only for the contacts it bills.
+    """
+
+    def __init__(self, first_rows: dict[str, SourceRow]):
+        self._rows = first_rows
+
+    def __getitem__(self, contact_id: str) -> str:
+        return row_hash(self._rows[contact_id].values)
+
+    def __contains__(self, contact_id: object) -> bool:
+        return contact_id in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 def row_hash(values: tuple[str | None, ...]) -> str:

@@ -9,6 +9,7 @@ none does.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -45,7 +46,7 @@ def plan_claims(
     payer: str,
     month: str,
     billed: dict[str, Billed],
-    row_hashes: dict[str, str],
+    row_hashes: Mapping[str, str],
     load_claim: Callable[[int], Claim],
 ) -> Plan:
     """``row_hashes`` holds the hash of every contact row of the bundle (first occurrence of each id);

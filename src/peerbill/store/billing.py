@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -79,7 +80,7 @@ def _claim_json(claim: Claim) -> tuple[dict, dict]:
 
 def record_batch(store: "Store", claims: list[Claim], payer: str, month: str, as_of: dt.date, usage: str,
                  per_transaction: int, rule_packs: list[dict], run_id: int | None, prepared_at: dt.datetime,
-                 row_hashes: dict[str, str], contacts: dict[str, "Verdict"],
+                 row_hashes: Mapping[str, str], contacts: dict[str, "Verdict"],
                  render: Callable[[Batch], bytes], out_dir: Path,
                  stage: Callable[[str, bytes], None] = lambda name, data: None) -> tuple[Batch, bytes, str, str]:
     """Record a batch, its claims, lines and contacts, and the file's SHA-256, in one transaction.
@@ -124,7 +125,7 @@ def batch_named(store: "Store", file_name: str) -> BatchRow | None:
 LINK_ROW = ("line_id", "contact_id", "row_hash", "service_date", "plan_id", "units", "amount")
 
 
-def _record_claims(s: Session, batch_id: int, claims: list[Claim], row_hashes: dict[str, str],
+def _record_claims(s: Session, batch_id: int, claims: list[Claim], row_hashes: Mapping[str, str],
                    contacts: dict[str, "Verdict"]) -> None:
     replaced = [c.replaces for c in claims if c.replaces is not None and c.frequency == "7"]
     voided = [c.replaces for c in claims if c.replaces is not None and c.frequency == "8"]
@@ -143,7 +144,7 @@ LINE_ROW = ("claim_id", "number", "service_date", "procedure", "modifiers", "pla
             "amount", "pointers")
 
 
-def _record_chunk(s: Session, batch_id: int, claims: list[Claim], row_hashes: dict[str, str],
+def _record_chunk(s: Session, batch_id: int, claims: list[Claim], row_hashes: Mapping[str, str],
                   contacts: dict[str, "Verdict"]) -> None:
     """Insert claims, their lines, the lines' contacts and the billed marks (each table's rows in claim order)."""
     claim_rows = []

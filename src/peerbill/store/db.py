@@ -208,7 +208,6 @@ class Store:
             select(ContactRow.contact_id, ContactRow.version, ContactRow.row_hash, ContactRow.id)
             .where(ContactRow.current.is_(True)))}
         tally: Counter = Counter({"skipped": 0})
-        hashes = bundle.row_hashes()
 
         duplicates = bundle.duplicate_lines()
 
@@ -218,7 +217,7 @@ class Store:
                 if cid is None or row.line in duplicates:
                     tally["skipped"] += 1  # no id, or a duplicate id: reported by check as rejected
                     continue
-                yield cid, hashes[cid], row
+                yield cid, row_hash(row.values), row
 
         def cells(row) -> tuple:
             v = row.values
