@@ -198,11 +198,10 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
         out.batches.append(summary)
         if dry_run or not plan.claims:
             continue
-        contacts = {v.contact_id: v for v in result.verdicts or [] if v.status == "billable" and v.payer == key}
         prepared_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
         batch, data, name, digest = record_batch(
             store, plan.claims, key, month, as_of, usage, int(options_for(entry)["max_claims_per_transaction"]),
-            packs, result.run_id, prepared_at, hashes, contacts, lambda b: render(b, agency, entry), out_dir,  # type: ignore[arg-type]
+            packs, result.run_id, prepared_at, hashes, plan.billable, lambda b: render(b, agency, entry), out_dir,  # type: ignore[arg-type]
             lambda file_name, data: stage_file(Path(out_dir) / file_name, data))
         path = Path(out_dir) / name
         publish_file(path)

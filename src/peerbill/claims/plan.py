@@ -37,6 +37,7 @@ class Billed:
 class Plan:
     claims: list[Claim]
     already_billed: int  # billable contacts skipped because they are on a submitted claim, unchanged
+    billable: dict[str, Verdict]  # the payer's billable verdicts by contact id (what the claims' contacts bill)
 
 
 def plan_claims(
@@ -80,5 +81,5 @@ def plan_claims(
            if cid not in on_claims and (cid not in billed or cid in freed)]
     skipped = sum(1 for cid in by_id if cid in billed and cid not in freed)
     claims.extend(assemble(sorted(new, key=Verdict.order_key), reference, qualifying, payer, month))
-    return Plan(claims, skipped)
+    return Plan(claims, skipped, by_id)
 

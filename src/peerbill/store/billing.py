@@ -89,8 +89,9 @@ def record_batch(store: "Store", claims: list[Claim], payer: str, month: str, as
     the transaction, before it commits: the caller writes the file under a temporary name there and
     gives it its real name only after the commit, so a file with the real name is always recorded.
 
-    ``contacts`` gives each billed contact's verdict (its units, amount and plan id are recorded).  Rows go in with bulk
-    inserts; claim numbers are reserved from the counters, so they are known before insertion.
+    ``contacts`` gives each billed contact's verdict (its units, amount and plan id are recorded).
+    Rows go in with bulk inserts; claim numbers are reserved from the counters, so they are known
+    before insertion.
     """
     transactions = max(1, -(-len(claims) // per_transaction))
     with Session(store.engine) as s, s.begin():
@@ -121,7 +122,7 @@ def batch_named(store: "Store", file_name: str) -> BatchRow | None:
         return s.scalars(select(BatchRow).where(BatchRow.file_name == file_name)).first()
 
 
-#: the columns of a line's contact, in the order _record_claims gives them
+#: the columns of a line's contact, in the order _record_chunk gives them
 LINK_ROW = ("line_id", "contact_id", "row_hash", "service_date", "plan_id", "units", "amount")
 
 
