@@ -719,13 +719,14 @@ def run_main(*args, **kwargs):
     # outputs and the SQLite store hold protected health information: owner-only, whatever the caller's umask
     os.umask(0o077)
     memory.hold()
+    debug = bool(os.environ.get("PEERBILL_DEBUG"))
     try:
-        if os.environ.get("PEERBILL_DEBUG"):
-            return _click_main(*args, **kwargs)
-        return _handle_errors(_click_main)(*args, **kwargs)
+        return (_click_main if debug else _handle_errors(_click_main))(*args, **kwargs)
     except SystemExit:
         raise
-    except Exception as exc:  # never a traceback for a user
+    except Exception as exc:  # never a traceback for a user, unless asked for
+        if debug:
+            raise
         click.echo(f"peerbill: internal error ({type(exc).__name__}); rerun with PEERBILL_DEBUG=1 for details", err=True)
         sys.exit(EXIT_CONFIG)
     finally:
