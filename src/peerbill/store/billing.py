@@ -39,21 +39,21 @@ def prior_usage(store: "Store", judged: set[str]) -> PriorUsage:
     """Units on submitted claims for contacts this run does not judge, and every billed contact id."""
     daily: dict = defaultdict(int)
     auth: dict = defaultdict(int)
-    billed: set[str] = set()
-    with Session(store.engine) as s:
-        rows = s.execute(
+    billed: list[str] = []
+    with store.engine.connect() as conn:  # rows one at a time: a state's month bills 650,000 contacts
+        rows = conn.execute(
             select(BilledContact.contact_id, ClaimRow.payer, ClaimRow.child_id, ClaimLineRow.procedure,
                    ClaimLineRow.service_date, LineContact.plan_id, LineContact.units)
             .join(ClaimRow, ClaimRow.id == BilledContact.claim_id)
             .join(LineContact, LineContact.id == BilledContact.line_contact_id)
-            .join(ClaimLineRow, ClaimLineRow.id == LineContact.line_id)).all()
-    for contact_id, payer, child_id, procedure, day, plan_id, units in rows:
-        billed.add(contact_id)
-        if contact_id in judged:
-            continue  # judged again in this run: it counts as it is judged
-        daily[(payer, child_id, procedure, day)] += units
-        if plan_id:
-            auth[(payer, plan_id)] += units
+            .join(ClaimLineRow, ClaimLineRow.id == LineContact.line_id))
+        for contact_id, payer, child_id, procedure, day, plan_id, units in rows:
+            billed.append(contact_id)
+            if contact_id in judged:
+                continue  # judged again in this run: it counts as it is judged
+            daily[(payer, child_id, procedure, day)] += units
+            if plan_id:
+                auth[(payer, plan_id)] += units
     return PriorUsage(daily=dict(daily), auth=dict(auth), billed=frozenset(billed))
 
 
