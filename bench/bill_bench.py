@@ -30,16 +30,19 @@ def one(data: Path) -> dict:
     from peerbill.store import Store
 
     spent = {"render": 0.0}
-    real_render = billing.render
+    real_render = billing.render_parts
 
-    def timed_render(*args, **kwargs):
-        t = time.perf_counter()
-        try:
-            return real_render(*args, **kwargs)
-        finally:
+    def timed_render(*args, **kwargs):  # the file is rendered as it is written: time each part
+        parts = real_render(*args, **kwargs)
+        while True:
+            t = time.perf_counter()
+            part = next(parts, None)
             spent["render"] += time.perf_counter() - t
+            if part is None:
+                return
+            yield part
 
-    billing.render = timed_render
+    billing.render_parts = timed_render
     with tempfile.TemporaryDirectory() as tmp, TreeMemory() as memory:
         store = Store.open(f"sqlite:///{tmp}/bench.db")
         t0 = time.perf_counter()

@@ -122,4 +122,4 @@ def test_the_segment_writer_refuses_any_value_that_would_shift_elements():
     for bad in ("DO*E", "DOE~", "DO^E", "DOÉ", "DO\nE"):
         with pytest.raises(ValueError, match="delimiter or a non-ASCII"):
             out.add("NM1", "IL", "1", bad, "JANE")
-    assert out.data() == b"NM1*IL*1*DOE*JANE****MI*M123~\nSV1*HC:H0038:HQ*86*UN*4~\nISA*00*^*:~\n"
+    assert b"".join(out.take()) == b"NM1*IL*1*DOE*JANE****MI*M123~\nSV1*HC:H0038:HQ*86*UN*4~\nISA*00*^*:~\n"

@@ -16,6 +16,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 import yaml
 from pydantic import ValidationError
@@ -25,7 +26,7 @@ from .checks import PriorUsage
 from .log import debugging, logger
 from .claims.plan import plan_claims
 from .claims.validate import check_batch, transliterations
-from .claims.x837 import options_for, render
+from .claims.x837 import options_for, render, render_parts
 from .model.agency import Agency
 from .pipeline import CheckResult, Progress, check_month, load_ruleset, read
 from .rules import RuleSet
@@ -95,10 +96,11 @@ def _staged(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp")
 
 
-def stage_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to the temporary name of ``path`` and flush it to disk."""
+def stage_file(path: Path, parts: Iterable[bytes]) -> None:
+    """Write ``parts`` to the temporary name of ``path`` and flush it to disk."""
     with _staged(path).open("wb") as f:
-        f.write(data)
+        for part in parts:
+            f.write(part)
         f.flush()
         os.fsync(f.fileno())
 
@@ -114,7 +116,7 @@ def publish_file(path: Path) -> None:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    stage_file(path, data)
+    stage_file(path, [data])
     publish_file(path)
 
 
@@ -199,10 +201,10 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
         if dry_run or not plan.claims:
             continue
         prepared_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
-        batch, data, name, digest = record_batch(
+        batch, name, digest = record_batch(
             store, plan.claims, key, month, as_of, usage, int(options_for(entry)["max_claims_per_transaction"]),
-            packs, result.run_id, prepared_at, hashes, plan.billable, lambda b: render(b, agency, entry), out_dir,  # type: ignore[arg-type]
-            lambda file_name, data: stage_file(Path(out_dir) / file_name, data))
+            packs, result.run_id, prepared_at, hashes, plan.billable, lambda b: render_parts(b, agency, entry), out_dir,  # type: ignore[arg-type]
+            lambda file_name, parts: stage_file(Path(out_dir) / file_name, parts))
         path = Path(out_dir) / name
         publish_file(path)
         summary.batch_id, summary.file, summary.sha256 = batch.batch_id, str(path), digest

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -81,13 +81,14 @@ def _claim_json(claim: Claim) -> tuple[dict, dict]:
 def record_batch(store: "Store", claims: list[Claim], payer: str, month: str, as_of: dt.date, usage: str,
                  per_transaction: int, rule_packs: list[dict], run_id: int | None, prepared_at: dt.datetime,
                  row_hashes: Mapping[str, str], contacts: dict[str, "Verdict"],
-                 render: Callable[[Batch], bytes], out_dir: Path,
-                 stage: Callable[[str, bytes], None] = lambda name, data: None) -> tuple[Batch, bytes, str, str]:
+                 render: Callable[[Batch], Iterable[bytes]], out_dir: Path,
+                 stage: Callable[[str, Iterable[bytes]], None]) -> tuple[Batch, str, str]:
     """Record a batch, its claims, lines and contacts, and the file's SHA-256, in one transaction.
 
-    Returns the batch, the file's bytes, its name and its SHA-256.  ``stage(name, data)`` runs inside
-    the transaction, before it commits: the caller writes the file under a temporary name there and
-    gives it its real name only after the commit, so a file with the real name is always recorded.
+    Returns the batch, its file's name and its SHA-256.  ``render(batch)`` gives the file in parts;
+    ``stage(name, parts)`` writes them, inside the transaction, before it commits: the caller writes
+    the file under a temporary name there and gives it its real name only after the commit, so a file
+    with the real name is always recorded.  The digest is taken from the parts as they are written.
 
     ``contacts`` gives each billed contact's verdict (its units, amount and plan id are recorded).
     Rows go in with bulk inserts; claim numbers are reserved from the counters, so they are known
@@ -109,12 +110,18 @@ def record_batch(store: "Store", claims: list[Claim], payer: str, month: str, as
             claim.claim_ref = f"PB{first_claim + n:010d}"
         _record_claims(s, row.id, claims, row_hashes, contacts)
         batch = Batch(payer, month, prepared_at, usage, isa, gs, row.st_controls, claims, batch_id=row.id)
-        data = render(batch)
         row.file_name = name = f"{payer}-{month}-batch{row.id:06d}.837"
-        row.sha256 = digest = hashlib.sha256(data).hexdigest()
+        sha = hashlib.sha256()
+
+        def hashed() -> Iterator[bytes]:
+            for part in render(batch):
+                sha.update(part)
+                yield part
+
+        stage(name, hashed())
+        row.sha256 = digest = sha.hexdigest()
         append(s, "batch", row.id, files={str((Path(out_dir) / name).resolve()): digest})
-        stage(name, data)
-    return batch, data, name, digest
+    return batch, name, digest
 
 
 def batch_named(store: "Store", file_name: str) -> BatchRow | None:
