@@ -30,7 +30,7 @@ from .claims.x837 import options_for, render, render_parts
 from .model.agency import Agency
 from .pipeline import CheckResult, Progress, check_month, load_ruleset, read
 from .rules import RuleSet
-from .store.billing import batch_named, billed_contacts, load_batch, load_claim, record_batch
+from .store.billing import batch_named, billed_claims, load_batch, load_claim, record_batch
 from .store.db import Store
 
 
@@ -177,13 +177,12 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
         result.import_id = import_id
         result.run_id = store.record_check(result, rules, bundle, month, as_of, import_id=import_id)
     hashes = bundle.row_hashes()
-    billed = billed_contacts(store)
     packs = rules.records()
     out = BillResult(result, dry_run, notes=recovered, bundle=bundle, rules=rules, prior=prior)
     for key in keys:
         entry = agency.payer(key)
-        plan = plan_claims(result.verdicts or [], bundle.reference, qualifying_for(rules, key), key, month, billed,
-                           hashes, lambda claim_id: load_claim(store, claim_id))
+        plan = plan_claims(result.verdicts or [], bundle.reference, qualifying_for(rules, key), key, month, prior.billed,
+                           billed_claims(store, key, month), hashes, lambda claim_id: load_claim(store, claim_id))
         if debugging():
             for c in plan.claims:
                 logger.debug("claim for child %s staff %s (%s): frequency %s, %d lines, contacts %s", c.subscriber.child_id,

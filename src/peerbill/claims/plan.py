@@ -9,7 +9,7 @@ none does.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -19,7 +19,7 @@ from .assemble import assemble
 from .model import Claim
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Billed:
     """A contact on a submitted claim, as the store knows it."""
 
@@ -46,20 +46,20 @@ def plan_claims(
     qualifying: Callable[[dt.date], frozenset[str] | None],
     payer: str,
     month: str,
-    billed: dict[str, Billed],
+    billed: Collection[str],
+    claims_of_month: Iterable[tuple[int, list[Billed]]],
     row_hashes: Mapping[str, str],
     load_claim: Callable[[int], Claim],
 ) -> Plan:
-    """``row_hashes`` holds the hash of every contact row of the bundle (first occurrence of each id);
-    ``load_claim(id)`` gives a stored claim.
+    """``billed`` holds every contact id on a submitted claim (any payer or month); ``claims_of_month``
+    gives the submitted claims of ``payer`` and ``month`` with their contacts, one at a time (only
+    those a changed row affects are kept); ``row_hashes`` holds the hash of every contact row of the
+    bundle (first occurrence of each id); ``load_claim(id)`` gives a stored claim.
     """
     by_id = {v.contact_id: v for v in verdicts if v.status == "billable" and v.payer == payer}
-    members: dict[int, list[Billed]] = {}
-    for b in billed.values():
-        if b.payer == payer and b.month == month:
-            members.setdefault(b.claim_id, []).append(b)
-    affected = sorted(cid for cid, bs in members.items()
-                      if any(row_hashes.get(b.contact_id) != b.row_hash for b in bs))
+    members = {claim_id: bs for claim_id, bs in claims_of_month
+               if any(row_hashes.get(b.contact_id) != b.row_hash for b in bs)}
+    affected = sorted(members)
     claims: list[Claim] = []
     freed: set[str] = set()  # billed contacts released by a replacement or void
     for claim_id in affected:
