@@ -79,7 +79,7 @@ class Judge:
         self.routing_label = rules.routing.loaded.label
         self._compiled_versions: dict[int, list[tuple]] = {}
         self._amounts: dict[tuple[Decimal, int], Decimal] = {}
-        self._labels: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._labels: dict[tuple, tuple] = {}
 
     def __call__(self, row: SourceRow) -> Verdict:
         contact, findings = self._row_checks(row)
@@ -96,9 +96,13 @@ class Judge:
 
         A run keeps a million verdicts; built label by label each would hold its own tuples and strings
         (about 250 bytes), and an empty findings list costs more than the empty tuple every verdict shares.
+        A billable verdict's findings are notes, and equal ones are shared too: when a month is billed
+        again, each of 650,000 contacts has the same ALREADY_BILLED note (about 100 MB at a million).
         """
-        verdict.findings = tuple(verdict.findings)
         labels = self._labels
+        verdict.findings = tuple(verdict.findings)
+        if verdict.findings and verdict.status == "billable":
+            verdict.findings = labels.setdefault(verdict.findings, verdict.findings)
         verdict.rule_packs = labels.setdefault(verdict.rule_packs, verdict.rule_packs)
         verdict.rule_versions = labels.setdefault(verdict.rule_versions, verdict.rule_versions)
         return verdict
