@@ -11,6 +11,10 @@ from freezegun import freeze_time
 
 from bundles import BASE, contact, write_bundle
 from conftest import RULES, ROOT, run_cli
+from peerbill.bundle import read_bundle
+from peerbill.claims.assemble import assemble
+from peerbill.engine import judge_month
+from peerbill.rules import RuleSet
 from x12check import assert_valid_837, segments
 
 GOLDEN = ROOT / "tests" / "golden"
@@ -123,3 +127,17 @@ def test_the_segment_writer_refuses_any_value_that_would_shift_elements():
         with pytest.raises(ValueError, match="delimiter or a non-ASCII"):
             out.add("NM1", "IL", "1", bad, "JANE")
     assert b"".join(out.take()) == b"NM1*IL*1*DOE*JANE****MI*M123~\nSV1*HC:H0038:HQ*86*UN*4~\nISA*00*^*:~\n"
+
+
+def test_lines_share_equal_dates_plan_ids_and_pointers_and_their_contacts_amounts(tmp_path):
+    """A state's month has half a million lines: what repeats is one object, not one per line."""
+    bundle = read_bundle(write_bundle(tmp_path / "b", busy_month()))
+    verdicts = list(judge_month(bundle.contacts, bundle.reference, RuleSet.from_dir(RULES), "2026-09", dt.date(2026, 10, 15)))
+    lines = [line for claim in assemble(verdicts, bundle.reference, lambda day: None, "medicaid", "2026-09")
+             for line in claim.lines]
+    assert len(lines) == 66
+    for attribute in ("service_date", "plan_ids", "pointers"):
+        values = [getattr(line, attribute) for line in lines]
+        assert len({id(v) for v in values}) == len(set(values)), attribute
+    by_id = {v.contact_id: v for v in verdicts}
+    assert all(line.amount is by_id[line.contact_ids[0]].amount for line in lines if len(line.contact_ids) == 1)

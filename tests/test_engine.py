@@ -157,3 +157,13 @@ def test_verdicts_survive_pickling_whole():
     verdict = Verdict(*values)
     assert pickle.loads(pickle.dumps(verdict)) == verdict
     assert pickle.loads(pickle.dumps(finding)) == finding
+
+
+def test_kept_verdicts_share_their_labels_and_equal_notes(tmp_path):
+    """A run keeps a million verdicts: equal labels, and the equal notes of billable verdicts, are one object each."""
+    contacts = [contact(contact_id=f"C{n}", start_time=f"{8 + n:02d}:00", end_time=f"{8 + n:02d}:30") for n in (1, 2, 3)]
+    verdicts = judge(tmp_path, contacts, PriorUsage(billed=frozenset({"C1", "C2", "C3"})))
+    a, b, c = verdicts["C1"], verdicts["C2"], verdicts["C3"]
+    assert [v.reasons for v in (a, b, c)] == ["medicaid:ALREADY_BILLED"] * 3
+    assert a.findings is b.findings is c.findings
+    assert a.rule_packs is b.rule_packs is c.rule_packs and a.rule_versions is b.rule_versions
