@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from itertools import groupby
-from operator import itemgetter
 from collections.abc import Mapping
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
