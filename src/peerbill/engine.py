@@ -50,9 +50,10 @@ def with_row_cells(verdict: Verdict, row: SourceRow) -> Verdict:
 
     Forked workers send verdicts without them (:func:`without_row_cells`) and the parent gives
     them back from its own rows: a million verdicts then share the bundle's strings instead of
-    holding unpickled copies, and the pickles are smaller.
+    holding unpickled copies, and the pickles are smaller.  The line number is the row's own object too.
     """
     v = row.values
+    verdict.line = row.line
     verdict.contact_id, verdict.service_date, verdict.start_time = row.contact_id or "", row.service_date or "", v[2] or ""
     verdict.child_id, verdict.staff_id, verdict.place_of_service, verdict.program = v[5], v[4], v[11], v[8]
     return verdict

@@ -205,7 +205,13 @@ def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, kee
             streams = [_read_part(os.path.join(folder, f"part-{n}.{kind}")) for n in range(len(parts))]
             return (next(streams[n]) for n in owner)
 
-        verdicts = [with_row_cells(v, rows[i]) for i, v in enumerate(in_row_order("verdicts"))] if keep else None
+        verdicts = None
+        if keep:
+            plans: dict[str, str] = {}  # a child's plan id, one string for all its verdicts, not one per pickle
+            verdicts = [with_row_cells(v, rows[i]) for i, v in enumerate(in_row_order("verdicts"))]
+            for v in verdicts:
+                if v.plan_id is not None:
+                    v.plan_id = plans.setdefault(v.plan_id, v.plan_id)
         texts = in_row_order("lines") if lines else None
         for i in range(len(rows)):
             yield i, next(texts) if texts is not None else None, verdicts[i] if verdicts is not None else None
