@@ -18,7 +18,7 @@ class PriorUsage:
     """Units already billed for contacts *outside* this run (earlier batches).
 
     ``daily`` is keyed by (payer, child_id, procedure, date), ``auth`` by
-    (payer, plan_id); ``billed`` holds contact ids already on a submitted claim.
+    (payer, plan_id); ``billed`` holds the ids of the run's contacts already on a submitted claim.
     """
 
     daily: dict[tuple[str, str, str, dt.date], int] = field(default_factory=dict)

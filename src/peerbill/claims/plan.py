@@ -51,7 +51,7 @@ def plan_claims(
     row_hashes: Mapping[str, str],
     load_claim: Callable[[int], Claim],
 ) -> Plan:
-    """``billed`` holds every contact id on a submitted claim (any payer or month); ``claims_of_month``
+    """``billed`` holds the ids of the verdicts' contacts that are on a submitted claim (any payer or month); ``claims_of_month``
     gives the submitted claims of ``payer`` and ``month`` with their contacts, one at a time (only
     those a changed row affects are kept); ``row_hashes`` holds the hash of every contact row of the
     bundle (first occurrence of each id); ``load_claim(id)`` gives a stored claim.

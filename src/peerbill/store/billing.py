@@ -46,7 +46,11 @@ def billed_claims(store: "Store", payer: str, month: str) -> Iterator[tuple[int,
 
 
 def prior_usage(store: "Store", judged: set[str]) -> PriorUsage:
-    """Units on submitted claims for contacts this run does not judge, and every billed contact id."""
+    """Units on submitted claims for contacts this run does not judge, and which contacts it judges are billed.
+
+    Only the judged contacts' ids are kept: the engine and the claim planner ask about no other,
+    and a store holding a year of a state's months has millions of billed contacts.
+    """
     daily: dict = defaultdict(int)
     auth: dict = defaultdict(int)
     billed: list[str] = []
@@ -58,8 +62,8 @@ def prior_usage(store: "Store", judged: set[str]) -> PriorUsage:
             .join(LineContact, LineContact.id == BilledContact.line_contact_id)
             .join(ClaimLineRow, ClaimLineRow.id == LineContact.line_id))
         for contact_id, payer, child_id, procedure, day, plan_id, units in rows:
-            billed.append(contact_id)
             if contact_id in judged:
+                billed.append(contact_id)
                 continue  # judged again in this run: it counts as it is judged
             daily[(payer, child_id, procedure, day)] += units
             if plan_id:

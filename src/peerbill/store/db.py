@@ -8,8 +8,9 @@ import hashlib
 import weakref
 from contextlib import contextmanager
 from collections import Counter
+from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy import create_engine, event, func, select, text, update
 from sqlalchemy.engine import Engine, make_url
@@ -200,13 +201,21 @@ class Store:
             key, line, values = item
             return name, key, line, import_id, canonical_json({c: v for c, v in zip(cols, values) if v is not None})
 
-        return self._store_versions(session, ReferenceRow, ("file", "key", "line", "import_id", "fields"), current,
-                                    records(), cells, Counter())
+        return self._store_versions(session, ReferenceRow, ("file", "key", "line", "import_id", "fields"),
+                                    lambda keys: current, records(), cells, Counter())
 
     def _import_contacts(self, session: Session, import_id: int, bundle: Bundle) -> dict[str, int]:
-        current = {cid: (v, h, i) for cid, v, h, i in session.execute(
-            select(ContactRow.contact_id, ContactRow.version, ContactRow.row_hash, ContactRow.id)
-            .where(ContactRow.current.is_(True)))}
+        stored = session.execute(select(ContactRow.id).where(ContactRow.current.is_(True)).limit(1)).first()
+
+        def current(ids: list[str]) -> dict:
+            """The current versions of a chunk's contact ids only: a store that holds earlier months (or this
+            one, imported before) would otherwise be read whole, about 300 bytes a contact held for the import."""
+            if stored is None:
+                return {}
+            return {cid: (v, h, i) for cid, v, h, i in session.execute(
+                select(ContactRow.contact_id, ContactRow.version, ContactRow.row_hash, ContactRow.id)
+                .where(ContactRow.current.is_(True), ContactRow.contact_id.in_(ids)))}
+
         tally: Counter = Counter({"skipped": 0})
 
         duplicates = bundle.duplicate_lines()
@@ -227,26 +236,29 @@ class Store:
         return self._store_versions(session, ContactRow, ("contact_id", "service_date", "month", "child_id", "staff_id",
                                                           "line", "import_id", "fields"), current, records(), cells, tally)
 
-    def _store_versions(self, session: Session, table, names: tuple[str, ...], current: dict, records, cells,
-                        tally: Counter) -> dict[str, int]:
+    def _store_versions(self, session: Session, table, names: tuple[str, ...], current_of: Callable[[list[str]], dict],
+                        records, cells, tally: Counter) -> dict[str, int]:
         """Insert a new version of each record whose cells changed, and retire the version it replaces.
 
-        ``current`` maps a key to its current (version, row_hash, id); ``records`` yields (key, row_hash, item),
-        and ``cells(item)`` gives the values of the columns ``names`` of an item to insert (only those:
-        an unchanged row costs no encoding).
+        ``records`` yields (key, row_hash, item), unique keys; ``current_of(keys)`` maps those of a chunk of
+        records that are stored to their current (version, row_hash, id); ``cells(item)`` gives the values of
+        the columns ``names`` of an item to insert (only those: an unchanged row costs no encoding).
         """
         names = names + ("version", "row_hash", "current")
         new, retire = [], []
-        for key, h, item in records:
-            old = current.get(key)
-            if old is not None and old[1] == h:
-                tally["unchanged"] += 1
-                continue
-            tally["changed" if old else "new"] += 1
-            if old:
-                retire.append(old[2])
-            new.append((*cells(item), (old[0] + 1) if old else 1, h, True))
-            if len(new) == CHUNK:  # a million new rows are never held at once
+        records = iter(records)
+        while chunk := list(islice(records, CHUNK)):  # a million rows are never held at once
+            current = current_of([key for key, _, _ in chunk])
+            for key, h, item in chunk:
+                old = current.get(key)
+                if old is not None and old[1] == h:
+                    tally["unchanged"] += 1
+                    continue
+                tally["changed" if old else "new"] += 1
+                if old:
+                    retire.append(old[2])
+                new.append((*cells(item), (old[0] + 1) if old else 1, h, True))
+            if len(new) >= CHUNK:
                 insert_tuples(session, table, names, new)
                 new = []
         insert_tuples(session, table, names, new)
@@ -264,7 +276,7 @@ class Store:
     # -- runs --------------------------------------------------------------------------------
 
     def prior_usage(self, judged: set[str]) -> PriorUsage:
-        """Units on submitted claims for contacts a run does not judge, and every billed contact id."""
+        """Units on submitted claims for contacts a run does not judge, and which contacts it judges are billed."""
         from .billing import prior_usage
 
         return prior_usage(self, judged)
