@@ -2,6 +2,7 @@
 
     python bench/run_bench.py                                  # 100k and 1M contacts, SQLite and PostgreSQL
     python bench/run_bench.py --sizes 100000 --stores sqlite
+    python bench/run_bench.py --again                          # each month also billed again on the same store
 
 Generates the bundles once into bench/data/ (as check_bench.py: seed 1, one month, 2026-09),
 then runs `peerbill --log-level info run` in a fresh process for each size and store, on an
@@ -9,7 +10,9 @@ empty store each time (a SQLite file, or a new database on a throwaway PostgreSQ
 benchmark starts with initdb/pg_ctl, as the tests do).  The stages are read from the log's
 timestamps; memory is the PSS of peerbill's process and its worker processes together, sampled
 every 0.2 s (the PostgreSQL server's own memory is not counted; it runs with fsync off, as in the tests).  Prints a table per run and
-the growth from the smallest to the largest size; writes bench/results/run.json.
+the growth from the smallest to the largest size (first runs); writes bench/results/run.json.  With ``--again``
+the month is then run a second time on the same store: the import finds every row unchanged, every
+billable contact is already on a submitted claim, and bill sends nothing (it logs "no batch").
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ AS_OF = "2026-11-15"
 #: the log line that ends each stage, in order ("exit": from the last line to the end of the process).
 #: `run` imports while its workers judge: "import + judge" ends when both have.
 STAGES = [("read", r"INFO peerbill: read "), ("import + judge", r"INFO peerbill: judged "), ("record verdicts", r"INFO peerbill: run \d+ recorded"),
-          ("bill (plan, record, 837P)", r"INFO peerbill: batch \d+ "), ("cost report", r"INFO peerbill: cost report "),
+          ("bill (plan, record, 837P)", r"INFO peerbill: (batch \d+|no batch) "), ("cost report", r"INFO peerbill: cost report "),
           ("coverage", r"INFO peerbill: coverage of "), ("exit", None)]
 
 
@@ -43,10 +46,10 @@ def _stamp(line: str) -> float:
     return dt.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
 
 
-def one(data: Path, url: str, work: Path) -> dict:
-    log = work / "run.log"
+def one(data: Path, url: str, work: Path, name: str = "run") -> dict:
+    log = work / f"{name}.log"
     argv = [sys.executable, "-m", "peerbill", "--log-level", "info", "--log-file", str(log), "run", "--data", str(data),
-            "--month", MONTH, "--out", str(work / "out"), "--db", url, "--as-of", AS_OF]
+            "--month", MONTH, "--out", str(work / f"out-{name}"), "--db", url, "--as-of", AS_OF]
     started = time.time()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     with TreeMemory(root=proc.pid) as sampler:
@@ -75,6 +78,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--stores", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"])
+    parser.add_argument("--again", action="store_true",
+                        help="then run the month again on the same store (every contact already billed), and report it too")
     args = parser.parse_args()
     from peerbill.generate import generate
 
@@ -96,18 +101,19 @@ def main() -> None:
             for store in args.stores:
                 work = Path(tempfile.mkdtemp(prefix=f"peerbill-bench-{size}-{store}-"))
                 url = f"sqlite:///{work / 'store.db'}" if store == "sqlite" else server.create_database(f"bench{size}")
-                r = {"store": store, **one(data, url, work)}
-                runs.append(r)
-                print(f"\n{r['contacts']:,} contacts, {store}: {r['total_s']} s, {r['contacts_per_s']:,} contacts/s, "
-                      f"peak memory {r['peak_pss_mb']:,} MB")
-                for s in r["stages"]:
-                    print(f"  {s['stage']:<28} {s['seconds']:>7.2f} s   peak {s['peak_pss_mb']:>6,} MB")
+                for name in ("run", "again") if args.again else ("run",):
+                    r = {"store": store, "run": name, **one(data, url, work, name)}
+                    runs.append(r)
+                    print(f"\n{r['contacts']:,} contacts, {store}{', run again' if name == 'again' else ''}: {r['total_s']} s, "
+                          f"{r['contacts_per_s']:,} contacts/s, peak memory {r['peak_pss_mb']:,} MB")
+                    for s in r["stages"]:
+                        print(f"  {s['stage']:<28} {s['seconds']:>7.2f} s   peak {s['peak_pss_mb']:>6,} MB")
                 shutil.rmtree(work, ignore_errors=True)
     finally:
         if server is not None:
             server.stop()
     for store in args.stores:
-        mine = sorted((r for r in runs if r["store"] == store), key=lambda r: r["contacts"])
+        mine = sorted((r for r in runs if r["store"] == store and r["run"] == "run"), key=lambda r: r["contacts"])
         if len(mine) > 1:
             print(f"{store}: {mine[-1]['contacts']:,} contacts took {mine[-1]['total_s'] / mine[0]['total_s']:.1f}x "
                   f"the time of {mine[0]['contacts']:,}")

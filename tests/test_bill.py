@@ -66,6 +66,17 @@ def test_billing_the_same_month_twice_bills_nothing_new(tmp_path, db_url):
         assert s.scalar(select(func.count()).select_from(BilledContact)) == 232
 
 
+def test_the_log_says_when_a_payer_has_no_batch_and_why(tmp_path):
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    bill(DEMO, tmp_path / "one", db)
+    log = tmp_path / "peerbill.log"
+    code, _, err = run_cli("--log-level", "info", "--log-file", str(log), "bill", "--data", str(DEMO), "--month", "2026-09",
+                           "--out", str(tmp_path / "two"), "--db", db, "--as-of", AS_OF)
+    assert code == 1, err
+    assert "INFO peerbill: no batch for medicaid 2026-09: nothing new to send, 232 contacts already on submitted claims" \
+        in log.read_text()
+
+
 def _edit_contact(bundle: Path, contact_id: str, old: str, new: str) -> None:
     path = bundle / "contacts.csv"
     lines = path.read_text().splitlines(keepends=True)

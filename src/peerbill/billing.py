@@ -198,6 +198,8 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
                              sum(len(c.contact_ids) for c in plan.claims if c.frequency != "8"), plan.already_billed)
         out.batches.append(summary)
         if dry_run or not plan.claims:
+            logger.info("no batch for %s %s: %s, %d contacts already on submitted claims", key, month,
+                        "a dry run" if dry_run else "nothing new to send", plan.already_billed)
             continue
         prepared_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
         batch, name, digest = record_batch(
