@@ -133,3 +133,20 @@ def test_bulk_inserts_store_what_the_orm_stores_and_return_ids_in_row_order(tmp_
         assert raw[7][2] == raw[0][2].replace("orm-0", "bulk-0")
     else:
         assert raw[7][2] == {**raw[0][2], "child_id": "bulk-0"}
+
+
+def test_a_new_sqlite_store_has_large_pages_and_an_existing_one_keeps_its_own(tmp_path):
+    import sqlite3
+
+    from peerbill.store.db import PAGE_SIZE
+
+    Store.open(str(tmp_path / "new.db"))
+    with sqlite3.connect(tmp_path / "new.db") as conn:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE == 16384
+    with sqlite3.connect(tmp_path / "old.db") as conn:  # a store made before: SQLite's default pages
+        conn.execute("PRAGMA page_size=4096")
+        conn.execute("CREATE TABLE t (x)")
+    store = Store.open(str(tmp_path / "old.db"))
+    assert store.counts()["contacts"] == 0
+    with sqlite3.connect(tmp_path / "old.db") as conn:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == 4096
