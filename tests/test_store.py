@@ -150,3 +150,32 @@ def test_a_new_sqlite_store_has_large_pages_and_an_existing_one_keeps_its_own(tm
     assert store.counts()["contacts"] == 0
     with sqlite3.connect(tmp_path / "old.db") as conn:
         assert conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+
+
+def test_json_encoded_once_is_stored_as_the_orm_stores_the_value(tmp_path, db_url):
+    """A line's diagnosis pointers go to the bulk insert as text encoded once per combination (JSONText)."""
+    import datetime as dt
+    import json
+
+    from sqlalchemy import insert
+
+    from peerbill.store.billing import _pointers_json
+    from peerbill.store.bulk import insert_tuples
+    from peerbill.store.ledger import JSONText
+    from peerbill.store.schema import Import, ReferenceRow
+
+    assert _pointers_json((1, 2)) == json.dumps([1, 2]) and _pointers_json((1, 2)) is _pointers_json((1, 2))
+    store = Store.open(db_url)
+    value = {"pointers": [1, 2], "name": "Ñúñez"}
+    with Session(store.engine) as s, s.begin():
+        imp = Import(imported_at=dt.datetime(2026, 9, 1, 8, 30), source="x", files={}, counts={})
+        s.add(imp)
+        s.flush()
+        common = {"file": "children.csv", "line": 2, "import_id": imp.id, "version": 1, "row_hash": "h", "current": True}
+        s.execute(insert(ReferenceRow.__table__), [{**common, "key": "orm", "fields": value}])
+        names = ("file", "key", "line", "import_id", "version", "row_hash", "current", "fields")
+        insert_tuples(s, ReferenceRow, names, [tuple({**common, "key": "bulk", "fields": JSONText(json.dumps(value))}[n]
+                                                      for n in names)])
+    with store.engine.connect() as conn:
+        raw = dict(conn.exec_driver_sql("SELECT key, fields FROM reference_rows").all())
+    assert raw["bulk"] == raw["orm"]  # SQLite: the same text; PostgreSQL: the same value

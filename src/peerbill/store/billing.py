@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
@@ -19,7 +21,7 @@ from ..checks import PriorUsage
 from ..claims.model import Batch, Claim, ClaimLine, Person, Rendering, Subscriber
 from ..claims.plan import Billed
 from .bulk import insert_rows, insert_tuples
-from .ledger import append
+from .ledger import JSONText, append
 from .schema import BatchRow, BilledContact, ClaimLineRow, ClaimRow, Counter, LineContact
 
 if TYPE_CHECKING:
@@ -183,7 +185,7 @@ def _record_chunk(s: Session, batch_id: int, claims: list[Claim], row_hashes: Ma
     for claim, claim_id in zip(claims, claim_ids):
         for line in claim.lines:
             line_rows.append((claim_id, line.number, line.service_date, line.procedure, ":".join(line.modifiers),
-                              line.place_of_service, line.units, line.rate, line.amount, list(line.pointers)))
+                              line.place_of_service, line.units, line.rate, line.amount, _pointers_json(line.pointers)))
             line_keys.append((claim, claim_id, line))
     line_ids = insert_tuples(s, ClaimLineRow, LINE_ROW, line_rows, ids=True)
     link_rows, owners = [], []
@@ -198,6 +200,13 @@ def _record_chunk(s: Session, batch_id: int, claims: list[Claim], row_hashes: Ma
     link_ids = insert_tuples(s, LineContact, LINK_ROW, link_rows, ids=True)
     insert_tuples(s, BilledContact, ("contact_id", "claim_id", "line_contact_id"),
                   [(cid, claim_id, link_id) for (cid, claim_id), link_id in zip(owners, link_ids)])
+
+
+@lru_cache(maxsize=256)
+def _pointers_json(pointers: tuple[int, ...]) -> JSONText:
+    """A line's diagnosis pointers as the JSON column stores them (the text SQLAlchemy's JSON type writes),
+    encoded once per combination: a state's month has 600,000 lines and a handful of combinations."""
+    return JSONText(json.dumps(list(pointers)))
 
 
 def load_claim(store: "Store", claim_id: int) -> Claim:

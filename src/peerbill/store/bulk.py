@@ -21,7 +21,7 @@ from operator import itemgetter
 from sqlalchemy import JSON, insert, text
 from sqlalchemy.orm import Session
 
-from .ledger import INSERTED, CanonicalJSON, note_inserted
+from .ledger import INSERTED, CanonicalJSON, JSONText, note_inserted
 
 CHUNK = 5000
 
@@ -51,7 +51,7 @@ def insert_tuples(s: Session, table, names: tuple[str, ...], rows: list[tuple], 
         return _sqlite(s, table.__table__, names, rows, ids)
     core = table.__table__
     new_ids: list[int] = []
-    dicts = [{k: json.loads(v) if type(v) is CanonicalJSON else v for k, v in zip(names, r)} for r in rows]
+    dicts = [{k: json.loads(v) if isinstance(v, JSONText) else v for k, v in zip(names, r)} for r in rows]
     for i in range(0, len(dicts), CHUNK):
         if ids:
             result = s.execute(insert(core).returning(core.c.id, sort_by_parameter_order=True), dicts[i:i + CHUNK])
@@ -82,7 +82,8 @@ def _sqlite(s: Session, core, names: tuple[str, ...], rows: list[tuple], ids: bo
             return row + defaults if defaults else row
         out = list(row + defaults) if defaults else list(row)
         for i, process in processors:
-            if type(out[i]) is not CanonicalJSON:  # JSON text already: stored as it is
+            kind = type(out[i])
+            if kind is not CanonicalJSON and kind is not JSONText:  # JSON text already: stored as it is
                 out[i] = process(out[i])
         return out
 
@@ -122,7 +123,7 @@ def _copy(s: Session, core, names: tuple[str, ...], rows: list[tuple], ids: bool
         for n, row in enumerate(rows):
             values = list(row + defaults) if defaults else list(row)
             for i in json_at:
-                if values[i] is not None and type(values[i]) is not CanonicalJSON:
+                if values[i] is not None and not isinstance(values[i], JSONText):
                     values[i] = Json(values[i])
             copy.write_row([new_ids[n], *values] if ids else values)
     return new_ids

@@ -45,7 +45,11 @@ def _canonical(data) -> bytes:
     return _ENCODER.encode(data).encode("utf-8")
 
 
-class CanonicalJSON(str):
+class JSONText(str):
+    """A JSON column's value encoded already: a bulk insert stores the text as it is, with no encoding per row."""
+
+
+class CanonicalJSON(JSONText):
     """A JSON column's value already encoded, canonically (:func:`canonical_json`).
 
     The million ``fields`` of an import are encoded once: the bulk insert stores this text as it
