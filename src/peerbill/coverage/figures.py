@@ -11,6 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Iterable
 
 from ..bundle.reader import CONTACT_COLUMNS, SourceRow, parse_contact
 from ..engine import modifiers_for
@@ -97,7 +98,7 @@ def _needs_contact(v: Verdict) -> bool:
     return v.status != "billable"
 
 
-def build(month: str, as_of: dt.date, judged: list[tuple[SourceRow, Verdict]], rules: RuleSet,
+def build(month: str, as_of: dt.date, judged: Iterable[tuple[SourceRow, Verdict]], rules: RuleSet,
           reference: Reference, prior_auth: dict[tuple[str, str], int], trend: list[dict]) -> Coverage:
     """``judged``: each row of the month with its verdict.  A row is read again only where the
     figures need more than its verdict (a held, rejected or payer-refused contact's potential)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +20,8 @@ from .render import write_csv, write_html
 
 if TYPE_CHECKING:
     from ..billing import BillResult
+    from ..bundle.reader import SourceRow
+    from ..model.verdict import Verdict
 
 
 def trend(store: Store, month: str, months: int = 6) -> list[dict]:
@@ -52,17 +54,17 @@ def coverage_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | 
         rows = bundle.months().rows(month)
         verdicts = judged_already.check.verdicts or []
         assert len(verdicts) == len(rows), "the verdicts are not of this month's rows"
-        judged = list(zip(rows, verdicts))
+        judged: Iterable[tuple[SourceRow, Verdict]] = zip(rows, verdicts)  # pairs made as build reads them: no list of a million
     else:
         rules = load_ruleset(rules_dir)
         bundle = read(data_dir, rules)
         rows = bundle.months().rows(month)
         prior = store.prior_usage(bundle.months().ids(month)) if store is not None else PriorUsage()
         judge = Judge(bundle.reference, rules, as_of, prior, bundle.duplicate_lines())
-        judged = [(row, judge(row)) for row in rows]
+        judged = ((row, judge(row)) for row in rows)
     cov = build(month, as_of, judged, rules, bundle.reference, prior.auth, trend(store, month) if store else [])
     out = prepare_out(out_dir)
     write_csv(cov, out / "coverage.csv")
     write_html(cov, out / "coverage.html")
-    logger.info("coverage of %s written: %d contacts", month, len(judged))
+    logger.info("coverage of %s written: %d contacts", month, len(rows))
     return cov
