@@ -21,7 +21,7 @@ from operator import itemgetter
 from sqlalchemy import JSON, insert, text
 from sqlalchemy.orm import Session
 
-from .ledger import INSERTED, CanonicalJSON, JSONText, note_inserted
+from .ledger import INSERTED, JSONText, note_inserted
 
 CHUNK = 5000
 
@@ -82,8 +82,7 @@ def _sqlite(s: Session, core, names: tuple[str, ...], rows: list[tuple], ids: bo
             return row + defaults if defaults else row
         out = list(row + defaults) if defaults else list(row)
         for i, process in processors:
-            kind = type(out[i])
-            if kind is not CanonicalJSON and kind is not JSONText:  # JSON text already: stored as it is
+            if not isinstance(out[i], JSONText):  # JSON text already (CanonicalJSON too): stored as it is
                 out[i] = process(out[i])
         return out
 
