@@ -28,7 +28,7 @@ from .claims.plan import plan_claims
 from .claims.validate import check_batch, transliterations
 from .claims.x837 import options_for, render, render_parts
 from .model.agency import Agency
-from .pipeline import CheckResult, Progress, check_month, load_ruleset, read
+from .pipeline import CheckResult, Progress, Workers, check_month, load_ruleset, read
 from .rules import RuleSet
 from .store.billing import batch_named, billed_claims, load_batch, load_claim, record_batch
 from .store.db import Store
@@ -156,22 +156,23 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
                 import_first: bool) -> BillResult:
     recovered = [] if dry_run else finish_interrupted(store, out_dir)
     rules = load_ruleset(rules_dir)
-    bundle = read(data_dir, rules)
-    agency = read_agency(data_dir)
-    keys = payers or [p.key for p in agency.payers]
-    for key in keys:
-        if agency.payer(key) is None:
-            raise BillingError([f"payer {key!r} is not in agency.yaml"])
-        if key not in rules.payers or not any(v.procedures for v in rules.payers[key].pack.versions):
-            raise BillingError([f"payer {key!r} has no rule pack with procedure codes to bill on an 837P"])
-    prior = store.prior_usage(bundle.months().ids(month))  # what earlier batches billed: the import changes none of it
-    imported: list[int] = []
+    with Workers.for_bundle(data_dir, jobs) as workers:  # before the bundle is read: see Workers
+        bundle = read(data_dir, rules)
+        agency = read_agency(data_dir)
+        keys = payers or [p.key for p in agency.payers]
+        for key in keys:
+            if agency.payer(key) is None:
+                raise BillingError([f"payer {key!r} is not in agency.yaml"])
+            if key not in rules.payers or not any(v.procedures for v in rules.payers[key].pack.versions):
+                raise BillingError([f"payer {key!r} has no rule pack with procedure codes to bill on an 837P"])
+        prior = store.prior_usage(bundle.months().ids(month))  # what earlier batches billed: the import changes none of it
+        imported: list[int] = []
 
-    def import_bundle() -> None:  # while the workers judge: the import needs no verdict, the verdicts no import
-        imported.append(store.import_bundle(bundle)[0])
+        def import_bundle() -> None:  # while the workers judge: the import needs no verdict, the verdicts no import
+            imported.append(store.import_bundle(bundle)[0])
 
-    result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=progress, keep=True, jobs=jobs,
-                         alongside=import_bundle if import_first and not dry_run else None)
+        result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=progress, keep=True, jobs=jobs,
+                             alongside=import_bundle if import_first and not dry_run else None, workers=workers)
     import_id = imported[0] if imported else None
     if not dry_run:
         result.import_id = import_id

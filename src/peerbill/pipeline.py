@@ -73,6 +73,7 @@ def check_month(
     keep: bool = False,
     jobs: int | None = None,
     alongside: Callable[[], None] | None = None,
+    workers: Workers | None = None,
 ) -> CheckResult:
     """Judge every contact of ``month`` and write decisions.csv and problems.csv into ``out_dir``.
 
@@ -81,6 +82,7 @@ def check_month(
     two for large ones: this one and a forked worker); the outputs are the same whatever the
     number.  ``alongside`` is work of the caller's that does not depend on the verdicts (``run``
     imports the bundle into the store): it runs first, while the forked workers start judging.
+    ``workers``: the processes to judge in, made before the bundle was read (:meth:`Workers.for_bundle`).
     """
     out = prepare_out(out_dir)
     rows = bundle.months().rows(month)
@@ -99,7 +101,7 @@ def check_month(
             alongside()
         judged = _judge_part(rows, range(len(rows)), judge, summary, keep, progress)
     else:
-        judged = judge_in_parallel(rows, judge, jobs, summary, keep, progress, alongside)
+        judged = judge_in_parallel(rows, judge, jobs, summary, keep, progress, alongside, workers=workers)
     with DecisionsWriter(out) as writer:
         for _, line, verdict in judged:
             writer.write(line)
@@ -114,13 +116,81 @@ def check_month(
 
 
 PARALLEL_FROM = 20_000  # rows; below this, starting processes costs more than it saves
-_SHARED: tuple | None = None  # what the workers judge: (rows, judge, an empty summary)
+#: contacts.csv bytes from which a job forks its workers before reading the bundle (about PARALLEL_FROM rows)
+EARLY_FROM_BYTES = PARALLEL_FROM * 100
 
 
 def auto_jobs(rows: int) -> int:
-    if rows < PARALLEL_FROM or "fork" not in mp.get_all_start_methods():
+    if rows < PARALLEL_FROM:
         return 1
-    return max(1, min(2, os.cpu_count() or 1))
+    return 1 + default_workers()
+
+
+def default_workers() -> int:
+    """Processes that judge beside this one: one on a machine with two cores or more (none without fork)."""
+    if "fork" not in mp.get_all_start_methods():
+        return 0
+    return max(1, min(2, os.cpu_count() or 1)) - 1
+
+
+class Workers:
+    """The processes that judge parts of a large month beside this one, forked when this is made.
+
+    A forked process shares its parent's memory until either of them writes a page, and reading
+    a Python object writes its reference count.  Workers forked after the bundle was read ended up
+    with a copy of every page of rows that they judged or this process imported: at a million
+    contacts, the two processes held 1.2 GB.  So the jobs that read a large bundle make their
+    workers first (:meth:`for_bundle`), and a worker gets the rows of each part with the part
+    (pickled) and the judge once, pickled to a file: it holds its own copies, and no page of
+    the bundle is shared.  A month too small to judge in parallel leaves them idle.
+    """
+
+    def __init__(self, count: int):
+        self.count = count
+        self._pool: ProcessPoolExecutor | None = None
+        if count > 0:
+            self._pool = ProcessPoolExecutor(count, mp_context=mp.get_context("fork"))
+            self._pool.submit(int).result()  # the first task forks every worker: now, while this process is small
+
+    @classmethod
+    def for_bundle(cls, data_dir: Path, jobs: int | None) -> "Workers":
+        """Workers for a job about to read the bundle in ``data_dir``: ``jobs - 1`` when asked for, else
+        :func:`default_workers` when its contacts.csv is large enough to be judged in parallel."""
+        if jobs is not None:
+            return cls(jobs - 1)
+        try:
+            large = (Path(data_dir) / "contacts.csv").stat().st_size >= EARLY_FROM_BYTES
+        except OSError:
+            large = False  # the reader says what is wrong with the file
+        return cls(default_workers() if large else 0)
+
+    @property
+    def pool(self) -> ProcessPoolExecutor:
+        assert self._pool is not None, "no workers"
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> "Workers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+_LOADED: tuple[str, Judge] | None = None  # in a worker: the judge it unpickled, and from which file
+
+
+def _judge_at(path: str) -> Judge:
+    """The judge pickled at ``path``, unpickled once in each worker."""
+    global _LOADED
+    if _LOADED is None or _LOADED[0] != path:
+        with open(path, "rb") as f:
+            _LOADED = (path, pickle.load(f))
+    return _LOADED[1]
 
 
 def _judge_part(rows: list, indexes, judge: Judge, summary: Summary, keep: bool,
@@ -140,13 +210,17 @@ def _judge_part(rows: list, indexes, judge: Judge, summary: Summary, keep: bool,
         progress.advance(len(indexes) % 2000)
 
 
-def _worker(number: int, indexes: list[int], folder: str, keep: bool) -> Summary:
-    """Judge one part (in a forked worker, or in the parent for the parts it takes), and pickle its
-    decisions lines and (when kept) its verdicts, in row order and in batches, to a file each."""
-    rows, judge, empty = _SHARED  # type: ignore[misc]
+def _worker(number: int, indexes: list[int], folder: str, keep: bool, part_rows: list, judge: Judge | str,
+            empty: Summary) -> Summary:
+    """Judge one part (in a worker, or in this process for the parts it takes), and pickle its
+    decisions lines and (when kept) its verdicts, in row order and in batches, to a file each.
+
+    ``part_rows`` are the rows at ``indexes``; in a worker, ``judge`` is the path of the pickled judge.
+    """
+    judge = _judge_at(judge) if isinstance(judge, str) else judge
     summary = copy.deepcopy(empty)
-    judged = [(i, line, verdict and without_row_cells(verdict))
-              for i, line, verdict in _judge_part(rows, indexes, judge, summary, keep)]
+    judged = [(indexes[k], line, verdict and without_row_cells(verdict))
+              for k, line, verdict in _judge_part(part_rows, range(len(part_rows)), judge, summary, keep)]
     judged.sort(key=itemgetter(0))  # the part was judged component by component; the merge needs row order
     for kind, column in (("lines", 1), ("verdicts", 2)) if keep else (("lines", 1),):
         with open(os.path.join(folder, f"part-{number}.{kind}"), "wb") as f:
@@ -165,41 +239,42 @@ def _read_part(path: str) -> Iterator:
 
 
 def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, keep: bool, progress: Progress,
-                      alongside: Callable[[], None] | None = None,
-                      lines: bool = True) -> Iterator[tuple[int, str | None, Verdict | None]]:
+                      alongside: Callable[[], None] | None = None, lines: bool = True,
+                      workers: Workers | None = None) -> Iterator[tuple[int, str | None, Verdict | None]]:
     """Judge ``rows`` in ``jobs`` processes, whole components each, and merge back into judging order.
 
-    ``jobs - 1`` processes are forked; this one runs ``alongside()`` first, then judges the parts
-    the forked ones have not started.  Each forked process copies the memory of the rows it reads
-    (reading an object writes its reference count), so one forked process less is one copy of the
-    bundle less: about 470 MB at a million contacts.
+    ``jobs - 1`` are ``workers`` (forked now when not given, or not as many; closed when the month
+    is judged); this one runs ``alongside()`` first, then judges the parts the workers have not started.
 
     The kept verdicts are all read back first, then the decisions lines (None without ``lines``),
     each in row order: the part every row is in is known, so the parts' files need no heap to merge.
     """
-    global _SHARED
     parts = partition(rows, jobs * 16)
     owner = array("H", bytes(2 * len(rows)))  # the part each row is in
     for n, part in enumerate(parts):
         for i in part:
             owner[i] = n
+    empty = Summary(summary.month, summary.as_of, summary.rule_packs)
+    judging = workers if workers is not None and workers.count == jobs - 1 else Workers(jobs - 1)
     with tempfile.TemporaryDirectory(prefix="peerbill-") as folder:
-        _SHARED = (rows, judge, Summary(summary.month, summary.as_of, summary.rule_packs))
         try:
-            with ProcessPoolExecutor(jobs - 1, mp_context=mp.get_context("fork")) as pool:
-                futures = {pool.submit(_worker, n, part, folder, keep): n for n, part in enumerate(parts)}
-                if alongside is not None:
-                    alongside()
-                for future in reversed(list(futures)):  # this process takes parts from the end while they wait
-                    if future.cancel():
-                        n = futures[future]
-                        summary.merge(_worker(n, parts[n], folder, keep))
-                        progress.advance(len(parts[n]))
-                for done in as_completed([f for f in futures if not f.cancelled()]):
-                    summary.merge(done.result())
-                    progress.advance(len(parts[futures[done]]))
+            judge_file = os.path.join(folder, "judge.pickle")
+            with open(judge_file, "wb") as f:
+                pickle.dump(judge, f, protocol=pickle.HIGHEST_PROTOCOL)
+            futures = {judging.pool.submit(_worker, n, part, folder, keep, [rows[i] for i in part], judge_file, empty): n
+                       for n, part in enumerate(parts)}
+            if alongside is not None:
+                alongside()
+            for future in reversed(list(futures)):  # this process takes parts from the end while they wait
+                if future.cancel():
+                    n = futures[future]
+                    summary.merge(_worker(n, parts[n], folder, keep, [rows[i] for i in parts[n]], judge, empty))
+                    progress.advance(len(parts[n]))
+            for done in as_completed([f for f in futures if not f.cancelled()]):
+                summary.merge(done.result())
+                progress.advance(len(parts[futures[done]]))
         finally:
-            _SHARED = None
+            judging.close()  # the month is judged: the workers' memory is free before the merge
 
         def in_row_order(kind: str) -> Iterator:
             streams = [_read_part(os.path.join(folder, f"part-{n}.{kind}")) for n in range(len(parts))]
@@ -232,10 +307,11 @@ def judge_month_job(data_dir: Path, month: str, out_dir: Path, rules_dir: Path |
                     store=None, jobs: int | None = None, progress: Progress | None = None) -> CheckResult:
     """Read bundle and rules, judge the month, and record the run in ``store`` when given (``check``)."""
     rules = load_ruleset(rules_dir)
-    bundle = read(data_dir, rules)
-    prior = store.prior_usage(bundle.months().ids(month)) if store is not None else None
-    result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=progress,
-                         keep=store is not None, jobs=jobs)
+    with Workers.for_bundle(data_dir, jobs) as workers:  # before the bundle is read: see Workers
+        bundle = read(data_dir, rules)
+        prior = store.prior_usage(bundle.months().ids(month)) if store is not None else None
+        result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=progress,
+                             keep=store is not None, jobs=jobs, workers=workers)
     if store is not None:
         result.run_id = store.record_check(result, rules, bundle, month, as_of)
     return result
