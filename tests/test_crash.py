@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import random
 import shutil
 import signal
@@ -152,6 +153,34 @@ def test_sigkill_at_random_moments(command, stores, tmp_path):
     print(f"{command}: {KILLS - sum(states.values())} of {KILLS} kills before the work was recorded "
           f"(start-up {startup:.2f} s, full run {full:.2f} s)")
     assert False in states.values(), states
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel ends a worker with its parent on Linux")
+def test_a_killed_command_leaves_no_worker_behind(stores, tmp_path):
+    """A worker forked to judge waits on a pipe it holds both ends of: killed with its parent, or left for ever."""
+    proc = peerbill(COMMANDS["check"] + ["--jobs", "2"], stores["check"], tmp_path / "out")
+    deadline = time.monotonic() + 30
+    while not (workers := _children(proc.pid)) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert workers, "check --jobs 2 forked no worker"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{w}").exists() and "zombie" not in Path(f"/proc/{w}/status").read_text()
+              for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [w for w in workers if Path(f"/proc/{w}").exists()
+            and "zombie" not in Path(f"/proc/{w}/status").read_text()]
+    for w in left:
+        os.kill(w, signal.SIGKILL)
+    assert not left, "a worker outlived the command that forked it"
 
 
 def test_a_batch_committed_but_not_yet_named_is_finished_by_the_next_bill(tmp_path, monkeypatch):

@@ -6,11 +6,13 @@ The judging itself is :mod:`peerbill.engine` (pure); this module is the edge.
 from __future__ import annotations
 
 import copy
+import ctypes
 import datetime as dt
 import json
 import multiprocessing as mp
 import os
 import pickle
+import signal
 import tempfile
 from array import array
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -149,7 +151,8 @@ class Workers:
         self.count = count
         self._pool: ProcessPoolExecutor | None = None
         if count > 0:
-            self._pool = ProcessPoolExecutor(count, mp_context=mp.get_context("fork"))
+            self._pool = ProcessPoolExecutor(count, mp_context=mp.get_context("fork"), initializer=_end_with,
+                                             initargs=(os.getpid(),))
             self._pool.submit(int).result()  # the first task forks every worker: now, while this process is small
 
     @classmethod
@@ -179,6 +182,21 @@ class Workers:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _end_with(parent: int) -> None:
+    """In a worker: end when the process that forked it ends, however it ends.
+
+    A worker waits for its next part on a pipe it also holds the writing end of; a parent killed
+    with SIGKILL would leave it waiting for ever.  On Linux the kernel sends the worker SIGKILL too
+    (PR_SET_PDEATHSIG); elsewhere the pool's own shutdown is all there is.
+    """
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG, from the C library the process runs on
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent ended before the request took hold
+        os._exit(1)
 
 
 _LOADED: tuple[str, Judge] | None = None  # in a worker: the judge it unpickled, and from which file
