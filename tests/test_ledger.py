@@ -100,3 +100,27 @@ def test_rows_with_json_encoded_once_hash_as_rows_encoded_whole():
     odd = {"last_name": "Zoë \"Q\" O'Brien\n~*:^", "note": "=HYPERLINK()", "é": None}
     assert _canonical_row(["C-1", 3, canonical_json(odd), Decimal("12.50"), dt.date(2026, 9, 1)]) == \
         _canonical(["C-1", 3, odd, Decimal("12.50"), dt.date(2026, 9, 1)])
+
+
+def test_the_fast_encoder_writes_what_the_standard_encoder_writes():
+    """Rows are hashed with orjson where it gives the standard encoder's text, and a store recorded with
+    the standard encoder still verifies: the two must agree, byte for byte, on every value a row holds."""
+    import datetime as dt
+
+    from hypothesis import given, strategies as st
+
+    from peerbill.store.ledger import _ENCODER, _encode
+
+    text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)))
+    scalars = (st.none() | st.booleans() | st.integers() | text | st.dates()
+               | st.datetimes() | st.decimals(allow_nan=False, allow_infinity=False))
+    values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
+                          max_leaves=12)
+
+    @given(values)
+    def check(value):
+        assert _encode(value) == _ENCODER.encode(value)
+
+    check()
+    for odd in ({"b": "Zoë", "a": "\x7f\x00\n\t\"\\/"}, [2**70, -2**63, 2**64 - 1], {"z": {"y": [], "x": {}}}):
+        assert _encode(odd) == _ENCODER.encode(odd)
