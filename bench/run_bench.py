@@ -36,8 +36,10 @@ from check_bench import MONTH, TreeMemory, write_results  # noqa: E402
 AS_OF = "2026-11-15"
 
 #: the log line that ends each stage, in order ("exit": from the last line to the end of the process).
-#: `run` imports while its workers judge: "import + judge" ends when both have.
-STAGES = [("read", r"INFO peerbill: read "), ("import + judge", r"INFO peerbill: judged "), ("record verdicts", r"INFO peerbill: run \d+ recorded"),
+#: `run` imports while its workers judge, then records each part's verdicts as it is judged: "import + judge +
+#: record" ends when the last part is judged; "finish record" is the run's summary, ledger entry and commit.
+STAGES = [("read", r"INFO peerbill: read "), ("import + judge + record", r"INFO peerbill: judged "),
+          ("finish record", r"INFO peerbill: run \d+ recorded"),
           ("bill (plan, record, 837P)", r"INFO peerbill: (batch \d+|no batch) "), ("cost report", r"INFO peerbill: cost report "),
           ("coverage", r"INFO peerbill: coverage of "), ("exit", None)]
 

@@ -179,3 +179,58 @@ def test_json_encoded_once_is_stored_as_the_orm_stores_the_value(tmp_path, db_ur
     with store.engine.connect() as conn:
         raw = dict(conn.exec_driver_sql("SELECT key, fields FROM reference_rows").all())
     assert raw["bulk"] == raw["orm"]  # SQLite: the same text; PostgreSQL: the same value
+
+
+def _verdict_rows(url: str) -> list[tuple]:
+    with Session(Store.open(url).engine) as s:
+        return sorted(tuple(getattr(r, c.name) for c in VerdictRow.__table__.columns if c.name not in ("id", "run_id"))
+                      for r in s.scalars(select(VerdictRow)))
+
+
+def test_a_month_judged_in_parts_records_the_verdicts_it_records_in_one(tmp_path, db_url):
+    """With --jobs 2 each part's verdicts are recorded while the next is judged: the same rows, a verifying ledger."""
+    import datetime as dt
+
+    from peerbill.generate import generate
+    from peerbill.pipeline import judge_month_job, load_ruleset, read
+    from peerbill.store.ledger import verify
+
+    generate(tmp_path / "bundle", 3000, seed=3, start_month="2026-09")
+    one = f"sqlite:///{tmp_path / 'one.db'}"
+    for url, jobs in ((one, 1), (db_url, 2)):
+        store = Store.open(url)
+        store.import_bundle(read(tmp_path / "bundle", load_ruleset(None)))
+        result = judge_month_job(tmp_path / "bundle", "2026-09", tmp_path / f"out{jobs}", None, dt.date(2026, 11, 15),
+                                 store, jobs=jobs)
+        assert result.run_id == 1
+        assert verify(store).ok
+    rows = _verdict_rows(one)
+    assert len(rows) == 3000 and rows == _verdict_rows(db_url)
+
+
+def test_a_run_that_fails_after_recording_began_records_nothing_and_lets_the_store_go(tmp_path, db_url, monkeypatch):
+    import datetime as dt
+
+    import peerbill.pipeline as pipeline
+    from peerbill.generate import generate
+
+    generate(tmp_path / "bundle", 3000, seed=3, start_month="2026-09")
+
+    def fail(*_):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pipeline, "write_problems", fail)  # after every part's verdicts went to the store
+    store = Store.open(db_url)
+    for jobs in (1, 2):
+        try:
+            pipeline.judge_month_job(tmp_path / "bundle", "2026-09", tmp_path / "out", None, dt.date(2026, 11, 15),
+                                     store, jobs=jobs)
+        except OSError:
+            pass
+        else:
+            raise AssertionError("the failure was not raised")
+        assert store.counts()["runs"] == 0 and store.counts()["verdicts"] == 0
+    monkeypatch.undo()
+    result = pipeline.judge_month_job(tmp_path / "bundle", "2026-09", tmp_path / "out", None, dt.date(2026, 11, 15),
+                                      store, jobs=2)
+    assert store.counts()["verdicts"] == 3000 and result.run_id is not None

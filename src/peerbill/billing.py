@@ -171,12 +171,15 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
         def import_bundle() -> None:  # while the workers judge: the import needs no verdict, the verdicts no import
             imported.append(store.import_bundle(bundle)[0])
 
+        def recording():  # after the import: each part's verdicts are recorded while the workers judge the next
+            return store.recorder(rules, bundle, month, as_of, import_id=imported[0] if imported else None)
+
         result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=progress, keep=True, jobs=jobs,
-                             alongside=import_bundle if import_first and not dry_run else None, workers=workers)
-    import_id = imported[0] if imported else None
-    if not dry_run:
-        result.import_id = import_id
-        result.run_id = store.record_check(result, rules, bundle, month, as_of, import_id=import_id)
+                             alongside=import_bundle if import_first and not dry_run else None, workers=workers,
+                             recording=None if dry_run else recording)
+    if result.recorder is not None:
+        result.import_id = imported[0] if imported else None
+        result.run_id = result.recorder.finish(result)
     hashes = bundle.row_hashes()
     packs = rules.records()
     out = BillResult(result, dry_run, notes=recovered, bundle=bundle, rules=rules, prior=prior)

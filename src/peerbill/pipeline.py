@@ -15,9 +15,9 @@ import pickle
 import signal
 import tempfile
 from array import array
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from operator import itemgetter
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +30,9 @@ from .model.verdict import Verdict
 from .partition import partition
 from .rules import RuleSet, default_rules_dir
 from .summary import Summary
+
+if TYPE_CHECKING:
+    from .store.db import RunRecorder
 
 class Progress:
     """Receives progress of long work; the default does nothing (the CLI shows a bar)."""
@@ -52,6 +55,8 @@ class CheckResult:
     verdicts: list[Verdict] | None = None
     import_id: int | None = None
     run_id: int | None = None
+    #: the run being recorded, when check_month was asked to record it (finish it once the decisions are written)
+    recorder: "RunRecorder | None" = None
 
 
 def load_ruleset(rules_dir: Path | None) -> RuleSet:
@@ -76,6 +81,7 @@ def check_month(
     jobs: int | None = None,
     alongside: Callable[[], None] | None = None,
     workers: Workers | None = None,
+    recording: "Callable[[], RunRecorder] | None" = None,
 ) -> CheckResult:
     """Judge every contact of ``month`` and write decisions.csv and problems.csv into ``out_dir``.
 
@@ -85,6 +91,9 @@ def check_month(
     number.  ``alongside`` is work of the caller's that does not depend on the verdicts (``run``
     imports the bundle into the store): it runs first, while the forked workers start judging.
     ``workers``: the processes to judge in, made before the bundle was read (:meth:`Workers.for_bundle`).
+    ``recording`` (with ``keep``) starts recording the run in the store once ``alongside`` is done;
+    the verdicts are added to it as their parts are judged, and the result carries it, for the
+    caller to finish when the decisions are written.
     """
     out = prepare_out(out_dir)
     rows = bundle.months().rows(month)
@@ -98,23 +107,39 @@ def check_month(
     progress.start(len(rows), f"judging {month}")
     jobs = jobs if jobs is not None else auto_jobs(len(rows))
     log.logger.info("judging %s: %d rows as of %s with %s, %d process(es)", month, len(rows), as_of, rules.label, jobs)
-    if jobs == 1:
+    assert keep or recording is None, "the verdicts recorded are the verdicts kept"
+    recorder: list[RunRecorder] = []
+
+    def first() -> None:
         if alongside is not None:
             alongside()
-        judged = _judge_part(rows, range(len(rows)), judge, summary, keep, progress)
-    else:
-        judged = judge_in_parallel(rows, judge, jobs, summary, keep, progress, alongside, workers=workers)
-    with DecisionsWriter(out) as writer:
-        for _, line, verdict in judged:
-            writer.write(line)
-            if kept is not None:
-                kept.append(verdict)  # type: ignore[arg-type]
-        progress.finish()
-        summary.reconcile()
-    log.logger.info("judged %s: %s", month, "; ".join(summary.lines()[1:5]).replace("  ", " "))
-    write_problems(out, bundle.problems)
-    (out / "summary.json").write_text(json.dumps(summary.as_json(), indent=2) + "\n", encoding="utf-8")
-    return CheckResult(summary, writer.path, bundle.problems, kept)
+        if recording is not None:
+            recorder.append(recording())
+
+    try:
+        if jobs == 1:
+            first()
+            judged = _judge_part(rows, range(len(rows)), judge, summary, keep, progress)
+        else:
+            judged = judge_in_parallel(rows, judge, jobs, summary, keep, progress, first, workers=workers,
+                                       record=lambda part: recorder[0].add(part) if recorder else None)
+        with DecisionsWriter(out) as writer:
+            for _, line, verdict in judged:
+                writer.write(line)
+                if kept is not None:
+                    kept.append(verdict)  # type: ignore[arg-type]
+            progress.finish()
+            summary.reconcile()
+        if jobs == 1 and recorder:
+            recorder[0].add(kept)  # type: ignore[arg-type]
+        log.logger.info("judged %s: %s", month, "; ".join(summary.lines()[1:5]).replace("  ", " "))
+        write_problems(out, bundle.problems)
+        (out / "summary.json").write_text(json.dumps(summary.as_json(), indent=2) + "\n", encoding="utf-8")
+    except BaseException:
+        if recorder:
+            recorder[0].abort()  # nothing of the run is recorded, and the store's write lock is let go
+        raise
+    return CheckResult(summary, writer.path, bundle.problems, kept, recorder=recorder[0] if recorder else None)
 
 
 PARALLEL_FROM = 20_000  # rows; below this, starting processes costs more than it saves
@@ -258,14 +283,18 @@ def _read_part(path: str) -> Iterator:
 
 def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, keep: bool, progress: Progress,
                       alongside: Callable[[], None] | None = None, lines: bool = True,
-                      workers: Workers | None = None) -> Iterator[tuple[int, str | None, Verdict | None]]:
+                      workers: Workers | None = None,
+                      record: Callable[[list[Verdict]], None] | None = None,
+                      ) -> Iterator[tuple[int, str | None, Verdict | None]]:
     """Judge ``rows`` in ``jobs`` processes, whole components each, and merge back into judging order.
 
     ``jobs - 1`` are ``workers`` (forked now when not given, or not as many; closed when the month
-    is judged); this one runs ``alongside()`` first, then judges the parts the workers have not started.
+    is judged); this one runs ``alongside()`` first, then takes the parts in order: a part judged
+    already is read back (its verdicts given to ``record``, when kept), and while the next one is
+    not, this process judges a part no worker has started, from the end.
 
-    The kept verdicts are all read back first, then the decisions lines (None without ``lines``),
-    each in row order: the part every row is in is known, so the parts' files need no heap to merge.
+    The decisions lines (None without ``lines``) are read back last, in row order: the part every
+    row is in is known, so the parts' files need no heap to merge.
     """
     parts = partition(rows, jobs * 16)
     owner = array("H", bytes(2 * len(rows)))  # the part each row is in
@@ -274,38 +303,48 @@ def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, kee
             owner[i] = n
     empty = Summary(summary.month, summary.as_of, summary.rule_packs)
     judging = workers if workers is not None and workers.count == jobs - 1 else Workers(jobs - 1)
+    verdicts: list | None = [None] * len(rows) if keep else None
+    plans: dict[str, str] = {}  # a child's plan id, one string for all its verdicts, not one per pickle
     with tempfile.TemporaryDirectory(prefix="peerbill-") as folder:
         try:
             judge_file = os.path.join(folder, "judge.pickle")
             with open(judge_file, "wb") as f:
                 pickle.dump(judge, f, protocol=pickle.HIGHEST_PROTOCOL)
-            futures = {judging.pool.submit(_worker, n, part, folder, keep, [rows[i] for i in part], judge_file, empty): n
-                       for n, part in enumerate(parts)}
+            futures = [judging.pool.submit(_worker, n, part, folder, keep, [rows[i] for i in part], judge_file, empty)
+                       for n, part in enumerate(parts)]
             if alongside is not None:
                 alongside()
-            for future in reversed(list(futures)):  # this process takes parts from the end while they wait
-                if future.cancel():
-                    n = futures[future]
-                    summary.merge(_worker(n, parts[n], folder, keep, [rows[i] for i in parts[n]], judge, empty))
+            judged_here: dict[int, Summary] = {}
+            for n, future in enumerate(futures):
+                while n not in judged_here and not future.done():
+                    spare = next((m for m in range(len(futures) - 1, n - 1, -1)
+                                  if m not in judged_here and futures[m].cancel()), None)
+                    if spare is None:
+                        break  # every part left is being judged: wait for this one
+                    judged_here[spare] = _worker(spare, parts[spare], folder, keep, [rows[i] for i in parts[spare]],
+                                                 judge, empty)
+                    progress.advance(len(parts[spare]))
+                if n in judged_here:
+                    summary.merge(judged_here.pop(n))
+                else:
+                    summary.merge(future.result())
                     progress.advance(len(parts[n]))
-            for done in as_completed([f for f in futures if not f.cancelled()]):
-                summary.merge(done.result())
-                progress.advance(len(parts[futures[done]]))
+                if verdicts is not None:
+                    part = []
+                    for i, v in zip(sorted(parts[n]), _read_part(os.path.join(folder, f"part-{n}.verdicts"))):
+                        verdicts[i] = v = with_row_cells(v, rows[i])
+                        if v.plan_id is not None:
+                            v.plan_id = plans.setdefault(v.plan_id, v.plan_id)
+                        part.append(v)
+                    if record is not None:
+                        record(part)
         finally:
             judging.close()  # the month is judged: the workers' memory is free before the merge
 
-        def in_row_order(kind: str) -> Iterator:
-            streams = [_read_part(os.path.join(folder, f"part-{n}.{kind}")) for n in range(len(parts))]
-            return (next(streams[n]) for n in owner)
-
-        verdicts = None
-        if keep:
-            plans: dict[str, str] = {}  # a child's plan id, one string for all its verdicts, not one per pickle
-            verdicts = [with_row_cells(v, rows[i]) for i, v in enumerate(in_row_order("verdicts"))]
-            for v in verdicts:
-                if v.plan_id is not None:
-                    v.plan_id = plans.setdefault(v.plan_id, v.plan_id)
-        texts = in_row_order("lines") if lines else None
+        texts = None
+        if lines:
+            streams = [_read_part(os.path.join(folder, f"part-{n}.lines")) for n in range(len(parts))]
+            texts = (next(streams[n]) for n in owner)
         for i in range(len(rows)):
             yield i, next(texts) if texts is not None else None, verdicts[i] if verdicts is not None else None
 
@@ -329,9 +368,10 @@ def judge_month_job(data_dir: Path, month: str, out_dir: Path, rules_dir: Path |
         bundle = read(data_dir, rules)
         prior = store.prior_usage(bundle.months().ids(month)) if store is not None else None
         result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=progress,
-                             keep=store is not None, jobs=jobs, workers=workers)
-    if store is not None:
-        result.run_id = store.record_check(result, rules, bundle, month, as_of)
+                             keep=store is not None, jobs=jobs, workers=workers,
+                             recording=(lambda: store.recorder(rules, bundle, month, as_of)) if store is not None else None)
+    if result.recorder is not None:
+        result.run_id = result.recorder.finish(result)
     return result
 
 

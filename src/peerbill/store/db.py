@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from collections import Counter
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from sqlalchemy import create_engine, event, func, select, text, update
 from sqlalchemy.engine import Engine, make_url
@@ -27,6 +27,7 @@ from .ledger import append, canonical_json
 from .schema import ContactRow, Import, ReferenceRow, Run, VerdictRow
 
 if TYPE_CHECKING:
+    from ..model.verdict import Verdict
     from ..pipeline import CheckResult
     from ..rules import RuleSet
 
@@ -58,7 +59,7 @@ def close_all() -> None:
         engine.dispose()
 
 
-#: the columns of a verdict's row, in the order record_check gives them
+#: the columns of a verdict's row, in the order RunRecorder.add gives them
 VERDICT_ROW = ("run_id", "contact_id", "contact_version", "line", "service_date", "status", "payer", "procedure",
                "modifiers", "units", "amount", "rate", "reasons", "rule_ids", "rule_versions", "child_id", "staff_id",
                "plan_id", "details")
@@ -281,39 +282,81 @@ class Store:
 
         return prior_usage(self, judged)
 
-    def record_check(self, result: "CheckResult", rules: "RuleSet", bundle: Bundle, month: str, as_of: dt.date,
-                     import_id: int | None = None) -> int:
-        """Record a check run and every verdict of it, in one transaction."""
-        assert result.verdicts is not None, "check_month(keep=True) keeps the verdicts to record"
-        with Session(self.engine) as session, session.begin():
-            # read a row at a time (a list of a million rows took 150 MB more than the dict)
-            versions = dict(iter(session.execute(
-                select(ContactRow.contact_id, ContactRow.version).where(ContactRow.current.is_(True))
-                .where((ContactRow.month == month) | ContactRow.month.is_(None))
-                .execution_options(yield_per=CHUNK)).tuples()))
-            run = Run(kind="check", month=month, as_of=as_of, started_at=_now(), source=str(Path(bundle.directory).resolve()),
-                      files=dict(sorted(bundle.files.items())),
-                      rule_packs=rules.records(), summary=result.summary.as_json(), import_id=import_id)
-            session.add(run)
-            session.flush()
-            rows = []
-            for v in result.verdicts:
-                rows.append((run.id, v.contact_id, versions.get(v.contact_id), v.line, v.service_date, v.status, v.payer,
-                             v.procedure, ":".join(v.modifiers), v.units, v.amount, v.rate, v.reasons, v.rule_ids,
-                             ";".join(v.rule_versions), v.child_id, v.staff_id, v.plan_id, details(v)))
-                if len(rows) >= CHUNK:
-                    insert_tuples(session, VerdictRow, VERDICT_ROW, rows)
-                    rows = []
-            insert_tuples(session, VerdictRow, VERDICT_ROW, rows)
-            append(session, "run", run.id, inputs={"decisions.csv": _file_sha(result.decisions)})
-            run_id = run.id
-        logger.info("run %d recorded: %s as of %s", run_id, month, as_of)
-        return run_id
+    def recorder(self, rules: "RuleSet", bundle: Bundle, month: str, as_of: dt.date,
+                 import_id: int | None = None) -> "RunRecorder":
+        """Start recording a run of ``month``: its verdicts are added as they are judged (see :class:`RunRecorder`)."""
+        return RunRecorder(self, rules, bundle, month, as_of, import_id)
 
     def counts(self) -> dict[str, int]:
         with Session(self.engine) as session:
             return {t.__tablename__: session.scalar(select(func.count()).select_from(t)) or 0
                     for t in (Import, ReferenceRow, ContactRow, Run, VerdictRow)}
+
+
+class RunRecorder:
+    """One run being recorded: its row and its verdicts, added part by part, in one transaction.
+
+    ``run`` adds the verdicts of each part of the month as soon as it is judged, while the workers
+    judge the next parts, instead of all of them after the last one.  Nothing is visible until
+    :meth:`finish` commits, with the run's summary and its ledger entry; :meth:`abort` (or an
+    exception before ``finish``) leaves nothing recorded.  The verdicts' rows are in the order
+    they were added: part by part when the month was judged in parts (``--jobs`` decides the
+    parts), which is no order anything reads them in (the trace asks by contact, the ledger by run).
+    """
+
+    def __init__(self, store: Store, rules: "RuleSet", bundle: Bundle, month: str, as_of: dt.date,
+                 import_id: int | None):
+        self._session = Session(store.engine)
+        self._transaction = self._session.begin()
+        try:
+            # read a row at a time (a list of a million rows took 150 MB more than the dict)
+            self._versions = dict(iter(self._session.execute(
+                select(ContactRow.contact_id, ContactRow.version).where(ContactRow.current.is_(True))
+                .where((ContactRow.month == month) | ContactRow.month.is_(None))
+                .execution_options(yield_per=CHUNK)).tuples()))
+            self._run = Run(kind="check", month=month, as_of=as_of, started_at=_now(),
+                            source=str(Path(bundle.directory).resolve()), files=dict(sorted(bundle.files.items())),
+                            rule_packs=rules.records(), summary={}, import_id=import_id)
+            self._session.add(self._run)
+            self._session.flush()
+        except BaseException:
+            self.abort()
+            raise
+        self._month, self._as_of = month, as_of
+
+    def add(self, verdicts: Iterable["Verdict"]) -> None:
+        run_id, versions, rows = self._run.id, self._versions, []
+        try:
+            for v in verdicts:
+                rows.append((run_id, v.contact_id, versions.get(v.contact_id), v.line, v.service_date, v.status, v.payer,
+                             v.procedure, ":".join(v.modifiers), v.units, v.amount, v.rate, v.reasons, v.rule_ids,
+                             ";".join(v.rule_versions), v.child_id, v.staff_id, v.plan_id, details(v)))
+                if len(rows) >= CHUNK:
+                    insert_tuples(self._session, VerdictRow, VERDICT_ROW, rows)
+                    rows = []
+            insert_tuples(self._session, VerdictRow, VERDICT_ROW, rows)
+        except BaseException:
+            self.abort()
+            raise
+
+    def finish(self, result: "CheckResult") -> int:
+        """Give the run its summary and ledger entry, and commit; the run's id."""
+        try:
+            self._run.summary = result.summary.as_json()
+            append(self._session, "run", self._run.id, inputs={"decisions.csv": _file_sha(result.decisions)})
+            run_id = self._run.id
+            self._transaction.commit()
+        finally:
+            self._session.close()
+            self._versions = {}  # a million contacts' versions: not kept for the rest of the run
+        logger.info("run %d recorded: %s as of %s", run_id, self._month, self._as_of)
+        return run_id
+
+    def abort(self) -> None:
+        if self._transaction.is_active:
+            self._transaction.rollback()
+        self._session.close()
+        self._versions = {}
 
 
 #: bytes a page of a new SQLite store (set before its first table; an existing file keeps its own)
