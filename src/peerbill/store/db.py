@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from collections import Counter
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from sqlalchemy import create_engine, event, func, select, text, update
 from sqlalchemy.engine import Engine, make_url
@@ -306,10 +306,14 @@ class RunRecorder:
 
     def __init__(self, store: Store, rules: "RuleSet", bundle: Bundle, month: str, as_of: dt.date,
                  import_id: int | None):
-        self._month, self._as_of = month, as_of
         self._session = Session(store.engine)
         self._transaction = self._session.begin()
         try:
+            # read a row at a time (a list of a million rows took 150 MB more than the dict)
+            self._versions = dict(iter(self._session.execute(
+                select(ContactRow.contact_id, ContactRow.version).where(ContactRow.current.is_(True))
+                .where((ContactRow.month == month) | ContactRow.month.is_(None))
+                .execution_options(yield_per=CHUNK)).tuples()))
             self._run = Run(kind="check", month=month, as_of=as_of, started_at=_now(),
                             source=str(Path(bundle.directory).resolve()), files=dict(sorted(bundle.files.items())),
                             rule_packs=rules.records(), summary={}, import_id=import_id)
@@ -318,28 +322,19 @@ class RunRecorder:
         except BaseException:
             self.abort()
             raise
+        self._month, self._as_of = month, as_of
 
-    def _versions(self, contact_ids: list[str]) -> dict[str, int]:
-        """The current stored version of the contacts of this month among ``contact_ids``.
-
-        Looked up a chunk at a time, as the verdicts come: a map of the whole month's million
-        contacts took 100 MB for as long as the run was recorded.
-        """
-        rows = self._session.execute(  # by contact id alone: asked for the month too, SQLite scanned it whole each time
-            select(ContactRow.contact_id, ContactRow.version, ContactRow.month)
-            .where(ContactRow.current.is_(True), ContactRow.contact_id.in_(set(contact_ids))))
-        return {cid: version for cid, version, month in rows if month == self._month or month is None}
-
-    def add(self, verdicts: list["Verdict"]) -> None:
-        run_id = self._run.id
+    def add(self, verdicts: Iterable["Verdict"]) -> None:
+        run_id, versions, rows = self._run.id, self._versions, []
         try:
-            for start in range(0, len(verdicts), CHUNK):
-                chunk = verdicts[start:start + CHUNK]
-                versions = self._versions([v.contact_id for v in chunk])
-                insert_tuples(self._session, VerdictRow, VERDICT_ROW, [
-                    (run_id, v.contact_id, versions.get(v.contact_id), v.line, v.service_date, v.status, v.payer,
-                     v.procedure, ":".join(v.modifiers), v.units, v.amount, v.rate, v.reasons, v.rule_ids,
-                     ";".join(v.rule_versions), v.child_id, v.staff_id, v.plan_id, details(v)) for v in chunk])
+            for v in verdicts:
+                rows.append((run_id, v.contact_id, versions.get(v.contact_id), v.line, v.service_date, v.status, v.payer,
+                             v.procedure, ":".join(v.modifiers), v.units, v.amount, v.rate, v.reasons, v.rule_ids,
+                             ";".join(v.rule_versions), v.child_id, v.staff_id, v.plan_id, details(v)))
+                if len(rows) >= CHUNK:
+                    insert_tuples(self._session, VerdictRow, VERDICT_ROW, rows)
+                    rows = []
+            insert_tuples(self._session, VerdictRow, VERDICT_ROW, rows)
         except BaseException:
             self.abort()
             raise
@@ -353,6 +348,7 @@ class RunRecorder:
             self._transaction.commit()
         finally:
             self._session.close()
+            self._versions = {}  # a million contacts' versions: not kept for the rest of the run
         logger.info("run %d recorded: %s as of %s", run_id, self._month, self._as_of)
         return run_id
 
@@ -360,6 +356,7 @@ class RunRecorder:
         if self._transaction.is_active:
             self._transaction.rollback()
         self._session.close()
+        self._versions = {}
 
 
 #: bytes a page of a new SQLite store (set before its first table; an existing file keeps its own)
