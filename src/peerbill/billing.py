@@ -28,7 +28,8 @@ from .claims.plan import plan_claims
 from .claims.validate import check_batch, transliterations
 from .claims.x837 import options_for, render, render_parts
 from .model.agency import Agency
-from .pipeline import CheckResult, Progress, Workers, check_month, load_ruleset, read
+from .parallel import Progress, Workers
+from .pipeline import CheckResult, check_month, load_ruleset, read
 from .rules import RuleSet
 from .store.billing import batch_named, billed_claims, load_batch, load_claim, record_batch
 from .store.db import Store

@@ -5,46 +5,24 @@ The judging itself is :mod:`peerbill.engine` (pure); this module is the edge.
 
 from __future__ import annotations
 
-import copy
-import ctypes
 import datetime as dt
 import json
-import multiprocessing as mp
-import os
-import pickle
-import signal
-import tempfile
-from array import array
-from concurrent.futures import ProcessPoolExecutor
-from operator import itemgetter
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .bundle import Bundle, Problem, read_bundle
 from .checks import PriorUsage
 from . import log
-from .decisions import DecisionsWriter, decisions_line, write_problems
-from .engine import Judge, with_row_cells, without_row_cells
+from .decisions import DecisionsWriter, write_problems
+from .engine import Judge
 from .model.verdict import Verdict
-from .partition import partition
+from .parallel import Progress, Workers, judge_part, auto_jobs, judge_in_parallel
 from .rules import RuleSet, default_rules_dir
 from .summary import Summary
 
 if TYPE_CHECKING:
     from .store.db import RunRecorder
-
-class Progress:
-    """Receives progress of long work; the default does nothing (the CLI shows a bar)."""
-
-    def start(self, total: int, label: str) -> None:
-        pass
-
-    def advance(self, n: int) -> None:
-        pass
-
-    def finish(self) -> None:
-        pass
 
 
 @dataclass
@@ -119,7 +97,7 @@ def check_month(
     try:
         if jobs == 1:
             first()
-            judged = _judge_part(rows, range(len(rows)), judge, summary, keep, progress)
+            judged = judge_part(rows, range(len(rows)), judge, summary, keep, progress)
         else:
             judged = judge_in_parallel(rows, judge, jobs, summary, keep, progress, first, workers=workers,
                                        record=lambda part: recorder[0].add(part) if recorder else None)
@@ -140,224 +118,6 @@ def check_month(
             recorder[0].abort()  # nothing of the run is recorded, and the store's write lock is let go
         raise
     return CheckResult(summary, writer.path, bundle.problems, kept, recorder=recorder[0] if recorder else None)
-
-
-PARALLEL_FROM = 20_000  # rows; below this, starting processes costs more than it saves
-#: contacts.csv bytes from which a job forks its workers before reading the bundle (about PARALLEL_FROM rows)
-EARLY_FROM_BYTES = PARALLEL_FROM * 100
-
-
-def auto_jobs(rows: int) -> int:
-    if rows < PARALLEL_FROM:
-        return 1
-    return 1 + default_workers()
-
-
-def default_workers() -> int:
-    """Processes that judge beside this one: one on a machine with two cores or more (none without fork)."""
-    if "fork" not in mp.get_all_start_methods():
-        return 0
-    return max(1, min(2, os.cpu_count() or 1)) - 1
-
-
-class Workers:
-    """The processes that judge parts of a large month beside this one, forked when this is made.
-
-    A forked process shares its parent's memory until either of them writes a page, and reading
-    a Python object writes its reference count.  Workers forked after the bundle was read ended up
-    with a copy of every page of rows that they judged or this process imported: at a million
-    contacts, the two processes held 1.2 GB.  So the jobs that read a large bundle make their
-    workers first (:meth:`for_bundle`), and a worker gets the rows of each part with the part
-    (pickled) and the judge once, pickled to a file: it holds its own copies, and no page of
-    the bundle is shared.  A month too small to judge in parallel leaves them idle.
-    """
-
-    def __init__(self, count: int):
-        self.count = count
-        self._pool: ProcessPoolExecutor | None = None
-        if count > 0:
-            self._pool = ProcessPoolExecutor(count, mp_context=mp.get_context("fork"), initializer=_end_with,
-                                             initargs=(os.getpid(),))
-            self._pool.submit(int).result()  # the first task forks every worker: now, while this process is small
-
-    @classmethod
-    def for_bundle(cls, data_dir: Path, jobs: int | None) -> "Workers":
-        """Workers for a job about to read the bundle in ``data_dir``: ``jobs - 1`` when asked for, else
-        :func:`default_workers` when its contacts.csv is large enough to be judged in parallel."""
-        if jobs is not None:
-            return cls(jobs - 1)
-        try:
-            large = (Path(data_dir) / "contacts.csv").stat().st_size >= EARLY_FROM_BYTES
-        except OSError:
-            large = False  # the reader says what is wrong with the file
-        return cls(default_workers() if large else 0)
-
-    @property
-    def pool(self) -> ProcessPoolExecutor:
-        assert self._pool is not None, "no workers"
-        return self._pool
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
-
-    def __enter__(self) -> "Workers":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-def _end_with(parent: int) -> None:
-    """In a worker: end when the process that forked it ends, however it ends.
-
-    A worker waits for its next part on a pipe it also holds the writing end of; a parent killed
-    with SIGKILL would leave it waiting for ever.  On Linux the kernel sends the worker SIGKILL too
-    (PR_SET_PDEATHSIG); elsewhere the pool's own shutdown is all there is.
-    """
-    try:
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG, from the C library the process runs on
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent ended before the request took hold
-        os._exit(1)
-
-
-_LOADED: tuple[str, Judge] | None = None  # in a worker: the judge it unpickled, and from which file
-
-
-def _judge_at(path: str) -> Judge:
-    """The judge pickled at ``path``, unpickled once in each worker."""
-    global _LOADED
-    if _LOADED is None or _LOADED[0] != path:
-        with open(path, "rb") as f:
-            _LOADED = (path, pickle.load(f))
-    return _LOADED[1]
-
-
-def _judge_part(rows: list, indexes, judge: Judge, summary: Summary, keep: bool,
-                progress: Progress | None = None) -> Iterator[tuple[int, str, Verdict | None]]:
-    """Judge rows in order: (index, decisions.csv line, the verdict when kept), counting into ``summary``."""
-    debug = log.debugging()
-    for n, i in enumerate(indexes, 1):
-        verdict = judge(rows[i])
-        summary.add(verdict)
-        if debug:
-            log.logger.debug("contact %s (contacts.csv:%s): %s %s %s units %s", verdict.contact_id or "-", verdict.line,
-                             verdict.status, verdict.payer or "-", verdict.reasons, verdict.units)
-        yield i, decisions_line(verdict), (verdict if keep else None)
-        if progress is not None and n % 2000 == 0:
-            progress.advance(2000)
-    if progress is not None:
-        progress.advance(len(indexes) % 2000)
-
-
-def _worker(number: int, indexes: list[int], folder: str, keep: bool, part_rows: list, judge: Judge | str,
-            empty: Summary) -> Summary:
-    """Judge one part (in a worker, or in this process for the parts it takes), and pickle its
-    decisions lines and (when kept) its verdicts, in row order and in batches, to a file each.
-
-    ``part_rows`` are the rows at ``indexes``; in a worker, ``judge`` is the path of the pickled judge.
-    """
-    judge = _judge_at(judge) if isinstance(judge, str) else judge
-    summary = copy.deepcopy(empty)
-    judged = [(indexes[k], line, verdict and without_row_cells(verdict))
-              for k, line, verdict in _judge_part(part_rows, range(len(part_rows)), judge, summary, keep)]
-    judged.sort(key=itemgetter(0))  # the part was judged component by component; the merge needs row order
-    for kind, column in (("lines", 1), ("verdicts", 2)) if keep else (("lines", 1),):
-        with open(os.path.join(folder, f"part-{number}.{kind}"), "wb") as f:
-            for start in range(0, len(judged), 5000):
-                pickle.dump([item[column] for item in judged[start:start + 5000]], f, protocol=pickle.HIGHEST_PROTOCOL)
-    return summary
-
-
-def _read_part(path: str) -> Iterator:
-    with open(path, "rb") as f:
-        while True:
-            try:
-                yield from pickle.load(f)
-            except EOFError:
-                return
-
-
-def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, keep: bool, progress: Progress,
-                      alongside: Callable[[], None] | None = None, lines: bool = True,
-                      workers: Workers | None = None,
-                      record: Callable[[list[Verdict]], None] | None = None,
-                      ) -> Iterator[tuple[int, str | None, Verdict | None]]:
-    """Judge ``rows`` in ``jobs`` processes, whole components each, and merge back into judging order.
-
-    ``jobs - 1`` are ``workers`` (forked now when not given, or not as many; closed when the month
-    is judged); this one runs ``alongside()`` first, then takes the parts in order: a part judged
-    already is read back (its verdicts given to ``record``, when kept), and while the next one is
-    not, this process judges a part no worker has started, from the end.
-
-    The decisions lines (None without ``lines``) are read back last, in row order: the part every
-    row is in is known, so the parts' files need no heap to merge.
-    """
-    parts = partition(rows, jobs * 16)
-    owner = array("H", bytes(2 * len(rows)))  # the part each row is in
-    for n, part in enumerate(parts):
-        for i in part:
-            owner[i] = n
-    empty = Summary(summary.month, summary.as_of, summary.rule_packs)
-    judging = workers if workers is not None and workers.count == jobs - 1 else Workers(jobs - 1)
-    verdicts: list | None = [None] * len(rows) if keep else None
-    plans: dict[str, str] = {}  # a child's plan id, one string for all its verdicts, not one per pickle
-    with tempfile.TemporaryDirectory(prefix="peerbill-") as folder:
-        try:
-            judge_file = os.path.join(folder, "judge.pickle")
-            with open(judge_file, "wb") as f:
-                pickle.dump(judge, f, protocol=pickle.HIGHEST_PROTOCOL)
-            futures = [judging.pool.submit(_worker, n, part, folder, keep, [rows[i] for i in part], judge_file, empty)
-                       for n, part in enumerate(parts)]
-            if alongside is not None:
-                alongside()
-            judged_here: dict[int, Summary] = {}
-            for n, future in enumerate(futures):
-                while n not in judged_here and not future.done():
-                    spare = next((m for m in range(len(futures) - 1, n - 1, -1)
-                                  if m not in judged_here and futures[m].cancel()), None)
-                    if spare is None:
-                        break  # every part left is being judged: wait for this one
-                    judged_here[spare] = _worker(spare, parts[spare], folder, keep, [rows[i] for i in parts[spare]],
-                                                 judge, empty)
-                    progress.advance(len(parts[spare]))
-                if n in judged_here:
-                    summary.merge(judged_here.pop(n))
-                else:
-                    summary.merge(future.result())
-                    progress.advance(len(parts[n]))
-                if verdicts is not None:
-                    part = []
-                    for i, v in zip(sorted(parts[n]), _read_part(os.path.join(folder, f"part-{n}.verdicts"))):
-                        verdicts[i] = v = with_row_cells(v, rows[i])
-                        if v.plan_id is not None:
-                            v.plan_id = plans.setdefault(v.plan_id, v.plan_id)
-                        part.append(v)
-                    if record is not None:
-                        record(part)
-        finally:
-            judging.close()  # the month is judged: the workers' memory is free before the merge
-
-        texts = None
-        if lines:
-            streams = [_read_part(os.path.join(folder, f"part-{n}.lines")) for n in range(len(parts))]
-            texts = (next(streams[n]) for n in owner)
-        for i in range(len(rows)):
-            yield i, next(texts) if texts is not None else None, verdicts[i] if verdicts is not None else None
-
-
-def judge_rows(rows: list, judge: Judge, month: str, as_of: dt.date, rules: RuleSet) -> Iterator[Verdict]:
-    """Verdicts of ``rows`` in order, in parallel for a large month (as ``check``), for jobs that need no file."""
-    jobs = auto_jobs(len(rows))
-    if jobs == 1:
-        yield from (judge(row) for row in rows)
-        return
-    summary = Summary(month, as_of.isoformat(), rules.label, rows_read=len(rows))
-    for _, _, verdict in judge_in_parallel(rows, judge, jobs, summary, True, Progress(), lines=False):
-        yield verdict  # type: ignore[misc]
 
 
 def judge_month_job(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date,

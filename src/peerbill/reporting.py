@@ -17,7 +17,8 @@ from .engine import Judge
 from .checks import PriorUsage
 from .model.verdict import Verdict
 from .rules import RuleSet
-from .pipeline import judge_rows, load_ruleset, prepare_out, read
+from .parallel import judge_rows
+from .pipeline import load_ruleset, prepare_out, read
 from .store.costreports import claimed_so_far, current_by_row, first_reported, issued_revision, record_report
 from .store.db import Store
 
