@@ -137,21 +137,21 @@ def _judge_at(path: str) -> Judge:
     return _LOADED[1]
 
 
-def judge_part(rows: list, indexes, judge: Judge, summary: Summary, keep: bool,
-                progress: Progress | None = None) -> Iterator[tuple[int, str, Verdict | None]]:
-    """Judge rows in order: (index, decisions.csv line, the verdict when kept), counting into ``summary``."""
+def judge_part(rows: list, judge: Judge, summary: Summary, keep: bool,
+               progress: Progress | None = None) -> Iterator[tuple[str, Verdict | None]]:
+    """Judge rows in order: (decisions.csv line, the verdict when kept), counting into ``summary``."""
     debug = log.debugging()
-    for n, i in enumerate(indexes, 1):
-        verdict = judge(rows[i])
+    for n, row in enumerate(rows, 1):
+        verdict = judge(row)
         summary.add(verdict)
         if debug:
             log.logger.debug("contact %s (contacts.csv:%s): %s %s %s units %s", verdict.contact_id or "-", verdict.line,
                              verdict.status, verdict.payer or "-", verdict.reasons, verdict.units)
-        yield i, decisions_line(verdict), (verdict if keep else None)
+        yield decisions_line(verdict), (verdict if keep else None)
         if progress is not None and n % 2000 == 0:
             progress.advance(2000)
     if progress is not None:
-        progress.advance(len(indexes) % 2000)
+        progress.advance(len(rows) % 2000)
 
 
 def _worker(number: int, indexes: list[int], folder: str, keep: bool, part_rows: list, judge: Judge | str,
@@ -163,8 +163,8 @@ def _worker(number: int, indexes: list[int], folder: str, keep: bool, part_rows:
     """
     judge = _judge_at(judge) if isinstance(judge, str) else judge
     summary = copy.deepcopy(empty)
-    judged = [(indexes[k], line, verdict and without_row_cells(verdict))
-              for k, line, verdict in judge_part(part_rows, range(len(part_rows)), judge, summary, keep)]
+    judged = [(i, line, verdict and without_row_cells(verdict))
+              for i, (line, verdict) in zip(indexes, judge_part(part_rows, judge, summary, keep))]
     judged.sort(key=itemgetter(0))  # the part was judged component by component; the merge needs row order
     for kind, column in (("lines", 1), ("verdicts", 2)) if keep else (("lines", 1),):
         with open(os.path.join(folder, f"part-{number}.{kind}"), "wb") as f:
@@ -186,7 +186,7 @@ def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, kee
                       alongside: Callable[[], None] | None = None, lines: bool = True,
                       workers: Workers | None = None,
                       record: Callable[[list[Verdict]], None] | None = None,
-                      ) -> Iterator[tuple[int, str | None, Verdict | None]]:
+                      ) -> Iterator[tuple[str | None, Verdict | None]]:
     """Judge ``rows`` in ``jobs`` processes, whole components each, and merge back into judging order.
 
     ``jobs - 1`` are ``workers`` (forked now when not given, or not as many; closed when the month
@@ -247,7 +247,7 @@ def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, kee
             streams = [_read_part(os.path.join(folder, f"part-{n}.lines")) for n in range(len(parts))]
             texts = (next(streams[n]) for n in owner)
         for i in range(len(rows)):
-            yield i, next(texts) if texts is not None else None, verdicts[i] if verdicts is not None else None
+            yield next(texts) if texts is not None else None, verdicts[i] if verdicts is not None else None
 
 
 def judge_rows(rows: list, judge: Judge, month: str, as_of: dt.date, rules: RuleSet) -> Iterator[Verdict]:
@@ -257,5 +257,5 @@ def judge_rows(rows: list, judge: Judge, month: str, as_of: dt.date, rules: Rule
         yield from (judge(row) for row in rows)
         return
     summary = Summary(month, as_of.isoformat(), rules.label, rows_read=len(rows))
-    for _, _, verdict in judge_in_parallel(rows, judge, jobs, summary, True, Progress(), lines=False):
+    for _, verdict in judge_in_parallel(rows, judge, jobs, summary, True, Progress(), lines=False):
         yield verdict  # type: ignore[misc]

@@ -17,7 +17,7 @@ from . import log
 from .decisions import DecisionsWriter, write_problems
 from .engine import Judge
 from .model.verdict import Verdict
-from .parallel import Progress, Workers, judge_part, auto_jobs, judge_in_parallel
+from .parallel import Progress, Workers, auto_jobs, judge_in_parallel, judge_part
 from .rules import RuleSet, default_rules_dir
 from .summary import Summary
 
@@ -97,12 +97,12 @@ def check_month(
     try:
         if jobs == 1:
             first()
-            judged = judge_part(rows, range(len(rows)), judge, summary, keep, progress)
+            judged = judge_part(rows, judge, summary, keep, progress)
         else:
             judged = judge_in_parallel(rows, judge, jobs, summary, keep, progress, first, workers=workers,
                                        record=lambda part: recorder[0].add(part) if recorder else None)
         with DecisionsWriter(out) as writer:
-            for _, line, verdict in judged:
+            for line, verdict in judged:
                 writer.write(line)
                 if kept is not None:
                     kept.append(verdict)  # type: ignore[arg-type]
