@@ -234,3 +234,27 @@ def test_a_run_that_fails_after_recording_began_records_nothing_and_lets_the_sto
     result = pipeline.judge_month_job(tmp_path / "bundle", "2026-09", tmp_path / "out", None, dt.date(2026, 11, 15),
                                       store, jobs=2)
     assert store.counts()["verdicts"] == 3000 and result.run_id is not None
+
+
+def test_a_run_records_the_contact_versions_its_own_import_stored(tmp_path, db_url):
+    """`run` takes each verdict's contact version from the import it just made, not from a second read of the
+    store: the rows it records are those `import` then `check` record (a corrected row is at version 2)."""
+    bundle = tmp_path / "demo"
+    shutil.copytree(DEMO, bundle)
+    separate = f"sqlite:///{tmp_path / 'separate.db'}"
+    for url in (db_url, separate):
+        assert run_cli("import", "--data", str(bundle), "--db", url)[0] == 0
+    text = (bundle / "contacts.csv").read_text()
+    fixed = text.replace("in_person,12,Y,,,GOAL-1,\n", "in_person,12,Y,,,GOAL-1,2026-09-09\n", 1)
+    assert fixed != text
+    (bundle / "contacts.csv").write_text(fixed)
+    code, _, err = run_cli("run", "--data", str(bundle), "--month", "2026-09", "--out", str(tmp_path / "run"),
+                           "--db", db_url, "--as-of", "2026-11-15")
+    assert code == 1, err
+    assert run_cli("import", "--data", str(bundle), "--db", separate)[0] == 0
+    code, _, err = run_cli("check", "--data", str(bundle), "--month", "2026-09", "--out", str(tmp_path / "check"),
+                           "--db", separate, "--as-of", "2026-11-15")
+    assert code == 1, err
+    rows = _verdict_rows(db_url)
+    versions = {r[0]: r[1] for r in rows}  # contact_id, contact_version: the first two columns after the ids
+    assert rows == _verdict_rows(separate) and versions["C-023"] == 2

@@ -32,7 +32,7 @@ from .parallel import Progress, Workers
 from .pipeline import CheckResult, check_month, load_ruleset, read
 from .rules import RuleSet
 from .store.billing import batch_named, billed_claims, load_batch, load_claim, record_batch
-from .store.db import Store
+from .store.db import Imported, Store
 
 
 class BillingError(Exception):
@@ -167,19 +167,23 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
             if key not in rules.payers or not any(v.procedures for v in rules.payers[key].pack.versions):
                 raise BillingError([f"payer {key!r} has no rule pack with procedure codes to bill on an 837P"])
         prior = store.prior_usage(bundle.months().ids(month))  # what earlier batches billed: the import changes none of it
-        imported: list[int] = []
+        imported: list[Imported] = []
 
         def import_bundle() -> None:  # while the workers judge: the import needs no verdict, the verdicts no import
-            imported.append(store.import_bundle(bundle)[0])
+            imported.append(store.import_bundle(bundle, versions_of=month))
 
         def recording():  # after the import: each part's verdicts are recorded while the workers judge the next
-            return store.recorder(rules, bundle, month, as_of, import_id=imported[0] if imported else None)
+            if not imported:
+                return store.recorder(rules, bundle, month, as_of)
+            done = imported[0]
+            imported[0] = done._replace(versions=None)  # the recorder's now: it lets them go when it finishes
+            return store.recorder(rules, bundle, month, as_of, import_id=done.import_id, versions=done.versions)
 
         result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=progress, keep=True, jobs=jobs,
                              alongside=import_bundle if import_first and not dry_run else None, workers=workers,
                              recording=None if dry_run else recording)
     if result.recorder is not None:
-        result.import_id = imported[0] if imported else None
+        result.import_id = imported[0].import_id if imported else None
         result.run_id = result.recorder.finish(result)
     hashes = bundle.row_hashes()
     packs = rules.records()

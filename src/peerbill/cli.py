@@ -626,7 +626,7 @@ def import_(data_dir, db_url, rules_dir, as_json):
     rules = load_ruleset(rules_dir)
     bundle = read(data_dir, rules)
     store = _open_store(db_url)
-    import_id, counts = store.import_bundle(bundle)
+    import_id, counts, _ = store.import_bundle(bundle)
     for p in bundle.problems:
         click.echo(f"peerbill: {p.severity}: {p}", err=True)
     if as_json:

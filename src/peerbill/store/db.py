@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from collections import Counter
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, NamedTuple
 
 from sqlalchemy import create_engine, event, func, select, text, update
 from sqlalchemy.engine import Engine, make_url
@@ -30,6 +30,14 @@ if TYPE_CHECKING:
     from ..model.verdict import Verdict
     from ..pipeline import CheckResult
     from ..rules import RuleSet
+
+
+class Imported(NamedTuple):
+    import_id: int
+    counts: dict[str, dict[str, int]]
+    #: with ``versions_of``: contact id -> current version of each stored row of that month
+    versions: dict[str, int] | None = None
+
 
 #: the newest migration under migrations/versions (a test checks it is the head)
 HEAD_REVISION = "0004"
@@ -167,21 +175,26 @@ class Store:
 
     # -- import ------------------------------------------------------------------------------
 
-    def import_bundle(self, bundle: Bundle) -> tuple[int, dict[str, dict[str, int]]]:
-        """Load a bundle idempotently: unchanged rows change nothing; a changed row is a new version."""
+    def import_bundle(self, bundle: Bundle, versions_of: str | None = None) -> "Imported":
+        """Load a bundle idempotently: unchanged rows change nothing; a changed row is a new version.
+
+        With ``versions_of`` (a month), the result also maps the contact ids of that month's stored rows
+        to their current versions, as a run's verdicts record them (see :meth:`recorder`).
+        """
         counts: dict[str, dict[str, int]] = {}
+        versions: dict[str, int] | None = {} if versions_of is not None else None
         with Session(self.engine) as session, session.begin():
             imp = Import(imported_at=_now(), source=str(Path(bundle.directory).resolve()), files=dict(sorted(bundle.files.items())), counts={})
             session.add(imp)
             session.flush()
             for name, rows in bundle.raw.items():
                 counts[name] = self._import_reference(session, imp.id, name, rows)
-            counts["contacts.csv"] = self._import_contacts(session, imp.id, bundle)
+            counts["contacts.csv"] = self._import_contacts(session, imp.id, bundle, versions_of, versions)
             imp.counts = counts
             append(session, "import", imp.id, inputs=dict(sorted(bundle.files.items())))
             import_id = imp.id
         logger.info("import %d recorded: %s", import_id, "; ".join(f"{n} {c}" for n, c in counts.items()))
-        return import_id, counts
+        return Imported(import_id, counts, versions)
 
     def _import_reference(self, session: Session, import_id: int, name: str, rows) -> dict[str, int]:
         cols = columns(FILES[name])
@@ -205,7 +218,8 @@ class Store:
         return self._store_versions(session, ReferenceRow, ("file", "key", "line", "import_id", "fields"),
                                     lambda keys: current, records(), cells, Counter())
 
-    def _import_contacts(self, session: Session, import_id: int, bundle: Bundle) -> dict[str, int]:
+    def _import_contacts(self, session: Session, import_id: int, bundle: Bundle, month: str | None = None,
+                         versions: dict[str, int] | None = None) -> dict[str, int]:
         stored = session.execute(select(ContactRow.id).where(ContactRow.current.is_(True)).limit(1)).first()
 
         def current(ids: list[str]) -> dict:
@@ -234,16 +248,24 @@ class Store:
             return (row.contact_id, row.service_date, row.month(), v[5], v[4], row.line, import_id,
                     canonical_json({c: x for c, x in zip(CONTACT_COLUMNS, v) if x is not None}))
 
+        def stored_as(row, version: int) -> None:
+            # the row's own id string is the key: a million contacts' versions cost the dict alone
+            if (row.service_date or "")[:7] == month or row.month() is None:  # as the stored row's month column
+                versions[row.contact_id] = version  # type: ignore[index]
+
         return self._store_versions(session, ContactRow, ("contact_id", "service_date", "month", "child_id", "staff_id",
-                                                          "line", "import_id", "fields"), current, records(), cells, tally)
+                                                          "line", "import_id", "fields"), current, records(), cells, tally,
+                                    stored_as if versions is not None else None)
 
     def _store_versions(self, session: Session, table, names: tuple[str, ...], current_of: Callable[[list[str]], dict],
-                        records, cells, tally: Counter) -> dict[str, int]:
+                        records, cells, tally: Counter, stored_as: Callable[[object, int], None] | None = None,
+                        ) -> dict[str, int]:
         """Insert a new version of each record whose cells changed, and retire the version it replaces.
 
         ``records`` yields (key, row_hash, item), unique keys; ``current_of(keys)`` maps those of a chunk of
         records that are stored to their current (version, row_hash, id); ``cells(item)`` gives the values of
         the columns ``names`` of an item to insert (only those: an unchanged row costs no encoding).
+        ``stored_as(item, version)`` is told the current version of each item once it is imported.
         """
         names = names + ("version", "row_hash", "current")
         new, retire = [], []
@@ -254,11 +276,16 @@ class Store:
                 old = current.get(key)
                 if old is not None and old[1] == h:
                     tally["unchanged"] += 1
+                    if stored_as is not None:
+                        stored_as(item, old[0])
                     continue
                 tally["changed" if old else "new"] += 1
                 if old:
                     retire.append(old[2])
-                new.append((*cells(item), (old[0] + 1) if old else 1, h, True))
+                version = (old[0] + 1) if old else 1
+                if stored_as is not None:
+                    stored_as(item, version)
+                new.append((*cells(item), version, h, True))
             if len(new) >= CHUNK:
                 insert_tuples(session, table, names, new)
                 new = []
@@ -283,9 +310,13 @@ class Store:
         return prior_usage(self, judged)
 
     def recorder(self, rules: "RuleSet", bundle: Bundle, month: str, as_of: dt.date,
-                 import_id: int | None = None) -> "RunRecorder":
-        """Start recording a run of ``month``: its verdicts are added as they are judged (see :class:`RunRecorder`)."""
-        return RunRecorder(self, rules, bundle, month, as_of, import_id)
+                 import_id: int | None = None, versions: dict[str, int] | None = None) -> "RunRecorder":
+        """Start recording a run of ``month``: its verdicts are added as they are judged (see :class:`RunRecorder`).
+
+        ``versions``: the versions :meth:`import_bundle` stored or found for the month's rows, when this
+        job imported the bundle it judges (else the store's current versions are read).
+        """
+        return RunRecorder(self, rules, bundle, month, as_of, import_id, versions)
 
     def counts(self) -> dict[str, int]:
         with Session(self.engine) as session:
@@ -305,12 +336,13 @@ class RunRecorder:
     """
 
     def __init__(self, store: Store, rules: "RuleSet", bundle: Bundle, month: str, as_of: dt.date,
-                 import_id: int | None):
+                 import_id: int | None, versions: dict[str, int] | None = None):
         self._session = Session(store.engine)
         self._transaction = self._session.begin()
         try:
-            # read a row at a time (a list of a million rows took 150 MB more than the dict)
-            self._versions = dict(iter(self._session.execute(
+            # read a row at a time (a list of a million rows took 150 MB more than the dict); an import's
+            # versions are keyed by the bundle's own id strings, which the verdicts share: 60 MB less at 1M
+            self._versions = versions if versions is not None else dict(iter(self._session.execute(
                 select(ContactRow.contact_id, ContactRow.version).where(ContactRow.current.is_(True))
                 .where((ContactRow.month == month) | ContactRow.month.is_(None))
                 .execution_options(yield_per=CHUNK)).tuples()))
