@@ -28,7 +28,7 @@ CENT = Decimal("0.01")
 def rows_of_month(rows: Iterable[SourceRow], month: str) -> list[SourceRow]:
     """The rows a month's run judges, in judging order (unreadable dates belong to every month)."""
     parse_month(month)
-    return MonthRows(rows).rows(month)
+    return list(MonthRows(rows if isinstance(rows, Sequence) else list(rows)).rows(month))
 
 
 def judge_month(

@@ -19,9 +19,10 @@ from array import array
 from concurrent.futures import ProcessPoolExecutor
 from operator import itemgetter
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from . import log
+from .bundle.rows import SourceRow
 from .decisions import decisions_line
 from .engine import Judge, with_row_cells, without_row_cells
 from .model.verdict import Verdict
@@ -137,7 +138,7 @@ def _judge_at(path: str) -> Judge:
     return _LOADED[1]
 
 
-def judge_part(rows: list, judge: Judge, summary: Summary, keep: bool,
+def judge_part(rows: Sequence[SourceRow], judge: Judge, summary: Summary, keep: bool,
                progress: Progress | None = None) -> Iterator[tuple[str, Verdict | None]]:
     """Judge rows in order: (decisions.csv line, the verdict when kept), counting into ``summary``."""
     debug = log.debugging()
@@ -173,6 +174,23 @@ def _worker(number: int, indexes: list[int], folder: str, keep: bool, part_rows:
     return summary
 
 
+def rows_at(rows: Sequence[SourceRow], indexes: Sequence[int]) -> list[SourceRow]:
+    """``[rows[i] for i in indexes]``, made a column at a time from a table's rows."""
+    at = getattr(rows, "rows_at", None)
+    return at(indexes) if at is not None else [rows[i] for i in indexes]
+
+
+class _Rows:
+    """A part's rows for a worker, made only when pickled to be sent (a part or two ahead of the
+    worker), not when every part is handed to the pool at once: a month's rows are not all made at once."""
+
+    def __init__(self, rows: Sequence[SourceRow], indexes: Sequence[int]):
+        self._rows, self._indexes = rows, indexes
+
+    def __reduce__(self):
+        return list, (rows_at(self._rows, self._indexes),)
+
+
 def _read_part(path: str) -> Iterator:
     with open(path, "rb") as f:
         while True:
@@ -182,7 +200,7 @@ def _read_part(path: str) -> Iterator:
                 return
 
 
-def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, keep: bool, progress: Progress,
+def judge_in_parallel(rows: Sequence[SourceRow], judge: Judge, jobs: int, summary: Summary, keep: bool, progress: Progress,
                       alongside: Callable[[], None] | None = None, lines: bool = True,
                       workers: Workers | None = None,
                       record: Callable[[list[Verdict]], None] | None = None,
@@ -211,7 +229,7 @@ def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, kee
             judge_file = os.path.join(folder, "judge.pickle")
             with open(judge_file, "wb") as f:
                 pickle.dump(judge, f, protocol=pickle.HIGHEST_PROTOCOL)
-            futures = [judging.pool.submit(_worker, n, part, folder, keep, [rows[i] for i in part], judge_file, empty)
+            futures = [judging.pool.submit(_worker, n, part, folder, keep, _Rows(rows, part), judge_file, empty)
                        for n, part in enumerate(parts)]
             if alongside is not None:
                 alongside()
@@ -222,7 +240,7 @@ def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, kee
                                   if m not in judged_here and futures[m].cancel()), None)
                     if spare is None:
                         break  # every part left is being judged: wait for this one
-                    judged_here[spare] = _worker(spare, parts[spare], folder, keep, [rows[i] for i in parts[spare]],
+                    judged_here[spare] = _worker(spare, parts[spare], folder, keep, rows_at(rows, parts[spare]),
                                                  judge, empty)
                     progress.advance(len(parts[spare]))
                 if n in judged_here:
@@ -232,8 +250,9 @@ def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, kee
                     progress.advance(len(parts[n]))
                 if verdicts is not None:
                     part = []
-                    for i, v in zip(sorted(parts[n]), _read_part(os.path.join(folder, f"part-{n}.verdicts"))):
-                        verdicts[i] = v = with_row_cells(v, rows[i])
+                    order = sorted(parts[n])
+                    for i, row, v in zip(order, rows_at(rows, order), _read_part(os.path.join(folder, f"part-{n}.verdicts"))):
+                        verdicts[i] = v = with_row_cells(v, row)
                         if v.plan_id is not None:
                             v.plan_id = plans.setdefault(v.plan_id, v.plan_id)
                         part.append(v)
@@ -250,7 +269,7 @@ def judge_in_parallel(rows: list, judge: Judge, jobs: int, summary: Summary, kee
             yield next(texts) if texts is not None else None, verdicts[i] if verdicts is not None else None
 
 
-def judge_rows(rows: list, judge: Judge, month: str, as_of: dt.date, rules: RuleSet) -> Iterator[Verdict]:
+def judge_rows(rows: Sequence[SourceRow], judge: Judge, month: str, as_of: dt.date, rules: RuleSet) -> Iterator[Verdict]:
     """Verdicts of ``rows`` in order, in parallel for a large month (as ``check``), for jobs that need no file."""
     jobs = auto_jobs(len(rows))
     if jobs == 1:

@@ -36,8 +36,9 @@ def components(rows: Sequence[SourceRow]) -> list[list[int]]:
         return root
 
     row_node: list[int] = []
-    for row in rows:
-        staff_id, child_id = row.values[4], row.values[5]
+    column = getattr(rows, "column", None)  # a table's rows: the two columns, without making each row
+    pairs = zip(column(4), column(5)) if column is not None else ((row.values[4], row.values[5]) for row in rows)
+    for staff_id, child_id in pairs:
         first = node(staff, staff_id) if staff_id else None
         if child_id:
             other = node(children, child_id)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from array import array
+from typing import Sequence
 
 from ..calendar import parse_month
-from .reader import SourceRow
+from .rows import ContactTable, RowsView, SourceRow
 
 
 class MonthRows:
@@ -13,26 +14,42 @@ class MonthRows:
 
     A row whose date is unreadable belongs to every month (each run reports it).  Jobs of one
     process (``run``: bill, cost report, coverage) share one of these through :meth:`Bundle.months`,
-    so a million rows are grouped and sorted once, not once per job.  The lists it returns are shared:
-    read them, do not change them.
+    so a million rows are grouped and sorted once, not once per job.  A month's rows are a view of
+    the bundle's: the indexes of its rows, each row made when it is read (see :class:`ContactTable`).
     """
 
-    def __init__(self, rows: Iterable[SourceRow]):
-        self._by_month: dict[str | None, list[SourceRow]] = {}
-        for r in rows:
-            self._by_month.setdefault(r.month(), []).append(r)
-        self._sorted: dict[str, list[SourceRow]] = {}
+    def __init__(self, rows: Sequence[SourceRow]):
+        self._rows = rows
+        months = rows.months() if isinstance(rows, ContactTable) else [r.month() for r in rows]
+        self._by_month: dict[str | None, array] = {}
+        for i, month in enumerate(months):
+            at = self._by_month.get(month)
+            if at is None:
+                at = self._by_month[month] = array("I")
+            at.append(i)
+        self._sorted: dict[str, RowsView] = {}
 
-    def rows(self, month: str) -> list[SourceRow]:
+    def _indexes(self, month: str) -> list[int]:
+        return list(self._by_month.get(month, ())) + list(self._by_month.get(None, ()))
+
+    def rows(self, month: str) -> RowsView:
         """The month's rows in judging order: service_date, start_time, contact_id, compared as text."""
         selected = self._sorted.get(month)
         if selected is None:
             parse_month(month)
-            selected = self._by_month.get(month, []) + self._by_month.get(None, [])
-            selected.sort(key=SourceRow.order_key)
-            self._sorted[month] = selected
+            indexes = self._indexes(month)
+            if isinstance(self._rows, ContactTable):
+                keys = self._rows.order_keys(indexes)
+            else:
+                keys = [self._rows[i].order_key() for i in indexes]
+            order = sorted(range(len(indexes)), key=keys.__getitem__)
+            selected = self._sorted[month] = RowsView(self._rows, array("I", [indexes[p] for p in order]))
         return selected
 
     def ids(self, month: str) -> set[str]:
         """The contact ids of the month's rows."""
-        return {r.contact_id for r in self._by_month.get(month, []) + self._by_month.get(None, []) if r.contact_id}
+        indexes = self._indexes(month)
+        if isinstance(self._rows, ContactTable):
+            ids = self._rows.contact_ids
+            return {ids[i] for i in indexes if ids[i]}  # type: ignore[misc]
+        return {cid for i in indexes if (cid := self._rows[i].contact_id)}

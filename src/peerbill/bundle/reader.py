@@ -2,19 +2,21 @@
 
 Reference files are parsed into pydantic records at once; a bad reference row
 is left out and reported.  Contacts are kept as raw rows (line number and
-cell texts) so that a month of a million contacts stays small in memory; they
-are parsed one at a time, in judging order, by :func:`parse_contact`.
+cell texts), column by column in a :class:`~peerbill.bundle.rows.ContactTable`,
+so that a month of a million contacts stays small in memory; they are parsed
+one at a time, in judging order, by :func:`parse_contact`.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import re
+from array import array
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from pydantic import ValidationError
 
@@ -23,57 +25,20 @@ from ..model.fields import shown
 from ..model.records import CONTACT_REQUIRED, FILES, Contact, Record, columns
 from ..model.reference import Reference
 from .problems import BundleError, Problem
+from .rows import _CONTACT_ID, _START_TIME, CONTACT_COLUMNS, ContactTable, SourceRow
 
 if TYPE_CHECKING:
     from .months import MonthRows
 
-CONTACT_COLUMNS = columns(Contact)
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-_SERVICE_DATE = CONTACT_COLUMNS.index("service_date")
-_START_TIME = CONTACT_COLUMNS.index("start_time")
-_CONTACT_ID = CONTACT_COLUMNS.index("contact_id")
-
 csv.field_size_limit(16 * 1024 * 1024)
-
-
-class SourceRow(NamedTuple):
-    """One contacts.csv row as read: its line number and its cells in contract column order.
-
-    ``error`` says why a row could not be read as CSV at all (its cells are then empty);
-    such a row is still judged, as rejected, so that no row is dropped.
-    """
-
-    line: int
-    values: tuple[str | None, ...]
-    error: str | None = None
-
-    @property
-    def contact_id(self) -> str | None:
-        return self.values[_CONTACT_ID]
-
-    @property
-    def service_date(self) -> str | None:
-        return self.values[_SERVICE_DATE]
-
-    def order_key(self) -> tuple[str, str, str]:
-        """Judging order: service_date, start_time, contact_id, compared as text."""
-        v = self.values
-        return (v[_SERVICE_DATE] or "", v[_START_TIME] or "", v[_CONTACT_ID] or "")
-
-    def month(self) -> str | None:
-        """The month the row belongs to; None means every month (its date is unreadable)."""
-        text = self.values[_SERVICE_DATE] or ""
-        return text[:7] if _MONTH.match(text[:7]) else None
-
-    def as_dict(self) -> dict[str, str]:
-        return {c: v for c, v in zip(CONTACT_COLUMNS, self.values) if v is not None}
 
 
 @dataclass
 class Bundle:
     directory: Path
     reference: Reference
-    contacts: list[SourceRow]
+    #: the contact rows in file order: a :class:`ContactTable` when read from a file
+    contacts: Sequence[SourceRow]
     problems: list[Problem] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
     present: set[str] = field(default_factory=set)
@@ -94,18 +59,15 @@ class Bundle:
     def duplicate_lines(self) -> set[int]:
         """As :func:`duplicate_lines` of the contact rows, found once."""
         if self._duplicates is None:
-            self._duplicates = duplicate_lines(self.contacts)
+            rows = self.contacts
+            self._duplicates = _duplicates(zip(rows.lines, rows.contact_ids) if isinstance(rows, ContactTable)
+                                           else ((row.line, row.contact_id) for row in rows))
         return self._duplicates
 
     def row_hashes(self) -> "RowHashes":
         """The :func:`row_hash` of each contact id's first row (the row the store keeps), by contact id."""
         if self._hashes is None:
-            first: dict[str, SourceRow] = {}
-            for row in self.contacts:
-                cid = row.contact_id
-                if cid is not None and cid not in first:
-                    first[cid] = row
-            self._hashes = RowHashes(first)
+            self._hashes = RowHashes(self.contacts)
         return self._hashes
 
 
@@ -113,23 +75,47 @@ class RowHashes(Mapping[str, str]):
     """Contact id -> :func:`row_hash` of its first row, each hash worked out when it is asked for.
 
     Held as digests, a million contacts' hashes took 160 MB for the whole run, though the import
-    asks for each once and a batch only for the contacts it bills.
+    asks for each once and a batch only for the contacts it bills; a dict of each id's first row
+    took 70 MB more.  The rows' indexes sorted by contact id (4 bytes a row) find a contact's
+    first row by bisection: equal ids keep file order, so the leftmost is the first.
     """
 
-    def __init__(self, first_rows: dict[str, SourceRow]):
-        self._rows = first_rows
+    def __init__(self, rows: Sequence[SourceRow]):
+        self._rows = rows
+        self._ids = ids = rows.contact_ids if isinstance(rows, ContactTable) else [row.contact_id for row in rows]
+        self._order = array("I", sorted((i for i, cid in enumerate(ids) if cid is not None), key=ids.__getitem__))
+        self._count: int | None = None
+
+    def _first(self, contact_id: object) -> int | None:
+        if not isinstance(contact_id, str):
+            return None
+        k = bisect_left(self._order, contact_id, key=self._ids.__getitem__)
+        if k < len(self._order) and self._ids[self._order[k]] == contact_id:
+            return self._order[k]
+        return None
 
     def __getitem__(self, contact_id: str) -> str:
-        return row_hash(self._rows[contact_id].values)
+        i = self._first(contact_id)
+        if i is None:
+            raise KeyError(contact_id)
+        return row_hash(self._rows[i].values)
 
     def __contains__(self, contact_id: object) -> bool:
-        return contact_id in self._rows
+        return self._first(contact_id) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._rows)
+        """The contact ids in the order of their first rows."""
+        seen: set[str] = set()
+        for cid in self._ids:
+            if cid is not None and cid not in seen:
+                seen.add(cid)
+                yield cid
 
     def __len__(self) -> int:
-        return len(self._rows)
+        if self._count is None:
+            ids, order = self._ids, self._order
+            self._count = sum(1 for k in range(len(order)) if k == 0 or ids[order[k]] != ids[order[k - 1]])
+        return self._count
 
 
 def row_hash(values: tuple[str | None, ...]) -> str:
@@ -139,14 +125,17 @@ def row_hash(values: tuple[str | None, ...]) -> str:
 
 def duplicate_lines(rows: Iterable[SourceRow]) -> set[int]:
     """Lines whose contact_id was used by an earlier row, in file order."""
+    return _duplicates((row.line, row.contact_id) for row in rows)
+
+
+def _duplicates(lines_and_ids: Iterable[tuple[int, str | None]]) -> set[int]:
     seen: set[str] = set()
     dupes: set[int] = set()
-    for row in rows:
-        cid = row.contact_id
+    for line, cid in lines_and_ids:
         if cid is None:
             continue
         if cid in seen:
-            dupes.add(row.line)
+            dupes.add(line)
         else:
             seen.add(cid)
     return dupes
@@ -154,14 +143,14 @@ def duplicate_lines(rows: Iterable[SourceRow]) -> set[int]:
 
 def _open_rows(path: Path, name: str, expected: tuple[str, ...], problems: list[Problem],
                required: tuple[str, ...] | None = None, unique: int | None = None,
-               unreadable: list[tuple[int, str]] | None = None
+               unreadable: list[tuple[int, str]] | None = None, share: bool = True,
                ) -> Iterator[tuple[int, tuple[str | None, ...]]]:
     """Rows of a CSV file as (line, cells in ``expected`` order); header problems are reported.
 
     A row that is not readable CSV (a quote never closed, a cell over 16 MB) is reported as a
     problem, or appended to ``unreadable`` as (line, message) when that list is given.
-    Cell texts repeat (dates, ids, codes), so each distinct text is kept once; the
-    column at index ``unique`` (a row id) is left alone.
+    Cell texts repeat (dates, ids, codes), so each distinct text is kept once (unless ``share``
+    is false: the caller does); the column at index ``unique`` (a row id) is left alone.
     """
     required = expected if required is None else required
     try:
@@ -192,7 +181,7 @@ def _open_rows(path: Path, name: str, expected: tuple[str, ...], problems: list[
         width = len(header)
         # the common case: the contract's columns in the contract's order, nothing else
         plain = positions == list(range(len(expected))) and width == len(expected)
-        share = {}.setdefault
+        keep = {}.setdefault
         line = 1
         while True:
             try:
@@ -218,7 +207,8 @@ def _open_rows(path: Path, name: str, expected: tuple[str, ...], problems: list[
                 values = [c.strip() or None for c in cells]
             else:
                 values = [(cells[i].strip() or None) if i is not None and i < len(cells) else None for i in positions]
-            yield start, tuple([v if v is None or k == unique else share(v, v) for k, v in enumerate(values)])
+            yield start, tuple([v if v is None or k == unique else keep(v, v) for k, v in enumerate(values)] if share
+                               else values)
 
 
 def _bad_byte_line(path: Path) -> int | None:
@@ -296,13 +286,14 @@ def read_bundle(directory: Path, needed: dict[str, str] | None = None) -> Bundle
         logger.info("reading %s (sha256 %s)", name, bundle.files[name][:12])
         if model is Contact:
             unreadable: list[tuple[int, str]] = []
-            bundle.contacts = [SourceRow(line, values) for line, values in
-                               _open_rows(path, name, CONTACT_COLUMNS, problems, CONTACT_REQUIRED, unique=_CONTACT_ID,
-                                          unreadable=unreadable)]
-            if unreadable:
+            table = ContactTable()
+            table.extend(_open_rows(path, name, CONTACT_COLUMNS, problems, CONTACT_REQUIRED, unique=_CONTACT_ID,
+                                    unreadable=unreadable, share=False))  # the table keeps each text once
+            if unreadable:  # rare: the rows in line order again, with the unreadable ones among them
                 empty = (None,) * len(CONTACT_COLUMNS)
-                bundle.contacts.extend(SourceRow(line, empty, message) for line, message in unreadable)
-                bundle.contacts.sort(key=lambda r: r.line)
+                rows = list(table) + [SourceRow(line, empty, message) for line, message in unreadable]
+                table = ContactTable.of(sorted(rows, key=lambda r: r.line))
+            bundle.contacts = table.seal()
             continue
         cols = columns(model)
         key = cols[0]

@@ -1,0 +1,76 @@
+"""The contact table: rows held column by column come back exactly as they were read."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from peerbill.bundle.months import MonthRows
+from peerbill.bundle.reader import duplicate_lines
+from peerbill.bundle.rows import CONTACT_COLUMNS, ContactTable, SourceRow
+from peerbill.partition import components
+
+WIDTH = len(CONTACT_COLUMNS)
+cells = st.one_of(st.none(), st.sampled_from(["2026-09-01", "2026-09-02", "2026-10-01", "x", "S1", "K1", "12"]),
+                  st.text(max_size=6))
+rows = st.lists(st.tuples(st.lists(cells, min_size=WIDTH, max_size=WIDTH), st.one_of(st.none(), st.just("bad"))),
+                max_size=40).map(lambda rs: [SourceRow(n + 2, tuple(values), error) for n, (values, error) in enumerate(rs)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows)
+def test_a_table_gives_back_every_row_as_it_was_added(source):
+    table = ContactTable.of(source)
+    assert len(table) == len(source) and list(table) == source
+    assert [table[i] for i in range(len(source))] == source and table[1:5] == source[1:5]
+    if source:
+        assert table[-1] == source[-1]
+        backwards = list(range(len(source)))[::-1]
+        assert table.rows_at(backwards) == [source[i] for i in backwards]
+    assert table.contact_ids == [r.contact_id for r in source] and list(table.lines) == [r.line for r in source]
+    assert table.months() == [r.month() for r in source]
+    for k in range(WIDTH):
+        assert table.column(k) == [r.values[k] for r in source]
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows, st.sampled_from(["2026-09", "2026-10"]))
+def test_a_tables_months_are_a_lists_months(source, month):
+    table = ContactTable.of(source)
+    by_table, by_list = MonthRows(table), MonthRows(source)
+    assert list(by_table.rows(month)) == list(by_list.rows(month))
+    assert by_table.ids(month) == by_list.ids(month)
+    view = by_table.rows(month)
+    assert [view[i] for i in range(len(view))] == list(view)
+    assert components(table) == components(source) and components(view) == components(list(view))
+    assert duplicate_lines(table) == duplicate_lines(source)
+
+
+def test_a_column_of_more_than_65536_texts_is_widened_and_read_back():
+    source = [SourceRow(n, (f"C{n}", "2026-09-01", "09:00", "10:00", "S1", f"K{n}") + (None,) * (WIDTH - 6))
+              for n in range(70_000)]
+    table = ContactTable()
+    table.extend((r.line, r.values) for r in source)
+    table.seal()
+    assert table[69_999] == source[69_999] and table[65_537] == source[65_537] and list(table) == source
+
+
+def test_the_cells_of_rows_made_twice_are_the_same_strings():
+    """Verdicts keep the cells of the rows they were judged from: the table hands out its own strings."""
+    table = ContactTable.of([SourceRow(2, ("C1", "2026-09-01") + ("x",) * (WIDTH - 2))])
+    assert all(a is b for a, b in zip(table[0].values, table[0].values))
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows)
+def test_row_hashes_are_those_of_each_contact_ids_first_row(source):
+    from peerbill.bundle.reader import RowHashes, row_hash
+
+    first: dict[str, SourceRow] = {}
+    for row in source:
+        if row.contact_id is not None:
+            first.setdefault(row.contact_id, row)
+    for hashes in (RowHashes(source), RowHashes(ContactTable.of(source))):
+        assert dict(hashes) == {cid: row_hash(row.values) for cid, row in first.items()}
+        assert list(hashes) == list(first) and len(hashes) == len(first)
+        assert "no such id" not in hashes and hashes.get("no such id") is None and 7 not in hashes
