@@ -664,9 +664,9 @@ def run(data_dir, month, out_dir, rules_dir, as_of, db_url, jobs, as_json):
     from .reporting import JudgedMonth, cost_report
 
     quarter = str(FiscalQuarter.parse(month))
-    draft = cost_report(data_dir, quarter, Path(out_dir) / f"cost-report-{quarter}", rules_dir, as_of, store, draft=True,
-                        read_already=(billed.bundle, billed.rules),
-                        judged_already=JudgedMonth(month, billed.prior, billed.check.verdicts or []))
+    cost_report(data_dir, quarter, Path(out_dir) / f"cost-report-{quarter}", rules_dir, as_of, store, draft=True,
+                read_already=(billed.bundle, billed.rules),
+                judged_already=JudgedMonth(month, billed.prior, billed.check.verdicts or []))
     if not as_json:
         click.echo(f"import {billed.check.import_id}, run {billed.check.run_id} recorded in "
                    f"{safe_url(normalize_url(db_url))}")
