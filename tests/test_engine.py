@@ -119,19 +119,25 @@ def test_parts_of_a_month_share_no_staff_or_child():
 
 @pytest.mark.parametrize("keep", [False, True])
 @pytest.mark.parametrize("busy", [0, 0.5])
-def test_judging_in_parallel_gives_the_same_bytes(tmp_path, keep, busy):
+@pytest.mark.parametrize("billed", [False, True])
+def test_judging_in_parallel_gives_the_same_bytes(tmp_path, keep, busy, billed):
     """The main process judges the parts its forked workers have not started: most of them when it is
-    free at once, none or few when work alongside keeps it busy (``busy`` seconds)."""
+    free at once, none or few when work alongside keeps it busy (``busy`` seconds).  A worker is sent
+    the billed ids of its part's contacts only (``billed``: a month run again)."""
     import time
 
     from conftest import DEMO
+    from peerbill.checks import PriorUsage
     from peerbill.pipeline import check_month, load_ruleset, read
 
     rules = load_ruleset(None)
     bundle = read(DEMO, rules)
+    ids = sorted(bundle.months().ids("2026-09"))
+    prior = PriorUsage(billed=frozenset(ids[::3])) if billed else None
     results = [check_month(bundle, rules, "2026-09", tmp_path / str(jobs), dt.date(2026, 11, 15), keep=keep, jobs=jobs,
-                           alongside=lambda: time.sleep(busy))
+                           alongside=lambda: time.sleep(busy), prior=prior)
                for jobs in (1, 2, 3)]
+    assert ("ALREADY_BILLED" in (tmp_path / "1" / "decisions.csv").read_text()) == billed
     for jobs in (2, 3):
         for name in ("decisions.csv", "summary.json"):
             assert (tmp_path / "1" / name).read_bytes() == (tmp_path / str(jobs) / name).read_bytes()

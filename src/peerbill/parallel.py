@@ -16,13 +16,14 @@ import pickle
 import signal
 import tempfile
 from array import array
+from dataclasses import replace
 from concurrent.futures import ProcessPoolExecutor
 from operator import itemgetter
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from . import log
-from .bundle.rows import SourceRow
+from .bundle.rows import _CONTACT_ID, SourceRow
 from .decisions import decisions_line
 from .engine import Judge, with_row_cells, without_row_cells
 from .model.verdict import Verdict
@@ -156,13 +157,16 @@ def judge_part(rows: Sequence[SourceRow], judge: Judge, summary: Summary, keep: 
 
 
 def _worker(number: int, indexes: list[int], folder: str, keep: bool, part_rows: list, judge: Judge | str,
-            empty: Summary) -> Summary:
+            empty: Summary, billed: frozenset[str] | None = None) -> Summary:
     """Judge one part (in a worker, or in this process for the parts it takes), and pickle its
     decisions lines and (when kept) its verdicts, in row order and in batches, to a file each.
 
-    ``part_rows`` are the rows at ``indexes``; in a worker, ``judge`` is the path of the pickled judge.
+    ``part_rows`` are the rows at ``indexes``; in a worker, ``judge`` is the path of the pickled judge,
+    pickled without the billed contact ids, and ``billed`` those of the part's rows.
     """
-    judge = _judge_at(judge) if isinstance(judge, str) else judge
+    if isinstance(judge, str):
+        judge = _judge_at(judge)
+        judge.prior = replace(judge.prior, billed=billed or frozenset())
     summary = copy.deepcopy(empty)
     judged = [(i, line, verdict and without_row_cells(verdict))
               for i, (line, verdict) in zip(indexes, judge_part(part_rows, judge, summary, keep))]
@@ -189,6 +193,24 @@ class _Rows:
 
     def __reduce__(self):
         return list, (rows_at(self._rows, self._indexes),)
+
+
+class _Billed:
+    """Which of a part's contacts are on submitted claims (:attr:`PriorUsage.billed`), worked out when
+    the part is sent: the judge asks only about the contact it judges, so a worker needs the ids of its
+    part's rows and not the whole month's (a month run again: 650,000 ids in each worker)."""
+
+    def __init__(self, ids: Sequence[str | None], indexes: Sequence[int], billed: frozenset[str]):
+        self._ids, self._indexes, self._billed = ids, indexes, billed
+
+    def __reduce__(self):
+        ids, billed = self._ids, self._billed
+        return frozenset, (tuple(cid for i in self._indexes if (cid := ids[i]) in billed),)
+
+
+def _contact_ids(rows: Sequence[SourceRow]) -> Sequence[str | None]:
+    column = getattr(rows, "column", None)
+    return column(_CONTACT_ID) if column is not None else [row.contact_id for row in rows]
 
 
 def _read_part(path: str) -> Iterator:
@@ -227,9 +249,16 @@ def judge_in_parallel(rows: Sequence[SourceRow], judge: Judge, jobs: int, summar
     with tempfile.TemporaryDirectory(prefix="peerbill-") as folder:
         try:
             judge_file = os.path.join(folder, "judge.pickle")
-            with open(judge_file, "wb") as f:
-                pickle.dump(judge, f, protocol=pickle.HIGHEST_PROTOCOL)
-            futures = [judging.pool.submit(_worker, n, part, folder, keep, _Rows(rows, part), judge_file, empty)
+            prior = judge.prior
+            judge.prior = replace(prior, billed=frozenset())  # each part takes its own (see _Billed)
+            try:
+                with open(judge_file, "wb") as f:
+                    pickle.dump(judge, f, protocol=pickle.HIGHEST_PROTOCOL)
+            finally:
+                judge.prior = prior
+            ids = _contact_ids(rows) if prior.billed else None
+            futures = [judging.pool.submit(_worker, n, part, folder, keep, _Rows(rows, part), judge_file, empty,
+                                           _Billed(ids, part, prior.billed) if ids is not None else None)
                        for n, part in enumerate(parts)]
             if alongside is not None:
                 alongside()
