@@ -247,6 +247,11 @@ def test_a_run_records_the_contact_versions_its_own_import_stored(tmp_path, db_u
     text = (bundle / "contacts.csv").read_text()
     fixed = text.replace("in_person,12,Y,,,GOAL-1,\n", "in_person,12,Y,,,GOAL-1,2026-09-09\n", 1)
     assert fixed != text
+    # two rows reusing ids (rejected): one of the corrected September contact, one of a July contact
+    fixed += ("C-023,2026-09-29,09:00,10:00,S901,X01,X01-CG,peer_parent_support,iowa_parent_partner,individual,"
+              "in_person,12,Y,,,GOAL-1,2026-09-29\n"
+              "C0000001,2026-09-29,11:00,12:00,S901,X01,X01-CG,peer_parent_support,iowa_parent_partner,individual,"
+              "in_person,12,Y,,,GOAL-1,2026-09-29\n")
     (bundle / "contacts.csv").write_text(fixed)
     code, _, err = run_cli("run", "--data", str(bundle), "--month", "2026-09", "--out", str(tmp_path / "run"),
                            "--db", db_url, "--as-of", "2026-11-15")
@@ -256,5 +261,8 @@ def test_a_run_records_the_contact_versions_its_own_import_stored(tmp_path, db_u
                            "--db", separate, "--as-of", "2026-11-15")
     assert code == 1, err
     rows = _verdict_rows(db_url)
-    versions = {r[0]: r[1] for r in rows}  # contact_id, contact_version: the first two columns after the ids
-    assert rows == _verdict_rows(separate) and versions["C-023"] == 2
+    versions = {(r[0], r[2]): r[1] for r in rows}  # (contact_id, line) -> contact_version
+    assert rows == _verdict_rows(separate)
+    duplicates = {cid: v for (cid, line), v in versions.items() if line > 1480}  # the two rows added
+    assert duplicates == {"C-023": 2, "C0000001": None}  # the July row is not a September row
+    assert sum(1 for (cid, _), v in versions.items() if cid == "C-023" and v == 2) == 2

@@ -86,7 +86,8 @@ class RowHashes(Mapping[str, str]):
         self._order = array("I", sorted((i for i, cid in enumerate(ids) if cid is not None), key=ids.__getitem__))
         self._count: int | None = None
 
-    def _first(self, contact_id: object) -> int | None:
+    def first(self, contact_id: object) -> int | None:
+        """The index of the contact id's first row (None when no row has it)."""
         if not isinstance(contact_id, str):
             return None
         k = bisect_left(self._order, contact_id, key=self._ids.__getitem__)
@@ -95,13 +96,13 @@ class RowHashes(Mapping[str, str]):
         return None
 
     def __getitem__(self, contact_id: str) -> str:
-        i = self._first(contact_id)
+        i = self.first(contact_id)
         if i is None:
             raise KeyError(contact_id)
         return row_hash(self._rows[i].values)
 
     def __contains__(self, contact_id: object) -> bool:
-        return self._first(contact_id) is not None
+        return self.first(contact_id) is not None
 
     def __iter__(self) -> Iterator[str]:
         """The contact ids in the order of their first rows."""

@@ -35,8 +35,38 @@ if TYPE_CHECKING:
 class Imported(NamedTuple):
     import_id: int
     counts: dict[str, dict[str, int]]
-    #: with ``versions_of``: contact id -> current version of each stored row of that month
-    versions: dict[str, int] | None = None
+    #: with ``versions_of``: the current version of each stored row of that month
+    versions: "MonthVersions | None" = None
+
+
+class MonthVersions:
+    """The version each contact of a month's rows is stored at, as the import that stored them found it.
+
+    Nearly every version is 1 (a contact's row has never changed), so only the others are listed:
+    a dict of a million contacts' versions held 41 MB while the month's verdicts were recorded.
+    A row stored under its contact id is the id's first row; the id of a later row (a duplicate,
+    rejected) has the first row's version when that row is of the month, as the store is read.
+    """
+
+    def __init__(self, month: str, bundle: Bundle):
+        self._month, self._bundle, self._duplicates = month, bundle, bundle.duplicate_lines()
+        self.other: dict[str, int] = {}  # contact id -> version, where it is not 1
+
+    def stored(self, row, version: int) -> None:
+        if version != 1 and self._of_month(row):
+            self.other[row.contact_id] = version
+
+    def _of_month(self, row) -> bool:
+        return (row.service_date or "")[:7] == self._month or row.month() is None  # as the stored month column
+
+    def get(self, contact_id: str | None, line: int) -> int | None:
+        if not contact_id:
+            return None
+        if line in self._duplicates:
+            first = self._bundle.row_hashes().first(contact_id)
+            if first is None or not self._of_month(self._bundle.contacts[first]):
+                return None
+        return self.other.get(contact_id, 1)
 
 
 #: the newest migration under migrations/versions (a test checks it is the head)
@@ -182,14 +212,14 @@ class Store:
         to their current versions, as a run's verdicts record them (see :meth:`recorder`).
         """
         counts: dict[str, dict[str, int]] = {}
-        versions: dict[str, int] | None = {} if versions_of is not None else None
+        versions = MonthVersions(versions_of, bundle) if versions_of is not None else None
         with Session(self.engine) as session, session.begin():
             imp = Import(imported_at=_now(), source=str(Path(bundle.directory).resolve()), files=dict(sorted(bundle.files.items())), counts={})
             session.add(imp)
             session.flush()
             for name, rows in bundle.raw.items():
                 counts[name] = self._import_reference(session, imp.id, name, rows)
-            counts["contacts.csv"] = self._import_contacts(session, imp.id, bundle, versions_of, versions)
+            counts["contacts.csv"] = self._import_contacts(session, imp.id, bundle, versions)
             imp.counts = counts
             append(session, "import", imp.id, inputs=dict(sorted(bundle.files.items())))
             import_id = imp.id
@@ -218,8 +248,8 @@ class Store:
         return self._store_versions(session, ReferenceRow, ("file", "key", "line", "import_id", "fields"),
                                     lambda keys: current, records(), cells, Counter())
 
-    def _import_contacts(self, session: Session, import_id: int, bundle: Bundle, month: str | None = None,
-                         versions: dict[str, int] | None = None) -> dict[str, int]:
+    def _import_contacts(self, session: Session, import_id: int, bundle: Bundle,
+                         versions: MonthVersions | None = None) -> dict[str, int]:
         stored = session.execute(select(ContactRow.id).where(ContactRow.current.is_(True)).limit(1)).first()
 
         def current(ids: list[str]) -> dict:
@@ -248,14 +278,9 @@ class Store:
             return (row.contact_id, row.service_date, row.month(), v[5], v[4], row.line, import_id,
                     canonical_json({c: x for c, x in zip(CONTACT_COLUMNS, v) if x is not None}))
 
-        def stored_as(row, version: int) -> None:
-            # the row's own id string is the key: a million contacts' versions cost the dict alone
-            if (row.service_date or "")[:7] == month or row.month() is None:  # as the stored row's month column
-                versions[row.contact_id] = version  # type: ignore[index]
-
         return self._store_versions(session, ContactRow, ("contact_id", "service_date", "month", "child_id", "staff_id",
                                                           "line", "import_id", "fields"), current, records(), cells, tally,
-                                    stored_as if versions is not None else None)
+                                    versions.stored if versions is not None else None)
 
     def _store_versions(self, session: Session, table, names: tuple[str, ...], current_of: Callable[[list[str]], dict],
                         records, cells, tally: Counter, stored_as: Callable[[object, int], None] | None = None,
@@ -310,7 +335,7 @@ class Store:
         return prior_usage(self, judged)
 
     def recorder(self, rules: "RuleSet", bundle: Bundle, month: str, as_of: dt.date,
-                 import_id: int | None = None, versions: dict[str, int] | None = None) -> "RunRecorder":
+                 import_id: int | None = None, versions: MonthVersions | None = None) -> "RunRecorder":
         """Start recording a run of ``month``: its verdicts are added as they are judged (see :class:`RunRecorder`).
 
         ``versions``: the versions :meth:`import_bundle` stored or found for the month's rows, when this
@@ -336,13 +361,13 @@ class RunRecorder:
     """
 
     def __init__(self, store: Store, rules: "RuleSet", bundle: Bundle, month: str, as_of: dt.date,
-                 import_id: int | None, versions: dict[str, int] | None = None):
+                 import_id: int | None, versions: MonthVersions | None = None):
         self._session = Session(store.engine)
         self._transaction = self._session.begin()
         try:
             # read a row at a time (a list of a million rows took 150 MB more than the dict); an import's
-            # versions are keyed by the bundle's own id strings, which the verdicts share: 60 MB less at 1M
-            self._versions = versions if versions is not None else dict(iter(self._session.execute(
+            # versions list only those that are not 1 (see MonthVersions): 100 MB less at 1M
+            self._versions = versions if versions is not None else _AnyLine(iter(self._session.execute(
                 select(ContactRow.contact_id, ContactRow.version).where(ContactRow.current.is_(True))
                 .where((ContactRow.month == month) | ContactRow.month.is_(None))
                 .execution_options(yield_per=CHUNK)).tuples()))
@@ -360,7 +385,7 @@ class RunRecorder:
         run_id, versions, rows = self._run.id, self._versions, []
         try:
             for v in verdicts:
-                rows.append((run_id, v.contact_id, versions.get(v.contact_id), v.line, v.service_date, v.status, v.payer,
+                rows.append((run_id, v.contact_id, versions.get(v.contact_id, v.line), v.line, v.service_date, v.status, v.payer,
                              v.procedure, ":".join(v.modifiers), v.units, v.amount, v.rate, v.reasons, v.rule_ids,
                              ";".join(v.rule_versions), v.child_id, v.staff_id, v.plan_id, details(v)))
                 if len(rows) >= CHUNK:
@@ -380,7 +405,7 @@ class RunRecorder:
             self._transaction.commit()
         finally:
             self._session.close()
-            self._versions = {}  # a million contacts' versions: not kept for the rest of the run
+            self._versions = _AnyLine()  # a million contacts' versions: not kept for the rest of the run
         logger.info("run %d recorded: %s as of %s", run_id, self._month, self._as_of)
         return run_id
 
@@ -388,7 +413,14 @@ class RunRecorder:
         if self._transaction.is_active:
             self._transaction.rollback()
         self._session.close()
-        self._versions = {}
+        self._versions = _AnyLine()
+
+
+class _AnyLine(dict):
+    """Contact id -> version as read from the store: the same for every row of the id."""
+
+    def get(self, contact_id, line=None):  # type: ignore[override]
+        return super().get(contact_id)
 
 
 #: bytes a page of a new SQLite store (set before its first table; an existing file keeps its own)
