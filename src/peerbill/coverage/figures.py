@@ -11,7 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from ..bundle.reader import CONTACT_COLUMNS, SourceRow, parse_contact
 from ..engine import modifiers_for
@@ -98,22 +98,25 @@ def _needs_contact(v: Verdict) -> bool:
     return v.status != "billable"
 
 
-def build(month: str, as_of: dt.date, judged: Iterable[tuple[SourceRow, Verdict]], rules: RuleSet,
+def build(month: str, as_of: dt.date, rows: Sequence[SourceRow], verdicts: Iterable[Verdict], rules: RuleSet,
           reference: Reference, prior_auth: dict[tuple[str, str], int], trend: list[dict]) -> Coverage:
-    """``judged``: each row of the month with its verdict.  A row is read again only where the
-    figures need more than its verdict (a held, rejected or payer-refused contact's potential)."""
+    """``verdicts``: the verdict of each of the month's ``rows``, in order.  Of a row, the figures read
+    its service cell, and parse it only where they need more than its verdict (a held, rejected or
+    payer-refused contact's potential): a table's rows are not all made again."""
     cov = Coverage(month, as_of, trend=trend)
+    column = getattr(rows, "column", None)
+    services = column(_SERVICE) if column is not None else [row.values[_SERVICE] for row in rows]
     explanations = catalogue(rules.explanations())
     auth_used: dict[str, int] = defaultdict(int)
     # (status, payer, program, service, staff, child) -> [contacts, minutes, dollars]: one sum per verdict,
     # folded into the six tallies afterwards (a million contacts fall into far fewer combinations)
     combos: dict[tuple, list] = {}
-    for row, v in judged:
+    for i, v in enumerate(verdicts):
         readable = v.status != "rejected" or not any(f.code == "INVALID_ROW" for f in v.findings)
-        contact = parse_contact(row)[0] if readable and _needs_contact(v) else None
+        contact = parse_contact(rows[i])[0] if readable and _needs_contact(v) else None
         dollars = potential(contact, v, rules)
         key = (v.status, v.payer or "none", (v.program if readable else None) or "none",
-               row.values[_SERVICE] if readable else "unreadable", v.staff_id or "unknown", v.child_id or "unknown")
+               services[i] if readable else "unreadable", v.staff_id or "unknown", v.child_id or "unknown")
         sums = combos.get(key)
         if sums is None:
             sums = combos[key] = [0, 0, ZERO]

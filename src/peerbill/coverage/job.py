@@ -20,7 +20,6 @@ from .render import write_csv, write_html
 
 if TYPE_CHECKING:
     from ..billing import BillResult
-    from ..bundle.reader import SourceRow
     from ..model.verdict import Verdict
 
 
@@ -52,17 +51,16 @@ def coverage_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | 
     if judged_already is not None:
         bundle, rules, prior = judged_already.bundle, judged_already.rules, judged_already.prior
         rows = bundle.months().rows(month)
-        verdicts = judged_already.check.verdicts or []
-        assert len(verdicts) == len(rows), "the verdicts are not of this month's rows"
-        judged: Iterable[tuple[SourceRow, Verdict]] = zip(rows, verdicts)  # pairs made as build reads them: no list of a million
+        verdicts: Iterable[Verdict] = judged_already.check.verdicts or []
+        assert len(verdicts) == len(rows), "the verdicts are not of this month's rows"  # type: ignore[arg-type]
     else:
         rules = load_ruleset(rules_dir)
         bundle = read(data_dir, rules)
         rows = bundle.months().rows(month)
         prior = store.prior_usage(bundle.months().ids(month)) if store is not None else PriorUsage()
         judge = Judge(bundle.reference, rules, as_of, prior, bundle.duplicate_lines())
-        judged = ((row, judge(row)) for row in rows)
-    cov = build(month, as_of, judged, rules, bundle.reference, prior.auth, trend(store, month) if store else [])
+        verdicts = (judge(row) for row in rows)  # judged as build reads them: no list of a million
+    cov = build(month, as_of, rows, verdicts, rules, bundle.reference, prior.auth, trend(store, month) if store else [])
     out = prepare_out(out_dir)
     write_csv(cov, out / "coverage.csv")
     write_html(cov, out / "coverage.html")
