@@ -175,9 +175,8 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
         def recording():  # after the import: each part's verdicts are recorded while the workers judge the next
             if not imported:
                 return store.recorder(rules, bundle, month, as_of)
-            done = imported[0]
-            imported[0] = done._replace(versions=None)  # the recorder's now: it lets them go when it finishes
-            return store.recorder(rules, bundle, month, as_of, import_id=done.import_id, versions=done.versions)
+            return store.recorder(rules, bundle, month, as_of, import_id=imported[0].import_id,
+                                  versions=imported[0].versions)
 
         result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=progress, keep=True, jobs=jobs,
                              alongside=import_bundle if import_first and not dry_run else None, workers=workers,

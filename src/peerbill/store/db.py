@@ -367,10 +367,15 @@ class RunRecorder:
         try:
             # read a row at a time (a list of a million rows took 150 MB more than the dict); an import's
             # versions list only those that are not 1 (see MonthVersions): 100 MB less at 1M
-            self._versions = versions if versions is not None else _AnyLine(iter(self._session.execute(
-                select(ContactRow.contact_id, ContactRow.version).where(ContactRow.current.is_(True))
-                .where((ContactRow.month == month) | ContactRow.month.is_(None))
-                .execution_options(yield_per=CHUNK)).tuples()))
+            self._version_of: Callable[[str, int], int | None]
+            if versions is not None:
+                self._version_of = versions.get
+            else:
+                stored = dict(iter(self._session.execute(
+                    select(ContactRow.contact_id, ContactRow.version).where(ContactRow.current.is_(True))
+                    .where((ContactRow.month == month) | ContactRow.month.is_(None))
+                    .execution_options(yield_per=CHUNK)).tuples()))
+                self._version_of = lambda contact_id, line: stored.get(contact_id)  # the same for every row of an id
             self._run = Run(kind="check", month=month, as_of=as_of, started_at=_now(),
                             source=str(Path(bundle.directory).resolve()), files=dict(sorted(bundle.files.items())),
                             rule_packs=rules.records(), summary={}, import_id=import_id)
@@ -382,10 +387,10 @@ class RunRecorder:
         self._month, self._as_of = month, as_of
 
     def add(self, verdicts: Iterable["Verdict"]) -> None:
-        run_id, versions, rows = self._run.id, self._versions, []
+        run_id, version_of, rows = self._run.id, self._version_of, []
         try:
             for v in verdicts:
-                rows.append((run_id, v.contact_id, versions.get(v.contact_id, v.line), v.line, v.service_date, v.status, v.payer,
+                rows.append((run_id, v.contact_id, version_of(v.contact_id, v.line), v.line, v.service_date, v.status, v.payer,
                              v.procedure, ":".join(v.modifiers), v.units, v.amount, v.rate, v.reasons, v.rule_ids,
                              ";".join(v.rule_versions), v.child_id, v.staff_id, v.plan_id, details(v)))
                 if len(rows) >= CHUNK:
@@ -405,7 +410,7 @@ class RunRecorder:
             self._transaction.commit()
         finally:
             self._session.close()
-            self._versions = _AnyLine()  # a million contacts' versions: not kept for the rest of the run
+            self._version_of = _released  # a million contacts' versions: not kept for the rest of the run
         logger.info("run %d recorded: %s as of %s", run_id, self._month, self._as_of)
         return run_id
 
@@ -413,14 +418,12 @@ class RunRecorder:
         if self._transaction.is_active:
             self._transaction.rollback()
         self._session.close()
-        self._versions = _AnyLine()
+        self._version_of = _released
 
 
-class _AnyLine(dict):
-    """Contact id -> version as read from the store: the same for every row of the id."""
-
-    def get(self, contact_id, line=None):  # type: ignore[override]
-        return super().get(contact_id)
+def _released(contact_id: str, line: int) -> None:
+    """The versions of a run finished or aborted: let go."""
+    return None
 
 
 #: bytes a page of a new SQLite store (set before its first table; an existing file keeps its own)
