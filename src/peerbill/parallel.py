@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from . import log
-from .bundle.rows import _CONTACT_ID, SourceRow
+from .bundle.rows import _CONTACT_ID, SourceRow, column_of, rows_at
 from .decisions import decisions_line
 from .engine import Judge, with_row_cells, without_row_cells
 from .model.verdict import Verdict
@@ -178,12 +178,6 @@ def _worker(number: int, indexes: list[int], folder: str, keep: bool, part_rows:
     return summary
 
 
-def rows_at(rows: Sequence[SourceRow], indexes: Sequence[int]) -> list[SourceRow]:
-    """``[rows[i] for i in indexes]``, made a column at a time from a table's rows."""
-    at = getattr(rows, "rows_at", None)
-    return at(indexes) if at is not None else [rows[i] for i in indexes]
-
-
 class _Rows:
     """A part's rows for a worker, made only when pickled to be sent (a part or two ahead of the
     worker), not when every part is handed to the pool at once: a month's rows are not all made at once."""
@@ -206,11 +200,6 @@ class _Billed:
     def __reduce__(self):
         ids, billed = self._ids, self._billed
         return frozenset, (tuple(cid for i in self._indexes if (cid := ids[i]) in billed),)
-
-
-def _contact_ids(rows: Sequence[SourceRow]) -> Sequence[str | None]:
-    column = getattr(rows, "column", None)
-    return column(_CONTACT_ID) if column is not None else [row.contact_id for row in rows]
 
 
 def _read_part(path: str) -> Iterator:
@@ -256,7 +245,7 @@ def judge_in_parallel(rows: Sequence[SourceRow], judge: Judge, jobs: int, summar
                     pickle.dump(judge, f, protocol=pickle.HIGHEST_PROTOCOL)
             finally:
                 judge.prior = prior
-            ids = _contact_ids(rows) if prior.billed else None
+            ids = column_of(rows, _CONTACT_ID) if prior.billed else None
             futures = [judging.pool.submit(_worker, n, part, folder, keep, _Rows(rows, part), judge_file, empty,
                                            _Billed(ids, part, prior.billed) if ids is not None else None)
                        for n, part in enumerate(parts)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .bundle.reader import SourceRow
+from .bundle.rows import SourceRow, column_of
 
 
 def components(rows: Sequence[SourceRow]) -> list[list[int]]:
@@ -36,9 +36,7 @@ def components(rows: Sequence[SourceRow]) -> list[list[int]]:
         return root
 
     row_node: list[int] = []
-    column = getattr(rows, "column", None)  # a table's rows: the two columns, without making each row
-    pairs = zip(column(4), column(5)) if column is not None else ((row.values[4], row.values[5]) for row in rows)
-    for staff_id, child_id in pairs:
+    for staff_id, child_id in zip(column_of(rows, 4), column_of(rows, 5)):  # a table's, without making its rows
         first = node(staff, staff_id) if staff_id else None
         if child_id:
             other = node(children, child_id)

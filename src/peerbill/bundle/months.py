@@ -6,7 +6,7 @@ from array import array
 from typing import Sequence
 
 from ..calendar import parse_month
-from .rows import ContactTable, RowsView, SourceRow
+from .rows import _CONTACT_ID, ContactTable, RowsView, SourceRow, column_of
 
 
 class MonthRows:
@@ -48,8 +48,5 @@ class MonthRows:
 
     def ids(self, month: str) -> set[str]:
         """The contact ids of the month's rows."""
-        indexes = self._indexes(month)
-        if isinstance(self._rows, ContactTable):
-            ids = self._rows.contact_ids
-            return {ids[i] for i in indexes if ids[i]}  # type: ignore[misc]
-        return {cid for i in indexes if (cid := self._rows[i].contact_id)}
+        ids = column_of(self._rows, _CONTACT_ID)
+        return {cid for i in self._indexes(month) if (cid := ids[i])}

@@ -25,7 +25,7 @@ from ..model.fields import shown
 from ..model.records import CONTACT_REQUIRED, FILES, Contact, Record, columns
 from ..model.reference import Reference
 from .problems import BundleError, Problem
-from .rows import _CONTACT_ID, _START_TIME, CONTACT_COLUMNS, ContactTable, SourceRow
+from .rows import _CONTACT_ID, _START_TIME, CONTACT_COLUMNS, ContactTable, SourceRow, column_of
 
 if TYPE_CHECKING:
     from .months import MonthRows
@@ -82,7 +82,7 @@ class RowHashes(Mapping[str, str]):
 
     def __init__(self, rows: Sequence[SourceRow]):
         self._rows = rows
-        self._ids = ids = rows.contact_ids if isinstance(rows, ContactTable) else [row.contact_id for row in rows]
+        self._ids = ids = column_of(rows, _CONTACT_ID)
         self._order = array("I", sorted((i for i, cid in enumerate(ids) if cid is not None), key=ids.__getitem__))
         self._count: int | None = None
 

@@ -184,10 +184,11 @@ class ContactTable(Sequence[SourceRow]):
         """The contact id of each row (the table's own list: read it, do not change it)."""
         return self._ids
 
-    def column(self, k: int) -> list[str | None]:
-        """Column ``k``'s cells, row by row (a list of the table's strings)."""
+    def column(self, k: int) -> Sequence[str | None]:
+        """Column ``k``'s cells, row by row (the table's strings; the id column is the table's own list:
+        read it, do not change it)."""
         if k == self._unique:
-            return list(self._ids)
+            return self._ids
         n = self._coded.index(k)
         texts = self._texts[n]
         return [texts[c] for c in self._codes[n]]
@@ -240,13 +241,20 @@ class RowsView(Sequence[SourceRow]):
 
     def column(self, k: int) -> list[str | None]:
         """Column ``k``'s cells, row by row of this view."""
-        if isinstance(self._rows, ContactTable):
-            return list(map(self._rows.column(k).__getitem__, self._indexes))
-        return [self._rows[i].values[k] for i in self._indexes]
+        return list(map(column_of(self._rows, k).__getitem__, self._indexes))
 
     def rows_at(self, positions: Sequence[int]) -> list[SourceRow]:
         """The rows at ``positions`` of this view."""
-        indexes = [self._indexes[p] for p in positions]
-        if isinstance(self._rows, ContactTable):
-            return self._rows.rows_at(indexes)
-        return [self._rows[i] for i in indexes]
+        return rows_at(self._rows, [self._indexes[p] for p in positions])
+
+
+def column_of(rows: Sequence[SourceRow], k: int) -> Sequence[str | None]:
+    """Column ``k``'s cells of ``rows``, row by row: a table's (or a view's) without making its rows."""
+    column = getattr(rows, "column", None)
+    return column(k) if column is not None else [row.values[k] for row in rows]
+
+
+def rows_at(rows: Sequence[SourceRow], indexes: Sequence[int]) -> list[SourceRow]:
+    """``[rows[i] for i in indexes]``, made a column at a time from a table's (or a view's) rows."""
+    at = getattr(rows, "rows_at", None)
+    return at(indexes) if at is not None else [rows[i] for i in indexes]

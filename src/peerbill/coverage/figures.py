@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Iterable, Sequence
 
 from ..bundle.reader import CONTACT_COLUMNS, SourceRow, parse_contact
+from ..bundle.rows import column_of
 from ..engine import modifiers_for
 from ..model.records import Contact
 from ..model.reference import Reference
@@ -104,8 +105,7 @@ def build(month: str, as_of: dt.date, rows: Sequence[SourceRow], verdicts: Itera
     its service cell, and parse it only where they need more than its verdict (a held, rejected or
     payer-refused contact's potential): a table's rows are not all made again."""
     cov = Coverage(month, as_of, trend=trend)
-    column = getattr(rows, "column", None)
-    services = column(_SERVICE) if column is not None else [row.values[_SERVICE] for row in rows]
+    services = column_of(rows, _SERVICE)
     explanations = catalogue(rules.explanations())
     auth_used: dict[str, int] = defaultdict(int)
     # (status, payer, program, service, staff, child) -> [contacts, minutes, dollars]: one sum per verdict,
