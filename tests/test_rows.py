@@ -74,3 +74,14 @@ def test_row_hashes_are_those_of_each_contact_ids_first_row(source):
         assert dict(hashes) == {cid: row_hash(row.values) for cid, row in first.items()}
         assert list(hashes) == list(first) and len(hashes) == len(first)
         assert "no such id" not in hashes and hashes.get("no such id") is None and 7 not in hashes
+        # together, each id with the line of any of its rows (its first, or a later duplicate's)
+        asked = [(row.contact_id, row.line) for row in source if row.contact_id is not None]
+        assert hashes.of(asked) == [row_hash(first[cid].values) for cid, _ in asked]
+        asked_elsewhere = [(cid, line + 1) for cid, line in asked]  # a line that is not the id's row
+        assert hashes.of(asked_elsewhere) == [row_hash(first[cid].values) for cid, _ in asked]
+        try:
+            hashes.of([("no such id", 2)])
+        except KeyError:
+            pass
+        else:
+            raise AssertionError("an id no row has is a KeyError")

@@ -25,7 +25,7 @@ from ..model.fields import shown
 from ..model.records import CONTACT_REQUIRED, FILES, Contact, Record, columns
 from ..model.reference import Reference
 from .problems import BundleError, Problem
-from .rows import _CONTACT_ID, _START_TIME, CONTACT_COLUMNS, ContactTable, SourceRow, column_of
+from .rows import _CONTACT_ID, _START_TIME, CONTACT_COLUMNS, ContactTable, SourceRow, column_of, rows_at
 
 if TYPE_CHECKING:
     from .months import MonthRows
@@ -67,7 +67,7 @@ class Bundle:
     def row_hashes(self) -> "RowHashes":
         """The :func:`row_hash` of each contact id's first row (the row the store keeps), by contact id."""
         if self._hashes is None:
-            self._hashes = RowHashes(self.contacts)
+            self._hashes = RowHashes(self.contacts, self.duplicate_lines())
         return self._hashes
 
 
@@ -78,13 +78,37 @@ class RowHashes(Mapping[str, str]):
     asks for each once and a batch only for the contacts it bills; a dict of each id's first row
     took 70 MB more.  The rows' indexes sorted by contact id (4 bytes a row) find a contact's
     first row by bisection: equal ids keep file order, so the leftmost is the first.
+
+    A batch asks for the hashes of its contacts together (:meth:`of`), each with the line of its
+    verdict's row, which is the id's first row unless it is a duplicate: found from the line
+    (bisected in C), those rows are made a block at a time.
     """
 
-    def __init__(self, rows: Sequence[SourceRow]):
+    def __init__(self, rows: Sequence[SourceRow], duplicates: set[int] | None = None):
         self._rows = rows
         self._ids = ids = column_of(rows, _CONTACT_ID)
         self._order = array("I", sorted((i for i, cid in enumerate(ids) if cid is not None), key=ids.__getitem__))
         self._count: int | None = None
+        self._duplicates = duplicates
+        self._lines: Sequence[int] | None = None
+
+    def of(self, contacts: Iterable[tuple[str, int]]) -> list[str]:
+        """The hash of each (contact id, line of a row with that id)'s first row, in order (KeyError for an id
+        no row has).  A million lookups one by one took 9 µs each: bisecting the ids, then making the row."""
+        if self._lines is None:
+            self._lines = self._rows.lines if isinstance(self._rows, ContactTable) else [r.line for r in self._rows]
+            if self._duplicates is None:
+                self._duplicates = _duplicates(zip(self._lines, self._ids))
+        lines, ids, duplicates, n = self._lines, self._ids, self._duplicates, len(self._ids)
+        indexes = []
+        for cid, line in contacts:
+            k = bisect_left(lines, line)
+            if not (k < n and lines[k] == line and ids[k] == cid and line not in duplicates):
+                k = self.first(cid)  # type: ignore[assignment]
+                if k is None:
+                    raise KeyError(cid)
+            indexes.append(k)
+        return [row_hash(row.values) for row in rows_at(self._rows, indexes)]
 
     def first(self, contact_id: object) -> int | None:
         """The index of the contact id's first row (None when no row has it)."""

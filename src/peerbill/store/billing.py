@@ -197,11 +197,19 @@ def _record_chunk(s: Session, batch_id: int, claims: list[Claim], row_hashes: Ma
         day = line.service_date.isoformat()
         for contact_id in line.contact_ids:
             v = contacts[contact_id]
-            link_rows.append((line_id, contact_id, row_hashes[contact_id], day, v.plan_id, v.units, v.amount))
+            link_rows.append((line_id, contact_id, day, v.plan_id, v.units, v.amount))
             owners.append((contact_id, claim_id))
+    hashes = _hashes(row_hashes, [(cid, contacts[cid].line) for cid, _ in owners])
+    link_rows = [(line_id, cid, h, *rest) for (line_id, cid, *rest), h in zip(link_rows, hashes)]
     link_ids = insert_tuples(s, LineContact, LINK_ROW, link_rows, ids=True)
     insert_tuples(s, BilledContact, ("contact_id", "claim_id", "line_contact_id"),
                   [(cid, claim_id, link_id) for (cid, claim_id), link_id in zip(owners, link_ids)])
+
+
+def _hashes(row_hashes: Mapping[str, str], contacts: list[tuple[str, int]]) -> list[str]:
+    """The row hash of each (contact id, its verdict's line): a bundle's :class:`RowHashes` finds them together."""
+    of = getattr(row_hashes, "of", None)
+    return of(contacts) if of is not None else [row_hashes[cid] for cid, _ in contacts]
 
 
 @lru_cache(maxsize=256)
