@@ -128,14 +128,17 @@ def test_judging_in_parallel_gives_the_same_bytes(tmp_path, keep, busy, billed):
 
     from conftest import DEMO
     from peerbill.checks import PriorUsage
+    from peerbill.coverage.figures import ContactFigures, build
+    from peerbill.coverage.render import write_csv
     from peerbill.pipeline import check_month, load_ruleset, read
 
     rules = load_ruleset(None)
     bundle = read(DEMO, rules)
     ids = sorted(bundle.months().ids("2026-09"))
     prior = PriorUsage(billed=frozenset(ids[::3])) if billed else None
+    figures = [ContactFigures() for _ in (1, 2, 3)]  # coverage's, added up as each part is judged
     results = [check_month(bundle, rules, "2026-09", tmp_path / str(jobs), dt.date(2026, 11, 15), keep=keep, jobs=jobs,
-                           alongside=lambda: time.sleep(busy), prior=prior)
+                           alongside=lambda: time.sleep(busy), prior=prior, figures=figures[jobs - 1])
                for jobs in (1, 2, 3)]
     assert ("ALREADY_BILLED" in (tmp_path / "1" / "decisions.csv").read_text()) == billed
     for jobs in (2, 3):
@@ -145,6 +148,16 @@ def test_judging_in_parallel_gives_the_same_bytes(tmp_path, keep, busy, billed):
             assert results[0].verdicts == results[jobs - 1].verdicts
     if keep:
         assert len(results[0].verdicts) > 300
+        # the figures added up part by part are those read from the month's verdicts afterwards
+        rows = bundle.months().rows("2026-09")
+        read_after = build("2026-09", dt.date(2026, 11, 15), rows, results[0].verdicts, rules, bundle.reference, {}, [])
+        assert read_after.held and read_after.caps and read_after.reasons
+        write_csv(read_after, tmp_path / "after.csv")
+        for jobs in (1, 2, 3):
+            added = build("2026-09", dt.date(2026, 11, 15), rows, [], rules, bundle.reference, {}, [], figures[jobs - 1])
+            assert (added.held, added.caps, added.reasons) == (read_after.held, read_after.caps, read_after.reasons)
+            write_csv(added, tmp_path / f"added-{jobs}.csv")
+            assert (tmp_path / f"added-{jobs}.csv").read_bytes() == (tmp_path / "after.csv").read_bytes()
 
 
 def test_verdicts_survive_pickling_whole():

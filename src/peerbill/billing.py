@@ -16,7 +16,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import yaml
 from pydantic import ValidationError
@@ -33,6 +33,9 @@ from .pipeline import CheckResult, check_month, load_ruleset, read
 from .rules import RuleSet
 from .store.billing import batch_named, billed_claims, load_batch, load_claim, record_batch
 from .store.db import Imported, Store
+
+if TYPE_CHECKING:
+    from .coverage.figures import ContactFigures
 
 
 class BillingError(Exception):
@@ -145,16 +148,20 @@ def finish_interrupted(store: Store, out_dir: Path) -> list[str]:
 
 def bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date, store: Store,
                payers: list[str] | None = None, usage: str = "T", dry_run: bool = False, jobs: int | None = None,
-               progress: Progress | None = None, import_first: bool = False) -> BillResult:
-    """Bill a month.  Runs one at a time per store: a second run waits, then sees what the first billed."""
+               progress: Progress | None = None, import_first: bool = False,
+               figures: "ContactFigures | None" = None) -> BillResult:
+    """Bill a month.  Runs one at a time per store: a second run waits, then sees what the first billed.
+
+    ``figures``: coverage's, to add each verdict to as the month is judged (``run``).
+    """
     with store.exclusive("peerbill:bill"):
         return _bill_month(data_dir, month, out_dir, rules_dir, as_of, store, payers, usage, dry_run, jobs, progress,
-                           import_first)
+                           import_first, figures)
 
 
 def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date, store: Store,
                 payers: list[str] | None, usage: str, dry_run: bool, jobs: int | None, progress: Progress | None,
-                import_first: bool) -> BillResult:
+                import_first: bool, figures: "ContactFigures | None") -> BillResult:
     recovered = [] if dry_run else finish_interrupted(store, out_dir)
     rules = load_ruleset(rules_dir)
     with Workers.for_bundle(data_dir, jobs) as workers:  # before the bundle is read: see Workers
@@ -180,7 +187,7 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
 
         result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=progress, keep=True, jobs=jobs,
                              alongside=import_bundle if import_first and not dry_run else None, workers=workers,
-                             recording=None if dry_run else recording)
+                             recording=None if dry_run else recording, figures=figures)
     if result.recorder is not None:
         result.import_id = imported[0].import_id if imported else None
         result.run_id = result.recorder.finish(result)

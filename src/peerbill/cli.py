@@ -656,9 +656,12 @@ def run(data_dir, month, out_dir, rules_dir, as_of, db_url, jobs, as_json):
     Example:
       peerbill run --data fixtures/demo --month 2026-09 --out out/2026-09 --db demo.db
     """
+    from .coverage.figures import ContactFigures
+
     store = _open_store(db_url)
+    figures = ContactFigures()  # coverage's, added up as the month is judged
     billed = bill_month(data_dir, month, out_dir, rules_dir, as_of, store, jobs=jobs, progress=BarProgress(),
-                        import_first=True)
+                        import_first=True, figures=figures)
     _report_problems(billed.check)
     from .calendar import FiscalQuarter
     from .reporting import JudgedMonth, cost_report
@@ -673,7 +676,7 @@ def run(data_dir, month, out_dir, rules_dir, as_of, db_url, jobs, as_json):
     _print_bill(billed, as_json)
     from .coverage.job import coverage_month
 
-    coverage_month(data_dir, month, out_dir, rules_dir, as_of, store, judged_already=billed)
+    coverage_month(data_dir, month, out_dir, rules_dir, as_of, store, judged_already=billed, figures=figures)
     if not as_json:
         click.echo(f"draft cost report for {quarter} in {Path(out_dir) / f'cost-report-{quarter}'} "
                    f"(issue it with peerbill cost-report --quarter {quarter})")

@@ -83,6 +83,10 @@ class Judge:
         self._labels: dict[tuple, tuple] = {}
 
     def __call__(self, row: SourceRow) -> Verdict:
+        return self.judge(row)[0]
+
+    def judge(self, row: SourceRow) -> tuple[Verdict, Contact | None]:
+        """The row's verdict, and its contact as parsed (None when the row cannot be read)."""
         contact, findings = self._row_checks(row)
         verdict = with_row_cells(Verdict("", row.line, "", "", "rejected", findings=findings,
                                          minutes=contact.minutes if contact is not None else 0), row)
@@ -90,7 +94,7 @@ class Judge:
             self.state.start_day(contact.service_date)
             self._route(contact, verdict)
             self._remember(contact, verdict)
-        return self._settled(verdict)
+        return self._settled(verdict), contact
 
     def _settled(self, verdict: Verdict) -> Verdict:
         """The verdict as kept: its findings a tuple, and its pack and version labels one shared tuple per combination.

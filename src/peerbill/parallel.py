@@ -20,16 +20,21 @@ from dataclasses import replace
 from concurrent.futures import ProcessPoolExecutor
 from operator import itemgetter
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from . import log
-from .bundle.rows import _CONTACT_ID, SourceRow, column_of, rows_at
+from .bundle.rows import _CONTACT_ID, CONTACT_COLUMNS, SourceRow, column_of, rows_at
 from .decisions import decisions_line
 from .engine import Judge, with_row_cells, without_row_cells
 from .model.verdict import Verdict
 from .partition import partition
 from .rules import RuleSet
 from .summary import Summary
+
+if TYPE_CHECKING:
+    from .coverage.figures import ContactFigures
+
+_SERVICE = CONTACT_COLUMNS.index("service")
 
 
 class Progress:
@@ -140,12 +145,18 @@ def _judge_at(path: str) -> Judge:
 
 
 def judge_part(rows: Sequence[SourceRow], judge: Judge, summary: Summary, keep: bool,
-               progress: Progress | None = None) -> Iterator[tuple[str, Verdict | None]]:
-    """Judge rows in order: (decisions.csv line, the verdict when kept), counting into ``summary``."""
+               progress: Progress | None = None, figures: "ContactFigures | None" = None,
+               positions: Sequence[int] | None = None) -> Iterator[tuple[str, Verdict | None]]:
+    """Judge rows in order: (decisions.csv line, the verdict when kept), counting into ``summary``,
+    and into ``figures`` (coverage) when given, each row at its position in the month (``positions``,
+    by default the order of ``rows``)."""
     debug = log.debugging()
     for n, row in enumerate(rows, 1):
-        verdict = judge(row)
+        verdict, contact = judge.judge(row)
         summary.add(verdict)
+        if figures is not None:
+            figures.add(positions[n - 1] if positions is not None else n - 1, verdict, row.values[_SERVICE], contact,
+                        judge.rules, judge.as_of)
         if debug:
             log.logger.debug("contact %s (contacts.csv:%s): %s %s %s units %s", verdict.contact_id or "-", verdict.line,
                              verdict.status, verdict.payer or "-", verdict.reasons, verdict.units)
@@ -157,9 +168,11 @@ def judge_part(rows: Sequence[SourceRow], judge: Judge, summary: Summary, keep: 
 
 
 def _worker(number: int, indexes: list[int], folder: str, keep: bool, part_rows: list, judge: Judge | str,
-            empty: Summary, billed: frozenset[str] | None = None) -> Summary:
+            empty: Summary, billed: frozenset[str] | None = None,
+            figures: "ContactFigures | None" = None) -> tuple[Summary, "ContactFigures | None"]:
     """Judge one part (in a worker, or in this process for the parts it takes), and pickle its
     decisions lines and (when kept) its verdicts, in row order and in batches, to a file each.
+    Returns the part's summary, and its coverage ``figures`` (added to the empty ones given) when given.
 
     ``part_rows`` are the rows at ``indexes``; in a worker, ``judge`` is the path of the pickled judge,
     pickled without the billed contact ids, and ``billed`` those of the part's rows.
@@ -169,13 +182,16 @@ def _worker(number: int, indexes: list[int], folder: str, keep: bool, part_rows:
         judge.prior = replace(judge.prior, billed=billed or frozenset())
     summary = copy.deepcopy(empty)
     judged = [(i, line, verdict and without_row_cells(verdict))
-              for i, (line, verdict) in zip(indexes, judge_part(part_rows, judge, summary, keep))]
+              for i, (line, verdict) in zip(indexes, judge_part(part_rows, judge, summary, keep,
+                                                                figures=figures, positions=indexes))]
     judged.sort(key=itemgetter(0))  # the part was judged component by component; the merge needs row order
+    if figures is not None:
+        figures.fold()  # the part's sums by group, not by combination, go back
     for kind, column in (("lines", 1), ("verdicts", 2)) if keep else (("lines", 1),):
         with open(os.path.join(folder, f"part-{number}.{kind}"), "wb") as f:
             for start in range(0, len(judged), 5000):
                 pickle.dump([item[column] for item in judged[start:start + 5000]], f, protocol=pickle.HIGHEST_PROTOCOL)
-    return summary
+    return summary, figures
 
 
 class _Rows:
@@ -215,6 +231,7 @@ def judge_in_parallel(rows: Sequence[SourceRow], judge: Judge, jobs: int, summar
                       alongside: Callable[[], None] | None = None, lines: bool = True,
                       workers: Workers | None = None,
                       record: Callable[[list[Verdict]], None] | None = None,
+                      figures: "ContactFigures | None" = None,
                       ) -> Iterator[tuple[str | None, Verdict | None]]:
     """Judge ``rows`` in ``jobs`` processes, whole components each, and merge back into judging order.
 
@@ -224,7 +241,8 @@ def judge_in_parallel(rows: Sequence[SourceRow], judge: Judge, jobs: int, summar
     not, this process judges a part no worker has started, from the end.
 
     The decisions lines (None without ``lines``) are read back last, in row order: the part every
-    row is in is known, so the parts' files need no heap to merge.
+    row is in is known, so the parts' files need no heap to merge.  ``figures`` (coverage), when
+    given, get each part's added as the part is merged.
     """
     parts = partition(rows, jobs * 16)
     owner = array("H", bytes(2 * len(rows)))  # the part each row is in
@@ -247,11 +265,12 @@ def judge_in_parallel(rows: Sequence[SourceRow], judge: Judge, jobs: int, summar
                 judge.prior = prior
             ids = column_of(rows, _CONTACT_ID) if prior.billed else None
             futures = [judging.pool.submit(_worker, n, part, folder, keep, _Rows(rows, part), judge_file, empty,
-                                           _Billed(ids, part, prior.billed) if ids is not None else None)
+                                           _Billed(ids, part, prior.billed) if ids is not None else None,
+                                           type(figures)() if figures is not None else None)
                        for n, part in enumerate(parts)]
             if alongside is not None:
                 alongside()
-            judged_here: dict[int, Summary] = {}
+            judged_here: dict[int, tuple[Summary, ContactFigures | None]] = {}
             for n, future in enumerate(futures):
                 while n not in judged_here and not future.done():
                     spare = next((m for m in range(len(futures) - 1, n - 1, -1)
@@ -259,13 +278,16 @@ def judge_in_parallel(rows: Sequence[SourceRow], judge: Judge, jobs: int, summar
                     if spare is None:
                         break  # every part left is being judged: wait for this one
                     judged_here[spare] = _worker(spare, parts[spare], folder, keep, rows_at(rows, parts[spare]),
-                                                 judge, empty)
+                                                 judge, empty, figures=type(figures)() if figures is not None else None)
                     progress.advance(len(parts[spare]))
                 if n in judged_here:
-                    summary.merge(judged_here.pop(n))
+                    part_summary, part_figures = judged_here.pop(n)
                 else:
-                    summary.merge(future.result())
+                    part_summary, part_figures = future.result()
                     progress.advance(len(parts[n]))
+                summary.merge(part_summary)
+                if figures is not None:
+                    figures.merge(part_figures)  # type: ignore[arg-type]
                 if verdicts is not None:
                     part = []
                     order = sorted(parts[n])

@@ -22,6 +22,7 @@ from .rules import RuleSet, default_rules_dir
 from .summary import Summary
 
 if TYPE_CHECKING:
+    from .coverage.figures import ContactFigures
     from .store.db import RunRecorder
 
 
@@ -60,6 +61,7 @@ def check_month(
     alongside: Callable[[], None] | None = None,
     workers: Workers | None = None,
     recording: "Callable[[], RunRecorder] | None" = None,
+    figures: "ContactFigures | None" = None,
 ) -> CheckResult:
     """Judge every contact of ``month`` and write decisions.csv and problems.csv into ``out_dir``.
 
@@ -71,7 +73,8 @@ def check_month(
     ``workers``: the processes to judge in, made before the bundle was read (:meth:`Workers.for_bundle`).
     ``recording`` (with ``keep``) starts recording the run in the store once ``alongside`` is done;
     the verdicts are added to it as their parts are judged, and the result carries it, for the
-    caller to finish when the decisions are written.
+    caller to finish when the decisions are written.  ``figures`` (coverage's), when given, get every
+    verdict added as it is judged (``run``: coverage then reads no verdict again).
     """
     out = prepare_out(out_dir)
     rows = bundle.months().rows(month)
@@ -97,10 +100,11 @@ def check_month(
     try:
         if jobs == 1:
             first()
-            judged = judge_part(rows, judge, summary, keep, progress)
+            judged = judge_part(rows, judge, summary, keep, progress, figures=figures)
         else:
             judged = judge_in_parallel(rows, judge, jobs, summary, keep, progress, first, workers=workers,
-                                       record=lambda part: recorder[0].add(part) if recorder else None)
+                                       record=lambda part: recorder[0].add(part) if recorder else None,
+                                       figures=figures)
         with DecisionsWriter(out) as writer:
             for line, verdict in judged:
                 writer.write(line)

@@ -37,6 +37,8 @@ RELEASE = {
 
 #: the groups coverage is broken down by, in the order of build's combination keys
 GROUPS = ("payer", "program", "service", "staff", "child")
+_OVERALL_AND_GROUPS = (None, *GROUPS)
+_STATUS_AT = {status: n for n, status in enumerate(STATUSES)}
 
 
 @dataclass
@@ -92,7 +94,121 @@ def potential(contact: Contact | None, v: Verdict, rules: RuleSet) -> Decimal:
     return ZERO
 
 
-def _needs_contact(v: Verdict) -> bool:
+class ContactFigures:
+    """What each verdict adds to the figures, kept so that the parts of a month judged apart add up.
+
+    ``run`` adds these up as it judges, in each process that judges a part, where the contact is
+    parsed already; :func:`build` merges the parts and adds what needs the whole month.  Nothing
+    here depends on the order the parts are merged in: the tallies are sums, the held contacts are
+    sorted afterwards, and the caps are put back in the month's order by position.
+    """
+
+    def __init__(self) -> None:
+        # (status, payer, program, service, staff, child) -> [contacts, minutes, dollars]: one sum per verdict,
+        # folded into the groups' sums afterwards (:meth:`fold`)
+        self.combos: dict[tuple, list] = {}
+        # (group, or None for overall; key) -> contacts, minutes and dollars by status (in STATUSES order)
+        self.sums: dict[tuple[str | None, str], list] = {}
+        self.reasons: dict[str, list] = {}  # code -> [contacts, dollars]
+        self.held: list[tuple[int, dict]] = []  # (position in the month, entry)
+        self.caps: list[tuple[int, dict]] = []  # (position in the month, entry)
+        self.auth_used: dict[str, int] = defaultdict(int)
+        self._explanations: dict[str, str] | None = None
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_explanations"] = None  # worked out again where needed, not sent back with a part
+        return state
+
+    def add(self, at: int, v: Verdict, service: str | None, contact: Contact | None, rules: RuleSet,
+            as_of: dt.date) -> None:
+        """The verdict of the month's row at position ``at``; ``service`` is the row's service cell, ``contact``
+        the row as parsed (None when unreadable; it is needed only when :func:`needs_contact`)."""
+        readable = v.status != "rejected" or not any(f.code == "INVALID_ROW" for f in v.findings)
+        dollars = potential(contact, v, rules)
+        key = (v.status, v.payer or "none", (v.program if readable else None) or "none",
+               service if readable else "unreadable", v.staff_id or "unknown", v.child_id or "unknown")
+        sums = self.combos.get(key)
+        if sums is None:
+            sums = self.combos[key] = [0, 0, ZERO]
+        sums[0] += 1
+        sums[1] += v.minutes
+        sums[2] += dollars
+        if v.status in ("held", "not_billable", "rejected"):
+            for f in v.findings:
+                if f.kind == "failure":
+                    entry = self.reasons.get(f.reason)
+                    if entry is None:
+                        entry = self.reasons[f.reason] = [0, ZERO]
+                    entry[0] += 1
+                    entry[1] += dollars
+        if v.status == "held" and contact is not None:
+            self.held.append((at, self._held(v, contact, dollars, rules, as_of)))
+        if v.status == "billable" and v.payer and v.plan_id:
+            self.auth_used[v.plan_id] += v.units
+        for f in v.findings:
+            if f.code in ("DAILY_UNIT_CAP", "UNITS_REDUCED_BY_CAP"):
+                self.caps.append((at, {"child_id": v.child_id, "service_date": v.service_date, "contact_id": v.contact_id,
+                                       "effect": "reduced" if f.code == "UNITS_REDUCED_BY_CAP" else "refused"}))
+
+    def _held(self, v: Verdict, contact: Contact, dollars: Decimal, rules: RuleSet, as_of: dt.date) -> dict:
+        version = rules.payers[v.payer].on(contact.service_date) if v.payer else None  # type: ignore[index]
+        limit = version.check_of("timely_filing") if version else None
+        claim = version.check_of("claim_period") if version else None
+        if limit is not None:
+            deadline = contact.service_date + dt.timedelta(days=limit.days)  # type: ignore[attr-defined]
+        elif claim is not None:
+            from ..calendar import quarter_index, quarter_last_day
+            deadline = quarter_last_day(quarter_index(contact.service_date) + claim.quarters)  # type: ignore[attr-defined]
+        else:
+            deadline = None
+        if self._explanations is None:
+            self._explanations = catalogue(rules.explanations())
+        codes = [f.code for f in v.findings if f.kind == "failure" and f.reason_class == "held"]
+        return {"contact_id": v.contact_id, "service_date": v.service_date, "payer": v.payer,
+                "staff_id": v.staff_id, "child_id": v.child_id, "potential": dollars,
+                "deadline": deadline, "days_left": (deadline - as_of).days if deadline else None,
+                "release": "; ".join(RELEASE.get(c, self._explanations.get(c, c)) for c in codes)}
+
+    def fold(self) -> "ContactFigures":
+        """Fold the sums by combination into the sums by group, and let the combinations go: a month's
+        are many (about 100 MB at a million contacts, while the month was billed), its groups' few."""
+        at = _STATUS_AT
+        for (status, *keys), (contacts, minutes, dollars) in self.combos.items():
+            s = at[status]
+            for group_key in zip(_OVERALL_AND_GROUPS, ["", *keys]):
+                sums = self.sums.get(group_key)
+                if sums is None:
+                    sums = self.sums[group_key] = [0] * 8 + [ZERO] * 4
+                sums[s] += contacts
+                sums[4 + s] += minutes
+                sums[8 + s] += dollars
+        self.combos = {}
+        return self
+
+    def merge(self, other: "ContactFigures") -> None:
+        """Add the figures of a part judged elsewhere."""
+        for group_key, theirs in other.fold().sums.items():
+            sums = self.sums.get(group_key)
+            if sums is None:
+                self.sums[group_key] = list(theirs)
+            else:
+                for k, value in enumerate(theirs):
+                    sums[k] += value
+        for code, (contacts, dollars) in other.reasons.items():
+            entry = self.reasons.get(code)
+            if entry is None:
+                self.reasons[code] = [contacts, dollars]
+            else:
+                entry[0] += contacts
+                entry[1] += dollars
+        self.held.extend(other.held)
+        self.caps.extend(other.caps)
+        for plan_id, units in other.auth_used.items():
+            self.auth_used[plan_id] += units
+
+
+def needs_contact(v: Verdict) -> bool:
     """Whether the figures need more of the contact than its verdict carries (potential dollars, deadlines)."""
     if v.status == "not_billable":
         return any(f.payer is not None for f in v.findings)
@@ -100,62 +216,35 @@ def _needs_contact(v: Verdict) -> bool:
 
 
 def build(month: str, as_of: dt.date, rows: Sequence[SourceRow], verdicts: Iterable[Verdict], rules: RuleSet,
-          reference: Reference, prior_auth: dict[tuple[str, str], int], trend: list[dict]) -> Coverage:
+          reference: Reference, prior_auth: dict[tuple[str, str], int], trend: list[dict],
+          figures: ContactFigures | None = None) -> Coverage:
     """``verdicts``: the verdict of each of the month's ``rows``, in order.  Of a row, the figures read
     its service cell, and parse it only where they need more than its verdict (a held, rejected or
-    payer-refused contact's potential): a table's rows are not all made again."""
+    payer-refused contact's potential): a table's rows are not all made again.
+
+    ``figures``: the month's :class:`ContactFigures` added up already as it was judged (``verdicts``
+    and ``rows`` are then not read).
+    """
     cov = Coverage(month, as_of, trend=trend)
-    services = column_of(rows, _SERVICE)
-    explanations = catalogue(rules.explanations())
-    auth_used: dict[str, int] = defaultdict(int)
-    # (status, payer, program, service, staff, child) -> [contacts, minutes, dollars]: one sum per verdict,
-    # folded into the six tallies afterwards (a million contacts fall into far fewer combinations)
-    combos: dict[tuple, list] = {}
-    for i, v in enumerate(verdicts):
-        readable = v.status != "rejected" or not any(f.code == "INVALID_ROW" for f in v.findings)
-        contact = parse_contact(rows[i])[0] if readable and _needs_contact(v) else None
-        dollars = potential(contact, v, rules)
-        key = (v.status, v.payer or "none", (v.program if readable else None) or "none",
-               services[i] if readable else "unreadable", v.staff_id or "unknown", v.child_id or "unknown")
-        sums = combos.get(key)
-        if sums is None:
-            sums = combos[key] = [0, 0, ZERO]
-        sums[0] += 1
-        sums[1] += v.minutes
-        sums[2] += dollars
-        if v.status in ("held", "not_billable", "rejected"):
-            for f in v.findings:
-                if f.kind == "failure":
-                    entry = cov.reasons[f.reason]
-                    entry[0] += 1
-                    entry[1] += dollars
-        if v.status == "held" and contact is not None:
-            version = rules.payers[v.payer].on(contact.service_date) if v.payer else None  # type: ignore[index]
-            limit = version.check_of("timely_filing") if version else None
-            claim = version.check_of("claim_period") if version else None
-            if limit is not None:
-                deadline = contact.service_date + dt.timedelta(days=limit.days)  # type: ignore[attr-defined]
-            elif claim is not None:
-                from ..calendar import quarter_index, quarter_last_day
-                deadline = quarter_last_day(quarter_index(contact.service_date) + claim.quarters)  # type: ignore[attr-defined]
-            else:
-                deadline = None
-            codes = [f.code for f in v.findings if f.kind == "failure" and f.reason_class == "held"]
-            cov.held.append({"contact_id": v.contact_id, "service_date": v.service_date, "payer": v.payer,
-                             "staff_id": v.staff_id, "child_id": v.child_id, "potential": dollars,
-                             "deadline": deadline, "days_left": (deadline - as_of).days if deadline else None,
-                             "release": "; ".join(RELEASE.get(c, explanations.get(c, c)) for c in codes)})
-        if v.status == "billable" and v.payer and v.plan_id:
-            auth_used[v.plan_id] += v.units
-        for f in v.findings:
-            if f.code in ("DAILY_UNIT_CAP", "UNITS_REDUCED_BY_CAP"):
-                cov.caps.append({"child_id": v.child_id, "service_date": v.service_date, "contact_id": v.contact_id,
-                                 "effect": "reduced" if f.code == "UNITS_REDUCED_BY_CAP" else "refused"})
-    for (status, *keys), (contacts, minutes, dollars) in combos.items():
-        cov.overall.add(status, minutes, dollars, contacts)
-        for group, key in zip(GROUPS, keys):
-            cov.groups[group][key].add(status, minutes, dollars, contacts)
-    cov.held.sort(key=lambda h: (h["days_left"] if h["days_left"] is not None else 10**6, h["contact_id"]))
+    if figures is None:
+        figures = ContactFigures()
+        services = column_of(rows, _SERVICE)
+        for i, v in enumerate(verdicts):
+            readable = v.status != "rejected" or not any(f.code == "INVALID_ROW" for f in v.findings)
+            contact = parse_contact(rows[i])[0] if readable and needs_contact(v) else None
+            figures.add(i, v, services[i], contact, rules, as_of)
+    for (group, key), sums in figures.fold().sums.items():
+        tally = cov.overall if group is None else cov.groups[group][key]
+        for s, status in enumerate(STATUSES):
+            tally.add(status, sums[4 + s], sums[8 + s], sums[s])
+    for code, (contacts, dollars) in figures.reasons.items():
+        entry = cov.reasons[code]
+        entry[0] += contacts
+        entry[1] += dollars
+    cov.held = [h for _, h in sorted(figures.held, key=lambda p: (
+        p[1]["days_left"] if p[1]["days_left"] is not None else 10**6, p[1]["contact_id"], p[0]))]
+    cov.caps = [entry for _, entry in sorted(figures.caps, key=lambda c: c[0])]
+    auth_used = figures.auth_used
     for child_id, plans in sorted(reference.service_plans.items()):
         for plan in plans:
             if plan.authorized_units is None:

@@ -15,7 +15,7 @@ from ..log import logger
 from ..pipeline import load_ruleset, prepare_out, read
 from ..store.db import Store
 from ..store.schema import Run
-from .figures import Coverage, build
+from .figures import ContactFigures, Coverage, build
 from .render import write_csv, write_html
 
 if TYPE_CHECKING:
@@ -46,8 +46,11 @@ def trend(store: Store, month: str, months: int = 6) -> list[dict]:
 
 
 def coverage_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date,
-                   store: Store | None = None, judged_already: "BillResult | None" = None) -> Coverage:
-    """Coverage of a month; ``judged_already``: the month as ``bill`` judged it in this process (``run``)."""
+                   store: Store | None = None, judged_already: "BillResult | None" = None,
+                   figures: ContactFigures | None = None) -> Coverage:
+    """Coverage of a month; ``judged_already``: the month as ``bill`` judged it in this process (``run``), and
+    ``figures`` what its verdicts added up to as they were judged (with ``judged_already`` only)."""
+    assert figures is None or judged_already is not None, "figures of a month judged in this process"
     if judged_already is not None:
         bundle, rules, prior = judged_already.bundle, judged_already.rules, judged_already.prior
         rows = bundle.months().rows(month)
@@ -60,7 +63,8 @@ def coverage_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | 
         prior = store.prior_usage(bundle.months().ids(month)) if store is not None else PriorUsage()
         judge = Judge(bundle.reference, rules, as_of, prior, bundle.duplicate_lines())
         verdicts = (judge(row) for row in rows)  # judged as build reads them: no list of a million
-    cov = build(month, as_of, rows, verdicts, rules, bundle.reference, prior.auth, trend(store, month) if store else [])
+    cov = build(month, as_of, rows, verdicts, rules, bundle.reference, prior.auth, trend(store, month) if store else [],
+                figures)
     out = prepare_out(out_dir)
     write_csv(cov, out / "coverage.csv")
     write_html(cov, out / "coverage.html")
