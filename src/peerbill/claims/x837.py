@@ -39,11 +39,15 @@ class Segments:
         self.items: list[str] = []  # segments not yet encoded
         self.count = 0  # segments added
         self._encoded: list[bytes] = []
+        #: texts of values that repeat across a batch's lines (dates, amounts, codes, pointers), made once each
+        self.texts: dict[tuple, str] = {}
 
     def add(self, *elements: str) -> None:
-        values = list(elements)
-        while values and values[-1] == "":
-            values.pop()
+        values = elements
+        if values[-1] == "":
+            values = list(values)
+            while values and values[-1] == "":
+                values.pop()
         segment = self.el.join(values)
         # the last defence (validate.py words it for users): a value holding a delimiter would shift every
         # element after it; the ISA alone carries the repetition and component separators as values
@@ -143,9 +147,21 @@ def _claim(out: Segments, opts, hl: int, claim: Claim, payer: PayerEntry, agency
         out.add("NM1", "82", "1", x12_text(claim.rendering.name.last, 60), x12_text(claim.rendering.name.first, 35),
                 "", "", "", "XX", claim.rendering.npi)
         out.add("PRV", "PE", "PXC", opts["rendering_taxonomy"])
+    texts = out.texts  # a state's batch has 600,000 lines and few distinct codes, amounts, pointers and dates
     for line in claim.lines:
+        service = texts.get(key := ("service", line.procedure, line.modifiers))
+        if service is None:
+            service = texts[key] = out.composite("HC", line.procedure, *line.modifiers)
+        amount = texts.get(key := ("amount", line.amount))
+        if amount is None:
+            amount = texts[key] = money(line.amount)
+        pointers = texts.get(key := ("pointers", line.pointers))
+        if pointers is None:
+            pointers = texts[key] = out.composite(*(str(p) for p in line.pointers))
+        day = texts.get(key := ("day", line.service_date))
+        if day is None:
+            day = texts[key] = line.service_date.strftime("%Y%m%d")
         out.add("LX", str(line.number))
-        out.add("SV1", out.composite("HC", line.procedure, *line.modifiers), money(line.amount), "UN", str(line.units),
-                line.place_of_service if line.place_of_service != claim.place_of_service else "", "",
-                out.composite(*(str(p) for p in line.pointers)))
-        out.add("DTP", "472", "D8", line.service_date.strftime("%Y%m%d"))
+        out.add("SV1", service, amount, "UN", str(line.units),
+                line.place_of_service if line.place_of_service != claim.place_of_service else "", "", pointers)
+        out.add("DTP", "472", "D8", day)
