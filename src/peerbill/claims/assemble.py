@@ -70,21 +70,31 @@ def _lines(verdicts: list[Verdict], reference: Reference, child_id: str,
         key = (v.service_date, v.procedure, v.modifiers, v.place_of_service or "")
         grouped[key].append(v)
     out = []
+    dates: dict[str, dt.date] = {}
     for (day, procedure, modifiers, pos), vs in sorted(grouped.items()):
-        rates = {v.rate for v in vs}
-        if len(rates) != 1:
-            raise AssemblyError(f"contacts {', '.join(v.contact_id for v in vs)} on one line have different rates")
-        plan_ids = share(tuple(dict.fromkeys(v.plan_id for v in vs if v.plan_id)))
+        if len(vs) == 1:  # most lines: one contact's, its figures as they are
+            v = vs[0]
+            rate, units, amount, contact_ids = v.rate, v.units, v.amount, (v.contact_id,)
+            plan_ids = share((v.plan_id,)) if v.plan_id else ()
+        else:
+            rates = {v.rate for v in vs}
+            if len(rates) != 1:
+                raise AssemblyError(f"contacts {', '.join(v.contact_id for v in vs)} on one line have different rates")
+            rate, units = rates.pop(), sum(v.units for v in vs)
+            amount = sum((v.amount for v in vs), Decimal("0.00"))
+            contact_ids = tuple(v.contact_id for v in vs)
+            plan_ids = share(tuple(dict.fromkeys(v.plan_id for v in vs if v.plan_id)))
         missing = [p for p in plan_ids if p not in plans]
         if missing or not plan_ids:
             raise AssemblyError(f"contact {vs[0].contact_id}: its service plan {missing or ''} is not in service_plans.csv")
         diagnoses = tuple(dict.fromkeys(plans[p].icd10 for p in plan_ids))[:MAX_POINTERS]
+        date = dates.get(day)
+        if date is None:
+            date = dates[day] = share(dt.date.fromisoformat(day))
         line = ClaimLine(
-            service_date=share(dt.date.fromisoformat(day)),  # type: ignore[arg-type]
-            procedure=procedure, modifiers=tuple(modifiers),  # type: ignore[arg-type]
-            place_of_service=pos, units=sum(v.units for v in vs),
-            amount=vs[0].amount if len(vs) == 1 else sum((v.amount for v in vs), Decimal("0.00")),
-            rate=rates.pop(), pointers=(), contact_ids=tuple(v.contact_id for v in vs), plan_ids=plan_ids,
+            service_date=date, procedure=procedure, modifiers=tuple(modifiers),  # type: ignore[arg-type]
+            place_of_service=pos, units=units, amount=amount, rate=rate, pointers=(), contact_ids=contact_ids,
+            plan_ids=plan_ids,
         )
         out.append((line, diagnoses))
     return out
