@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Iterable
 
 from . import csvout
 from .bundle.problems import Problem
-from .model.verdict import Verdict
+from .model.verdict import Finding, Verdict
 
 CONTRACT_COLUMNS = ("contact_id", "status", "payer", "procedure", "modifiers", "units", "amount", "reasons", "rule_pack")
 EXTRA_COLUMNS = ("rule_ids", "rule_versions", "service_date", "source_row", "details")
@@ -20,11 +22,35 @@ def details(v: Verdict) -> str:
 
 
 def verdict_row(v: Verdict) -> tuple:
+    findings = v.findings
+    if not findings:
+        reasons = rule_ids = detail = ""
+    elif v.status == "billable":  # a billable verdict's notes are one shared tuple per combination (see Judge)
+        reasons, rule_ids, detail = _findings_texts(findings)  # type: ignore[arg-type]
+    else:
+        reasons, rule_ids, detail = v.reasons, v.rule_ids, details(v)
     return (
-        v.contact_id, v.status, v.payer or "", v.procedure or "", ":".join(v.modifiers), v.units, f"{v.amount:.2f}",
-        v.reasons, ";".join(v.rule_packs), v.rule_ids, ";".join(v.rule_versions), v.service_date, v.line,
-        details(v),
+        v.contact_id, v.status, v.payer or "", v.procedure or "", _joined(":", v.modifiers), v.units,
+        _money(v.amount), reasons, _joined(";", v.rule_packs), rule_ids, _joined(";", v.rule_versions),
+        v.service_date, v.line, detail,
     )
+
+
+# texts a million verdicts repeat (labels, modifiers, amounts, a billable verdict's notes), made once each
+@lru_cache(maxsize=4096)
+def _joined(separator: str, parts: tuple[str, ...]) -> str:
+    return separator.join(parts)
+
+
+@lru_cache(maxsize=4096)
+def _money(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+@lru_cache(maxsize=1024)
+def _findings_texts(findings: tuple[Finding, ...]) -> tuple[str, str, str]:
+    return (";".join(f.reason for f in findings), ";".join(f.rule_id for f in findings),
+            " | ".join(f.detail for f in findings if f.detail))
 
 
 def decisions_line(v: Verdict) -> str:
