@@ -10,7 +10,7 @@ from pathlib import Path
 from .log import logger
 from .billing import read_agency
 from .calendar import FiscalQuarter
-from .costreport.figures import build_report, open_quarters
+from .costreport.figures import build_report, may_report, open_quarters
 from .costreport.render import build_xml, line_values, write_children, write_csv, write_detail
 from .bundle import Bundle
 from .engine import Judge
@@ -92,8 +92,9 @@ def cost_report(data_dir: Path, quarter_text: str, out_dir: Path, rules_dir: Pat
     by_month = bundle.months()
     judged_ids = set().union(*(by_month.ids(m) for m in months))
     prior, duplicates = store.prior_usage(judged_ids), bundle.duplicate_lines()
-    verdicts = {}
-    reused = 0
+    claimed = claimed_so_far(store, str(quarter))
+    verdicts = {}  # those the report may make items of (of a state's million, a tenth or so)
+    judged = reused = 0
     for month in months:
         rows = by_month.rows(month)
         if not rows:
@@ -105,12 +106,14 @@ def cost_report(data_dir: Path, quarter_text: str, out_dir: Path, rules_dir: Pat
             judge = Judge(bundle.reference, rules, as_of, prior, duplicates)  # each month is judged as its own run
             again = judge_rows(rows, judge, month, as_of, rules)  # type: ignore[assignment]
         for v in again:  # type: ignore[union-attr]
-            if v.status != "rejected":
-                verdicts.setdefault(v.contact_id, v)
+            if v.status != "rejected":  # only an id's first row can be: a later one is a duplicate, rejected
+                judged += 1
+                if may_report(v, claimed):
+                    verdicts.setdefault(v.contact_id, v)
     present = bundle.row_hashes().keys()  # every contact id of the bundle
     fy_quarters = [str(q) for q in (quarter - n for n in range(1, quarter.number))]
     report = build_report(
-        quarter, verdicts, present, claimed_so_far(store, str(quarter)), bundle.reference, version,
+        quarter, verdicts, present, claimed, bundle.reference, version,
         agency.address.state, bundle.reference.payments,
         [(c.quarter, c.category, c.amount, c.note or "") for c in bundle.reference.costs],
         current_by_row(store, [str(quarter - 1)]) or None, current_by_row(store, fy_quarters),
@@ -130,5 +133,5 @@ def cost_report(data_dir: Path, quarter_text: str, out_dir: Path, rules_dir: Pat
     contacts_file = str((Path(data_dir) / "contacts.csv").resolve())
     report_id = None if draft else record_report(store, report, revision, as_of, packs, lines, files, contacts_file)
     logger.info("cost report %s revision %d %s: %d contacts judged over %d months (%d verdicts reused)", quarter,
-                revision, status, len(verdicts), len(months), reused)
+                revision, status, judged, len(months), reused)
     return CostReportResult(str(quarter), revision, status, report_id, files, lines, report.footers)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import AbstractSet, Iterable
+from typing import AbstractSet, Iterable, Mapping
 
 from ..calendar import FiscalQuarter, add_months
 from ..model.reference import Reference
@@ -132,6 +132,13 @@ def in_judging_order(verdicts: dict[str, Verdict]) -> Iterable[str]:
     return verdicts
 
 
+def may_report(v: Verdict, claimed: Mapping[str, object]) -> bool:
+    """Whether :func:`build_report` can make an item of the verdict: a Title IV-E billable one, or one of a
+    contact an issued report claimed.  Of a state's million verdicts, a tenth or so: the others need
+    not be kept for the report, nor put in judging order."""
+    return (v.status == "billable" and v.payer == "title_iv_e") or v.contact_id in claimed
+
+
 def build_report(
     quarter: FiscalQuarter,
     verdicts: dict[str, Verdict],
@@ -146,7 +153,8 @@ def build_report(
     fiscal_year_services: dict[str, Decimal],
     first_reported: FiscalQuarter | None = None,
 ) -> Report:
-    """``verdicts``: the latest verdict of every contact judged (this quarter's months and earlier ones);
+    """``verdicts``: the latest verdict of every contact judged (this quarter's months and earlier ones),
+    or only those that :func:`may_report`;
     ``claimed``: what issued reports claimed per contact; ``costs``: (quarter, category, amount, note);
     ``previous_current``: last quarter's current claims by row; ``fiscal_year_services``: services claimed
     by row in this fiscal year's earlier reports; ``first_reported``: the first quarter peerbill reported
