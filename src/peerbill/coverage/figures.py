@@ -38,6 +38,9 @@ RELEASE = {
 #: the groups coverage is broken down by, in the order of build's combination keys
 GROUPS = ("payer", "program", "service", "staff", "child")
 _OVERALL_AND_GROUPS = (None, *GROUPS)
+#: a held contact's entry and a cap's, as Coverage lists them
+HELD_KEYS = ("contact_id", "service_date", "payer", "staff_id", "child_id", "potential", "deadline", "days_left", "release")
+CAP_KEYS = ("child_id", "service_date", "contact_id", "effect")
 _STATUS_AT = {status: n for n, status in enumerate(STATUSES)}
 
 
@@ -110,14 +113,17 @@ class ContactFigures:
         # (group, or None for overall; key) -> contacts, minutes and dollars by status (in STATUSES order)
         self.sums: dict[tuple[str | None, str], list] = {}
         self.reasons: dict[str, list] = {}  # code -> [contacts, dollars]
-        self.held: list[tuple[int, dict]] = []  # (position in the month, entry)
-        self.caps: list[tuple[int, dict]] = []  # (position in the month, entry)
+        # each held contact as a tuple (a dict each took 30 MB more at a million contacts while the month was
+        # billed): (sort key, contact id, position in the month, then the values of HELD_KEYS after the first)
+        self.held: list[tuple] = []
+        self.caps: list[tuple] = []  # (position in the month, finding's position, then the values of CAP_KEYS)
         self.auth_used: dict[str, int] = defaultdict(int)
         self._explanations: dict[str, str] | None = None
+        self._releases: dict[tuple[str, ...], str] = {}  # held reason codes -> what releases them, one text each
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        state["_explanations"] = None  # worked out again where needed, not sent back with a part
+        state["_explanations"], state["_releases"] = None, {}  # worked out again where needed, not sent back
         return state
 
     def add(self, at: int, v: Verdict, service: str | None, contact: Contact | None, rules: RuleSet,
@@ -143,15 +149,15 @@ class ContactFigures:
                     entry[0] += 1
                     entry[1] += dollars
         if v.status == "held" and contact is not None:
-            self.held.append((at, self._held(v, contact, dollars, rules, as_of)))
+            self.held.append(self._held(at, v, contact, dollars, rules, as_of))
         if v.status == "billable" and v.payer and v.plan_id:
             self.auth_used[v.plan_id] += v.units
-        for f in v.findings:
+        for k, f in enumerate(v.findings):
             if f.code in ("DAILY_UNIT_CAP", "UNITS_REDUCED_BY_CAP"):
-                self.caps.append((at, {"child_id": v.child_id, "service_date": v.service_date, "contact_id": v.contact_id,
-                                       "effect": "reduced" if f.code == "UNITS_REDUCED_BY_CAP" else "refused"}))
+                self.caps.append((at, k, v.child_id, v.service_date, v.contact_id,
+                                  "reduced" if f.code == "UNITS_REDUCED_BY_CAP" else "refused"))
 
-    def _held(self, v: Verdict, contact: Contact, dollars: Decimal, rules: RuleSet, as_of: dt.date) -> dict:
+    def _held(self, at: int, v: Verdict, contact: Contact, dollars: Decimal, rules: RuleSet, as_of: dt.date) -> tuple:
         version = rules.payers[v.payer].on(contact.service_date) if v.payer else None  # type: ignore[index]
         limit = version.check_of("timely_filing") if version else None
         claim = version.check_of("claim_period") if version else None
@@ -164,11 +170,13 @@ class ContactFigures:
             deadline = None
         if self._explanations is None:
             self._explanations = catalogue(rules.explanations())
-        codes = [f.code for f in v.findings if f.kind == "failure" and f.reason_class == "held"]
-        return {"contact_id": v.contact_id, "service_date": v.service_date, "payer": v.payer,
-                "staff_id": v.staff_id, "child_id": v.child_id, "potential": dollars,
-                "deadline": deadline, "days_left": (deadline - as_of).days if deadline else None,
-                "release": "; ".join(RELEASE.get(c, self._explanations.get(c, c)) for c in codes)}
+        codes = tuple(f.code for f in v.findings if f.kind == "failure" and f.reason_class == "held")
+        release = self._releases.get(codes)
+        if release is None:
+            release = self._releases[codes] = "; ".join(RELEASE.get(c, self._explanations.get(c, c)) for c in codes)
+        days_left = (deadline - as_of).days if deadline else None
+        return (days_left if days_left is not None else 10**6, v.contact_id, at, v.service_date, v.payer, v.staff_id,
+                v.child_id, dollars, deadline, days_left, release)
 
     def fold(self) -> "ContactFigures":
         """Fold the sums by combination into the sums by group, and let the combinations go: a month's
@@ -241,9 +249,8 @@ def build(month: str, as_of: dt.date, rows: Sequence[SourceRow], verdicts: Itera
         entry = cov.reasons[code]
         entry[0] += contacts
         entry[1] += dollars
-    cov.held = [h for _, h in sorted(figures.held, key=lambda p: (
-        p[1]["days_left"] if p[1]["days_left"] is not None else 10**6, p[1]["contact_id"], p[0]))]
-    cov.caps = [entry for _, entry in sorted(figures.caps, key=lambda c: c[0])]
+    cov.held = [dict(zip(HELD_KEYS, (cid, *rest))) for _, cid, _, *rest in sorted(figures.held)]
+    cov.caps = [dict(zip(CAP_KEYS, values)) for _, _, *values in sorted(figures.caps)]
     auth_used = figures.auth_used
     for child_id, plans in sorted(reference.service_plans.items()):
         for plan in plans:
