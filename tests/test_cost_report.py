@@ -196,6 +196,17 @@ def test_run_draft_is_the_draft_cost_report_writes(tmp_path, months, reused):
         assert ran == (tmp_path / "again" / name).read_bytes(), name
     last = [line for line in log_file.read_text().splitlines() if "cost report FY2026Q4" in line][-1]
     assert ("(0 verdicts reused)" not in last) is reused, last
+    # the run's report read the store without its own batch: the same units, the batch's contacts not billed
+    from peerbill.bundle import read_bundle
+    from peerbill.store import Store
+    from peerbill.store.billing import list_batches
+
+    store = Store.open(db)
+    ids = read_bundle(DEMO).months().ids(months[-1])
+    batch = list_batches(store)[-1]
+    whole, without = store.prior_usage(ids), store.prior_usage(ids, except_batches=[batch.id])
+    assert (whole.daily, whole.auth) == (without.daily, without.auth)
+    assert without.billed < whole.billed and batch.month == months[-1]
 
 
 def test_verdicts_are_reused_only_for_the_same_month_and_prior_units():

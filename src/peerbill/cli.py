@@ -669,7 +669,8 @@ def run(data_dir, month, out_dir, rules_dir, as_of, db_url, jobs, as_json):
     quarter = str(FiscalQuarter.parse(month))
     cost_report(data_dir, quarter, Path(out_dir) / f"cost-report-{quarter}", rules_dir, as_of, store, draft=True,
                 read_already=(billed.bundle, billed.rules),
-                judged_already=JudgedMonth(month, billed.prior, billed.check.verdicts or []))
+                judged_already=JudgedMonth(month, billed.prior, billed.check.verdicts or [],
+                                           tuple(b.batch_id for b in billed.batches if b.batch_id is not None)))
     if not as_json:
         click.echo(f"import {billed.check.import_id}, run {billed.check.run_id} recorded in "
                    f"{safe_url(normalize_url(db_url))}")

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from functools import lru_cache
 from itertools import groupby
@@ -47,22 +47,25 @@ def billed_claims(store: "Store", payer: str, month: str) -> Iterator[tuple[int,
             yield claim_id, [Billed(*r) for r in group]
 
 
-def prior_usage(store: "Store", judged: set[str]) -> PriorUsage:
+def prior_usage(store: "Store", judged: set[str], except_batches: Collection[int] = ()) -> PriorUsage:
     """Units on submitted claims for contacts this run does not judge, and which contacts it judges are billed.
 
     Only the judged contacts' ids are kept: the engine and the claim planner ask about no other,
-    and a store holding a year of a state's months has millions of billed contacts.
+    and a store holding a year of a state's months has millions of billed contacts.  The claims of
+    ``except_batches`` are left out (``run``'s cost report: the batch it has just recorded).
     """
     daily: dict = defaultdict(int)
     auth: dict = defaultdict(int)
     billed: set[str] = set()
+    query = (select(BilledContact.contact_id, ClaimRow.payer, ClaimRow.child_id, ClaimLineRow.procedure,
+                    ClaimLineRow.service_date, LineContact.plan_id, LineContact.units)
+             .join(ClaimRow, ClaimRow.id == BilledContact.claim_id)
+             .join(LineContact, LineContact.id == BilledContact.line_contact_id)
+             .join(ClaimLineRow, ClaimLineRow.id == LineContact.line_id))
+    if except_batches:
+        query = query.where(ClaimRow.batch_id.not_in(list(except_batches)))
     with store.engine.connect() as conn:  # rows one at a time: a state's month bills 650,000 contacts
-        rows = conn.execute(
-            select(BilledContact.contact_id, ClaimRow.payer, ClaimRow.child_id, ClaimLineRow.procedure,
-                   ClaimLineRow.service_date, LineContact.plan_id, LineContact.units)
-            .join(ClaimRow, ClaimRow.id == BilledContact.claim_id)
-            .join(LineContact, LineContact.id == BilledContact.line_contact_id)
-            .join(ClaimLineRow, ClaimLineRow.id == LineContact.line_id))
+        rows = conn.execute(query)
         for contact_id, payer, child_id, procedure, day, plan_id, units in rows:
             if contact_id in judged:
                 billed.add(contact_id)

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from collections import Counter
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, NamedTuple
+from typing import TYPE_CHECKING, Callable, Collection, Iterable, NamedTuple
 
 from sqlalchemy import create_engine, event, func, select, text, update
 from sqlalchemy.engine import Engine, make_url
@@ -328,11 +328,12 @@ class Store:
 
     # -- runs --------------------------------------------------------------------------------
 
-    def prior_usage(self, judged: set[str]) -> PriorUsage:
-        """Units on submitted claims for contacts a run does not judge, and which contacts it judges are billed."""
+    def prior_usage(self, judged: set[str], except_batches: Collection[int] = ()) -> PriorUsage:
+        """Units on submitted claims for contacts a run does not judge, and which contacts it judges are billed
+        (leaving out the claims of ``except_batches``)."""
         from .billing import prior_usage
 
-        return prior_usage(self, judged)
+        return prior_usage(self, judged, except_batches)
 
     def recorder(self, rules: "RuleSet", bundle: Bundle, month: str, as_of: dt.date,
                  import_id: int | None = None, versions: MonthVersions | None = None) -> "RunRecorder":
