@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from peerbill.bundle.months import MonthRows
 from peerbill.bundle.reader import duplicate_lines
-from peerbill.bundle.rows import CONTACT_COLUMNS, ContactTable, SourceRow
+from peerbill.bundle.rows import CONTACT_COLUMNS, ContactTable, SourceRow, cells_at, lines_at
 from peerbill.partition import components
 
 WIDTH = len(CONTACT_COLUMNS)
@@ -31,6 +31,11 @@ def test_a_table_gives_back_every_row_as_it_was_added(source):
     assert table.months() == [r.month() for r in source]
     for k in range(WIDTH):
         assert table.column(k) == [r.values[k] for r in source]
+    some = list(range(len(source)))[::-2]
+    for rows_ in (table, source):  # a column's cells and the lines at some rows, without making them
+        assert lines_at(rows_, some) == [source[i].line for i in some]
+        for k in range(WIDTH):
+            assert cells_at(rows_, k, some) == [source[i].values[k] for i in some]
 
 
 @settings(max_examples=100, deadline=None)

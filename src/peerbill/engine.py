@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from operator import itemgetter
 from typing import Iterable, Iterator, Sequence
 
 from .bundle.months import MonthRows
-from .bundle.reader import SourceRow, duplicate_lines, parse_contact
+from .bundle.reader import CONTACT_COLUMNS, SourceRow, duplicate_lines, parse_contact
 from .calendar import parse_month
 from .checks import PAYER_CHECKS, PRE_CHECKS, Case, PriorUsage, RunState
 from .model.records import Contact
@@ -52,10 +53,21 @@ def with_row_cells(verdict: Verdict, row: SourceRow) -> Verdict:
     them back from its own rows: a million verdicts then share the bundle's strings instead of
     holding unpickled copies, and the pickles are smaller.  The line number is the row's own object too.
     """
-    v = row.values
-    verdict.line = row.line
-    verdict.contact_id, verdict.service_date, verdict.start_time = row.contact_id or "", row.service_date or "", v[2] or ""
-    verdict.child_id, verdict.staff_id, verdict.place_of_service, verdict.program = v[5], v[4], v[11], v[8]
+    return with_cells(verdict, row.line, *_row_cells(row.values))
+
+
+#: the contact columns :func:`with_row_cells` gives a verdict, in the order :func:`with_cells` takes them
+ROW_CELLS = tuple(CONTACT_COLUMNS.index(c) for c in ("contact_id", "service_date", "start_time", "child_id", "staff_id",
+                                                     "place_of_service", "program"))
+_row_cells = itemgetter(*ROW_CELLS)
+
+
+def with_cells(verdict: Verdict, line: int, contact_id: str | None, service_date: str | None, start_time: str | None,
+               child_id: str | None, staff_id: str | None, place_of_service: str | None, program: str | None) -> Verdict:
+    """As :func:`with_row_cells`, with the row's line and its cells of the columns :data:`ROW_CELLS`."""
+    verdict.line, verdict.contact_id, verdict.service_date = line, contact_id or "", service_date or ""
+    verdict.start_time, verdict.child_id, verdict.staff_id = start_time or "", child_id, staff_id
+    verdict.place_of_service, verdict.program = place_of_service, program
     return verdict
 
 

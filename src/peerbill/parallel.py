@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from . import log
-from .bundle.rows import _CONTACT_ID, CONTACT_COLUMNS, SourceRow, column_of, rows_at
+from .bundle.rows import _CONTACT_ID, CONTACT_COLUMNS, SourceRow, cells_at, column_of, lines_at, rows_at
 from .decisions import decisions_line
-from .engine import Judge, with_row_cells, without_row_cells
+from .engine import ROW_CELLS, Judge, with_cells, without_row_cells
 from .model.verdict import Verdict
 from .partition import partition
 from .rules import RuleSet
@@ -291,8 +291,10 @@ def judge_in_parallel(rows: Sequence[SourceRow], judge: Judge, jobs: int, summar
                 if verdicts is not None:
                     part = []
                     order = sorted(parts[n])
-                    for i, row, v in zip(order, rows_at(rows, order), _read_part(os.path.join(folder, f"part-{n}.verdicts"))):
-                        verdicts[i] = v = with_row_cells(v, row)
+                    # the cells the worker left out, from this process's columns (no row made: 0.8 µs a row)
+                    cells = zip(lines_at(rows, order), *(cells_at(rows, k, order) for k in ROW_CELLS))
+                    for i, row_cells, v in zip(order, cells, _read_part(os.path.join(folder, f"part-{n}.verdicts"))):
+                        verdicts[i] = v = with_cells(v, *row_cells)
                         if v.plan_id is not None:
                             v.plan_id = plans.setdefault(v.plan_id, v.plan_id)
                         part.append(v)

@@ -204,10 +204,11 @@ class ContactTable(Sequence[SourceRow]):
     def order_keys(self, indexes: Sequence[int]) -> list[tuple[str, str, str]]:
         """:meth:`SourceRow.order_key` of the rows at ``indexes`` (only their cells are looked up: a job that
         asks for the empty months of a quarter's window made three columns of a million for each)."""
-        date, start, ids = (self._cells_at(k, indexes) for k in (_SERVICE_DATE, _START_TIME, _CONTACT_ID))
+        date, start, ids = (self.cells_at(k, indexes) for k in (_SERVICE_DATE, _START_TIME, _CONTACT_ID))
         return [(d or "", s or "", c or "") for d, s, c in zip(date, start, ids)]
 
-    def _cells_at(self, k: int, indexes: Sequence[int]) -> list[str | None]:
+    def cells_at(self, k: int, indexes: Sequence[int]) -> list[str | None]:
+        """Column ``k``'s cells of the rows at ``indexes`` (no row is made)."""
         if k == self._unique:
             return list(map(self._ids.__getitem__, indexes))
         n = self._coded.index(k)
@@ -258,6 +259,19 @@ def column_of(rows: Sequence[SourceRow], k: int) -> Sequence[str | None]:
     """Column ``k``'s cells of ``rows``, row by row: a table's (or a view's) without making its rows."""
     column = getattr(rows, "column", None)
     return column(k) if column is not None else [row.values[k] for row in rows]
+
+
+def cells_at(rows: Sequence[SourceRow], k: int, indexes: Sequence[int]) -> list[str | None]:
+    """``[rows[i].values[k] for i in indexes]``, from a table's column without making its rows."""
+    at = getattr(rows, "cells_at", None)
+    return at(k, indexes) if at is not None else [rows[i].values[k] for i in indexes]
+
+
+def lines_at(rows: Sequence[SourceRow], indexes: Sequence[int]) -> list[int]:
+    """``[rows[i].line for i in indexes]``, from a table's lines without making its rows."""
+    if isinstance(rows, ContactTable):
+        return list(map(rows.lines.__getitem__, indexes))
+    return [rows[i].line for i in indexes]
 
 
 def rows_at(rows: Sequence[SourceRow], indexes: Sequence[int]) -> list[SourceRow]:
