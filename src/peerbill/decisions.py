@@ -21,24 +21,29 @@ def details(v: Verdict) -> str:
     return " | ".join(f.detail for f in v.findings if f.detail)
 
 
-def verdict_row(v: Verdict) -> tuple:
+def finding_texts(v: Verdict) -> tuple[str, str, str]:
+    """The verdict's reasons, rule ids and details as decisions.csv and the store write them."""
     findings = v.findings
     if not findings:
-        reasons = rule_ids = detail = ""
-    elif v.status == "billable":  # a billable verdict's notes are one shared tuple per combination (see Judge)
-        reasons, rule_ids, detail = _findings_texts(findings)  # type: ignore[arg-type]
-    else:
-        reasons, rule_ids, detail = v.reasons, v.rule_ids, details(v)
+        return "", "", ""
+    if v.status == "billable":  # a billable verdict's notes are one shared tuple per combination (see Judge)
+        return _findings_texts(findings)  # type: ignore[arg-type]
+    return v.reasons, v.rule_ids, details(v)
+
+
+def verdict_row(v: Verdict) -> tuple:
+    reasons, rule_ids, detail = finding_texts(v)
     return (
-        v.contact_id, v.status, v.payer or "", v.procedure or "", _joined(":", v.modifiers), v.units,
-        _money(v.amount), reasons, _joined(";", v.rule_packs), rule_ids, _joined(";", v.rule_versions),
+        v.contact_id, v.status, v.payer or "", v.procedure or "", joined(":", v.modifiers), v.units,
+        _money(v.amount), reasons, joined(";", v.rule_packs), rule_ids, joined(";", v.rule_versions),
         v.service_date, v.line, detail,
     )
 
 
 # texts a million verdicts repeat (labels, modifiers, amounts, a billable verdict's notes), made once each
 @lru_cache(maxsize=4096)
-def _joined(separator: str, parts: tuple[str, ...]) -> str:
+def joined(separator: str, parts: tuple[str, ...]) -> str:
+    """``separator.join(parts)`` of label and modifier tuples, which verdicts share."""
     return separator.join(parts)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..bundle.reader import CONTACT_COLUMNS, Bundle, row_hash
 from ..checks import PriorUsage
-from ..decisions import details
+from ..decisions import finding_texts, joined
 from ..log import logger
 from ..model.records import FILES, columns
 from .bulk import CHUNK, insert_tuples
@@ -391,9 +391,10 @@ class RunRecorder:
         run_id, version_of, rows = self._run.id, self._version_of, []
         try:
             for v in verdicts:
+                reasons, rule_ids, detail = finding_texts(v)
                 rows.append((run_id, v.contact_id, version_of(v.contact_id, v.line), v.line, v.service_date, v.status, v.payer,
-                             v.procedure, ":".join(v.modifiers), v.units, v.amount, v.rate, v.reasons, v.rule_ids,
-                             ";".join(v.rule_versions), v.child_id, v.staff_id, v.plan_id, details(v)))
+                             v.procedure, joined(":", v.modifiers), v.units, v.amount, v.rate, reasons, rule_ids,
+                             joined(";", v.rule_versions), v.child_id, v.staff_id, v.plan_id, detail))
                 if len(rows) >= CHUNK:
                     insert_tuples(self._session, VerdictRow, VERDICT_ROW, rows)
                     rows = []
