@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from peerbill.bundle.months import MonthRows
 from peerbill.bundle.reader import duplicate_lines
-from peerbill.bundle.rows import CONTACT_COLUMNS, ContactTable, SourceRow, cells_at, lines_at
+from peerbill.bundle.rows import CONTACT_COLUMNS, ContactTable, RowsView, SourceRow, cells_at, lines_at
 from peerbill.partition import components
 
 WIDTH = len(CONTACT_COLUMNS)
@@ -32,10 +32,15 @@ def test_a_table_gives_back_every_row_as_it_was_added(source):
     for k in range(WIDTH):
         assert table.column(k) == [r.values[k] for r in source]
     some = list(range(len(source)))[::-2]
-    for rows_ in (table, source):  # a column's cells and the lines at some rows, without making them
-        assert lines_at(rows_, some) == [source[i].line for i in some]
+    view = RowsView(table, list(range(len(source)))[::-1])  # the rows backwards
+    for rows_, expected in ((table, source), (source, source), (view, source[::-1])):
+        # a column's cells and the lines at some rows, without making them
+        assert lines_at(rows_, some) == [expected[i].line for i in some]
         for k in range(WIDTH):
-            assert cells_at(rows_, k, some) == [source[i].values[k] for i in some]
+            assert cells_at(rows_, k, some) == [expected[i].values[k] for i in some]
+    made = []
+    view.__class__ = type("Counting", (RowsView,), {"__getitem__": lambda self, i: made.append(i)})
+    assert cells_at(view, 0, some) == [source[::-1][i].values[0] for i in some] and not made, "a view made its rows"
 
 
 @settings(max_examples=100, deadline=None)

@@ -207,6 +207,10 @@ class ContactTable(Sequence[SourceRow]):
         date, start, ids = (self.cells_at(k, indexes) for k in (_SERVICE_DATE, _START_TIME, _CONTACT_ID))
         return [(d or "", s or "", c or "") for d, s, c in zip(date, start, ids)]
 
+    def lines_at(self, indexes: Sequence[int]) -> list[int]:
+        """The line numbers of the rows at ``indexes``."""
+        return list(map(self._lines.__getitem__, indexes))
+
     def cells_at(self, k: int, indexes: Sequence[int]) -> list[str | None]:
         """Column ``k``'s cells of the rows at ``indexes`` (no row is made)."""
         if k == self._unique:
@@ -254,6 +258,14 @@ class RowsView(Sequence[SourceRow]):
         """The rows at ``positions`` of this view."""
         return rows_at(self._rows, [self._indexes[p] for p in positions])
 
+    def cells_at(self, k: int, positions: Sequence[int]) -> list[str | None]:
+        """Column ``k``'s cells of the rows at ``positions`` of this view."""
+        return cells_at(self._rows, k, [self._indexes[p] for p in positions])
+
+    def lines_at(self, positions: Sequence[int]) -> list[int]:
+        """The line numbers of the rows at ``positions`` of this view."""
+        return lines_at(self._rows, [self._indexes[p] for p in positions])
+
 
 def column_of(rows: Sequence[SourceRow], k: int) -> Sequence[str | None]:
     """Column ``k``'s cells of ``rows``, row by row: a table's (or a view's) without making its rows."""
@@ -262,16 +274,15 @@ def column_of(rows: Sequence[SourceRow], k: int) -> Sequence[str | None]:
 
 
 def cells_at(rows: Sequence[SourceRow], k: int, indexes: Sequence[int]) -> list[str | None]:
-    """``[rows[i].values[k] for i in indexes]``, from a table's column without making its rows."""
+    """``[rows[i].values[k] for i in indexes]``, from a table's (or a view's) column without making its rows."""
     at = getattr(rows, "cells_at", None)
     return at(k, indexes) if at is not None else [rows[i].values[k] for i in indexes]
 
 
 def lines_at(rows: Sequence[SourceRow], indexes: Sequence[int]) -> list[int]:
-    """``[rows[i].line for i in indexes]``, from a table's lines without making its rows."""
-    if isinstance(rows, ContactTable):
-        return list(map(rows.lines.__getitem__, indexes))
-    return [rows[i].line for i in indexes]
+    """``[rows[i].line for i in indexes]``, from a table's (or a view's) lines without making its rows."""
+    at = getattr(rows, "lines_at", None)
+    return at(indexes) if at is not None else [rows[i].line for i in indexes]
 
 
 def rows_at(rows: Sequence[SourceRow], indexes: Sequence[int]) -> list[SourceRow]:
