@@ -25,7 +25,7 @@ from ..model.fields import shown
 from ..model.records import CONTACT_REQUIRED, FILES, Contact, Record, columns
 from ..model.reference import Reference
 from .problems import BundleError, Problem
-from .rows import _CONTACT_ID, _START_TIME, CONTACT_COLUMNS, ContactTable, SourceRow, column_of, rows_at
+from .rows import _CONTACT_ID, _START_TIME, CONTACT_COLUMNS, ContactTable, SourceRow, column_of, joined_at
 
 if TYPE_CHECKING:
     from .months import MonthRows
@@ -108,7 +108,7 @@ class RowHashes(Mapping[str, str]):
                 if k is None:
                     raise KeyError(cid)
             indexes.append(k)
-        return [row_hash(row.values) for row in rows_at(self._rows, indexes)]
+        return [_hash_text(text) for text in joined_at(self._rows, indexes, _CELL_SEPARATOR)]
 
     def first(self, contact_id: object) -> int | None:
         """The index of the contact id's first row (None when no row has it)."""
@@ -143,9 +143,16 @@ class RowHashes(Mapping[str, str]):
         return self._count
 
 
+_CELL_SEPARATOR = "\x1f"
+
+
 def row_hash(values: tuple[str | None, ...]) -> str:
     """SHA-256 of a row's cells: what tells one version of a row from the next."""
-    return hashlib.sha256("\x1f".join(v or "" for v in values).encode("utf-8")).hexdigest()
+    return _hash_text(_CELL_SEPARATOR.join(v or "" for v in values))
+
+
+def _hash_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def duplicate_lines(rows: Iterable[SourceRow]) -> set[int]:
