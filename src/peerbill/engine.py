@@ -113,12 +113,13 @@ class Judge:
 
         A run keeps a million verdicts; built label by label each would hold its own tuples and strings
         (about 250 bytes), and an empty findings list costs more than the empty tuple every verdict shares.
-        A billable verdict's findings are notes, and equal ones are shared too: when a month is billed
-        again, each of 650,000 contacts has the same ALREADY_BILLED note (about 100 MB at a million).
+        Equal findings are shared too: when a month is billed again, each of 650,000 contacts has the
+        same ALREADY_BILLED note (about 100 MB at a million), and the 250,000 contacts that do not bill
+        fall into a few thousand combinations of reasons and details (80 MB held once each).
         """
         labels = self._labels
         verdict.findings = tuple(verdict.findings)
-        if verdict.findings and verdict.status == "billable":
+        if verdict.findings:
             verdict.findings = labels.setdefault(verdict.findings, verdict.findings)
         verdict.rule_packs = labels.setdefault(verdict.rule_packs, verdict.rule_packs)
         verdict.rule_versions = labels.setdefault(verdict.rule_versions, verdict.rule_versions)

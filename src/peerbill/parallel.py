@@ -253,6 +253,7 @@ def judge_in_parallel(rows: Sequence[SourceRow], judge: Judge, jobs: int, summar
     judging = workers if workers is not None and workers.count == jobs - 1 else Workers(jobs - 1)
     verdicts: list | None = [None] * len(rows) if keep else None
     plans: dict[str, str] = {}  # a child's plan id, one string for all its verdicts, not one per pickle
+    shared: dict[tuple, tuple] = {}  # equal findings, one tuple for all verdicts (see Judge._settled)
     with tempfile.TemporaryDirectory(prefix="peerbill-") as folder:
         try:
             judge_file = os.path.join(folder, "judge.pickle")
@@ -297,6 +298,8 @@ def judge_in_parallel(rows: Sequence[SourceRow], judge: Judge, jobs: int, summar
                         verdicts[i] = v = with_cells(v, *row_cells)
                         if v.plan_id is not None:
                             v.plan_id = plans.setdefault(v.plan_id, v.plan_id)
+                        if v.findings:
+                            v.findings = shared.setdefault(v.findings, v.findings)  # type: ignore[arg-type]
                         part.append(v)
                     if record is not None:
                         record(part)
