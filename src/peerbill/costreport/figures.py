@@ -171,12 +171,21 @@ def build_report(
             raise ValueError(f"the Title IV-E pack gives no federal share for {category} in {q}")
         return rate
 
+    # what a state's 100,000 items repeat, worked out once: quarters' rates, programs' rows on a day, plans' periods
+    known: dict[tuple, tuple] = {}
+
+    def once(key: tuple, make) -> tuple:
+        found = known.get(key)
+        if found is None:
+            found = known[key] = make()
+        return found
+
     def item_for(v: Verdict, kind: str, q: FiscalQuarter, total: Decimal, reason: str = "") -> Item:
-        day = dt.date.fromisoformat(v.service_date)
-        row, rating = _program_row(version.programs.get(v.program or ""), day)
-        plan_id, candidacy, period = _period(v, reference)
-        rate = rate_for("services", q)
-        return Item(kind, row, str(q), total, rate, share(total, rate), v.contact_id, v.child_id or "", candidacy,
+        row, rating = once(("row", v.program, v.service_date), lambda: _program_row(
+            version.programs.get(v.program or ""), dt.date.fromisoformat(v.service_date)))
+        plan_id, candidacy, period = once(("plan", v.child_id, v.plan_id), lambda: _period(v, reference))
+        quarter_text, rate = once(("quarter", q), lambda: (str(q), rate_for("services", q)))
+        return Item(kind, row, quarter_text, total, rate, share(total, rate), v.contact_id, v.child_id or "", candidacy,
                     plan_id, period, v.program or "", rating, v.staff_id or "", v.service_date, v.units, reason,
                     v.line, ";".join(v.rule_versions))
 
