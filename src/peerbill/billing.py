@@ -87,11 +87,14 @@ def read_agency(data_dir: Path) -> Agency:
 
 def qualifying_for(rules: RuleSet, payer: str):
     pack = rules.payers[payer]
+    known: dict[dt.date, frozenset[str] | None] = {}  # a state's claims ask about a month's days 600,000 times
 
     def qualifying(day: dt.date) -> frozenset[str] | None:
-        version = pack.on(day)
-        rule = version.check_of("qualifying_diagnosis") if version else None
-        return rule.category_set() if rule else None  # type: ignore[attr-defined]
+        if day not in known:
+            version = pack.on(day)
+            rule = version.check_of("qualifying_diagnosis") if version else None
+            known[day] = rule.category_set() if rule else None  # type: ignore[attr-defined]
+        return known[day]
 
     return qualifying
 
