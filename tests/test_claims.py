@@ -141,3 +141,33 @@ def test_lines_share_equal_dates_plan_ids_and_pointers_and_their_contacts_amount
         assert len({id(v) for v in values}) == len(set(values)), attribute
     by_id = {v.contact_id: v for v in verdicts}
     assert all(line.amount is by_id[line.contact_ids[0]].amount for line in lines if len(line.contact_ids) == 1)
+
+
+def test_a_claims_other_diagnoses_are_those_active_on_any_of_its_days():
+    """A claim lists the child's diagnoses active on any of its days whose category qualifies on such a
+    day; they are found for the days together (grouped by what qualifies), not day by day."""
+    from hypothesis import given, settings, strategies as st
+
+    from peerbill.claims.assemble import _active_on_any
+    from peerbill.model.records import Diagnosis
+
+    first = dt.date(2026, 9, 1)
+    day = st.integers(0, 40).map(lambda n: first + dt.timedelta(days=n))
+    diagnosis = st.builds(lambda code, start, length: Diagnosis(
+        child_id="K1", icd10=code, start_date=start, end_date=None if length is None else start + dt.timedelta(days=length)),
+        st.sampled_from(["F43.10", "F90.2", "Z62.820", "F32.9"]), day, st.none() | st.integers(0, 20))
+    categories = [None, frozenset({"F43", "F90"}), frozenset({"F32", "Z62"})]
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(diagnosis, max_size=5), st.lists(day, min_size=1, max_size=12, unique=True), st.integers(0, 40))
+    def check(diagnoses, days, switch):
+        def qualifying(d: dt.date):  # what qualifies changes on a day of the month
+            return categories[1] if (d - first).days < switch else categories[(switch % 2) * 2]
+
+        expected = set()
+        for d in days:
+            allowed = qualifying(d)
+            expected.update(x.icd10 for x in diagnoses if x.covers(d) and (allowed is None or x.icd10[:3] in allowed))
+        assert _active_on_any(diagnoses, sorted(days), qualifying) == expected
+
+    check()

@@ -10,6 +10,7 @@ daily cap) and priced at the rate in force on the date.  At most 50 lines and
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import Callable, Iterable
@@ -118,11 +119,7 @@ def _chunks(lines, max_lines: int):
 def _claim(chunk, linked: list[str], reference: Reference, qualifying, payer: str, month: str,
            child_id: str, staff_id: str, share: Callable) -> Claim:
     days = sorted({line.service_date for line, _ in chunk})
-    others: set[str] = set()
-    for day in days:
-        allowed = qualifying(day)
-        others.update(code for code in reference.active_diagnoses(child_id, day)
-                      if allowed is None or code[:3] in allowed)
+    others = _active_on_any(reference.diagnoses.get(child_id, ()), days, qualifying)
     diagnoses = tuple(linked + sorted(others - set(linked)))[:MAX_DIAGNOSES]
     lines = []
     for number, (line, codes) in enumerate(chunk, 1):
@@ -134,6 +131,26 @@ def _claim(chunk, linked: list[str], reference: Reference, qualifying, payer: st
     return Claim(payer=payer, month=month, subscriber=_subscriber(reference, child_id, payer, days[0]),
                  rendering=_rendering(reference, staff_id), diagnoses=diagnoses, lines=lines,
                  place_of_service=min(p for p, n in places.items() if n == top))
+
+
+def _active_on_any(diagnoses, days: list[dt.date], qualifying) -> set[str]:
+    """The codes of ``diagnoses`` active on any of ``days`` (sorted) whose category qualifies on such a day.
+
+    The days are taken together where the same categories qualify (a month's, as a rule): a diagnosis
+    is active on one of them when the first day on or after its start is on or before its end.  A
+    state's 25,000 claims asked for each of their days' active diagnoses: 600,000 questions.
+    """
+    alike: dict[frozenset[str] | None, list[dt.date]] = {}
+    for day in days:
+        alike.setdefault(qualifying(day), []).append(day)
+    codes: set[str] = set()
+    for allowed, among in alike.items():
+        for d in diagnoses:
+            k = bisect_left(among, d.start_date) if d.start_date is not None else 0
+            if k < len(among) and (d.end_date is None or among[k] <= d.end_date) \
+                    and (allowed is None or d.icd10[:3] in allowed):
+                codes.add(d.icd10)
+    return codes
 
 
 def _subscriber(reference: Reference, child_id: str, payer: str, day: dt.date) -> Subscriber:
