@@ -85,10 +85,14 @@ def _lines(verdicts: list[Verdict], reference: Reference, child_id: str,
             amount = sum((v.amount for v in vs), Decimal("0.00"))
             contact_ids = tuple(v.contact_id for v in vs)
             plan_ids = share(tuple(dict.fromkeys(v.plan_id for v in vs if v.plan_id)))
-        missing = [p for p in plan_ids if p not in plans]
-        if missing or not plan_ids:
-            raise AssemblyError(f"contact {vs[0].contact_id}: its service plan {missing or ''} is not in service_plans.csv")
-        diagnoses = tuple(dict.fromkeys(plans[p].icd10 for p in plan_ids))[:MAX_POINTERS]
+        if len(plan_ids) == 1 and plan_ids[0] in plans:  # most lines: one plan's diagnosis
+            diagnoses: tuple[str, ...] = (plans[plan_ids[0]].icd10,)
+        else:
+            missing = [p for p in plan_ids if p not in plans]
+            if missing or not plan_ids:
+                raise AssemblyError(f"contact {vs[0].contact_id}: its service plan {missing or ''} is not in "
+                                    "service_plans.csv")
+            diagnoses = tuple(dict.fromkeys(plans[p].icd10 for p in plan_ids))[:MAX_POINTERS]
         date = dates.get(day)
         if date is None:
             date = dates[day] = share(dt.date.fromisoformat(day))
