@@ -81,7 +81,7 @@ class RowHashes(Mapping[str, str]):
 
     A batch asks for the hashes of its contacts together (:meth:`of`), each with the line of its
     verdict's row, which is the id's first row unless it is a duplicate: found from the line
-    (bisected in C), those rows are made a block at a time.
+    (bisected in C), those rows' cells are joined column by column (:meth:`ContactTable.joined_at`).
     """
 
     def __init__(self, rows: Sequence[SourceRow], duplicates: set[int] | None = None):
@@ -94,7 +94,7 @@ class RowHashes(Mapping[str, str]):
 
     def of(self, contacts: Iterable[tuple[str, int]]) -> list[str]:
         """The hash of each (contact id, line of a row with that id)'s first row, in order (KeyError for an id
-        no row has).  A million lookups one by one took 9 µs each: bisecting the ids, then making the row."""
+        no row has).  One by one, a lookup took 6.6 µs (bisecting the ids, then making the row); together, 3.7."""
         if self._lines is None:
             self._lines = self._rows.lines if isinstance(self._rows, ContactTable) else [r.line for r in self._rows]
             if self._duplicates is None:
