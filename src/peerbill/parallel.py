@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from . import log
-from .bundle.rows import _CONTACT_ID, CONTACT_COLUMNS, SourceRow, cells_at, column_of, lines_at, rows_at
+from .bundle.rows import _CONTACT_ID, _SERVICE, SourceRow, cells_at, column_of, lines_at, rows_at
 from .decisions import decisions_line
 from .engine import ROW_CELLS, Judge, with_cells, without_row_cells
 from .model.verdict import Verdict
@@ -33,8 +33,6 @@ from .summary import Summary
 
 if TYPE_CHECKING:
     from .coverage.figures import ContactFigures
-
-_SERVICE = CONTACT_COLUMNS.index("service")
 
 
 class Progress:

@@ -24,6 +24,7 @@ _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _SERVICE_DATE = CONTACT_COLUMNS.index("service_date")
 _START_TIME = CONTACT_COLUMNS.index("start_time")
 _CONTACT_ID = CONTACT_COLUMNS.index("contact_id")
+_SERVICE = CONTACT_COLUMNS.index("service")
 
 
 class SourceRow(NamedTuple):

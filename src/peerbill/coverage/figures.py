@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Iterable, Sequence
 
-from ..bundle.reader import CONTACT_COLUMNS, SourceRow, parse_contact
-from ..bundle.rows import column_of
+from ..bundle.reader import SourceRow, parse_contact
+from ..bundle.rows import _SERVICE, column_of
 from ..engine import modifiers_for
 from ..model.records import Contact
 from ..model.reference import Reference
@@ -23,7 +23,6 @@ from ..reasons import catalogue
 from ..rules import RuleSet
 
 ZERO = Decimal("0.00")
-_SERVICE = CONTACT_COLUMNS.index("service")
 
 #: what releases a held contact, by reason code
 RELEASE = {
@@ -130,7 +129,7 @@ class ContactFigures:
             as_of: dt.date) -> None:
         """The verdict of the month's row at position ``at``; ``service`` is the row's service cell, ``contact``
         the row as parsed (None when unreadable; it is needed only when :func:`needs_contact`)."""
-        readable = v.status != "rejected" or not any(f.code == "INVALID_ROW" for f in v.findings)
+        readable = _readable(v)
         dollars = potential(contact, v, rules)
         key = (v.status, v.payer or "none", (v.program if readable else None) or "none",
                service if readable else "unreadable", v.staff_id or "unknown", v.child_id or "unknown")
@@ -216,6 +215,11 @@ class ContactFigures:
             self.auth_used[plan_id] += units
 
 
+def _readable(v: Verdict) -> bool:
+    """Whether the verdict's row could be read (a row that could not is rejected as INVALID_ROW)."""
+    return v.status != "rejected" or not any(f.code == "INVALID_ROW" for f in v.findings)
+
+
 def needs_contact(v: Verdict) -> bool:
     """Whether the figures need more of the contact than its verdict carries (potential dollars, deadlines)."""
     if v.status == "not_billable":
@@ -238,8 +242,7 @@ def build(month: str, as_of: dt.date, rows: Sequence[SourceRow], verdicts: Itera
         figures = ContactFigures()
         services = column_of(rows, _SERVICE)
         for i, v in enumerate(verdicts):
-            readable = v.status != "rejected" or not any(f.code == "INVALID_ROW" for f in v.findings)
-            contact = parse_contact(rows[i])[0] if readable and needs_contact(v) else None
+            contact = parse_contact(rows[i])[0] if _readable(v) and needs_contact(v) else None
             figures.add(i, v, services[i], contact, rules, as_of)
     for (group, key), sums in figures.fold().sums.items():
         tally = cov.overall if group is None else cov.groups[group][key]
