@@ -17,18 +17,14 @@ EXTRA_COLUMNS = ("rule_ids", "rule_versions", "service_date", "source_row", "det
 COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS
 
 
-def details(v: Verdict) -> str:
-    return " | ".join(f.detail for f in v.findings if f.detail)
-
-
 def finding_texts(v: Verdict) -> tuple[str, str, str]:
     """The verdict's reasons, rule ids and details as decisions.csv and the store write them."""
     findings = v.findings
     if not findings:
         return "", "", ""
-    if v.status == "billable":  # a billable verdict's notes are one shared tuple per combination (see Judge)
-        return _findings_texts(findings)  # type: ignore[arg-type]
-    return v.reasons, v.rule_ids, details(v)
+    if v.status == "billable":  # a few combinations of notes, each one shared tuple (see Judge): made once each
+        return _shared_texts(findings)  # type: ignore[arg-type]
+    return _texts(findings)  # type: ignore[arg-type]
 
 
 def verdict_row(v: Verdict) -> tuple:
@@ -52,10 +48,13 @@ def _money(amount: Decimal) -> str:
     return f"{amount:.2f}"
 
 
-@lru_cache(maxsize=1024)
-def _findings_texts(findings: tuple[Finding, ...]) -> tuple[str, str, str]:
+def _texts(findings: tuple[Finding, ...]) -> tuple[str, str, str]:
+    """Reasons (as :attr:`Verdict.reasons`), rule ids (as :attr:`Verdict.rule_ids`) and details."""
     return (";".join(f.reason for f in findings), ";".join(f.rule_id for f in findings),
             " | ".join(f.detail for f in findings if f.detail))
+
+
+_shared_texts = lru_cache(maxsize=1024)(_texts)
 
 
 def decisions_line(v: Verdict) -> str:
