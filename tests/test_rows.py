@@ -95,3 +95,22 @@ def test_row_hashes_are_those_of_each_contact_ids_first_row(source):
             pass
         else:
             raise AssertionError("an id no row has is a KeyError")
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows, st.data())
+def test_row_hashes_kept_from_the_import_are_the_hashes_worked_out_again(source, data):
+    """A first run keeps the import's digests for its batch: the hashes of rows it kept and of rows it did
+    not (the import skips duplicates and rows without an id) are those worked out from the rows."""
+    from peerbill.bundle.reader import RowHashes
+
+    table = ContactTable.of(source)
+    plain, kept = RowHashes(table), RowHashes(table)
+    kept.keep()
+    hashed = data.draw(st.lists(st.sampled_from(range(len(source))), unique=True) if source else st.just([]))
+    for k in sorted(hashed):
+        assert kept.hash_at(k, table[k].values) == plain.hash_at(k, table[k].values)
+    asked = [(row.contact_id, row.line) for row in source if row.contact_id is not None]
+    assert kept.of(asked) == plain.of(asked)
+    kept.let_go()
+    assert kept.of(asked) == plain.of(asked)

@@ -178,6 +178,11 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
                 raise BillingError([f"payer {key!r} has no rule pack with procedure codes to bill on an 837P"])
         prior = store.prior_usage(bundle.months().ids(month))  # what earlier batches billed: the import changes none of it
         imported: list[Imported] = []
+        importing = import_first and not dry_run
+        if importing and not prior.billed:
+            # a month billed for the first time bills most of its rows: the import's row hashes are kept for the
+            # batch (32 bytes a row); billed again, few or none, and they are worked out for those few
+            bundle.row_hashes().keep()
 
         def import_bundle() -> None:  # while the workers judge: the import needs no verdict, the verdicts no import
             imported.append(store.import_bundle(bundle, versions_of=month))
@@ -189,7 +194,7 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
                                   versions=imported[0].versions)
 
         result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=progress, keep=True, jobs=jobs,
-                             alongside=import_bundle if import_first and not dry_run else None, workers=workers,
+                             alongside=import_bundle if importing else None, workers=workers,
                              recording=None if dry_run else recording, figures=figures)
     if result.recorder is not None:
         result.import_id = imported[0].import_id if imported else None
@@ -229,6 +234,7 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
         summary.batch_id, summary.file, summary.sha256 = batch.batch_id, str(path), digest
         logger.info("batch %d for %s %s: %d claims, %d contacts, written to %s", batch.batch_id, key, month,
                     len(plan.claims), summary.contacts, name)
+    hashes.let_go()
     return out
 
 

@@ -64,6 +64,11 @@ class Bundle:
                                            else ((row.line, row.contact_id) for row in rows))
         return self._duplicates
 
+    def hash_row(self, index: int, values: tuple[str | None, ...]) -> str:
+        """:func:`row_hash` of the contact row at ``index`` (its cells ``values``), as the import asks:
+        kept for a batch when :meth:`row_hashes` was told to (:meth:`RowHashes.keep`)."""
+        return self._hashes.hash_at(index, values) if self._hashes is not None else row_hash(values)
+
     def row_hashes(self) -> "RowHashes":
         """The :func:`row_hash` of each contact id's first row (the row the store keeps), by contact id."""
         if self._hashes is None:
@@ -82,15 +87,48 @@ class RowHashes(Mapping[str, str]):
     A batch asks for the hashes of its contacts together (:meth:`of`), each with the line of its
     verdict's row, which is the id's first row unless it is a duplicate: found from the line
     (bisected in C), those rows' cells are joined column by column (:meth:`ContactTable.joined_at`).
+
+    The import hashes every first row (:meth:`hash_at`).  After :meth:`keep` the digests it works
+    out are kept, 32 bytes a row at the row's index, until :meth:`let_go`, and a batch takes its
+    contacts' hashes from them instead of joining and hashing the rows again (65,000 contacts:
+    0.22 -> 0.07 s; at a million, 1.5 s of the batch, which runs on one core).
     """
 
     def __init__(self, rows: Sequence[SourceRow], duplicates: set[int] | None = None):
         self._rows = rows
-        self._ids = ids = column_of(rows, _CONTACT_ID)
-        self._order = array("I", sorted((i for i, cid in enumerate(ids) if cid is not None), key=ids.__getitem__))
+        self._ids = column_of(rows, _CONTACT_ID)
+        self._sorted: array | None = None
         self._count: int | None = None
         self._duplicates = duplicates
         self._lines: Sequence[int] | None = None
+        self._kept: tuple[bytearray, bytearray] | None = None  # a flag a row (1: its digest is kept), the digests
+
+    @property
+    def _order(self) -> array:
+        """The indexes of the rows with an id, sorted by id (worked out when first asked for: 0.7 s at a million)."""
+        if self._sorted is None:
+            ids = self._ids
+            self._sorted = array("I", sorted((i for i, cid in enumerate(ids) if cid is not None), key=ids.__getitem__))
+        return self._sorted
+
+    def keep(self) -> None:
+        """Keep the digests :meth:`hash_at` works out from now on, for :meth:`of`."""
+        if self._kept is None:
+            self._kept = (bytearray(len(self._ids)), bytearray(32 * len(self._ids)))
+
+    def let_go(self) -> None:
+        """Drop the kept digests (:meth:`of` hashes rows again)."""
+        self._kept = None
+
+    def hash_at(self, index: int, values: tuple[str | None, ...]) -> str:
+        """:func:`row_hash` of ``values``, the cells of the row at ``index``, kept after :meth:`keep`."""
+        if self._kept is None:
+            return row_hash(values)
+        digest = hashlib.sha256(_CELL_SEPARATOR.join(v or "" for v in values).encode("utf-8")).digest()
+        flags, digests = self._kept
+        flags[index] = 1
+        digests[32 * index:32 * index + 32] = digest
+        return digest.hex()
 
     def of(self, contacts: Iterable[tuple[str, int]]) -> list[str]:
         """The hash of each (contact id, line of a row with that id)'s first row, in order (KeyError for an id
@@ -108,7 +146,20 @@ class RowHashes(Mapping[str, str]):
                 if k is None:
                     raise KeyError(cid)
             indexes.append(k)
-        return [_hash_text(text) for text in joined_at(self._rows, indexes, _CELL_SEPARATOR)]
+        hashes: list[str | None] = [None] * len(indexes)
+        missing: Iterable[int] = range(len(indexes))
+        if self._kept is not None:
+            flags, digests = self._kept
+            missing = []
+            for at, k in enumerate(indexes):
+                if flags[k]:
+                    hashes[at] = digests[32 * k:32 * k + 32].hex()
+                else:
+                    missing.append(at)
+        if missing:
+            for at, text in zip(missing, joined_at(self._rows, [indexes[at] for at in missing], _CELL_SEPARATOR)):
+                hashes[at] = _hash_text(text)
+        return hashes  # type: ignore[return-value]
 
     def first(self, contact_id: object) -> int | None:
         """The index of the contact id's first row (None when no row has it)."""

@@ -266,12 +266,12 @@ class Store:
         duplicates = bundle.duplicate_lines()
 
         def records():
-            for row in bundle.contacts:
+            for k, row in enumerate(bundle.contacts):
                 cid = row.contact_id
                 if cid is None or row.line in duplicates:
                     tally["skipped"] += 1  # no id, or a duplicate id: reported by check as rejected
                     continue
-                yield cid, row_hash(row.values), row
+                yield cid, bundle.hash_row(k, row.values), row
 
         def cells(row) -> tuple:
             v = row.values
