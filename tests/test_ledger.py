@@ -124,3 +124,45 @@ def test_the_fast_encoder_writes_what_the_standard_encoder_writes():
     check()
     for odd in ({"b": "Zoë", "a": "\x7f\x00\n\t\"\\/"}, [2**70, -2**63, 2**64 - 1], {"z": {"y": [], "x": {}}}):
         assert _encode(odd) == _ENCODER.encode(odd)
+
+
+def test_rows_hashed_as_inserted_hash_as_verify_reads_them():
+    """A bulk insert hashes its rows from their tuples (orjson, the import's fields spliced in); `verify`
+    encodes each row read back as a list with the standard encoder: the digests must be the same."""
+    import hashlib
+
+    from hypothesis import given, strategies as st
+
+    from peerbill.store.ledger import _ENCODER, canonical_json, note_inserted
+    from peerbill.store.schema import ContactRow, VerdictRow
+
+    class Session:
+        info: dict = {}
+
+    text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)))
+    scalars = (st.none() | st.booleans() | st.integers(min_value=-2**80, max_value=2**80) | text | st.dates()
+               | st.decimals(allow_nan=False, allow_infinity=False, places=2, max_value=10**9, min_value=-10**9))
+    verdicts = st.lists(st.tuples(*[scalars] * 12), min_size=1, max_size=5)
+    contacts = st.lists(st.tuples(text, st.integers(), text, st.dictionaries(text, st.none() | text, max_size=5)),
+                        min_size=1, max_size=5)
+
+    def read_back(rows) -> str:
+        h = hashlib.sha256()
+        for row in rows:
+            h.update(_ENCODER.encode(list(row)).encode("utf-8") + b"\n")
+        return h.hexdigest()
+
+    @given(verdicts, contacts)
+    def check(verdict_rows, contact_rows):
+        names = ("contact_id", "contact_version", "status", "payer", "procedure", "modifiers", "units", "amount",
+                 "reasons", "rule_ids", "rule_versions", "plan_id")
+        s = Session()
+        s.info = {}
+        note_inserted(s, VerdictRow, names, verdict_rows)
+        note_inserted(s, ContactRow, ("contact_id", "version", "row_hash", "fields"),
+                      [(*row[:3], canonical_json(row[3])) for row in contact_rows])
+        hashed = s.info["ledger_inserted"]
+        assert hashed["verdicts"].hexdigest() == read_back(verdict_rows)
+        assert hashed["contacts"].hexdigest() == read_back(contact_rows)
+
+    check()

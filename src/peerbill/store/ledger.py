@@ -145,10 +145,31 @@ def note_inserted(s: Session, table, names: tuple[str, ...], rows: list[tuple]) 
     missing = [c for c in cols if c not in names]
     assert not missing, f"{table.__tablename__}: rows without {missing} cannot be hashed for the ledger"
     cells = itemgetter(*(names.index(c) for c in cols))
-    encode = _canonical_row if any(type(v) is CanonicalJSON for v in rows[0]) else _canonical
-    for row in rows:  # the encoder turns decimals and dates into text through _plain, as _digest_rows does
-        h.update(encode(list(cells(row))))
-        h.update(b"\n")
+    update = h.update
+    first = cells(rows[0])
+    spliced = [type(v) is CanonicalJSON for v in first]
+    if not any(spliced):
+        for row in rows:
+            update(_row_json(cells(row)) + b"\n")
+    elif spliced.index(True) == len(cols) - 1 > 0:  # the fields of an import's rows, encoded already, last
+        for row in rows:
+            values = cells(row)
+            update(_row_json(values[:-1])[:-1] + b"," + values[-1].encode("utf-8") + b"]\n")
+    else:
+        for row in rows:
+            update(_canonical_row(list(cells(row))) + b"\n")
+
+
+def _row_json(values: tuple) -> bytes:
+    """``_canonical(list(values))``, written by orjson straight from the row's tuple where it gives that text
+    (as :func:`_encode`): a verdict's row 1.9 -> 0.9 µs, an imported contact's 1.6 -> 1.0 µs."""
+    try:
+        data = orjson.dumps(values, default=_plain_once, option=_ORJSON)
+    except orjson.JSONEncodeError:
+        return _canonical(list(values))
+    if data.isascii() and b"\x7f" not in data:
+        return data
+    return _canonical(list(values))
 
 
 def digests(s: Session, kind: str, ref_id: int, inserted: dict | None = None) -> dict[str, str]:
