@@ -152,6 +152,22 @@ def test_a_new_sqlite_store_has_large_pages_and_an_existing_one_keeps_its_own(tm
         assert conn.execute("PRAGMA page_size").fetchone()[0] == 4096
 
 
+def test_a_sqlite_stores_log_is_copied_into_its_file_on_a_thread_after_each_commit(tmp_path):
+    """The store's connections never checkpoint in a commit; a thread copies the log after it."""
+    from peerbill.bundle import read_bundle
+    from peerbill.store import checkpoints
+
+    store = Store.open(str(tmp_path / "s.db"))
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    checkpoints.wait_all()
+    before = (tmp_path / "s.db").stat().st_size
+    store.import_bundle(read_bundle(DEMO))
+    checkpoints.wait_all()
+    assert (tmp_path / "s.db").stat().st_size > before + 100_000  # the import's pages, copied from the log
+    assert store.counts()["contacts"] > 0
+
+
 def test_json_encoded_once_is_stored_as_the_orm_stores_the_value(tmp_path, db_url):
     """A line's diagnosis pointers go to the bulk insert as text encoded once per combination (JSONText)."""
     import datetime as dt

@@ -22,6 +22,7 @@ from ..checks import PriorUsage
 from ..decisions import finding_texts, joined
 from ..log import logger
 from ..model.records import FILES, columns
+from . import checkpoints
 from .bulk import CHUNK, insert_tuples
 from .ledger import append, canonical_json
 from .schema import ContactRow, Import, ReferenceRow, Run, VerdictRow
@@ -93,6 +94,7 @@ _ENGINES: "weakref.WeakSet[Engine]" = weakref.WeakSet()
 
 def close_all() -> None:
     """Close the pooled connections of every store opened (before a process ends without teardown)."""
+    checkpoints.wait_all()
     for engine in list(_ENGINES):
         engine.dispose()
 
@@ -143,6 +145,7 @@ class Store:
             raise StoreError(f"cannot use database {safe_url(url)}: {exc}") from None
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+            checkpoints.attach(engine)  # the log is copied into the file on a thread, not in commits
         _ENGINES.add(engine)
         store = cls(engine)
         if migrate:
