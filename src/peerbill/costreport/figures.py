@@ -86,13 +86,32 @@ class Report:
 
     def line(self, row: str, kind: str) -> tuple[Decimal, Decimal]:
         rows = [r for r, _ in ROWS if r.startswith("services_") and r != "services_total"] if row == "services_total" else [row]
-        picked = [i for i in self.items if i.kind == kind and i.row in rows]
-        return (sum((i.total for i in picked), Decimal("0.00")), sum((i.federal for i in picked), Decimal("0.00")))
+        sums = self._sums()[0]
+        picked = [sums[(r, kind)] for r in rows if (r, kind) in sums]
+        return (sum((t for t, _ in picked), Decimal("0.00")), sum((f for _, f in picked), Decimal("0.00")))
 
     def rate_used(self, row: str) -> Decimal | None:
-        rates = {i.rate for i in self.items if i.kind == "current" and (i.row == row or
-                                                                        (row == "services_total" and i.row.startswith("services_")))}
+        by_row = self._sums()[1]
+        rates = set().union(*(r for name, r in by_row.items() if name == row or
+                              (row == "services_total" and name.startswith("services_"))))
         return rates.pop() if len(rates) == 1 else None
+
+    def _sums(self) -> tuple[dict[tuple[str, str], tuple[Decimal, Decimal]], dict[str, set[Decimal]]]:
+        """Each (row, kind)'s totals and each row's current rates, from one pass over the items (the lines
+        of a state's quarter asked 63 times over a hundred thousand items); again when items were added."""
+        if getattr(self, "_summed", (None,))[0] != len(self.items):
+            sums: dict[tuple[str, str], list[Decimal]] = {}
+            rates: dict[str, set[Decimal]] = {}
+            for i in self.items:
+                entry = sums.get((i.row, i.kind))
+                if entry is None:
+                    entry = sums[(i.row, i.kind)] = [Decimal("0.00"), Decimal("0.00")]
+                entry[0] += i.total
+                entry[1] += i.federal
+                if i.kind == "current":
+                    rates.setdefault(i.row, set()).add(i.rate)
+            self._summed = (len(self.items), {k: (t, f) for k, (t, f) in sums.items()}, rates)
+        return self._summed[1], self._summed[2]
 
 
 def expenditure_quarter(v: Verdict, payments: dict[str, dt.date], basis: str) -> FiscalQuarter | None:
