@@ -236,7 +236,9 @@ def judge_in_parallel(rows: Sequence[SourceRow], judge: Judge, jobs: int, summar
     ``jobs - 1`` are ``workers`` (forked now when not given, or not as many; closed when the month
     is judged); this one runs ``alongside()`` first, then takes the parts in order: a part judged
     already is read back (its verdicts given to ``record``, when kept), and while the next one is
-    not, this process judges a part no worker has started, from the end.
+    not, this process judges the first part no worker has started.  Its parts are merged in order too,
+    so a part it took from the end of the month waited for every other: at a million contacts it had
+    5 s of merging and recording left when its worker finished, 2 s now it takes the first.
 
     The decisions lines (None without ``lines``) are read back last, in row order: the part every
     row is in is known, so the parts' files need no heap to merge.  ``figures`` (coverage), when
@@ -272,7 +274,7 @@ def judge_in_parallel(rows: Sequence[SourceRow], judge: Judge, jobs: int, summar
             judged_here: dict[int, tuple[Summary, ContactFigures | None]] = {}
             for n, future in enumerate(futures):
                 while n not in judged_here and not future.done():
-                    spare = next((m for m in range(len(futures) - 1, n - 1, -1)
+                    spare = next((m for m in range(n, len(futures))
                                   if m not in judged_here and futures[m].cancel()), None)
                     if spare is None:
                         break  # every part left is being judged: wait for this one
