@@ -117,6 +117,47 @@ def test_parts_of_a_month_share_no_staff_or_child():
     assert partition(rows, 2) == [[0, 2, 3], [1, 5, 4]]  # whole components, one after another
 
 
+def test_components_are_those_linked_row_by_row():
+    """Components are found from the distinct staff-child pairs; they must be those of linking every
+    row's staff member and child in turn (rows without either, and with neither, included)."""
+    from hypothesis import given, settings, strategies as st
+
+    from peerbill.bundle.reader import SourceRow
+    from peerbill.partition import components
+
+    def linked_row_by_row(rows):
+        parent = {}
+
+        def find(n):
+            while parent[n] != n:
+                n = parent[n]
+            return n
+
+        of_row = []
+        for i, row in enumerate(rows):
+            staff, child = row.values[4], row.values[5]
+            nodes = [n for n in (("s", staff), ("c", child)) if n[1]] or [("row", i)]
+            for n in nodes:
+                parent.setdefault(n, n)
+            if len(nodes) == 2 and find(nodes[0]) != find(nodes[1]):
+                parent[find(nodes[1])] = find(nodes[0])
+            of_row.append(nodes[0])
+        groups = {}
+        for i, n in enumerate(of_row):
+            groups.setdefault(find(n), []).append(i)
+        return sorted(groups.values(), key=lambda g: g[0])
+
+    ids = st.one_of(st.none(), st.sampled_from(["A", "B", "C", "D", "E"]))
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.tuples(ids, ids), max_size=30))
+    def check(pairs):
+        rows = [SourceRow(n + 2, (None,) * 4 + pair + (None,) * 11) for n, pair in enumerate(pairs)]
+        assert components(rows) == linked_row_by_row(rows)
+
+    check()
+
+
 @pytest.mark.parametrize("keep", [False, True])
 @pytest.mark.parametrize("busy", [0, 0.5])
 @pytest.mark.parametrize("billed", [False, True])
