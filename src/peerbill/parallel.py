@@ -142,6 +142,11 @@ def _judge_at(path: str) -> Judge:
     return _LOADED[1]
 
 
+def _load_judge(path: str) -> None:
+    """In a worker: unpickle the judge at ``path`` now, before its first part comes."""
+    _judge_at(path)
+
+
 def judge_part(rows: Sequence[SourceRow], judge: Judge, summary: Summary, keep: bool,
                progress: Progress | None = None, figures: "ContactFigures | None" = None,
                positions: Sequence[int] | None = None) -> Iterator[tuple[str, Verdict | None]]:
@@ -246,11 +251,6 @@ def judge_in_parallel(rows: Sequence[SourceRow], judge: Judge, jobs: int, summar
     row is in is known, so the parts' files need no heap to merge.  ``figures`` (coverage), when
     given, get each part's added as the part is merged.
     """
-    parts = partition(rows, jobs * 16)
-    owner = array("H", bytes(2 * len(rows)))  # the part each row is in
-    for n, part in enumerate(parts):
-        for i in part:
-            owner[i] = n
     empty = Summary(summary.month, summary.as_of, summary.rule_packs)
     judging = workers if workers is not None and workers.count == jobs - 1 else Workers(jobs - 1)
     verdicts: list | None = [None] * len(rows) if keep else None
@@ -266,6 +266,12 @@ def judge_in_parallel(rows: Sequence[SourceRow], judge: Judge, jobs: int, summar
                     pickle.dump(judge, f, protocol=pickle.HIGHEST_PROTOCOL)
             finally:
                 judge.prior = prior
+            judging.pool.submit(_load_judge, judge_file)  # a worker reads the judge while the month is split
+            parts = partition(rows, jobs * 16)
+            owner = array("H", bytes(2 * len(rows)))  # the part each row is in
+            for n, part in enumerate(parts):
+                for i in part:
+                    owner[i] = n
             ids = column_of(rows, _CONTACT_ID) if prior.billed else None
             futures = [judging.pool.submit(_worker, n, part, folder, keep, _Rows(rows, part), judge_file, empty,
                                            _Billed(ids, part, prior.billed) if ids is not None else None,
