@@ -124,7 +124,7 @@ class RowHashes(Mapping[str, str]):
         """:func:`row_hash` of ``values``, the cells of the row at ``index``, kept after :meth:`keep`."""
         if self._kept is None:
             return row_hash(values)
-        digest = hashlib.sha256(_CELL_SEPARATOR.join(v or "" for v in values).encode("utf-8")).digest()
+        digest = _digest(_row_text(values))
         flags, digests = self._kept
         flags[index] = 1
         digests[32 * index:32 * index + 32] = digest
@@ -199,11 +199,20 @@ _CELL_SEPARATOR = "\x1f"
 
 def row_hash(values: tuple[str | None, ...]) -> str:
     """SHA-256 of a row's cells: what tells one version of a row from the next."""
-    return _hash_text(_CELL_SEPARATOR.join(v or "" for v in values))
+    return _hash_text(_row_text(values))
+
+
+def _row_text(values: tuple[str | None, ...]) -> str:
+    """What a row hash hashes: the cells joined, an empty one as ""."""
+    return _CELL_SEPARATOR.join(v or "" for v in values)
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8")).digest()
 
 
 def _hash_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return _digest(text).hex()
 
 
 def duplicate_lines(rows: Iterable[SourceRow]) -> set[int]:
