@@ -39,11 +39,11 @@ class MonthRows:
             parse_month(month)
             indexes = self._indexes(month)
             if isinstance(self._rows, ContactTable):
-                keys = self._rows.order_keys(indexes)
+                ordered = self._rows.in_order(indexes)
             else:
                 keys = [self._rows[i].order_key() for i in indexes]
-            order = sorted(range(len(indexes)), key=keys.__getitem__)
-            selected = self._sorted[month] = RowsView(self._rows, array("I", [indexes[p] for p in order]))
+                ordered = [indexes[p] for p in sorted(range(len(indexes)), key=keys.__getitem__)]
+            selected = self._sorted[month] = RowsView(self._rows, array("I", ordered))
         return selected
 
     def ids(self, month: str) -> set[str]:

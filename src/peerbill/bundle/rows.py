@@ -209,6 +209,32 @@ class ContactTable(Sequence[SourceRow]):
         date, start, ids = (self.cells_at(k, indexes) for k in (_SERVICE_DATE, _START_TIME, _CONTACT_ID))
         return [(d or "", s or "", c or "") for d, s, c in zip(date, start, ids)]
 
+    def in_order(self, indexes: Sequence[int]) -> list[int]:
+        """``indexes`` sorted by :meth:`SourceRow.order_key` of their rows (rows with equal keys in the order given).
+
+        Sorting a million keys of three texts took 1.5 s, before any process could judge.  Dates and
+        times of day are coded, so each distinct text gets its rank once and a row's date and time are
+        one number: the rows are sorted by contact id, then (stably) by that number.
+        """
+        if _CONTACT_ID != self._unique or _SERVICE_DATE == self._unique or _START_TIME == self._unique:
+            keys = self.order_keys(indexes)
+            return [indexes[p] for p in sorted(range(len(indexes)), key=keys.__getitem__)]
+        ranks = []
+        for k in (_SERVICE_DATE, _START_TIME):
+            texts = [text or "" for text in self._texts[self._coded.index(k)]]
+            distinct = sorted(set(texts))
+            rank = {text: n for n, text in enumerate(distinct)}
+            ranks.append([rank[text] for text in texts])
+        dates, starts = ranks
+        width = max(starts) + 1
+        date_codes, start_codes = (self._codes[self._coded.index(k)] for k in (_SERVICE_DATE, _START_TIME))
+        when = [dates[d] * width + starts[t] for d, t in zip(map(date_codes.__getitem__, indexes),
+                                                              map(start_codes.__getitem__, indexes))]
+        ids = ["" if cid is None else cid for cid in map(self._ids.__getitem__, indexes)]
+        order = sorted(range(len(indexes)), key=ids.__getitem__)
+        order.sort(key=when.__getitem__)
+        return [indexes[p] for p in order]
+
     def lines_at(self, indexes: Sequence[int]) -> list[int]:
         """The line numbers of the rows at ``indexes``."""
         return list(map(self._lines.__getitem__, indexes))
