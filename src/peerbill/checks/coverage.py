@@ -15,9 +15,8 @@ def eligibility(rule: s.EligibilityRule, case: Case) -> Outcome | None:
 
 
 def excluded_setting(rule: s.ExcludedSetting, case: Case) -> Outcome | None:
-    excluded = set(rule.settings)
     for st in case.ref.settings.get(case.contact.child_id, ()):
-        if st.setting in excluded and st.covers(case.day):
+        if st.setting in rule.settings and st.covers(case.day):  # a list of a few names
             return fail(f"the child is in a {st.setting} setting on {case.day}")
     return None
 
@@ -43,7 +42,7 @@ def diagnosis_link(rule: s.DiagnosisLink, case: Case) -> Outcome | None:
 
 def credential(rule: s.CredentialRule, case: Case) -> Outcome | None:
     staff = case.ref.staff.get(case.contact.staff_id)
-    if staff is not None and staff.credentialed(frozenset(rule.credentials), case.day):
+    if staff is not None and staff.credentialed(rule.credentials, case.day):
         return None
     held = staff.credential if staff and staff.credential else "none"
     return fail(f"staff {case.contact.staff_id} holds credential {held}, not {'/'.join(rule.credentials)} in force on {case.day}")

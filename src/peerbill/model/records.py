@@ -7,7 +7,7 @@ dates; ``end_date is None`` means open.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Collection, Literal
 
 from decimal import Decimal
 
@@ -48,8 +48,7 @@ class Record(BaseModel):
 
     def covers(self, day: dt.date) -> bool:
         """True when ``day`` lies in this record's span, both ends included."""
-        start = getattr(self, "start_date")
-        end = getattr(self, "end_date")
+        start, end = self.start_date, self.end_date  # type: ignore[attr-defined]
         return (start is None or start <= day) and (end is None or day <= end)
 
 
@@ -117,7 +116,7 @@ class Staff(Record):
     credential_start: Date | None = None
     credential_end: Date | None = None
 
-    def credentialed(self, credentials: frozenset[str], day: dt.date) -> bool:
+    def credentialed(self, credentials: Collection[str], day: dt.date) -> bool:
         return (
             self.credential in credentials
             and (self.credential_start is None or self.credential_start <= day)
