@@ -49,6 +49,10 @@ def test_a_tables_months_are_a_lists_months(source, month):
     table = ContactTable.of(source)
     by_table, by_list = MonthRows(table), MonthRows(source)
     assert list(by_table.rows(month)) == list(by_list.rows(month))
+    keyed_by_date = ContactTable(unique=CONTACT_COLUMNS.index("service_date"))  # not by contact id: sorted by key
+    for row in source:
+        keyed_by_date.append(row.line, row.values, row.error)
+    assert list(MonthRows(keyed_by_date.seal()).rows(month)) == list(by_list.rows(month))
     assert by_table.ids(month) == by_list.ids(month)
     view = by_table.rows(month)
     assert [view[i] for i in range(len(view))] == list(view)

@@ -6,7 +6,7 @@ from array import array
 from typing import Sequence
 
 from ..calendar import parse_month
-from .rows import _CONTACT_ID, ContactTable, RowsView, SourceRow, column_of
+from .rows import _CONTACT_ID, ContactTable, RowsView, SourceRow, column_of, in_key_order
 
 
 class MonthRows:
@@ -41,8 +41,7 @@ class MonthRows:
             if isinstance(self._rows, ContactTable):
                 ordered = self._rows.in_order(indexes)
             else:
-                keys = [self._rows[i].order_key() for i in indexes]
-                ordered = [indexes[p] for p in sorted(range(len(indexes)), key=keys.__getitem__)]
+                ordered = in_key_order(indexes, [self._rows[i].order_key() for i in indexes])
             selected = self._sorted[month] = RowsView(self._rows, array("I", ordered))
         return selected
 

@@ -216,24 +216,24 @@ class ContactTable(Sequence[SourceRow]):
         times of day are coded, so each distinct text gets its rank once and a row's date and time are
         one number: the rows are sorted by contact id, then (stably) by that number.
         """
-        if _CONTACT_ID != self._unique or _SERVICE_DATE == self._unique or _START_TIME == self._unique:
-            keys = self.order_keys(indexes)
-            return [indexes[p] for p in sorted(range(len(indexes)), key=keys.__getitem__)]
-        ranks = []
-        for k in (_SERVICE_DATE, _START_TIME):
-            texts = [text or "" for text in self._texts[self._coded.index(k)]]
-            distinct = sorted(set(texts))
-            rank = {text: n for n, text in enumerate(distinct)}
-            ranks.append([rank[text] for text in texts])
-        dates, starts = ranks
-        width = max(starts) + 1
-        date_codes, start_codes = (self._codes[self._coded.index(k)] for k in (_SERVICE_DATE, _START_TIME))
-        when = [dates[d] * width + starts[t] for d, t in zip(map(date_codes.__getitem__, indexes),
-                                                              map(start_codes.__getitem__, indexes))]
+        if self._unique != _CONTACT_ID:  # a table keyed otherwise: its rows' keys, sorted as they are
+            return in_key_order(indexes, self.order_keys(indexes))
+        date_ranks, date_codes = self._ranks(_SERVICE_DATE)
+        time_ranks, time_codes = self._ranks(_START_TIME)
+        width = len(time_ranks)  # more than any time's rank: the date's rank, then the time's, in one number
+        when = [date_ranks[d] * width + time_ranks[t] for d, t in zip(map(date_codes.__getitem__, indexes),
+                                                                      map(time_codes.__getitem__, indexes))]
         ids = ["" if cid is None else cid for cid in map(self._ids.__getitem__, indexes)]
         order = sorted(range(len(indexes)), key=ids.__getitem__)
         order.sort(key=when.__getitem__)
         return [indexes[p] for p in order]
+
+    def _ranks(self, k: int) -> tuple[list[int], array]:
+        """Coded column ``k``: each code's rank among the column's texts (an empty cell as ""), and the codes."""
+        n = self._coded.index(k)
+        texts = [text or "" for text in self._texts[n]]
+        rank = {text: r for r, text in enumerate(sorted(set(texts)))}
+        return [rank[text] for text in texts], self._codes[n]
 
     def lines_at(self, indexes: Sequence[int]) -> list[int]:
         """The line numbers of the rows at ``indexes``."""
@@ -303,6 +303,11 @@ class RowsView(Sequence[SourceRow]):
     def lines_at(self, positions: Sequence[int]) -> list[int]:
         """The line numbers of the rows at ``positions`` of this view."""
         return lines_at(self._rows, [self._indexes[p] for p in positions])
+
+
+def in_key_order(indexes: Sequence[int], keys: Sequence) -> list[int]:
+    """``indexes`` sorted by their ``keys`` (one a position), equal keys in the order given."""
+    return [indexes[p] for p in sorted(range(len(indexes)), key=keys.__getitem__)]
 
 
 def column_of(rows: Sequence[SourceRow], k: int) -> Sequence[str | None]:
