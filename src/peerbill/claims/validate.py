@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from ..identifiers import npi, zip as zip_code
 from ..model.agency import Agency
 from .assemble import MAX_DIAGNOSES, MAX_LINES
 from .model import Claim
 from .text import transliterated, x12_safe, x12_text
+
+CENT = Decimal("0.01")
 
 
 def check_batch(claims: list[Claim], agency: Agency) -> list[str]:
@@ -23,6 +26,12 @@ def check_batch(claims: list[Claim], agency: Agency) -> list[str]:
     return problems
 
 
+@lru_cache(maxsize=1024)
+def _priced(rate: Decimal, units: int) -> Decimal:
+    """``units`` at ``rate``, to the cent: a state's batch prices 600,000 lines from a few dozen combinations."""
+    return (rate * units).quantize(CENT)
+
+
 def check_claim(claim: Claim) -> list[str]:
     problems = []
     if not claim.lines:
@@ -35,7 +44,7 @@ def check_claim(claim: Claim) -> list[str]:
     if claim.total != line_sum:
         problems.append(f"total {claim.total} is not the sum of its lines {line_sum}")
     for line in claim.lines:
-        if line.amount != (line.rate * line.units).quantize(Decimal("0.01")):
+        if line.amount != _priced(line.rate, line.units):
             problems.append(f"line {line.number}: {line.amount} is not {line.units} units x {line.rate}")
         if not line.pointers or any(p < 1 or p > len(claim.diagnoses) for p in line.pointers):
             problems.append(f"line {line.number}: diagnosis pointers {line.pointers} do not refer to the claim's diagnoses")
