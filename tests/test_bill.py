@@ -136,7 +136,11 @@ def test_dry_run_records_and_writes_no_batch(tmp_path, db_url):
         assert s.scalar(select(func.count()).select_from(BatchRow)) == 0
 
 
-def test_a_batch_failing_a_check_is_not_written(tmp_path):
+@pytest.mark.parametrize("writer", ["0", "1"], ids=["here", "writer"])
+def test_a_batch_failing_a_check_is_not_written(tmp_path, monkeypatch, writer):
+    """The claims are checked as they are recorded and written: the ones before the failing claim are
+    rolled back, the staged file is removed, and no control number is used."""
+    monkeypatch.setenv("PEERBILL_BATCH_WRITER", writer)
     bundle = tmp_path / "demo"
     shutil.copytree(DEMO, bundle)
     staff = bundle / "staff.csv"
@@ -144,9 +148,16 @@ def test_a_batch_failing_a_check_is_not_written(tmp_path):
     db = f"sqlite:///{tmp_path / 's.db'}"
     code, _, err = bill(bundle, tmp_path / "out", db)
     assert code == 2 and "rendering staff S901: NPI fails its check digit" in err and "claim " in err
-    assert files(tmp_path / "out") == []
+    failing = [line for line in err.splitlines() if line.startswith("  claim ")]
+    assert failing and all("S901" in line for line in failing)
+    assert files(tmp_path / "out") == [] and list((tmp_path / "out").glob(".*.tmp")) == []
     with Session(Store.open(db).engine) as s:
-        assert s.scalar(select(func.count()).select_from(BatchRow)) == 0
+        for table in (BatchRow, ClaimRow, BilledContact):
+            assert s.scalar(select(func.count()).select_from(table)) == 0
+    staff.write_text(staff.read_text().replace("1245319598", "1245319599"))
+    bill(bundle, tmp_path / "again", db)
+    (path,) = files(tmp_path / "again")
+    assert segments(path)[0][13] == "000000001"  # the failed batch took no ISA control number
 
 
 def test_a_recorded_batch_is_written_again_byte_for_byte(tmp_path):
@@ -181,6 +192,53 @@ def test_claims_recorded_a_few_at_a_time_are_recorded_as_all_at_once(tmp_path, m
     assert len(_recorded(chunked)["line_contacts"]) == 232
     code, stdout, _ = run_cli("ledger", "verify", "--db", chunked)
     assert code == 0, stdout
+
+
+@freeze_time("2026-11-15 10:00:00")
+def test_a_batch_recorded_by_the_writer_process_is_the_batch_recorded_here(tmp_path, monkeypatch):
+    """A large month's batch is inserted by a process beside the billing one (store/writer.py): the same rows,
+    ids, ledger and file as in one process, through a first batch, a replacement and a void."""
+    bundle = tmp_path / "demo"
+    shutil.copytree(DEMO, bundle)
+    stores = {}
+    for writer in ("0", "1"):
+        monkeypatch.setenv("PEERBILL_BATCH_WRITER", writer)
+        db = stores[writer] = f"sqlite:///{tmp_path / f'w{writer}.db'}"
+        shutil.copy(DEMO / "contacts.csv", bundle / "contacts.csv")
+        bill(bundle, tmp_path / writer / "one", db)
+        _edit_contact(bundle, "C-001", ",09:00,10:00,", ",08:30,10:00,")  # a replacement
+        path = bundle / "contacts.csv"
+        path.write_text("".join(l for l in path.read_text().splitlines(keepends=True)
+                                if not l.startswith(("C-044,", "C-045,", "C-046,"))))  # a void
+        code, stdout, _ = bill(bundle, tmp_path / writer / "two", db)
+        assert "sent 2 claims (1 replacement, 1 void)" in stdout, stdout
+        code, stdout, _ = run_cli("ledger", "verify", "--db", db)
+        assert code == 0, stdout
+    assert _recorded(stores["1"]) == _recorded(stores["0"])
+    for run in ("one", "two"):
+        (here,), (there,) = files(tmp_path / "0" / run), files(tmp_path / "1" / run)
+        assert here.read_bytes() == there.read_bytes()
+    with Session(Store.open(stores["1"]).engine) as s:
+        assert s.execute(select(BatchRow.claims, BatchRow.st_controls).order_by(BatchRow.id)).all() == [(31, [1]), (2, [2])]
+
+
+def test_a_writer_that_fails_leaves_nothing_recorded(tmp_path, monkeypatch):
+    """The writer's error reaches the billing process, which stops with it: no batch, no file."""
+    import peerbill.store.writer as writer
+
+    def broken(s, batch_id, rows):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(writer, "insert_chunk", broken)  # the writer is forked after this: it has it too
+    monkeypatch.setenv("PEERBILL_BATCH_WRITER", "1")
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    code, _, err = bill(DEMO, tmp_path / "out", db)
+    assert code == 2 and "the batch could not be recorded, nothing of it is stored: RuntimeError: disk full" in err
+    assert files(tmp_path / "out") == []
+    with Session(Store.open(db).engine) as s:
+        assert s.scalar(select(func.count()).select_from(BatchRow)) == 0
+    code, _, _ = run_cli("ledger", "verify", "--db", db)
+    assert code == 0
 
 
 def test_control_numbers_increase_across_batches(tmp_path):

@@ -37,18 +37,21 @@ COMMANDS = {
     "check": ["check", "--data", "{data}", "--month", MONTH, "--as-of", AS_OF, "--out", "{out}"],
     "bill": ["bill", "--data", "{data}", "--month", MONTH, "--as-of", AS_OF, "--out", "{out}"],
 }
+#: bill again, its batch recorded by a writer process (store/writer.py), as a large month's is
+COMMANDS["bill-writer"] = COMMANDS["bill"]
+ENV = {"bill-writer": {"PEERBILL_BATCH_WRITER": "1"}}
 
 
 DATA: list[Path] = []  # the generated bundle, set by the stores fixture
 
 
-def peerbill(args: list[str], db: Path, out: Path) -> subprocess.Popen:
+def peerbill(args: list[str], db: Path, out: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     argv = [sys.executable, "-m", "peerbill", *[a.format(out=out, data=DATA[0]) for a in args], "--db", f"sqlite:///{db}"]
-    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
 
 
-def complete(args: list[str], db: Path, out: Path) -> str:
-    proc = peerbill(args, db, out)
+def complete(args: list[str], db: Path, out: Path, env: dict[str, str] | None = None) -> str:
+    proc = peerbill(args, db, out, env)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode in (0, 1), err.decode()  # 1: the demo has rows rejected on purpose
     return err.decode()
@@ -64,7 +67,7 @@ def stores(tmp_path_factory) -> dict[str, Path]:
     Store.open(f"sqlite:///{empty}")
     shutil.copyfile(empty, imported)
     complete(COMMANDS["import"], imported, folder)
-    return {"import": empty, "check": imported, "bill": imported}
+    return {"import": empty, "check": imported, "bill": imported, "bill-writer": imported}
 
 
 def assert_store_consistent(db: Path, out: Path, command: str, finished: bool) -> set[str]:
@@ -100,33 +103,33 @@ def assert_store_consistent(db: Path, out: Path, command: str, finished: bool) -
     return billed
 
 
-def _seconds(argv_tail: list[str], db: Path, out: Path) -> float:
+def _seconds(argv_tail: list[str], db: Path, out: Path, env: dict[str, str] | None = None) -> float:
     started = time.monotonic()
-    complete(argv_tail, db, out)
+    complete(argv_tail, db, out, env)
     return time.monotonic() - started
 
 
-@pytest.mark.parametrize("command", sorted(COMMANDS))
-def test_sigkill_at_random_moments(command, stores, tmp_path):
-    args = COMMANDS[command]
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_sigkill_at_random_moments(name, stores, tmp_path):
+    args, env, command = COMMANDS[name], ENV.get(name), name.split("-")[0]
     # the faster of two full runs: the first may compile bytecode a fresh checkout lacks, and kills timed
     # from a slow first run would all land after the work was recorded
-    full = min(_seconds(args, shutil.copyfile(stores[command], tmp_path / "warm.db"), tmp_path / "warm"),
-               _seconds(args, shutil.copyfile(stores[command], tmp_path / "timing.db"), tmp_path / "timing"))
+    full = min(_seconds(args, shutil.copyfile(stores[name], tmp_path / "warm.db"), tmp_path / "warm", env),
+               _seconds(args, shutil.copyfile(stores[name], tmp_path / "timing.db"), tmp_path / "timing", env))
     expected = len(assert_store_consistent(tmp_path / "timing.db", tmp_path / "timing", command, finished=True))
     started = time.monotonic()  # the interpreter loading peerbill: a kill there tests nothing
     subprocess.run([sys.executable, "-m", "peerbill", "--version"], check=True, capture_output=True)
     startup = time.monotonic() - started
-    with Store.open(f"sqlite:///{stores[command]}").engine.connect() as conn:
+    with Store.open(f"sqlite:///{stores[name]}").engine.connect() as conn:
         base = {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar() for t in ("imports", "runs", "batches")}
     states: dict[int, bool] = {}  # kill -> whether the killed run had recorded its work
-    rng = random.Random(f"peerbill-crash-{command}")
+    rng = random.Random(f"peerbill-crash-{name}")
     moments = [rng.uniform(startup * 0.9, full) for _ in range(KILLS)]
 
     def kill_and_recover(n: int) -> None:
         db, out, moment = tmp_path / f"s{n}.db", tmp_path / f"out{n}", moments[n]
-        shutil.copyfile(stores[command], db)
-        proc = peerbill(args, db, out)
+        shutil.copyfile(stores[name], db)
+        proc = peerbill(args, db, out, env)
         time.sleep(moment)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -135,12 +138,12 @@ def test_sigkill_at_random_moments(command, stores, tmp_path):
             states[n] = conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar() > base[table]
         try:
             assert_store_consistent(db, out, command, finished=False)
-            complete(args, db, out)
+            complete(args, db, out, env)
             billed = assert_store_consistent(db, out, command, finished=True)
             if command == "bill":
                 assert len(billed) == expected  # every contact the month bills, billed once
                 if n % 4 == 0:  # and billing the month again sends nothing new
-                    complete(args, db, out)
+                    complete(args, db, out, env)
                     assert assert_store_consistent(db, out, command, finished=True) == billed
         except AssertionError as exc:
             raise AssertionError(f"after a kill at {moment:.2f}s of {full:.2f}s (kill {n + 1}): {exc}") from exc
@@ -150,7 +153,7 @@ def test_sigkill_at_random_moments(command, stores, tmp_path):
         list(pool.map(kill_and_recover, range(KILLS)))
     # the kills hit the work itself: some runs died before their transaction committed (how many land after
     # the commit depends on the machine's timing; the narrowest window is forced in the next test)
-    print(f"{command}: {KILLS - sum(states.values())} of {KILLS} kills before the work was recorded "
+    print(f"{name}: {KILLS - sum(states.values())} of {KILLS} kills before the work was recorded "
           f"(start-up {startup:.2f} s, full run {full:.2f} s)")
     assert False in states.values(), states
 
@@ -163,13 +166,16 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel ends a worker with its parent on Linux")
-def test_a_killed_command_leaves_no_worker_behind(stores, tmp_path):
-    """A worker forked to judge waits on a pipe it holds both ends of: killed with its parent, or left for ever."""
-    proc = peerbill(COMMANDS["check"] + ["--jobs", "2"], stores["check"], tmp_path / "out")
+@pytest.mark.parametrize("name", ["check", "bill-writer"])
+def test_a_killed_command_leaves_no_worker_behind(name, stores, tmp_path):
+    """A worker forked to judge waits on a pipe it holds both ends of, and a batch writer on the pipe of
+    the billing process: killed with its parent, or left for ever."""
+    proc = peerbill(COMMANDS[name] + ["--jobs", "2"], stores[name], tmp_path / "out", ENV.get(name))
     deadline = time.monotonic() + 30
-    while not (workers := _children(proc.pid)) and proc.poll() is None and time.monotonic() < deadline:
+    while len(workers := _children(proc.pid)) < 2 - (name == "check") and proc.poll() is None \
+            and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert workers, "check --jobs 2 forked no worker"
+    assert workers, f"{name} --jobs 2 forked no worker"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     deadline = time.monotonic() + 10

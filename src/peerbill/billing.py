@@ -16,7 +16,9 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from decimal import Decimal
+from itertools import chain
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import yaml
 from pydantic import ValidationError
@@ -25,14 +27,16 @@ from .bundle import Bundle, BundleError, Problem
 from .checks import PriorUsage
 from .log import debugging, logger
 from .claims.plan import plan_claims
-from .claims.validate import check_batch, transliterations
-from .claims.x837 import options_for, render, render_parts
+from .claims.validate import check_provider, claim_problems, transliterations
+from .claims.x837 import render, render_parts
+from .claims.model import Claim
 from .model.agency import Agency
 from .parallel import Progress, Workers
 from .pipeline import CheckResult, check_month, load_ruleset, read
 from .rules import RuleSet
 from .store.billing import batch_named, billed_claims, load_batch, load_claim, record_batch
 from .store.db import Imported, Store
+from .store.writer import BatchWriter
 
 if TYPE_CHECKING:
     from .coverage.figures import ContactFigures
@@ -104,12 +108,18 @@ def _staged(path: Path) -> Path:
 
 
 def stage_file(path: Path, parts: Iterable[bytes]) -> None:
-    """Write ``parts`` to the temporary name of ``path`` and flush it to disk."""
-    with _staged(path).open("wb") as f:
-        for part in parts:
-            f.write(part)
-        f.flush()
-        os.fsync(f.fileno())
+    """Write ``parts`` to the temporary name of ``path`` and flush it to disk.  When making the parts
+    fails (a batch's claims fail their checks as they are taken), the staged file is removed."""
+    staged = _staged(path)
+    try:
+        with staged.open("wb") as f:
+            for part in parts:
+                f.write(part)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
 
 
 def publish_file(path: Path) -> None:
@@ -152,20 +162,23 @@ def finish_interrupted(store: Store, out_dir: Path) -> list[str]:
 def bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date, store: Store,
                payers: list[str] | None = None, usage: str = "T", dry_run: bool = False, jobs: int | None = None,
                progress: Progress | None = None, import_first: bool = False,
-               figures: "ContactFigures | None" = None) -> BillResult:
+               figures: "ContactFigures | None" = None, writer: bool | None = None) -> BillResult:
     """Bill a month.  Runs one at a time per store: a second run waits, then sees what the first billed.
 
-    ``figures``: coverage's, to add each verdict to as the month is judged (``run``).
+    ``figures``: coverage's, to add each verdict to as the month is judged (``run``).  ``writer``: whether
+    batches are recorded by a :class:`BatchWriter` process (by default, for a bundle judged in parallel).
     """
     with store.exclusive("peerbill:bill"):
-        return _bill_month(data_dir, month, out_dir, rules_dir, as_of, store, payers, usage, dry_run, jobs, progress,
-                           import_first, figures)
+        recovered = [] if dry_run else finish_interrupted(store, out_dir)
+        with BatchWriter.for_bundle(store, data_dir, jobs, False if dry_run else writer) as batch_writer:
+            return _bill_month(data_dir, month, out_dir, rules_dir, as_of, store, payers, usage, dry_run, jobs, progress,
+                               import_first, figures, recovered, batch_writer)
 
 
 def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date, store: Store,
                 payers: list[str] | None, usage: str, dry_run: bool, jobs: int | None, progress: Progress | None,
-                import_first: bool, figures: "ContactFigures | None") -> BillResult:
-    recovered = [] if dry_run else finish_interrupted(store, out_dir)
+                import_first: bool, figures: "ContactFigures | None", recovered: list[str],
+                batch_writer: "BatchWriter | None") -> BillResult:
     rules = load_ruleset(rules_dir)
     with Workers.for_bundle(data_dir, jobs) as workers:  # before the bundle is read: see Workers
         bundle = read(data_dir, rules)
@@ -206,36 +219,85 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
         entry = agency.payer(key)
         plan = plan_claims(result.verdicts or [], bundle.reference, qualifying_for(rules, key), key, month, prior.billed,
                            billed_claims(store, key, month), hashes, lambda claim_id: load_claim(store, claim_id))
-        if debugging():
-            for c in plan.claims:
-                logger.debug("claim for child %s staff %s (%s): frequency %s, %d lines, contacts %s", c.subscriber.child_id,
-                             c.rendering.staff_id, key, c.frequency, len(c.lines), " ".join(c.contact_ids))
-        problems = check_batch(plan.claims, agency)
-        if problems:
-            raise BillingError(problems)
-        out.notes.extend(n for n in transliterations(plan.claims) if n not in out.notes)
-        freq: dict[str, int] = {}
-        for c in plan.claims:
-            freq[c.frequency] = freq.get(c.frequency, 0) + 1
-        summary = PayerBatch(key, len(plan.claims), freq, f"{sum(c.total for c in plan.claims if c.frequency != '8'):.2f}",
-                             sum(len(c.contact_ids) for c in plan.claims if c.frequency != "8"), plan.already_billed)
+        taken = _Taken(key, agency)
+        claims = taken.checked(plan.claims)
+        first = next(claims, None)  # the checks of a batch that fails them end here, or as its file is written
+        if dry_run or first is None:
+            for _ in claims:
+                pass
+        summary = taken.summary(plan.already_billed)
         out.batches.append(summary)
-        if dry_run or not plan.claims:
+        if dry_run or first is None:
+            out.notes.extend(n for n in taken.notes if n not in out.notes)
             logger.info("no batch for %s %s: %s, %d contacts already on submitted claims", key, month,
                         "a dry run" if dry_run else "nothing new to send", plan.already_billed)
             continue
         prepared_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
-        batch, name, digest = record_batch(
-            store, plan.claims, key, month, as_of, usage, int(options_for(entry)["max_claims_per_transaction"]),
-            packs, result.run_id, prepared_at, hashes, plan.billable, lambda b: render_parts(b, agency, entry), out_dir,  # type: ignore[arg-type]
-            lambda file_name, parts: stage_file(Path(out_dir) / file_name, parts))
-        path = Path(out_dir) / name
-        publish_file(path)
-        summary.batch_id, summary.file, summary.sha256 = batch.batch_id, str(path), digest
-        logger.info("batch %d for %s %s: %d claims, %d contacts, written to %s", batch.batch_id, key, month,
-                    len(plan.claims), summary.contacts, name)
+        try:
+            batch_id, name, digest = record_batch(
+                store, chain([first], claims), key, month, as_of, usage, packs, result.run_id, prepared_at, hashes, plan.billable, lambda b: render_parts(b, agency, entry), out_dir,  # type: ignore[arg-type]
+                lambda file_name, parts: stage_file(Path(out_dir) / file_name, parts),
+                lambda file_name: publish_file(Path(out_dir) / file_name), batch_writer)
+        except BillingError:
+            raise  # checked as it was written: its staged file is removed already
+        except Exception:
+            finish_interrupted(store, out_dir)  # a file staged for a batch that was not committed goes
+            raise
+        summary = taken.summary(plan.already_billed, summary)  # the claims taken while the batch was recorded
+        out.notes.extend(n for n in taken.notes if n not in out.notes)
+        summary.batch_id, summary.file, summary.sha256 = batch_id, str(Path(out_dir) / name), digest
+        logger.info("batch %d for %s %s: %d claims, %d contacts, written to %s", batch_id, key, month,
+                    summary.claims, summary.contacts, name)
     hashes.let_go()
     return out
+
+
+class _Taken:
+    """A payer's planned claims as they are taken: checked (a batch that fails is neither recorded nor
+    written), counted for the summary, and their transliterated names noted.
+
+    The claims are made, recorded and written one at a time (a state's batch is never held whole),
+    so the checks come with them: once a claim fails, the rest are checked but no more are handed on,
+    and :class:`BillingError` is raised with every problem when they are all checked; the batch's
+    transaction is rolled back and its staged file removed.
+    """
+
+    def __init__(self, payer: str, agency: Agency):
+        self.payer = payer
+        self.problems = check_provider(agency)
+        self.notes: list[str] = []
+        self.frequencies: dict[str, int] = {}
+        self.total = Decimal("0.00")
+        self.contacts = 0
+
+    def checked(self, claims: Iterable[Claim]) -> Iterator[Claim]:
+        debug, notes = debugging(), dict.fromkeys(self.notes)
+        for c in claims:
+            if debug:
+                logger.debug("claim for child %s staff %s (%s): frequency %s, %d lines, contacts %s",
+                             c.subscriber.child_id, c.rendering.staff_id, self.payer, c.frequency, len(c.lines),
+                             " ".join(c.contact_ids))
+            self.problems.extend(claim_problems(c))
+            if self.problems:
+                continue  # checked, and no more recorded or written
+            self.frequencies[c.frequency] = self.frequencies.get(c.frequency, 0) + 1
+            if c.frequency != "8":
+                self.total += c.total
+                self.contacts += len(c.contact_ids)
+            for note in transliterations([c]):
+                if note not in notes:
+                    notes[note] = None
+                    self.notes.append(note)
+            yield c
+        if self.problems:
+            raise BillingError(self.problems)
+
+    def summary(self, already_billed: int, into: PayerBatch | None = None) -> PayerBatch:
+        figures = (sum(self.frequencies.values()), dict(self.frequencies), f"{self.total:.2f}", self.contacts)
+        if into is None:
+            return PayerBatch(self.payer, *figures, already_billed)
+        into.claims, into.frequencies, into.total, into.contacts = figures
+        return into
 
 
 def write_batch_again(store: Store, batch_id: int, data_dir: Path, out_dir: Path) -> tuple[Path, bool]:

@@ -59,6 +59,14 @@ def auto_jobs(rows: int) -> int:
     return 1 + default_workers()
 
 
+def large_bundle(data_dir: Path) -> bool:
+    """Whether the contacts.csv in ``data_dir`` is large enough to be judged in parallel (:data:`EARLY_FROM_BYTES`)."""
+    try:
+        return (Path(data_dir) / "contacts.csv").stat().st_size >= EARLY_FROM_BYTES
+    except OSError:
+        return False  # the reader says what is wrong with the file
+
+
 def default_workers() -> int:
     """Processes that judge beside this one: one on a machine with two cores or more (none without fork)."""
     if "fork" not in mp.get_all_start_methods():
@@ -82,7 +90,7 @@ class Workers:
         self.count = count
         self._pool: ProcessPoolExecutor | None = None
         if count > 0:
-            self._pool = ProcessPoolExecutor(count, mp_context=mp.get_context("fork"), initializer=_end_with,
+            self._pool = ProcessPoolExecutor(count, mp_context=mp.get_context("fork"), initializer=end_with_parent,
                                              initargs=(os.getpid(),))
             self._pool.submit(int).result()  # the first task forks every worker: now, while this process is small
 
@@ -92,11 +100,7 @@ class Workers:
         :func:`default_workers` when its contacts.csv is large enough to be judged in parallel."""
         if jobs is not None:
             return cls(jobs - 1)
-        try:
-            large = (Path(data_dir) / "contacts.csv").stat().st_size >= EARLY_FROM_BYTES
-        except OSError:
-            large = False  # the reader says what is wrong with the file
-        return cls(default_workers() if large else 0)
+        return cls(default_workers() if large_bundle(data_dir) else 0)
 
     @property
     def pool(self) -> ProcessPoolExecutor:
@@ -115,7 +119,7 @@ class Workers:
         self.close()
 
 
-def _end_with(parent: int) -> None:
+def end_with_parent(parent: int) -> None:
     """In a worker: end when the process that forked it ends, however it ends.
 
     A worker waits for its next part on a pipe it also holds the writing end of; a parent killed

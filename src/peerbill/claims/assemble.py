@@ -13,7 +13,7 @@ import datetime as dt
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from decimal import Decimal
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from ..model.reference import Reference
 from ..model.verdict import Verdict
@@ -35,8 +35,10 @@ def assemble(
     payer: str,
     month: str,
     max_lines: int = MAX_LINES,
-) -> list[Claim]:
-    """Claims for the billable ``payer`` verdicts, ordered by child, staff member and first date.
+) -> Iterator[Claim]:
+    """Claims for the billable ``payer`` verdicts, ordered by child, staff member and first date, each
+    made when it is asked for (a state's batch is recorded and written as its claims are made, and they
+    are never all held).
 
     ``qualifying(date)`` gives the ICD-10 categories that qualify on a date (None: all do).
     """
@@ -44,17 +46,15 @@ def assemble(
     for v in verdicts:
         if v.status == "billable" and v.payer == payer:
             groups[(v.child_id, v.staff_id)].append(v)  # type: ignore[index]
-    claims: list[Claim] = []
     shared: dict = {}
 
     def share(value):  # equal dates, plan ids and pointers of the lines: one object each
         return shared.setdefault(value, value)
 
     for child_id, staff_id in sorted(groups):
-        lines = _lines(groups[(child_id, staff_id)], reference, child_id, share)
+        lines = _lines(groups.pop((child_id, staff_id)), reference, child_id, share)
         for chunk, linked in _chunks(lines, max_lines):
-            claims.append(_claim(chunk, linked, reference, qualifying, payer, month, child_id, staff_id, share))
-    return claims
+            yield _claim(chunk, linked, reference, qualifying, payer, month, child_id, staff_id, share)
 
 
 def _lines(verdicts: list[Verdict], reference: Reference, child_id: str,

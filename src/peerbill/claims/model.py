@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Iterable
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ class Batch:
     usage: str  # ISA15: T test, P production
     isa_control: int
     gs_control: int
-    st_controls: list[int]
-    claims: list[Claim] = field(default_factory=list)
+    #: a recorded batch's; one being recorded has its numbers from the first reserved on (store.billing.ControlNumbers)
+    st_controls: Iterable[int]
+    #: a recorded batch's; one being recorded makes them as they are rendered (store.billing.record_batch)
+    claims: Iterable[Claim] = field(default_factory=list)
     batch_id: int = 0

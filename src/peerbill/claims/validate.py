@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import lru_cache
+from typing import Iterable
 
 from ..identifiers import npi, zip as zip_code
 from ..model.agency import Agency
@@ -14,16 +15,27 @@ from .text import transliterated, x12_safe, x12_text
 CENT = Decimal("0.01")
 
 
-def check_batch(claims: list[Claim], agency: Agency) -> list[str]:
+def check_batch(claims: Iterable[Claim], agency: Agency) -> list[str]:
     """Every problem, each naming the claim (or the billing provider)."""
+    problems = check_provider(agency)
+    for claim in claims:
+        problems.extend(claim_problems(claim))
+    return problems
+
+
+def check_provider(agency: Agency) -> list[str]:
+    """The billing provider's problems, which every claim of a batch carries."""
     problems: list[str] = []
     if not npi.is_valid(agency.npi):
         problems.append(f"billing provider: NPI {agency.npi} fails its check digit")
     if not zip_code.is_valid(agency.address.zip, 9):
         problems.append("billing provider: the ZIP code must have 9 digits")
-    for claim in claims:
-        problems.extend(f"claim {claim.claim_ref or claim.subscriber.child_id}: {p}" for p in check_claim(claim))
     return problems
+
+
+def claim_problems(claim: Claim) -> list[str]:
+    """:func:`check_claim`'s problems, each naming the claim (its number, or its child before it has one)."""
+    return [f"claim {claim.claim_ref or claim.subscriber.child_id}: {p}" for p in check_claim(claim)]
 
 
 @lru_cache(maxsize=1024)
@@ -69,7 +81,7 @@ def check_claim(claim: Claim) -> list[str]:
     return problems
 
 
-def transliterations(claims: list[Claim]) -> list[str]:
+def transliterations(claims: Iterable[Claim]) -> list[str]:
     """Which names and addresses the 837P carries transliterated (e.g. NUNEZ for Nunez with a tilde), by id."""
     notes: dict[str, None] = {}
     for claim in claims:

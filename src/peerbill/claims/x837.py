@@ -8,6 +8,7 @@ counts come from the segments actually written.
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import islice
 from typing import Iterator
 
 import yaml
@@ -96,11 +97,18 @@ def render_parts(batch: Batch, agency: Agency, payer: PayerEntry) -> Iterator[by
             opts["component_separator"])
     out.add("GS", opts["gs_functional_code"], agency.submitter_id, payer.receiver_id, date8, time4,
             str(batch.gs_control), "X", opts["implementation"])
-    chunks = [batch.claims[i:i + per_st] for i in range(0, len(batch.claims), per_st)] or [[]]
-    for st_control, claims in zip(batch.st_controls, chunks):
-        _transaction(out, opts, st_control, claims, agency, payer, batch, date8, time4)
+    claims = iter(batch.claims)  # taken a transaction at a time: a batch being recorded makes them as it goes
+    controls = iter(batch.st_controls)
+    transactions = 0
+    chunk = list(islice(claims, per_st))
+    while True:
+        _transaction(out, opts, next(controls), chunk, agency, payer, batch, date8, time4)
+        transactions += 1
         yield from out.take()
-    out.add("GE", str(len(chunks)), str(batch.gs_control))
+        chunk = list(islice(claims, per_st))
+        if not chunk:
+            break
+    out.add("GE", str(transactions), str(batch.gs_control))
     out.add("IEA", "1", f"{batch.isa_control:09d}")
     yield from out.take()
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -20,13 +20,14 @@ from sqlalchemy.orm import Session
 from ..checks import PriorUsage
 from ..claims.model import Batch, Claim, ClaimLine, Person, Rendering, Subscriber
 from ..claims.plan import Billed
-from .bulk import insert_rows, insert_tuples
+from .bulk import insert_tuples
 from .ledger import JSONText, append
 from .schema import BatchRow, BilledContact, ClaimLineRow, ClaimRow, Counter, LineContact
 
 if TYPE_CHECKING:
     from ..model.verdict import Verdict
     from .db import Store
+    from .writer import BatchWriter
 
 
 def billed_claims(store: "Store", payer: str, month: str) -> Iterator[tuple[int, list[Billed]]]:
@@ -99,39 +100,55 @@ def _claim_json(claim: Claim) -> tuple[dict, dict]:
     return subscriber, rendering
 
 
-def record_batch(store: "Store", claims: list[Claim], payer: str, month: str, as_of: dt.date, usage: str,
-                 per_transaction: int, rule_packs: list[dict], run_id: int | None, prepared_at: dt.datetime,
+def record_batch(store: "Store", claims: Iterable[Claim], payer: str, month: str, as_of: dt.date, usage: str,
+                 rule_packs: list[dict], run_id: int | None, prepared_at: dt.datetime,
                  row_hashes: Mapping[str, str], contacts: dict[str, "Verdict"],
                  render: Callable[[Batch], Iterable[bytes]], out_dir: Path,
-                 stage: Callable[[str, Iterable[bytes]], None]) -> tuple[Batch, str, str]:
+                 stage: Callable[[str, Iterable[bytes]], None], publish: Callable[[str], None],
+                 writer: "BatchWriter | None" = None) -> tuple[int, str, str]:
     """Record a batch, its claims, lines and contacts, and the file's SHA-256, in one transaction.
 
-    Returns the batch, its file's name and its SHA-256.  ``render(batch)`` gives the file in parts;
+    Returns the batch's id, its file's name and its SHA-256.  ``render(batch)`` gives the file in parts;
     ``stage(name, parts)`` writes them, inside the transaction, before it commits: the caller writes
-    the file under a temporary name there and gives it its real name only after the commit, so a file
-    with the real name is always recorded.  The digest is taken from the parts as they are written.
+    the file under a temporary name there, and ``publish(name)`` gives it its real name after the commit,
+    so a file with the real name is always recorded.  The digest is taken from the parts as they are written.
+
+    ``claims`` are taken one at a time, as the file is rendered: a chunk's rows are inserted before its
+    claims are rendered, and a state's 25,000 claims (100 MB) are never all held.  So the number of
+    claims and of transactions is known at the end: the batch's row is completed then, and its
+    control numbers, reserved from counters its transaction holds locked from the start, follow on.
+    What ``claims`` raises as they are taken (the caller's checks) rolls the batch back.
 
     ``contacts`` gives each billed contact's verdict (its units, amount and plan id are recorded).
-    Rows go in with bulk inserts; claim numbers are reserved from the counters, so they are known
-    before insertion.
+    Rows go in with bulk inserts.  With ``writer`` (a :class:`~peerbill.store.writer.BatchWriter`),
+    the transaction is that process's: this one makes the rows and sends them, and renders the file
+    while they go in.
     """
-    transactions = max(1, -(-len(claims) // per_transaction))
-    with Session(store.engine) as s, s.begin():
-        isa = _next(s, "isa")
-        gs = _next(s, "gs")
-        st = _next(s, "st", transactions)
-        first_claim = _next(s, "claim", len(claims)) if claims else 0
-        row = BatchRow(payer=payer, month=month, as_of=as_of, prepared_at=prepared_at, usage=usage, isa_control=isa,
-                       gs_control=gs, st_controls=list(range(st, st + transactions)), rule_packs=rule_packs,
-                       file_name="", sha256="", claims=len(claims),
-                       total=sum((c.total for c in claims), Decimal("0.00")), run_id=run_id)
-        s.add(row)
-        s.flush()
-        for n, claim in enumerate(claims):
-            claim.claim_ref = f"PB{first_claim + n:010d}"
-        _record_claims(s, row.id, claims, row_hashes, contacts)
-        batch = Batch(payer, month, prepared_at, usage, isa, gs, row.st_controls, claims, batch_id=row.id)
-        row.file_name = name = f"{payer}-{month}-batch{row.id:06d}.837"
+    head = BatchHead(payer, month, as_of, prepared_at, usage, rule_packs, run_id)
+    with (writer.batch(head) if writer is not None else _BatchHere(store, head)) as recording:
+        opened = recording.opened
+        taken = [0, Decimal("0.00")]  # claims, their total
+
+        def sent() -> Iterator[Claim]:
+            """The claims, numbered, each chunk's rows sent before its claims are rendered."""
+            chunk: list[Claim] = []
+            for claim in claims:
+                claim.claim_ref = f"PB{opened.first_claim + taken[0]:010d}"
+                taken[0] += 1
+                taken[1] += claim.total
+                chunk.append(claim)
+                if len(chunk) == CLAIMS_AT_ONCE:
+                    _send(recording, chunk, row_hashes, contacts)
+                    yield from chunk
+                    chunk = []
+            if chunk:
+                _send(recording, chunk, row_hashes, contacts)
+                yield from chunk
+
+        controls = ControlNumbers(opened.st_first)
+        batch = Batch(payer, month, prepared_at, usage, opened.isa, opened.gs, controls, sent(),  # type: ignore[arg-type]
+                      batch_id=opened.batch_id)
+        name = f"{payer}-{month}-batch{opened.batch_id:06d}.837"
         sha = hashlib.sha256()
 
         def hashed() -> Iterator[bytes]:
@@ -140,9 +157,148 @@ def record_batch(store: "Store", claims: list[Claim], payer: str, month: str, as
                 yield part
 
         stage(name, hashed())
-        row.sha256 = digest = sha.hexdigest()
-        append(s, "batch", row.id, files={str((Path(out_dir) / name).resolve()): digest})
-    return batch, name, digest
+        digest = sha.hexdigest()
+        recording.finish(Closing(name, digest, {str((Path(out_dir) / name).resolve()): digest}, controls.used,
+                                 taken[0], taken[1]))
+    publish(name)
+    return opened.batch_id, name, digest
+
+
+def _send(recording, chunk: list[Claim], row_hashes: Mapping[str, str], contacts: dict[str, "Verdict"]) -> None:
+    """Retire what a chunk's claims replace or void, then send its rows."""
+    replaced = [c.replaces for c in chunk if c.replaces is not None and c.frequency == "7"]
+    voided = [c.replaces for c in chunk if c.replaces is not None and c.frequency == "8"]
+    if replaced or voided:
+        recording.retire(replaced, voided)
+    recording.add(chunk_rows(chunk, row_hashes, contacts))
+
+
+class ControlNumbers:
+    """The ST control numbers of a batch being rendered, from the first one reserved on, counted as the
+    writer takes them: a batch's transactions are known once its claims are all taken (:func:`record_batch`)."""
+
+    def __init__(self, first: int):
+        self.first, self.used = first, 0
+
+    def __iter__(self) -> Iterator[int]:
+        while True:
+            self.used += 1
+            yield self.first + self.used - 1
+
+
+class BatchHead(NamedTuple):
+    """What a batch's row records when it is opened."""
+
+    payer: str
+    month: str
+    as_of: dt.date
+    prepared_at: dt.datetime
+    usage: str
+    rule_packs: list[dict]
+    run_id: int | None
+
+
+class Opened(NamedTuple):
+    """A batch's row as opened: its id and the first control numbers reserved for it."""
+
+    batch_id: int
+    isa: int
+    gs: int
+    st_first: int
+    first_claim: int
+
+
+class Closing(NamedTuple):
+    """What completes a batch's row: its file, and the transactions and claims it holds."""
+
+    name: str
+    digest: str
+    files: dict[str, str]
+    transactions: int
+    claims: int
+    total: Decimal
+
+
+class ChunkRows(NamedTuple):
+    """The rows of a chunk of claims, without the ids the store gives them (:func:`chunk_rows`).
+
+    ``lines`` start with the index of their claim in ``claims``, ``links`` (a line's contacts) with the
+    index of their line in ``lines``; ``owners`` holds each link's claim index.
+    """
+
+    claims: list[tuple]
+    lines: list[tuple]
+    links: list[tuple]
+    owners: list[int]
+
+
+def open_batch(s: Session, head: BatchHead) -> tuple[BatchRow, Opened]:
+    """Reserve the batch's ISA and GS control numbers, lock the ST and claim counters until the commit
+    (their numbers are taken at :func:`close_batch`), and add the batch's row."""
+    isa = _next(s, "isa")
+    gs = _next(s, "gs")
+    st = _next(s, "st", 0)
+    first_claim = _next(s, "claim", 0)
+    row = BatchRow(payer=head.payer, month=head.month, as_of=head.as_of, prepared_at=head.prepared_at, usage=head.usage,
+                   isa_control=isa, gs_control=gs, st_controls=[], rule_packs=head.rule_packs, file_name="", sha256="",
+                   claims=0, total=Decimal("0.00"), run_id=head.run_id)
+    s.add(row)
+    s.flush()
+    return row, Opened(row.id, isa, gs, st, first_claim)
+
+
+def retire_claims(s: Session, replaced: list[int], voided: list[int]) -> None:
+    """Mark the claims a batch replaces or voids, and free their contacts."""
+    for ids, status in ((replaced, "replaced"), (voided, "voided")):
+        if ids:
+            s.execute(update(ClaimRow).where(ClaimRow.id.in_(ids)).values(status=status))
+            s.execute(delete(BilledContact).where(BilledContact.claim_id.in_(ids)))
+
+
+def close_batch(s: Session, row: BatchRow, closing: Closing) -> None:
+    """Complete the batch's row, take its control numbers, and add its ledger entry (the caller commits)."""
+    st = _next(s, "st", closing.transactions)
+    if closing.claims:
+        _next(s, "claim", closing.claims)
+    row.st_controls = list(range(st, st + closing.transactions))
+    row.claims, row.total = closing.claims, closing.total
+    row.file_name, row.sha256 = closing.name, closing.digest
+    append(s, "batch", row.id, files=closing.files)
+
+
+class _BatchHere:
+    """A batch recorded in a transaction of this process (see :class:`~peerbill.store.writer.BatchWriter`
+    for one recorded in a process beside it)."""
+
+    def __init__(self, store: "Store", head: BatchHead):
+        self._store, self._head = store, head
+
+    def __enter__(self) -> "_BatchHere":
+        self._session = Session(self._store.engine)
+        self._transaction = self._session.begin()
+        try:
+            self._row, self.opened = open_batch(self._session, self._head)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def retire(self, replaced: list[int], voided: list[int]) -> None:
+        retire_claims(self._session, replaced, voided)
+
+    def add(self, rows: ChunkRows) -> None:
+        insert_chunk(self._session, self._row.id, rows)
+
+    def finish(self, closing: Closing) -> None:
+        close_batch(self._session, self._row, closing)
+        self._transaction.commit()
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self._transaction.is_active:
+                self._transaction.rollback()
+        finally:
+            self._session.close()
 
 
 def batch_named(store: "Store", file_name: str) -> BatchRow | None:
@@ -150,63 +306,55 @@ def batch_named(store: "Store", file_name: str) -> BatchRow | None:
         return s.scalars(select(BatchRow).where(BatchRow.file_name == file_name)).first()
 
 
-#: the columns of a line's contact, in the order _record_chunk gives them
+#: the columns of a line's contact, in the order insert_chunk gives them
 LINK_ROW = ("line_id", "contact_id", "row_hash", "service_date", "plan_id", "units", "amount")
 
 
-def _record_claims(s: Session, batch_id: int, claims: list[Claim], row_hashes: Mapping[str, str],
-                   contacts: dict[str, "Verdict"]) -> None:
-    replaced = [c.replaces for c in claims if c.replaces is not None and c.frequency == "7"]
-    voided = [c.replaces for c in claims if c.replaces is not None and c.frequency == "8"]
-    for ids, status in ((replaced, "replaced"), (voided, "voided")):
-        if ids:
-            s.execute(update(ClaimRow).where(ClaimRow.id.in_(ids)).values(status=status))
-            s.execute(delete(BilledContact).where(BilledContact.claim_id.in_(ids)))
-    for start in range(0, len(claims), CLAIMS_AT_ONCE):
-        _record_chunk(s, batch_id, claims[start:start + CLAIMS_AT_ONCE], row_hashes, contacts)
-
-
-#: claims recorded at once: a state's month has half a million lines, and their rows are never all held
-CLAIMS_AT_ONCE = 2000
-#: the columns of a claim line, in the order _record_chunk gives them
+#: claims whose rows are made and inserted at once: a state's month has half a million lines, and their rows are
+#: never all held; a batch writer holds one chunk's as it inserts them (500 claims: about 12,500 lines and
+#: as many contacts; with 2,000 and a 32 MB page cache the writer reached 165 MB beside the billing process at
+#: its peak, with 500 and 16 MB (writer.WRITER_CACHE_KB) 85 MB)
+CLAIMS_AT_ONCE = 500
+#: the columns of a claim, in the order insert_chunk gives them
+CLAIM_ROW = ("batch_id", "claim_ref", "payer", "month", "child_id", "staff_id", "frequency", "replaces_id",
+             "original_ref", "payer_claim_number", "place_of_service", "diagnoses", "subscriber", "rendering", "total",
+             "status")
+#: the columns of a claim line, in the order insert_chunk gives them
 LINE_ROW = ("claim_id", "number", "service_date", "procedure", "modifiers", "place_of_service", "units", "rate",
             "amount", "pointers")
 
 
-def _record_chunk(s: Session, batch_id: int, claims: list[Claim], row_hashes: Mapping[str, str],
-                  contacts: dict[str, "Verdict"]) -> None:
-    """Insert claims, their lines, the lines' contacts and the billed marks (each table's rows in claim order)."""
-    claim_rows = []
-    for claim in claims:
+def chunk_rows(claims: list[Claim], row_hashes: Mapping[str, str], contacts: dict[str, "Verdict"]) -> ChunkRows:
+    """The rows of ``claims`` (each table's in claim order), their ids left to :func:`insert_chunk`."""
+    claim_rows, line_rows, link_rows, owners = [], [], [], []
+    for at, claim in enumerate(claims):
         subscriber, rendering = _claim_json(claim)
-        claim_rows.append({
-            "batch_id": batch_id, "claim_ref": claim.claim_ref, "payer": claim.payer, "month": claim.month,
-            "child_id": claim.subscriber.child_id, "staff_id": claim.rendering.staff_id, "frequency": claim.frequency,
-            "replaces_id": claim.replaces, "original_ref": claim.original_ref, "payer_claim_number": None,
-            "place_of_service": claim.place_of_service, "diagnoses": list(claim.diagnoses), "subscriber": subscriber,
-            "rendering": rendering, "total": claim.total, "status": "submitted" if claim.frequency != "8" else "void"})
-    claim_ids = insert_rows(s, ClaimRow, claim_rows, ids=True)
-    line_rows, line_keys = [], []
-    for claim, claim_id in zip(claims, claim_ids):
+        claim_rows.append((claim.claim_ref, claim.payer, claim.month, claim.subscriber.child_id,
+                           claim.rendering.staff_id, claim.frequency, claim.replaces, claim.original_ref, None,
+                           claim.place_of_service, list(claim.diagnoses), subscriber, rendering, claim.total,
+                           "submitted" if claim.frequency != "8" else "void"))
+        void = claim.frequency == "8"  # a void bills nothing
         for line in claim.lines:
-            line_rows.append((claim_id, line.number, line.service_date, line.procedure, ":".join(line.modifiers),
+            if not void:
+                day = line.service_date.isoformat()
+                for contact_id in line.contact_ids:
+                    v = contacts[contact_id]
+                    link_rows.append((len(line_rows), contact_id, day, v.plan_id, v.units, v.amount))
+                    owners.append(at)
+            line_rows.append((at, line.number, line.service_date, line.procedure, ":".join(line.modifiers),
                               line.place_of_service, line.units, line.rate, line.amount, _pointers_json(line.pointers)))
-            line_keys.append((claim, claim_id, line))
-    line_ids = insert_tuples(s, ClaimLineRow, LINE_ROW, line_rows, ids=True)
-    link_rows, owners = [], []
-    for (claim, claim_id, line), line_id in zip(line_keys, line_ids):
-        if claim.frequency == "8":
-            continue  # a void bills nothing
-        day = line.service_date.isoformat()
-        for contact_id in line.contact_ids:
-            v = contacts[contact_id]
-            link_rows.append((line_id, contact_id, day, v.plan_id, v.units, v.amount))
-            owners.append((contact_id, claim_id))
-    hashes = _hashes(row_hashes, [(cid, contacts[cid].line) for cid, _ in owners])
-    link_rows = [(line_id, cid, h, *rest) for (line_id, cid, *rest), h in zip(link_rows, hashes)]
-    link_ids = insert_tuples(s, LineContact, LINK_ROW, link_rows, ids=True)
+    hashes = _hashes(row_hashes, [(link[1], contacts[link[1]].line) for link in link_rows])
+    link_rows = [(line_at, cid, h, *rest) for (line_at, cid, *rest), h in zip(link_rows, hashes)]
+    return ChunkRows(claim_rows, line_rows, link_rows, owners)
+
+
+def insert_chunk(s: Session, batch_id: int, rows: ChunkRows) -> None:
+    """Insert a chunk's claims, their lines, the lines' contacts and the billed marks, with their new ids."""
+    claim_ids = insert_tuples(s, ClaimRow, CLAIM_ROW, [(batch_id, *claim) for claim in rows.claims], ids=True)
+    line_ids = insert_tuples(s, ClaimLineRow, LINE_ROW, [(claim_ids[at], *line) for at, *line in rows.lines], ids=True)
+    link_ids = insert_tuples(s, LineContact, LINK_ROW, [(line_ids[at], *link) for at, *link in rows.links], ids=True)
     insert_tuples(s, BilledContact, ("contact_id", "claim_id", "line_contact_id"),
-                  [(cid, claim_id, link_id) for (cid, claim_id), link_id in zip(owners, link_ids)])
+                  [(link[1], claim_ids[at], link_id) for link, at, link_id in zip(rows.links, rows.owners, link_ids)])
 
 
 def _hashes(row_hashes: Mapping[str, str], contacts: list[tuple[str, int]]) -> list[str]:

@@ -94,6 +94,18 @@ def attach(engine: Engine) -> None:
     event.listen(engine, "connect", checkpoints.on_connect)
 
 
+def soon(engine: Engine) -> None:
+    """Checkpoint the store of ``engine`` on a thread now: another process committed to it (a batch writer)."""
+    checkpoints = _ALL.get(engine)
+    if checkpoints is not None:
+        checkpoints.soon()
+
+
+def leave(engine: Engine) -> None:
+    """Leave the checkpoints of ``engine``'s connections to another process (they still never checkpoint)."""
+    _ALL.pop(engine, None)
+
+
 def wait_all() -> None:
     """Until no checkpoint of any store runs (before a process forks, or closes its stores)."""
     for checkpoints in list(_ALL.values()):
