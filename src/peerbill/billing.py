@@ -170,15 +170,16 @@ def bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None
     """
     with store.exclusive("peerbill:bill"):
         recovered = [] if dry_run else finish_interrupted(store, out_dir)
+        writer = BatchWriter.wish(writer)
         with BatchWriter.for_bundle(store, data_dir, jobs, False if dry_run else writer) as batch_writer:
             return _bill_month(data_dir, month, out_dir, rules_dir, as_of, store, payers, usage, dry_run, jobs, progress,
-                               import_first, figures, recovered, batch_writer)
+                               import_first, figures, recovered, batch_writer, writer)
 
 
 def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date, store: Store,
                 payers: list[str] | None, usage: str, dry_run: bool, jobs: int | None, progress: Progress | None,
                 import_first: bool, figures: "ContactFigures | None", recovered: list[str],
-                batch_writer: "BatchWriter | None") -> BillResult:
+                batch_writer: "BatchWriter | None", writer: bool | None) -> BillResult:
     rules = load_ruleset(rules_dir)
     with Workers.for_bundle(data_dir, jobs) as workers:  # before the bundle is read: see Workers
         bundle = read(data_dir, rules)
@@ -196,6 +197,11 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
             # a month billed for the first time bills most of its rows: the import's row hashes are kept for the
             # batch (32 bytes a row); billed again, few or none, and they are worked out for those few
             bundle.row_hashes().keep()
+        if prior.billed and batch_writer is not None and writer is None:
+            # billed again, the month sends few claims or none: they are recorded here, and the writer's memory
+            # (about 40 MB while it waits) is let go before the month is judged (at 1M: 1,003 -> 951 MB)
+            batch_writer.close()
+            batch_writer = None
 
         def import_bundle() -> None:  # while the workers judge: the import needs no verdict, the verdicts no import
             imported.append(store.import_bundle(bundle, versions_of=month))

@@ -62,11 +62,18 @@ class BatchWriter:
         """A writer for a job about to read the bundle in ``data_dir`` and bill it, when it pays: a bundle
         large enough to be judged in parallel, on a machine with the cores for it, and ``jobs`` not 1;
         ``wanted`` True or False decides instead.  Otherwise a context of None (the batch is recorded here)."""
-        if wanted is None and os.environ.get("PEERBILL_BATCH_WRITER") in ("0", "1"):
-            wanted = os.environ["PEERBILL_BATCH_WRITER"] == "1"  # the tests' (and a support desk's) say
+        wanted = cls.wish(wanted)
         if wanted is None:
             wanted = (jobs is None or jobs > 1) and default_workers() > 0 and large_bundle(data_dir)
         return cls(store) if wanted else nullcontext(None)
+
+    @staticmethod
+    def wish(wanted: bool | None) -> bool | None:
+        """Whether a writer is asked for: ``wanted``, else ``PEERBILL_BATCH_WRITER`` (1 or 0: the tests', or a
+        support desk's, say), else None (peerbill decides)."""
+        if wanted is None and os.environ.get("PEERBILL_BATCH_WRITER") in ("0", "1"):
+            return os.environ["PEERBILL_BATCH_WRITER"] == "1"
+        return wanted
 
     def batch(self, head: BatchHead) -> "_BatchThere":
         """Start recording a batch there: used as a context manager, like a batch recorded here."""
