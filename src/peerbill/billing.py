@@ -228,32 +228,34 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
         taken = _Taken(key, agency)
         claims = taken.checked(plan.claims)
         first = next(claims, None)  # the checks of a batch that fails them end here, or as its file is written
+        recorded = None
         if dry_run or first is None:
             for _ in claims:
                 pass
-        summary = taken.summary(plan.already_billed)
-        out.batches.append(summary)
-        if dry_run or first is None:
-            out.notes.extend(n for n in taken.notes if n not in out.notes)
             logger.info("no batch for %s %s: %s, %d contacts already on submitted claims", key, month,
                         "a dry run" if dry_run else "nothing new to send", plan.already_billed)
-            continue
-        prepared_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
-        try:
-            batch_id, name, digest = record_batch(
-                store, chain([first], claims), key, month, as_of, usage, packs, result.run_id, prepared_at, hashes, plan.billable, lambda b: render_parts(b, agency, entry), out_dir,  # type: ignore[arg-type]
-                lambda file_name, parts: stage_file(Path(out_dir) / file_name, parts),
-                lambda file_name: publish_file(Path(out_dir) / file_name), batch_writer)
-        except BillingError:
-            raise  # checked as it was written: its staged file is removed already
-        except Exception:
-            finish_interrupted(store, out_dir)  # a file staged for a batch that was not committed goes
-            raise
-        summary = taken.summary(plan.already_billed, summary)  # the claims taken while the batch was recorded
+        else:
+            prepared_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, second=0, microsecond=0)
+            try:
+                recorded = record_batch(
+                    store, chain([first], claims), key, month, as_of, usage, packs, result.run_id, prepared_at, hashes,
+                    plan.billable, lambda b: render_parts(b, agency, entry), out_dir,  # type: ignore[arg-type]
+                    lambda file_name, parts: stage_file(Path(out_dir) / file_name, parts),
+                    lambda file_name: publish_file(Path(out_dir) / file_name), batch_writer)
+            except BillingError:
+                raise  # checked as it was written: its staged file is removed already
+            except Exception:
+                finish_interrupted(store, out_dir)  # a file staged for a batch that was not committed goes
+                raise
+        summary = PayerBatch(key, sum(taken.frequencies.values()), taken.frequencies, f"{taken.total:.2f}",
+                             taken.contacts, plan.already_billed)
+        out.batches.append(summary)
         out.notes.extend(n for n in taken.notes if n not in out.notes)
-        summary.batch_id, summary.file, summary.sha256 = batch_id, str(Path(out_dir) / name), digest
-        logger.info("batch %d for %s %s: %d claims, %d contacts, written to %s", batch_id, key, month,
-                    summary.claims, summary.contacts, name)
+        if recorded is not None:
+            summary.batch_id, name, summary.sha256 = recorded
+            summary.file = str(Path(out_dir) / name)
+            logger.info("batch %d for %s %s: %d claims, %d contacts, written to %s", summary.batch_id, key, month,
+                        summary.claims, summary.contacts, name)
     hashes.let_go()
     return out
 
@@ -271,13 +273,13 @@ class _Taken:
     def __init__(self, payer: str, agency: Agency):
         self.payer = payer
         self.problems = check_provider(agency)
-        self.notes: list[str] = []
+        self.notes: dict[str, None] = {}  # in the order the claims give them, each once
         self.frequencies: dict[str, int] = {}
         self.total = Decimal("0.00")
         self.contacts = 0
 
     def checked(self, claims: Iterable[Claim]) -> Iterator[Claim]:
-        debug, notes = debugging(), dict.fromkeys(self.notes)
+        debug = debugging()
         for c in claims:
             if debug:
                 logger.debug("claim for child %s staff %s (%s): frequency %s, %d lines, contacts %s",
@@ -290,20 +292,10 @@ class _Taken:
             if c.frequency != "8":
                 self.total += c.total
                 self.contacts += len(c.contact_ids)
-            for note in transliterations([c]):
-                if note not in notes:
-                    notes[note] = None
-                    self.notes.append(note)
+            self.notes.update(dict.fromkeys(transliterations([c])))
             yield c
         if self.problems:
             raise BillingError(self.problems)
-
-    def summary(self, already_billed: int, into: PayerBatch | None = None) -> PayerBatch:
-        figures = (sum(self.frequencies.values()), dict(self.frequencies), f"{self.total:.2f}", self.contacts)
-        if into is None:
-            return PayerBatch(self.payer, *figures, already_billed)
-        into.claims, into.frequencies, into.total, into.contacts = figures
-        return into
 
 
 def write_batch_again(store: Store, batch_id: int, data_dir: Path, out_dir: Path) -> tuple[Path, bool]:

@@ -61,8 +61,8 @@ class BatchWriter:
                    ) -> "BatchWriter | nullcontext[None]":
         """A writer for a job about to read the bundle in ``data_dir`` and bill it, when it pays: a bundle
         large enough to be judged in parallel, on a machine with the cores for it, and ``jobs`` not 1;
-        ``wanted`` True or False decides instead.  Otherwise a context of None (the batch is recorded here)."""
-        wanted = cls.wish(wanted)
+        ``wanted`` True or False (the :meth:`wish`) decides instead.  Otherwise a context of None (the batch
+        is recorded here)."""
         if wanted is None:
             wanted = (jobs is None or jobs > 1) and default_workers() > 0 and large_bundle(data_dir)
         return cls(store) if wanted else nullcontext(None)
