@@ -69,6 +69,35 @@ def test_a_column_of_more_than_65536_texts_is_widened_and_read_back():
     assert table[69_999] == source[69_999] and table[65_537] == source[65_537] and list(table) == source
 
 
+def _added(rows_) -> ContactTable:
+    table = ContactTable()
+    table.extend((r.line, r.values) for r in rows_)
+    return table
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows, rows, st.integers(0, 1000))
+def test_a_table_added_to_another_is_one_table_of_both(first, rest, lines):
+    """A file read in two processes: the rest's table, lines moved on, added to the first part's."""
+    table = _added(first)
+    table.extend_table(_added(rest).seal(), lines)
+    table.seal()
+    moved = [SourceRow(r.line + lines, r.values) for r in rest]
+    one = _added([SourceRow(r.line, r.values) for r in first] + moved).seal()
+    assert list(table) == list(one) and table._texts == one._texts
+    assert [list(c) for c in table._codes] == [list(c) for c in one._codes]
+
+
+def test_a_table_added_to_another_widens_a_column_past_65536_texts():
+    def rows_(a, b):
+        return [SourceRow(n, (f"C{n}", "2026-09-01", "09:00", "10:00", "S1", f"K{n}") + (None,) * (WIDTH - 6))
+                for n in range(a, b)]
+    table = _added(rows_(0, 40_000))
+    table.extend_table(_added(rows_(40_000, 70_000)).seal(), 0)
+    table.seal()
+    assert list(table) == rows_(0, 70_000) and table._codes[4].typecode == "I"
+
+
 def test_the_cells_of_rows_made_twice_are_the_same_strings():
     """Verdicts keep the cells of the rows they were judged from: the table hands out its own strings."""
     table = ContactTable.of([SourceRow(2, ("C1", "2026-09-01") + ("x",) * (WIDTH - 2))])

@@ -182,7 +182,7 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
                 batch_writer: "BatchWriter | None", writer: bool | None) -> BillResult:
     rules = load_ruleset(rules_dir)
     with Workers.for_bundle(data_dir, jobs) as workers:  # before the bundle is read: see Workers
-        bundle = read(data_dir, rules)
+        bundle = read(data_dir, rules, jobs)
         agency = read_agency(data_dir)
         keys = payers or [p.key for p in agency.payers]
         for key in keys:

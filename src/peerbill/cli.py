@@ -104,8 +104,9 @@ as_of_option = click.option("--as-of", "as_of", callback=_date, metavar="YYYY-MM
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 jobs_option = click.option("--jobs", type=click.IntRange(1, 64), default=None,
                            help="Processes that judge independent parts of the month, this one included (default: 2 "
-                                "for 20,000+ contacts on a multi-core machine, else 1); bill and run then also insert "
-                                "the batch's rows in a process of their own. Outputs do not depend on it.")
+                                "for 20,000+ contacts on a multi-core machine, else 1); a large contacts.csv is then also "
+                                "read in two processes, and bill and run insert the batch's rows in a process of "
+                                "their own. Outputs do not depend on it.")
 
 
 def month_job_options(command):

