@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,16 @@ def test_an_untouched_store_verifies(billed):
     db_url, _ = billed
     code, out = verify(db_url)
     assert code == 0 and "ledger ok: 4 entries, 1 files checked" in out  # import, run, batch, cost report
+
+
+def test_the_run_names_its_decisions_by_the_sha256_of_the_file_written(billed):
+    """decisions.csv is hashed as it is written, not read back: the hash is still the file's."""
+    db_url, tmp_path = billed
+    with Store.open(db_url).engine.connect() as conn:
+        payload = conn.execute(text("SELECT payload FROM ledger WHERE kind = 'run'")).scalar_one()
+    payload = json.loads(payload) if isinstance(payload, str) else payload
+    written = hashlib.sha256((tmp_path / "out" / "decisions.csv").read_bytes()).hexdigest()
+    assert payload["inputs"] == {"decisions.csv": written}
 
 
 def _sql(db_url: str, statement: str) -> None:

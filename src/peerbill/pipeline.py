@@ -36,6 +36,8 @@ class CheckResult:
     run_id: int | None = None
     #: the run being recorded, when check_month was asked to record it (finish it once the decisions are written)
     recorder: "RunRecorder | None" = None
+    #: the SHA-256 of decisions.csv as written
+    decisions_sha256: str | None = None
 
 
 def load_ruleset(rules_dir: Path | None) -> RuleSet:
@@ -121,7 +123,8 @@ def check_month(
         if recorder:
             recorder[0].abort()  # nothing of the run is recorded, and the store's write lock is let go
         raise
-    return CheckResult(summary, writer.path, bundle.problems, kept, recorder=recorder[0] if recorder else None)
+    return CheckResult(summary, writer.path, bundle.problems, kept, recorder=recorder[0] if recorder else None,
+                       decisions_sha256=writer.sha256)
 
 
 def judge_month_job(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date,

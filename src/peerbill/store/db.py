@@ -410,7 +410,8 @@ class RunRecorder:
         """Give the run its summary and ledger entry, and commit; the run's id."""
         try:
             self._run.summary = result.summary.as_json()
-            append(self._session, "run", self._run.id, inputs={"decisions.csv": _file_sha(result.decisions)})
+            append(self._session, "run", self._run.id,
+                   inputs={"decisions.csv": result.decisions_sha256 or _file_sha(result.decisions)})
             run_id = self._run.id
             self._transaction.commit()
         finally:
