@@ -227,3 +227,15 @@ def test_kept_verdicts_share_their_labels_and_equal_notes(tmp_path):
     assert [v.reasons for v in (a, b, c)] == ["medicaid:ALREADY_BILLED"] * 3
     assert a.findings is b.findings is c.findings
     assert a.rule_packs is b.rule_packs is c.rule_packs and a.rule_versions is b.rule_versions
+
+
+def test_the_last_parts_of_a_month_are_smaller():
+    """Of 16 parts or more the last ones taper off, so a process done first waits for little of the other's work."""
+    from peerbill.bundle.reader import SourceRow
+    from peerbill.partition import TAPER, partition
+
+    rows = [SourceRow(n, (None,) * 4 + (f"S{n}", f"K{n}") + (None,) * 11) for n in range(3200)]  # 3,200 components
+    sizes = [len(p) for p in partition(rows, 32)]
+    assert sum(sizes) == 3200 and len(sizes) == 32
+    assert max(sizes[:32 - TAPER]) - min(sizes[:32 - TAPER]) <= 1
+    assert sizes[-TAPER:] == sorted(sizes[-TAPER:], reverse=True) and sizes[-1] * 6 < sizes[0]

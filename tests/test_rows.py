@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from peerbill.bundle.months import MonthRows
 from peerbill.bundle.reader import duplicate_lines
-from peerbill.bundle.rows import CONTACT_COLUMNS, ContactTable, RowsView, SourceRow, cells_at, lines_at
+from peerbill.bundle.rows import (CONTACT_COLUMNS, ContactTable, JSONFragments, RowsView, SourceRow, cells_at,
+                                  joined_at, json_at, lines_at)
 from peerbill.partition import components
 
 WIDTH = len(CONTACT_COLUMNS)
@@ -135,15 +136,37 @@ def test_row_hashes_are_those_of_each_contact_ids_first_row(source):
 def test_row_hashes_kept_from_the_import_are_the_hashes_worked_out_again(source, data):
     """A first run keeps the import's digests for its batch: the hashes of rows it kept and of rows it did
     not (the import skips duplicates and rows without an id) are those worked out from the rows."""
-    from peerbill.bundle.reader import RowHashes
+    from peerbill.bundle.reader import CELL_SEPARATOR, RowHashes, row_hash
 
     table = ContactTable.of(source)
     plain, kept = RowHashes(table), RowHashes(table)
     kept.keep()
-    hashed = data.draw(st.lists(st.sampled_from(range(len(source))), unique=True) if source else st.just([]))
-    for k in sorted(hashed):
-        assert kept.hash_at(k, table[k].values) == plain.hash_at(k, table[k].values)
+    hashed = sorted(data.draw(st.lists(st.sampled_from(range(len(source))), unique=True) if source else st.just([])))
+    for k, text in zip(hashed, joined_at(table, hashed, CELL_SEPARATOR)):  # the import's texts
+        assert kept.hash_at(k, text) == plain.hash_at(k, text) == row_hash(table[k].values)
     asked = [(row.contact_id, row.line) for row in source if row.contact_id is not None]
     assert kept.of(asked) == plain.of(asked)
     kept.let_go()
     assert kept.of(asked) == plain.of(asked)
+
+
+json_cells = st.one_of(st.none(), st.sampled_from(["2026-09-01", "x", "S1"]),
+                       st.text(alphabet=st.characters(codec="utf-8"), max_size=8))
+json_rows = st.lists(st.lists(json_cells, min_size=WIDTH, max_size=WIDTH), max_size=30).map(
+    lambda rs: [SourceRow(n + 2, tuple(values)) for n, values in enumerate(rs)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_rows)
+def test_a_rows_fields_json_made_column_by_column_is_the_canonical_json_of_its_cells(source):
+    """The import stores each contact's filled cells as canonical JSON; a table makes it from each column's
+    fragments: the same text (quotes, backslashes, control characters, DEL, letters beyond ASCII)."""
+    from peerbill.store.ledger import canonical_json
+
+    table = ContactTable.of(source)
+    fragments = JSONFragments()
+    indexes = list(range(len(source)))[::-1]
+    expected = [canonical_json({c: v for c, v in zip(CONTACT_COLUMNS, source[i].values) if v is not None})
+                for i in indexes]
+    assert json_at(table, indexes, fragments) == expected
+    assert json_at(source, indexes, fragments) == expected  # rows that are not a table's

@@ -62,17 +62,28 @@ def components(rows: Sequence[SourceRow]) -> list[list[int]]:
     return sorted((g for g in groups if g), key=lambda g: g[0])
 
 
+#: of 16 parts or more, the last ones are smaller, the very last an eighth of the others (see :func:`partition`)
+TAPER = 8
+
+
 def partition(rows: Sequence[SourceRow], parts: int) -> list[list[int]]:
-    """Up to ``parts`` lists of row indexes of similar size, made of whole components, one component
-    after another (each ascending).
+    """Up to ``parts`` lists of row indexes, made of whole components, one component after another
+    (each ascending): of similar size, but of 16 parts or more the last :data:`TAPER` taper off.
 
     Judged in this order, a component's contacts come together, so its children's and staff's
     reference data stay in the processor's cache: at a million contacts, judging took 38.5 s
     instead of 45.6 s in date order across components.  The verdicts are the same (components
     share nothing); a worker puts them back into row order before sending them.
+
+    Processes take the parts in order, so the one done first waits for the part the other is
+    judging: with 32 parts of equal size, about 2 s at a million contacts, 1 s on average;
+    the last parts smaller (the very last a few thousand rows), a fraction of that.
     """
-    bins: list[list[int]] = [[] for _ in range(max(1, parts))]
+    n = max(1, parts)
+    taper = TAPER if n >= 2 * TAPER else 1
+    weight = [min(1.0, (n - b) / taper) for b in range(n)]  # a part's size, relative to the first ones'
+    bins: list[list[int]] = [[] for _ in range(n)]
     for group in sorted(components(rows), key=lambda g: (-len(g), g[0])):
-        smallest = min(range(len(bins)), key=lambda b: (len(bins[b]), b))
+        smallest = min(range(n), key=lambda b: (len(bins[b]) / weight[b], b))
         bins[smallest].extend(group)
     return [b for b in bins if b]

@@ -66,10 +66,11 @@ class Bundle:
                                            else ((row.line, row.contact_id) for row in rows))
         return self._duplicates
 
-    def hash_row(self, index: int, values: tuple[str | None, ...]) -> str:
-        """:func:`row_hash` of the contact row at ``index`` (its cells ``values``), as the import asks:
-        kept for a batch when :meth:`row_hashes` was told to (:meth:`RowHashes.keep`)."""
-        return self._hashes.hash_at(index, values) if self._hashes is not None else row_hash(values)
+    def hash_row(self, index: int, text: str) -> str:
+        """:func:`row_hash` of the contact row at ``index``, given the text it hashes (its cells joined, as
+        :func:`~peerbill.bundle.rows.joined_at` joins them with :data:`CELL_SEPARATOR`), as the import
+        asks: kept for a batch when :meth:`row_hashes` was told to (:meth:`RowHashes.keep`)."""
+        return self._hashes.hash_at(index, text) if self._hashes is not None else _hash_text(text)
 
     def row_hashes(self) -> "RowHashes":
         """The :func:`row_hash` of each contact id's first row (the row the store keeps), by contact id."""
@@ -122,11 +123,12 @@ class RowHashes(Mapping[str, str]):
         """Drop the kept digests (:meth:`of` hashes rows again)."""
         self._kept = None
 
-    def hash_at(self, index: int, values: tuple[str | None, ...]) -> str:
-        """:func:`row_hash` of ``values``, the cells of the row at ``index``, kept after :meth:`keep`."""
+    def hash_at(self, index: int, text: str) -> str:
+        """:func:`row_hash` of the row at ``index``, given the text it hashes (see :meth:`Bundle.hash_row`),
+        kept after :meth:`keep`."""
         if self._kept is None:
-            return row_hash(values)
-        digest = _digest(_row_text(values))
+            return _hash_text(text)
+        digest = _digest(text)
         flags, digests = self._kept
         flags[index] = 1
         digests[32 * index:32 * index + 32] = digest
@@ -196,7 +198,8 @@ class RowHashes(Mapping[str, str]):
         return self._count
 
 
-_CELL_SEPARATOR = "\x1f"
+#: what joins a row's cells in the text its hash hashes
+CELL_SEPARATOR = _CELL_SEPARATOR = "\x1f"
 
 
 def row_hash(values: tuple[str | None, ...]) -> str:

@@ -8,23 +8,25 @@ import hashlib
 import weakref
 from contextlib import contextmanager
 from collections import Counter
-from itertools import islice
+from itertools import islice, repeat
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Collection, Iterable, NamedTuple
+from typing import TYPE_CHECKING, Callable, Collection, Iterable, NamedTuple, Sequence
 
 from sqlalchemy import create_engine, event, func, select, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ..bundle.reader import CONTACT_COLUMNS, Bundle, row_hash
+from ..bundle.reader import CELL_SEPARATOR, CONTACT_COLUMNS, Bundle, row_hash
+from ..bundle.rows import (_CONTACT_ID, _SERVICE_DATE, JSONFragments, SourceRow, cells_at, joined_at, json_at,
+                           lines_at, month_of)
 from ..checks import PriorUsage
 from ..decisions import finding_texts, joined
 from ..log import logger
 from ..model.records import FILES, columns
 from . import checkpoints
 from .bulk import CHUNK, insert_tuples
-from .ledger import append, canonical_json
+from .ledger import CanonicalJSON, append, canonical_json
 from .schema import ContactRow, Import, ReferenceRow, Run, VerdictRow
 
 if TYPE_CHECKING:
@@ -53,21 +55,49 @@ class MonthVersions:
         self._month, self._bundle, self._duplicates = month, bundle, bundle.duplicate_lines()
         self.other: dict[str, int] = {}  # contact id -> version, where it is not 1
 
-    def stored(self, row, version: int) -> None:
-        if version != 1 and self._of_month(row):
-            self.other[row.contact_id] = version
+    def stored(self, contact_id: str, service_date: str | None, version: int) -> None:
+        """The contact's row, of ``service_date``, is stored at ``version``."""
+        if version != 1 and self._of_month(service_date):
+            self.other[contact_id] = version
 
-    def _of_month(self, row) -> bool:
-        return (row.service_date or "")[:7] == self._month or row.month() is None  # as the stored month column
+    def _of_month(self, service_date: str | None) -> bool:
+        return (service_date or "")[:7] == self._month or month_of(service_date) is None  # as the stored month column
 
     def get(self, contact_id: str | None, line: int) -> int | None:
         if not contact_id:
             return None
         if line in self._duplicates:
             first = self._bundle.row_hashes().first(contact_id)
-            if first is None or not self._of_month(self._bundle.contacts[first]):
+            if first is None or not self._of_month(self._bundle.contacts[first].service_date):
                 return None
         return self.other.get(contact_id, 1)
+
+
+_CHILD_ID, _STAFF_ID = CONTACT_COLUMNS.index("child_id"), CONTACT_COLUMNS.index("staff_id")
+
+
+class _Block:
+    """A chunk of contact rows as the import reads them, column by column, no row made: each row's id, line
+    and the text its hash hashes; the cells of its stored row (fields as canonical JSON) when first asked for,
+    the block's at once (a block of unchanged rows, a month imported again, needs none)."""
+
+    def __init__(self, rows: Sequence[SourceRow], indexes: range, import_id: int, fragments: JSONFragments):
+        self._rows, self.indexes, self._import_id, self._fragments = rows, indexes, import_id, fragments
+        self.ids = cells_at(rows, _CONTACT_ID, indexes)
+        self.lines = lines_at(rows, indexes)
+        self.texts = joined_at(rows, indexes, CELL_SEPARATOR)
+        self._cells: list[tuple] | None = None
+
+    def cells(self, at: int) -> tuple:
+        """The stored columns of the row ``at`` (contact_id, service_date, month, child_id, staff_id, line,
+        import_id, fields)."""
+        if self._cells is None:
+            rows, indexes = self._rows, self.indexes
+            dates = cells_at(rows, _SERVICE_DATE, indexes)
+            self._cells = list(zip(self.ids, dates, map(month_of, dates), cells_at(rows, _CHILD_ID, indexes),
+                                   cells_at(rows, _STAFF_ID, indexes), self.lines, repeat(self._import_id),
+                                   map(CanonicalJSON, json_at(rows, indexes, self._fragments))))
+        return self._cells[at]
 
 
 #: the newest migration under migrations/versions (a test checks it is the head)
@@ -267,23 +297,25 @@ class Store:
         tally: Counter = Counter({"skipped": 0})
 
         duplicates = bundle.duplicate_lines()
+        rows, fragments = bundle.contacts, JSONFragments()
 
         def records():
-            for k, row in enumerate(bundle.contacts):
-                cid = row.contact_id
-                if cid is None or row.line in duplicates:
-                    tally["skipped"] += 1  # no id, or a duplicate id: reported by check as rejected
-                    continue
-                yield cid, bundle.hash_row(k, row.values), row
+            for start in range(0, len(rows), CHUNK):
+                block = _Block(rows, range(start, min(start + CHUNK, len(rows))), import_id, fragments)
+                for at, (k, cid, line, cells) in enumerate(zip(block.indexes, block.ids, block.lines, block.texts)):
+                    if cid is None or line in duplicates:
+                        tally["skipped"] += 1  # no id, or a duplicate id: reported by check as rejected
+                        continue
+                    yield cid, bundle.hash_row(k, cells), (block, at)
 
-        def cells(row) -> tuple:
-            v = row.values
-            return (row.contact_id, row.service_date, row.month(), v[5], v[4], row.line, import_id,
-                    canonical_json({c: x for c, x in zip(CONTACT_COLUMNS, v) if x is not None}))
+        def stored_as(item, version: int) -> None:
+            if version != 1:
+                block, at = item
+                versions.stored(block.ids[at], block.cells(at)[1], version)  # type: ignore[union-attr]
 
         return self._store_versions(session, ContactRow, ("contact_id", "service_date", "month", "child_id", "staff_id",
-                                                          "line", "import_id", "fields"), current, records(), cells, tally,
-                                    versions.stored if versions is not None else None)
+                                                          "line", "import_id", "fields"), current, records(),
+                                    lambda item: item[0].cells(item[1]), tally, stored_as if versions is not None else None)
 
     def _store_versions(self, session: Session, table, names: tuple[str, ...], current_of: Callable[[list[str]], dict],
                         records, cells, tally: Counter, stored_as: Callable[[object, int], None] | None = None,
