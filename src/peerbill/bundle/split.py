@@ -56,7 +56,9 @@ class RestReader:
     @classmethod
     def for_file(cls, path: Path) -> "RestReader | None":
         """A helper for ``path`` when it is large enough and this machine can fork and has a second core."""
-        if "fork" not in mp.get_all_start_methods() or (os.cpu_count() or 1) < 2:
+        from ..parallel import default_workers  # (it imports the bundle's modules)
+
+        if default_workers() == 0:
             return None
         try:
             size = path.stat().st_size

@@ -86,14 +86,21 @@ class _Block:
         self.ids = cells_at(rows, _CONTACT_ID, indexes)
         self.lines = lines_at(rows, indexes)
         self.texts = joined_at(rows, indexes, CELL_SEPARATOR)
+        self._dates: list[str | None] | None = None
         self._cells: list[tuple] | None = None
+
+    @property
+    def dates(self) -> list[str | None]:
+        """The rows' service dates (a row stored at a version other than 1 tells its month by it)."""
+        if self._dates is None:
+            self._dates = cells_at(self._rows, _SERVICE_DATE, self.indexes)
+        return self._dates
 
     def cells(self, at: int) -> tuple:
         """The stored columns of the row ``at`` (contact_id, service_date, month, child_id, staff_id, line,
         import_id, fields)."""
         if self._cells is None:
-            rows, indexes = self._rows, self.indexes
-            dates = cells_at(rows, _SERVICE_DATE, indexes)
+            rows, indexes, dates = self._rows, self.indexes, self.dates
             self._cells = list(zip(self.ids, dates, map(month_of, dates), cells_at(rows, _CHILD_ID, indexes),
                                    cells_at(rows, _STAFF_ID, indexes), self.lines, repeat(self._import_id),
                                    map(CanonicalJSON, json_at(rows, indexes, self._fragments))))
@@ -311,7 +318,7 @@ class Store:
         def stored_as(item, version: int) -> None:
             if version != 1:
                 block, at = item
-                versions.stored(block.ids[at], block.cells(at)[1], version)  # type: ignore[union-attr]
+                versions.stored(block.ids[at], block.dates[at], version)  # type: ignore[union-attr]
 
         return self._store_versions(session, ContactRow, ("contact_id", "service_date", "month", "child_id", "staff_id",
                                                           "line", "import_id", "fields"), current, records(),
