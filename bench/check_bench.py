@@ -27,14 +27,20 @@ HERE = Path(__file__).resolve().parent
 MONTH, AS_OF = "2026-09", dt.date(2026, 11, 15)
 
 
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
 class TreeMemory:
     """Samples the proportional memory (PSS) of a process and all its descendants: shared pages count once.
 
-    ``root`` is this process by default; ``samples`` keeps (time, kB) for benchmarks that split a run in stages.
+    ``root`` is this process by default; ``samples`` keeps (time, kB, CPU seconds) for benchmarks that split a run
+    in stages, the CPU seconds (user and system) the tree has used so far, processes that have ended included as
+    last seen (a process that ends between two samples loses at most the time since the last one).
     """
 
     def __init__(self, every: float = 0.2, root: int | None = None):
         self.every, self.root, self.peak_kb, self.samples = every, root or os.getpid(), 0, []
+        self._cpu: dict[int, float] = {}  # pid -> CPU seconds last seen
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -57,6 +63,15 @@ class TreeMemory:
         return sorted(tree)
 
     @staticmethod
+    def _cpu_s(pid: int) -> float | None:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+
+    @staticmethod
     def _pss_kb(pid: int) -> int:
         try:
             with open(f"/proc/{pid}/smaps_rollup") as f:
@@ -66,8 +81,13 @@ class TreeMemory:
 
     def _run(self) -> None:
         while not self._stop.wait(self.every):
-            kb = sum(self._pss_kb(p) for p in self._tree())
-            self.samples.append((time.time(), kb))
+            tree = self._tree()
+            kb = sum(self._pss_kb(p) for p in tree)
+            for p in tree:
+                cpu = self._cpu_s(p)
+                if cpu is not None:
+                    self._cpu[p] = cpu
+            self.samples.append((time.time(), kb, sum(self._cpu.values())))
             self.peak_kb = max(self.peak_kb, kb)
 
     def __enter__(self) -> "TreeMemory":

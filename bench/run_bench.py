@@ -9,7 +9,12 @@ then runs `peerbill --log-level info run` in a fresh process for each size and s
 empty store each time (a SQLite file, or a new database on a throwaway PostgreSQL 15 server the
 benchmark starts with initdb/pg_ctl, as the tests do).  The stages are read from the log's
 timestamps; memory is the PSS of peerbill's process and its worker processes together, sampled
-every 0.2 s (the PostgreSQL server's own memory is not counted; it runs with fsync off, as in the tests).  Prints a table per run and
+every 0.2 s (the PostgreSQL server's own memory is not counted; it runs with fsync off, as in the tests).
+With each stage's time goes the CPU time (user and system) the processes used in it, and how many cores
+that kept busy on average: on a 2-core machine, a stage near 2.0 can only get faster by doing less work,
+one near 1.0 also by doing more of it in parallel.  The run's CPU total is the operating system's account
+of the process and its workers; the stages' are read from /proc with the memory, so they add up to a
+little less (the PostgreSQL server's CPU is not counted either).  Prints a table per run and
 the growth from the smallest to the largest size (first runs); writes bench/results/run.json.  With ``--again``
 the month is then run a second time on the same store: the import finds every row unchanged, every
 billable contact is already on a submitted claim, and bill sends nothing (it logs "no batch").
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -52,11 +58,11 @@ def one(data: Path, url: str, work: Path, name: str = "run") -> dict:
     log = work / f"{name}.log"
     argv = [sys.executable, "-m", "peerbill", "--log-level", "info", "--log-file", str(log), "run", "--data", str(data),
             "--month", MONTH, "--out", str(work / f"out-{name}"), "--db", url, "--as-of", AS_OF]
-    started = time.time()
+    started, used = time.time(), _children_cpu()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     with TreeMemory(root=proc.pid) as sampler:
         _, err = proc.communicate()
-    ended = time.time()
+    ended, used = time.time(), _children_cpu() - used
     if proc.returncode not in (0, 1):
         raise SystemExit(f"peerbill run failed ({proc.returncode}): {err.decode()[-2000:]}")
     lines = log.read_text(encoding="utf-8").splitlines()
@@ -67,13 +73,24 @@ def one(data: Path, url: str, work: Path, name: str = "run") -> dict:
         bounds.append((name, t, end))
         t = end
     contacts = int(re.search(r"read \S+: (\d+) contact rows", "\n".join(lines)).group(1))
+    def cpu_at(when: float) -> float:  # the tree's CPU seconds by then (the last sample before it)
+        return max((cpu for at, _, cpu in sampler.samples if at <= when), default=0.0)
+
     stages = []
     for name, a, b in bounds:
-        inside = [kb for when, kb in sampler.samples if a <= when <= b]
-        stages.append({"stage": name, "seconds": round(b - a, 2), "peak_pss_mb": round(max(inside, default=0) / 1024)})
+        inside = [kb for when, kb, _ in sampler.samples if a <= when <= b]
+        cpu = cpu_at(b) - cpu_at(a)
+        stages.append({"stage": name, "seconds": round(b - a, 2), "cpu_s": round(cpu, 1),
+                       "cores": round(cpu / (b - a), 2) if b > a else 0.0, "peak_pss_mb": round(max(inside, default=0) / 1024)})
     total = ended - started
-    return {"contacts": contacts, "total_s": round(total, 1), "contacts_per_s": round(contacts / total),
-            "peak_pss_mb": round(max((kb for _, kb in sampler.samples), default=0) / 1024), "stages": stages}
+    return {"contacts": contacts, "total_s": round(total, 1), "cpu_s": round(used, 1), "contacts_per_s": round(contacts / total),
+            "peak_pss_mb": round(max((kb for _, kb, _ in sampler.samples), default=0) / 1024), "stages": stages}
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user and system) of this process's ended children and theirs: a run's workers included."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -107,9 +124,10 @@ def main() -> None:
                     r = {"store": store, "run": name, **one(data, url, work, name)}
                     runs.append(r)
                     print(f"\n{r['contacts']:,} contacts, {store}{', run again' if name == 'again' else ''}: {r['total_s']} s, "
-                          f"{r['contacts_per_s']:,} contacts/s, peak memory {r['peak_pss_mb']:,} MB")
+                          f"{r['contacts_per_s']:,} contacts/s, {r['cpu_s']} CPU s, peak memory {r['peak_pss_mb']:,} MB")
                     for s in r["stages"]:
-                        print(f"  {s['stage']:<28} {s['seconds']:>7.2f} s   peak {s['peak_pss_mb']:>6,} MB")
+                        print(f"  {s['stage']:<28} {s['seconds']:>7.2f} s   CPU {s['cpu_s']:>6.1f} s ({s['cores']:.2f} cores)"
+                              f"   peak {s['peak_pss_mb']:>6,} MB")
                 shutil.rmtree(work, ignore_errors=True)
     finally:
         if server is not None:
