@@ -95,3 +95,18 @@ def test_sorting_runs_in_the_browser(month, tmp_path):
     at_risk = [Decimal(tr.xpath("td")[10].text_content()) for tr in dom.xpath("//table[@id='by-staff']/tbody/tr")]
     assert at_risk == sorted(at_risk, reverse=True) and at_risk[0] > at_risk[-1]
     assert dom.xpath("//table[@id='by-staff']//th[@data-col='10']/@aria-sort") == ["descending"]
+
+
+def test_a_tables_cells_are_escaped_as_one_by_one_whatever_they_hold():
+    """coverage.html escapes a row's cells in one pass: the same text as each cell escaped on its own, also when
+    a cell holds the character that joins them for it."""
+    import html
+
+    from peerbill.coverage.render import _table
+
+    body = [["K1 <b>&</b>", 3, Decimal("1.50"), "it's \"quoted\""], ["x\x1fy", "<", None, ">"]]
+    page = _table("t", ["a", "b", "c", "d"], body, {1, 2})
+    for cells in body:
+        expected = "".join(f'<td{" class=num" if i in (1, 2) else ""}>{html.escape(str(c))}</td>'
+                           for i, c in enumerate(cells))
+        assert f"<tr>{expected}</tr>" in page

@@ -43,6 +43,9 @@ CAP_KEYS = ("child_id", "service_date", "contact_id", "effect")
 _STATUS_AT = {status: n for n, status in enumerate(STATUSES)}
 
 
+_TENTH, _NO_SHARE = Decimal("0.1"), Decimal("0.0")
+
+
 @dataclass
 class Tally:
     contacts: dict[str, int] = field(default_factory=lambda: {s: 0 for s in STATUSES})
@@ -61,7 +64,7 @@ class Tally:
     def share(self, what: str) -> Decimal:
         values = getattr(self, what)
         total = sum(values.values())
-        return (Decimal(values["billable"]) / total * 100).quantize(Decimal("0.1")) if total else Decimal("0.0")
+        return (Decimal(values["billable"]) / total * 100).quantize(_TENTH) if total else _NO_SHARE
 
 
 @dataclass

@@ -16,7 +16,7 @@ from ..pipeline import load_ruleset, prepare_out, read
 from ..store.db import Store
 from ..store.schema import Run
 from .figures import ContactFigures, Coverage, build
-from .render import write_csv, write_html
+from .render import rows as table_rows, write_csv, write_html
 
 if TYPE_CHECKING:
     from ..billing import BillResult
@@ -66,7 +66,8 @@ def coverage_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | 
     cov = build(month, as_of, rows, verdicts, rules, bundle.reference, prior.auth, trend(store, month) if store else [],
                 figures)
     out = prepare_out(out_dir)
-    write_csv(cov, out / "coverage.csv")
-    write_html(cov, out / "coverage.html")
+    table = table_rows(cov)  # for both files
+    write_csv(cov, out / "coverage.csv", table)
+    write_html(cov, out / "coverage.html", table)
     logger.info("coverage of %s written: %d contacts", month, len(rows))
     return cov
