@@ -312,3 +312,23 @@ def test_check_with_the_store_knows_what_is_billed(tmp_path):
                          "--as-of", AS_OF)
     decisions = read_csv(tmp_path / "c" / "decisions.csv")
     assert sum(d["reasons"].endswith("medicaid:ALREADY_BILLED") for d in decisions) == 232
+
+
+def test_billed_contacts_are_read_through_a_cursor_on_the_server(tmp_path, postgres):
+    """On PostgreSQL, what earlier batches billed is read a chunk at a time through a cursor on the server, not
+    taken into the process whole by the driver first (a million-contact month run again: 650,000 rows, twice)."""
+    from sqlalchemy import event
+
+    from peerbill.store.billing import billed_claims
+
+    db = postgres.create_database("cursors")
+    assert bill(DEMO, tmp_path / "out", db)[0] == 1  # the demo's rejected rows
+    store = Store.open(db)
+    cursors: list[tuple[str, str]] = []
+    event.listen(store.engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *_: cursors.append((statement, type(cursor).__name__)))
+    prior = store.prior_usage({"C-001", "C-002"})
+    claims = list(billed_claims(store, "medicaid", "2026-09"))
+    assert prior.billed and len(claims) == 31
+    reads = [name for statement, name in cursors if "billed_contacts" in statement]
+    assert reads == ["ServerCursor", "ServerCursor"], cursors
