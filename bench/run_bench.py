@@ -73,6 +73,7 @@ def one(data: Path, url: str, work: Path, name: str = "run") -> dict:
         bounds.append((name, t, end))
         t = end
     contacts = int(re.search(r"read \S+: (\d+) contact rows", "\n".join(lines)).group(1))
+
     def cpu_at(when: float) -> float:  # the tree's CPU seconds by then (the last sample before it)
         return max((cpu for at, _, cpu in sampler.samples if at <= when), default=0.0)
 
