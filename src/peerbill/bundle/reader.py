@@ -490,10 +490,17 @@ def _read_contacts(path: Path, name: str, problems: list[Problem], rest: RestRea
             return _sealed(table, unreadable)
         logger.info("%s read again in one pass: it could not be split at byte %d", name, rest.start)
     unreadable: list[tuple[int, str]] = []
+    return _sealed(_contact_table(path, name, problems, unreadable), unreadable)
+
+
+def _contact_table(path: Path, name: str, problems: list[Problem], unreadable: list[tuple[int, str]],
+                   stop: int | None = None, ending: Ending | None = None) -> ContactTable:
+    """contacts.csv's rows (up to ``stop``) in a table, not yet sealed: unreadable rows go to ``unreadable``.
+    The table keeps each text once (the rows' cells are not shared as they are read)."""
     table = ContactTable()
     table.extend(_open_rows(path, name, CONTACT_COLUMNS, problems, CONTACT_REQUIRED, unique=_CONTACT_ID,
-                            unreadable=unreadable, share=False))  # the table keeps each text once
-    return _sealed(table, unreadable)
+                            unreadable=unreadable, share=False, stop=stop, ending=ending))
+    return table
 
 
 def _read_first(path: Path, name: str, rest: RestReader,
@@ -502,9 +509,7 @@ def _read_first(path: Path, name: str, rest: RestReader,
     unreadable: list[tuple[int, str]] = []
     mine: list[Problem] = []
     ending = Ending()
-    table = ContactTable()
-    table.extend(_open_rows(path, name, CONTACT_COLUMNS, mine, CONTACT_REQUIRED, unique=_CONTACT_ID,
-                            unreadable=unreadable, share=False, stop=rest.start, ending=ending))
+    table = _contact_table(path, name, mine, unreadable, stop=rest.start, ending=ending)
     part = rest.result() if ending.clean else None  # not clean: the helper may have started inside a quoted cell
     if part is None:
         return None

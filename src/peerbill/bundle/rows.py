@@ -26,6 +26,8 @@ _SERVICE_DATE = CONTACT_COLUMNS.index("service_date")
 _START_TIME = CONTACT_COLUMNS.index("start_time")
 _CONTACT_ID = CONTACT_COLUMNS.index("contact_id")
 _SERVICE = CONTACT_COLUMNS.index("service")
+_STAFF_ID = CONTACT_COLUMNS.index("staff_id")
+_CHILD_ID = CONTACT_COLUMNS.index("child_id")
 
 
 class SourceRow(NamedTuple):

@@ -17,9 +17,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ..bundle.reader import CELL_SEPARATOR, CONTACT_COLUMNS, Bundle, row_hash
-from ..bundle.rows import (_CONTACT_ID, _SERVICE_DATE, JSONFragments, SourceRow, cells_at, joined_at, json_at,
-                           lines_at, month_of)
+from ..bundle.reader import CELL_SEPARATOR, Bundle, row_hash
+from ..bundle.rows import (_CHILD_ID, _CONTACT_ID, _SERVICE_DATE, _STAFF_ID, JSONFragments, SourceRow, cells_at,
+                           joined_at, json_at, lines_at, month_of)
 from ..checks import PriorUsage
 from ..decisions import finding_texts, joined
 from ..log import logger
@@ -71,9 +71,6 @@ class MonthVersions:
             if first is None or not self._of_month(self._bundle.contacts[first].service_date):
                 return None
         return self.other.get(contact_id, 1)
-
-
-_CHILD_ID, _STAFF_ID = CONTACT_COLUMNS.index("child_id"), CONTACT_COLUMNS.index("staff_id")
 
 
 class _Block:
