@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from check_bench import MONTH, TreeMemory, write_results  # noqa: E402
+from check_bench import MONTH, TreeMemory, describe_interpreter, write_results  # noqa: E402
 
 
 def one(data: Path) -> dict:
@@ -67,6 +67,7 @@ def main() -> None:
         return
     from peerbill.generate import generate
 
+    print(describe_interpreter())
     runs = []
     for size in args.sizes:
         data = HERE / "data" / f"check-{size}"

@@ -134,6 +134,7 @@ def main() -> None:
         return
     from peerbill.generate import generate
 
+    print(describe_interpreter())
     rows = []
     for size in args.sizes:
         data = HERE / "data" / f"check-{size}"
@@ -149,12 +150,30 @@ def main() -> None:
     write_results("check", rows)
 
 
+def interpreter() -> dict:
+    """The Python the benchmark runs peerbill with: its figures depend on it, not only on peerbill's code.
+
+    The same code on the same machine ran a 1M month about 10% faster under Debian's python3.11 than under
+    a pyenv build configured without ``--enable-optimizations`` (README, Benchmarks): the executable and its
+    build are part of what a figure was measured with.
+    """
+    return {"python": platform.python_version(), "executable": os.path.realpath(sys.executable),
+            "venv": sys.prefix != sys.base_prefix, "build": " ".join(platform.python_build()),
+            "compiler": platform.python_compiler()}
+
+
+def describe_interpreter() -> str:
+    """One line naming the interpreter, printed before a benchmark's figures."""
+    i = interpreter()
+    return f"Python {i['python']} from {i['executable']} ({i['build']}, {i['compiler']}), {os.cpu_count()} cores"
+
+
 def write_results(name: str, runs: list[dict]) -> None:
     """bench/results/NAME.json: the runs, with the Python and machine they ran on."""
     results = HERE / "results"
     results.mkdir(exist_ok=True)
     (results / f"{name}.json").write_text(json.dumps({
-        "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(), "runs": runs,
+        **interpreter(), "machine": platform.machine(), "cpus": os.cpu_count(), "runs": runs,
     }, indent=2) + "\n")
 
 

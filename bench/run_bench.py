@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE))
 
-from check_bench import MONTH, TreeMemory, write_results  # noqa: E402
+from check_bench import MONTH, TreeMemory, describe_interpreter, write_results  # noqa: E402
 
 AS_OF = "2026-11-15"
 
@@ -103,6 +103,7 @@ def main() -> None:
     args = parser.parse_args()
     from peerbill.generate import generate
 
+    print(describe_interpreter())
     server = None
     if "postgresql" in args.stores:
         from pg import PostgresServer, find_bin
