@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from check_bench import MONTH, TreeMemory, describe_interpreter, write_results  # noqa: E402
+from check_bench import MONTH, Sitting, TreeMemory, write_results  # noqa: E402
 
 
 def one(data: Path) -> dict:
@@ -67,7 +67,7 @@ def main() -> None:
         return
     from peerbill.generate import generate
 
-    print(describe_interpreter())
+    sitting = Sitting()
     runs = []
     for size in args.sizes:
         data = HERE / "data" / f"check-{size}"
@@ -79,7 +79,8 @@ def main() -> None:
         print(f"{r['contacts']:>9} contacts  {r['claims']:>7} claims  total {r['total_s']:>7.2f}s  "
               f"837P writing {r['render_837p_s']:>6.2f}s ({r['render_share']:.0%} of the run)  "
               f"{r['claims_per_s']:>6} claims/s  {r['file_mb']} MB of 837P  memory (PSS) {r['peak_tree_pss_mb']} MB")
-    write_results("bill", runs)
+    sitting.end()
+    write_results("bill", runs, sitting)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import os
 import platform
@@ -134,7 +135,7 @@ def main() -> None:
         return
     from peerbill.generate import generate
 
-    print(describe_interpreter())
+    sitting = Sitting()
     rows = []
     for size in args.sizes:
         data = HERE / "data" / f"check-{size}"
@@ -147,13 +148,14 @@ def main() -> None:
         print(f"{r['contacts']:>9} contacts  read {r['read_s']:>6.2f}s  judge+write {r['judge_write_s']:>7.2f}s  "
               f"total {r['total_s']:>7.2f}s  {r['contacts_per_s']:>7} contacts/s  "
               f"memory of all processes (PSS) {r['peak_tree_pss_mb']:>5} MB")
-    write_results("check", rows)
+    sitting.end()
+    write_results("check", rows, sitting)
 
 
 def interpreter() -> dict:
     """The Python the benchmark runs peerbill with: its figures depend on it, not only on peerbill's code.
 
-    The same code on the same machine ran a 1M month about 10% faster under Debian's python3.11 than under
+    The same code on the same machine ran a 1M month 10-20% faster under Debian's python3.11 than under
     a pyenv build configured without ``--enable-optimizations`` (README, Benchmarks): the executable and its
     build are part of what a figure was measured with.
     """
@@ -168,12 +170,60 @@ def describe_interpreter() -> str:
     return f"Python {i['python']} from {i['executable']} ({i['build']}, {i['compiler']}), {os.cpu_count()} cores"
 
 
-def write_results(name: str, runs: list[dict]) -> None:
-    """bench/results/NAME.json: the runs, with the Python and machine they ran on."""
+def yardstick(rounds: int = 3) -> float:
+    """Seconds of a fixed piece of Python work of the kind peerbill does (the fastest of ``rounds``).
+
+    This machine's speed varies by a quarter or more from one sitting to the next, in the
+    memory-bound work most (a 1M run of similar code: 91-97 s one day, 108-130 s the next); a figure
+    compares with another only when their yardsticks are close.  The work makes 200,000 rows of
+    short strings and numbers, indexes them in a dict, sorts them by a key of two cells and looks
+    each up again, with the collector off as in a run: 0.47-0.86 s here on 2026-12-03.
+    """
+    best = float("inf")
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(rounds):
+            started = time.perf_counter()
+            rows = [(f"C{i:07d}", i % 30_011, f"2026-09-{i % 30 + 1:02d}") for i in range(200_000)]
+            by_id = {row[0]: row for row in rows}
+            rows.sort(key=lambda row: (row[2], row[1]))
+            sum(by_id[row[0]][1] for row in rows)
+            del rows, by_id
+            best = min(best, time.perf_counter() - started)
+    finally:
+        if collecting:
+            gc.enable()
+    return round(best, 3)
+
+
+class Sitting:
+    """What a benchmark's figures were measured with: the interpreter, and the yardstick before and after.
+
+    Made at the start (prints a line naming both), told at the end (:meth:`end`, prints the yardstick
+    again); :func:`write_results` stores both with the runs.
+    """
+
+    def __init__(self):
+        self.before = yardstick()
+        self.after: float | None = None
+        print(f"{describe_interpreter()}; yardstick {self.before:.2f} s (see check_bench.yardstick)", flush=True)
+
+    def end(self) -> None:
+        self.after = yardstick()
+        print(f"yardstick {self.before:.2f} s before the runs, {self.after:.2f} s after")
+
+    def as_json(self) -> dict:
+        return {**interpreter(), "yardstick_s": {"before": self.before, "after": self.after}}
+
+
+def write_results(name: str, runs: list[dict], sitting: Sitting | None = None) -> None:
+    """bench/results/NAME.json: the runs, with the Python and machine they ran on (and the ``sitting``'s yardstick)."""
     results = HERE / "results"
     results.mkdir(exist_ok=True)
     (results / f"{name}.json").write_text(json.dumps({
-        **interpreter(), "machine": platform.machine(), "cpus": os.cpu_count(), "runs": runs,
+        **(sitting.as_json() if sitting is not None else interpreter()), "machine": platform.machine(),
+        "cpus": os.cpu_count(), "runs": runs,
     }, indent=2) + "\n")
 
 

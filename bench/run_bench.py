@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE))
 
-from check_bench import MONTH, TreeMemory, describe_interpreter, write_results  # noqa: E402
+from check_bench import MONTH, Sitting, TreeMemory, write_results  # noqa: E402
 
 AS_OF = "2026-11-15"
 
@@ -103,7 +103,7 @@ def main() -> None:
     args = parser.parse_args()
     from peerbill.generate import generate
 
-    print(describe_interpreter())
+    sitting = Sitting()
     server = None
     if "postgresql" in args.stores:
         from pg import PostgresServer, find_bin
@@ -139,7 +139,8 @@ def main() -> None:
         if len(mine) > 1:
             print(f"{store}: {mine[-1]['contacts']:,} contacts took {mine[-1]['total_s'] / mine[0]['total_s']:.1f}x "
                   f"the time of {mine[0]['contacts']:,}")
-    write_results("run", runs)
+    sitting.end()
+    write_results("run", runs, sitting)
 
 
 if __name__ == "__main__":
