@@ -93,6 +93,34 @@ def test_head_revision_constant_is_alembic_head():
     assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION
 
 
+def test_a_store_made_before_0005_loses_the_contacts_current_index_and_still_finds_its_rows(tmp_path, db_url):
+    """0005 drops ix_contacts_current: the unique (contact_id, version) index finds an id's current version."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect
+
+    from peerbill.store.db import MIGRATIONS
+
+    store = Store.open(db_url, migrate=False)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0004")
+
+    def indexes() -> set[str]:
+        return {ix["name"] for ix in inspect(store.engine).get_indexes("contacts")}
+
+    assert "ix_contacts_current" in indexes()
+    bundle = tmp_path / "demo"
+    shutil.copytree(DEMO, bundle)
+    code, _, err = run_cli("import", "--data", str(bundle), "--db", db_url)  # upgrades the store, then imports
+    assert code == 0, err
+    assert "ix_contacts_current" not in indexes() and "ix_contacts_month" in indexes()
+    code, out, _ = run_cli("import", "--data", str(bundle), "--db", db_url)
+    assert code == 0 and "contacts.csv           new 0, changed 0, unchanged 1478, skipped 1" in out
+
+
 def test_bulk_inserts_store_what_the_orm_stores_and_return_ids_in_row_order(tmp_path, db_url):
     """The bulk path (COPY on PostgreSQL, the driver's executemany on SQLite) against SQLAlchemy's own INSERT."""
     import datetime as dt

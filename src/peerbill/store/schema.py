@@ -60,8 +60,7 @@ class ContactRow(Base):
     current: Mapped[bool] = mapped_column(Boolean, default=True)
     fields: Mapped[dict] = mapped_column(JSON)
     __table_args__ = (
-        UniqueConstraint("contact_id", "version", name="uq_contacts_version"),
-        Index("ix_contacts_current", "contact_id", "current"),
+        UniqueConstraint("contact_id", "version", name="uq_contacts_version"),  # also finds an id's current version
         Index("ix_contacts_month", "month"),
     )
 
