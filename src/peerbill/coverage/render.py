@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import csvout
 import html
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 
 from ..model.verdict import STATUSES
@@ -31,6 +32,10 @@ def tally_row(section: str, key: str, t: Tally) -> tuple:
 
 
 _COLUMN_AT = {c: i for i, c in enumerate(COLUMNS)}
+#: the cells of a group's HTML table, taken from its CSV row (:func:`tally_row`) by column name
+_GROUP_CELLS = itemgetter(*(_COLUMN_AT[c] for c in ("key", "contacts", "billable", "held", "not_billable", "rejected",
+                                                   "share_contacts", "share_hours", "share_dollars", "billable_dollars",
+                                                   "at_risk_dollars")))
 
 
 def _row(section: str, key: str, **values) -> tuple:
@@ -197,8 +202,10 @@ def write_html(cov: Coverage, path: Path, table: list[tuple] | None = None) -> N
         if row[0] in by_group:
             by_group[row[0]].append(row)
     for group, title in GROUP_TITLES.items():
-        # key, contacts, by status, the three shares, billable and at-risk dollars (see tally_row)
-        body = [[r[1], *r[2:7], f"{r[12]}%", f"{r[13]}%", f"{r[14]}%", r[10], r[11]] for r in by_group[group]]
+        body = [[key, n, billable, held, not_billable, rejected, f"{contacts}%", f"{hours}%", f"{dollars}%", billable_usd,
+                 at_risk_usd]
+                for key, n, billable, held, not_billable, rejected, contacts, hours, dollars, billable_usd, at_risk_usd
+                in map(_GROUP_CELLS, by_group[group])]
         sections += [f"<h2>{title}</h2>", _table(f"by-{group}", [group, "contacts", "billable", "held", "not billable",
                                                                 "rejected", "% contacts", "% hours", "% dollars",
                                                                 "billable $", "at risk $"], body, set(range(1, 11)))]
