@@ -83,27 +83,22 @@ def test_an_unreachable_database_is_a_clear_error_without_the_password(tmp_path)
 
 def test_head_revision_constant_is_alembic_head():
     """Store.open skips Alembic when the store is at HEAD_REVISION, so the constant must follow new migrations."""
-    from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from peerbill.store.db import HEAD_REVISION, MIGRATIONS
+    from peerbill.store.db import HEAD_REVISION, alembic_config
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
 
 
 def test_a_store_made_before_0005_loses_the_contacts_current_index_and_still_finds_its_rows(tmp_path, db_url):
     """0005 drops ix_contacts_current: the unique (contact_id, version) index finds an id's current version."""
     from alembic import command
-    from alembic.config import Config
     from sqlalchemy import inspect
 
-    from peerbill.store.db import MIGRATIONS
+    from peerbill.store.db import alembic_config
 
     store = Store.open(db_url, migrate=False)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg = alembic_config()
     with store.engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0004")

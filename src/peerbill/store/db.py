@@ -108,6 +108,15 @@ class _Block:
 HEAD_REVISION = "0005"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
+def alembic_config():
+    """Alembic's configuration for the store's migrations (Alembic is imported only when a store needs it)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
 #: the columns that identify a row of each reference file across imports
 KEYS = {
     "children.csv": ("child_id",),
@@ -225,10 +234,8 @@ class Store:
         if self._revision() == HEAD_REVISION:
             return
         from alembic import command
-        from alembic.config import Config
 
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg = alembic_config()
         with self.exclusive("peerbill:migrate"), self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
