@@ -46,17 +46,10 @@ def judge_month(
         yield judge(row)
 
 
-def with_row_cells(verdict: Verdict, row: SourceRow) -> Verdict:
-    """Give ``verdict`` the cells of its row it repeats, as the very strings the bundle holds.
-
-    Forked workers send verdicts without them (:func:`without_row_cells`) and the parent gives
-    them back from its own rows: a million verdicts then share the bundle's strings instead of
-    holding unpickled copies, and the pickles are smaller.  The line number is the row's own object too.
-    """
-    return with_cells(verdict, row.line, *_row_cells(row.values))
-
-
-#: the contact columns :func:`with_row_cells` gives a verdict, in the order :func:`with_cells` takes them
+#: the contact columns a verdict repeats, as the very strings the bundle holds (the judge gives them), in the
+#: order :func:`with_cells` takes them.  Forked workers send verdicts without them (:func:`without_row_cells`)
+#: and the parent gives them back from its own rows: a million verdicts then share the bundle's strings
+#: instead of holding unpickled copies, and the pickles are smaller.  The line number is the row's own object too.
 ROW_CELLS = tuple(CONTACT_COLUMNS.index(c) for c in ("contact_id", "service_date", "start_time", "child_id", "staff_id",
                                                      "place_of_service", "program"))
 _row_cells = itemgetter(*ROW_CELLS)
@@ -64,7 +57,7 @@ _row_cells = itemgetter(*ROW_CELLS)
 
 def with_cells(verdict: Verdict, line: int, contact_id: str | None, service_date: str | None, start_time: str | None,
                child_id: str | None, staff_id: str | None, place_of_service: str | None, program: str | None) -> Verdict:
-    """As :func:`with_row_cells`, with the row's line and its cells of the columns :data:`ROW_CELLS`."""
+    """Give ``verdict`` its row's line and its cells of the columns :data:`ROW_CELLS`, as the judge gave them."""
     verdict.line, verdict.contact_id, verdict.service_date = line, contact_id or "", service_date or ""
     verdict.start_time, verdict.child_id, verdict.staff_id = start_time or "", child_id, staff_id
     verdict.place_of_service, verdict.program = place_of_service, program
@@ -72,7 +65,7 @@ def with_cells(verdict: Verdict, line: int, contact_id: str | None, service_date
 
 
 def without_row_cells(verdict: Verdict) -> Verdict:
-    """The verdict without the cells :func:`with_row_cells` gives back (in a worker, before pickling)."""
+    """The verdict without the cells :func:`with_cells` gives back (in a worker, before pickling)."""
     verdict.contact_id = verdict.service_date = verdict.start_time = ""
     verdict.child_id = verdict.staff_id = verdict.place_of_service = verdict.program = None
     return verdict
@@ -93,6 +86,15 @@ class Judge:
         self._compiled_versions: dict[int, list[tuple]] = {}
         self._amounts: dict[tuple[Decimal, int], Decimal] = {}
         self._labels: dict[tuple, tuple] = {}
+        #: each payer's pack label, and (payer, version) -> its rule_versions entry, made once each
+        self._pack_labels = {payer: pv.loaded.label for payer, pv in rules.payers.items()}
+        self._version_labels: dict[tuple[str, int], str] = {}
+        self._rates: dict[tuple, object] = {}
+
+    def __getstate__(self) -> dict:
+        # the caches keyed by id() of a version mean nothing in another process: a judge pickled to a
+        # worker starts them again there
+        return {**self.__dict__, "_compiled_versions": {}, "_version_labels": {}, "_rates": {}}
 
     def __call__(self, row: SourceRow) -> Verdict:
         return self.judge(row)[0]
@@ -100,8 +102,10 @@ class Judge:
     def judge(self, row: SourceRow) -> tuple[Verdict, Contact | None]:
         """The row's verdict, and its contact as parsed (None when the row cannot be read)."""
         contact, findings = self._row_checks(row)
-        verdict = with_row_cells(Verdict("", row.line, "", "", "rejected", findings=findings,
-                                         minutes=contact.minutes if contact is not None else 0), row)
+        contact_id, service_date, start_time, child_id, staff_id, place, program = _row_cells(row.values)
+        verdict = Verdict(contact_id or "", row.line, service_date or "", start_time or "", "rejected",
+                          findings=findings, child_id=child_id, staff_id=staff_id, place_of_service=place,
+                          program=program, minutes=contact.minutes if contact is not None else 0)  # see ROW_CELLS
         if contact is not None and not findings:
             self.state.start_day(contact.service_date)
             self._route(contact, verdict)
@@ -162,10 +166,10 @@ class Judge:
         order = routing.payer_order or []
         for i, payer in enumerate(order):
             pv = self.rules.payers[payer]
-            verdict.rule_packs += (pv.loaded.label,)
+            verdict.rule_packs += (self._pack_labels[payer],)
             failures, notes, case = self._evaluate(payer, pv, c)
             if case is not None:
-                verdict.rule_versions += (f"{payer}:{case.version.label}",)
+                verdict.rule_versions += (self._version_label(payer, case.version),)
             if not failures:
                 self._bill(verdict, payer, case, notes)  # type: ignore[arg-type]
                 return
@@ -192,7 +196,7 @@ class Judge:
                 return [Finding("SERVICE_NOT_COVERED", f"{pv.pack.id}:procedures", payer,
                                 f"{c.service} has no procedure code", reason_class="coverage")], [], None
         case = Case(c, self.ref, payer, version, self.as_of, self.state, self.prior,
-                    units=version.units.of(c.minutes), procedure=procedure)  # type: ignore[union-attr]
+                    units=version.units.of(c.minutes), procedure=procedure, day=c.service_date)  # type: ignore[union-attr]
         failures: list[Finding] = []
         notes: list[Finding] = []
         for fn, rule, fail_code, fail_class, note_code in self._compiled(version):
@@ -218,6 +222,14 @@ class Judge:
             self._compiled_versions[key] = compiled
         return compiled
 
+    def _version_label(self, payer: str, version: Version) -> str:
+        """``payer:label`` of a version, as decisions.csv's rule_versions column gives it."""
+        key = (payer, id(version))
+        label = self._version_labels.get(key)
+        if label is None:
+            label = self._version_labels[key] = f"{payer}:{version.label}"
+        return label
+
     def _bill(self, verdict: Verdict, payer: str, case: Case, notes: list[Finding]) -> None:
         c = case.contact
         verdict.status, verdict.payer = "billable", payer
@@ -225,7 +237,10 @@ class Judge:
         if case.procedure is not None:
             verdict.procedure = case.procedure
             verdict.modifiers = modifiers_for(case.version, c)
-        rate = case.version.rate_for(case.procedure, c.program, verdict.modifiers)
+        key = (id(case.version), case.procedure, c.program, verdict.modifiers)
+        rate = self._rates.get(key)
+        if rate is None:
+            rate = self._rates[key] = case.version.rate_for(case.procedure, c.program, verdict.modifiers)
         verdict.rate = rate.per_unit  # type: ignore[union-attr]
         key = (rate.per_unit, case.units)  # type: ignore[union-attr]
         amount = self._amounts.get(key)

@@ -54,13 +54,10 @@ class Case:
     prior: PriorUsage
     units: int
     procedure: str | None
-    day: dt.date = dt.date.min
+    day: dt.date  #: the contact's service date
     _plan: object = _UNSET
     _prevention_plan: object = _UNSET
     _qualifying: list[str] | None = None
-
-    def __post_init__(self) -> None:
-        self.day = self.contact.service_date
 
     def rule_of(self, kind: str) -> CheckRule | None:
         return self.version.check_of(kind)
@@ -83,7 +80,9 @@ class Case:
         """
         if self._plan is _UNSET:
             c = self.contact
-            plans = [p for p in self.ref.service_plans.get(c.child_id, ()) if p.service == c.service and p.covers(self.day)]
+            day, service = self.day, c.service
+            plans = [p for p in self.ref.service_plans.get(c.child_id, ())
+                     if p.service == service and p.start_date <= day and (p.end_date is None or day <= p.end_date)]
             if len(plans) > 1:
                 linked = set(self.qualifying_diagnoses())
                 plans.sort(key=lambda p: (p.icd10 in linked, p.start_date, p.plan_id))

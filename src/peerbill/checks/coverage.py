@@ -8,15 +8,17 @@ from .case import Case, Outcome, fail
 
 def eligibility(rule: s.EligibilityRule, case: Case) -> Outcome | None:
     payer = rule.payer or case.payer
-    spans = case.ref.eligibility.get(case.contact.child_id, ())
-    if any(e.payer == payer and e.covers(case.day) for e in spans):
-        return None
+    day = case.day
+    for e in case.ref.eligibility.get(case.contact.child_id, ()):
+        if e.payer == payer and e.start_date <= day and (e.end_date is None or day <= e.end_date):
+            return None
     return fail(f"no {payer} eligibility span covers {case.day}")
 
 
 def excluded_setting(rule: s.ExcludedSetting, case: Case) -> Outcome | None:
-    for st in case.ref.settings.get(case.contact.child_id, ()):
-        if st.setting in rule.settings and st.covers(case.day):  # a list of a few names
+    day = case.day
+    for st in case.ref.settings.get(case.contact.child_id, ()):  # rule.settings: a list of a few names
+        if st.setting in rule.settings and st.start_date <= day and (st.end_date is None or day <= st.end_date):
             return fail(f"the child is in a {st.setting} setting on {case.day}")
     return None
 

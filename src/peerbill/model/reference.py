@@ -45,4 +45,5 @@ class Reference:
             raise TypeError(f"not a reference record: {type(record).__name__}")
 
     def active_diagnoses(self, child_id: str, day: dt.date) -> list[str]:
-        return [d.icd10 for d in self.diagnoses.get(child_id, ()) if d.covers(day)]
+        return [d.icd10 for d in self.diagnoses.get(child_id, ())
+                if d.start_date <= day and (d.end_date is None or day <= d.end_date)]
