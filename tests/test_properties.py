@@ -127,3 +127,21 @@ def test_csv_lines_are_written_as_the_csv_writer_writes_them(cells):
     expected = io.StringIO()
     csv.writer(expected, lineterminator="\n").writerow([csvout.safe(v) for v in cells])
     assert csvout.line(cells) == expected.getvalue()
+
+
+@given(st.text(alphabet="C1 ,\"\n=+-@\t", max_size=5), st.sampled_from(["billable", "held", "not_billable"]),
+       st.text(alphabet="ab ,\"\n=+-@\t", max_size=6), st.text(alphabet="2026-09-01,=@", max_size=10),
+       st.integers(0, 20))
+@example("C1", "billable", "", "2026-09-01", 4)
+@example("-1", "held", "=cmd()", "2026-09-01", 0)
+def test_a_decisions_line_is_its_row_as_csvout_writes_it(contact_id, status, detail, service_date, units):
+    """decisions_line formats the line in one go; it is the verdict's row as csvout.line writes it."""
+    from peerbill import csvout
+    from peerbill.decisions import decisions_line, verdict_row
+    from peerbill.model.verdict import Finding, Verdict
+
+    findings = (Finding("NOTE_LATE", "R-1", "medicaid", detail, "note", "note"),) if detail else ()
+    v = Verdict(contact_id, 7, service_date, "09:00", status, payer="medicaid", procedure="H0038", modifiers=("HS",),
+                units=units, amount=Decimal("21.50"), findings=findings, rule_packs=("route@1", "mcd@2"),
+                rule_versions=("medicaid:2026-07",))
+    assert decisions_line(v) == csvout.line(verdict_row(v))

@@ -25,8 +25,11 @@ def safe(value: Any) -> Any:
         return "'" + value
 
 
-#: in a line, what only a cell needing quoting or neutralising puts there
-_NOT_PLAIN = ('"', "\n", "\r") + tuple("," + c for c in FORMULA_START)
+#: in a line, what sends it to the csv writer: a character only a cell needing quotes holds, or that no cell of
+#: peerbill's starts or holds but a formula would, anywhere in the line (one character is searched for several
+#: times faster than two); and "-" and "@" after a comma, as service dates and pack labels hold them
+_NOT_PLAIN = ('"', "\n", "\r", "=", "+", "\t")
+_NOT_AFTER_COMMA = (",-", ",@")
 
 
 def line(row: Iterable[Any]) -> str:
@@ -40,12 +43,24 @@ def line(row: Iterable[Any]) -> str:
     """
     cells = row if isinstance(row, (tuple, list)) else list(row)
     text = ",".join([c if type(c) is str else "" if c is None else str(c) for c in cells])
-    if (text or len(cells) > 1) and text.count(",") == len(cells) - 1 and not text.startswith(FORMULA_START):
-        for part in _NOT_PLAIN:
-            if part in text:
-                break
-        else:
-            return text + "\n"
+    if plain(text, len(cells)):
+        return text + "\n"
+    return quoted(cells)
+
+
+def plain(text: str, cells: int) -> bool:
+    """Whether ``text``, ``cells`` cells joined by commas, is their CSV line as it is: no cell holds a comma,
+    a quote or a line break, and none starts as a formula would."""
+    if not (text or cells > 1) or text.count(",") != cells - 1 or text.startswith(FORMULA_START):
+        return False
+    for part in _NOT_PLAIN:
+        if part in text:
+            return False
+    return _NOT_AFTER_COMMA[0] not in text and _NOT_AFTER_COMMA[1] not in text
+
+
+def quoted(cells: Iterable[Any]) -> str:
+    """The CSV line of ``cells`` as the csv writer writes it, their formula-like cells neutralised."""
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerow([safe(v) for v in cells])
     return out.getvalue()
