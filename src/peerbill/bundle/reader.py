@@ -564,12 +564,16 @@ def _parse(model: type[Record], name: str, line: int, cols: tuple[str, ...],
         return None
 
 
+#: Contact.model_validate without its keyword handling (a Python call per contact)
+_validate_contact = Contact.__pydantic_validator__.validate_python
+
+
 def parse_contact(row: SourceRow) -> tuple[Contact | None, list[Problem]]:
     """A contact, or the problems that make its row unusable (INVALID_ROW)."""
     if row.error:
         return None, [Problem("contacts.csv", row.line, None, row.error)]
     try:
-        contact = Contact.model_validate(row.as_dict())
+        contact = _validate_contact(row.as_dict())
     except ValidationError as exc:
         return None, [Problem("contacts.csv", row.line, c, m) for c, m in describe_errors(exc)]
     if contact.end_minute <= contact.start_minute:
