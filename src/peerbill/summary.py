@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -19,11 +19,6 @@ class Tally:
     units: int = 0
     amount: Decimal = ZERO
 
-    def add(self, v: Verdict) -> None:
-        self.count += 1
-        self.units += v.units
-        self.amount += v.amount
-
     def merge(self, other: "Tally") -> None:
         self.count += other.count
         self.units += other.units
@@ -37,41 +32,79 @@ def _statuses() -> dict[str, Tally]:
     return {s: Tally() for s in STATUSES}
 
 
-def _by_status() -> defaultdict:
-    return defaultdict(Tally)
-
-
-def _by_payer() -> defaultdict:
-    return defaultdict(_by_status)
-
-
 @dataclass
 class Summary:
     month: str
     as_of: str
     rule_packs: str
     rows_read: int = 0
-    by_status: dict[str, Tally] = field(default_factory=_statuses)
-    by_payer: dict[str, dict[str, Tally]] = field(default_factory=_by_payer)
-    reasons: Counter = field(default_factory=Counter)
     problems: int = 0
     warnings: int = 0
     pack_hashes: dict[str, str] = field(default_factory=dict)  # id@version -> sha256 of the pack file
+    #: (status, payer or "") -> [count, units, amount] of the verdicts added
+    tallies: dict[tuple[str, str], list] = field(default_factory=dict)
+    _reasons: Counter = field(default_factory=Counter, repr=False)
+    #: the findings of the verdicts added, counted by tuple (the judge shares equal findings): id -> [findings,
+    #: verdicts]; added to :attr:`reasons` when it is read.  Counting each finding's reason as each verdict was
+    #: added was a tenth of what a worker does beside judging.
+    _findings: dict[int, list] = field(default_factory=dict, repr=False)
 
     def add(self, v: Verdict) -> None:
-        self.by_status[v.status].add(v)
-        self.by_payer[v.payer or ""][v.status].add(v)
-        for f in v.findings:
-            self.reasons[f.reason] += 1
+        key = (v.status, v.payer or "")
+        tally = self.tallies.get(key)
+        if tally is None:
+            tally = self.tallies[key] = [0, 0, ZERO]
+        tally[0] += 1
+        tally[1] += v.units
+        tally[2] += v.amount
+        findings = v.findings
+        if findings:
+            seen = self._findings.get(id(findings))
+            if seen is None:
+                self._findings[id(findings)] = [findings, 1]  # holds the tuple: its id stays its own
+            else:
+                seen[1] += 1
+
+    @property
+    def reasons(self) -> Counter:
+        """Verdicts by reason (``payer:CODE``), a verdict once for each of its findings."""
+        if self._findings:
+            for findings, verdicts in self._findings.values():
+                for f in findings:
+                    self._reasons[f.reason] += verdicts
+            self._findings = {}
+        return self._reasons
+
+    @property
+    def by_status(self) -> dict[str, Tally]:
+        """Every status's tally, in :data:`STATUSES` order."""
+        out = _statuses()
+        for (status, _), tally in self.tallies.items():
+            out[status].merge(Tally(*tally))
+        return out
+
+    @property
+    def by_payer(self) -> dict[str, dict[str, Tally]]:
+        """payer ("" for none) -> status -> tally, for the statuses the payer has verdicts in."""
+        out: dict[str, dict[str, Tally]] = {}
+        for (status, payer), tally in self.tallies.items():
+            out.setdefault(payer, {})[status] = Tally(*tally)
+        return out
+
+    def __getstate__(self) -> dict:
+        self.reasons  # counted here: ids mean nothing in the process the summary is sent to
+        return dict(self.__dict__)
 
     def merge(self, other: "Summary") -> None:
         """Add the verdict counts of a part judged elsewhere."""
-        for status, tally in other.by_status.items():
-            self.by_status[status].merge(tally)
-        for payer, statuses in other.by_payer.items():
-            for status, tally in statuses.items():
-                self.by_payer[payer][status].merge(tally)
-        self.reasons.update(other.reasons)
+        for key, theirs in other.tallies.items():
+            tally = self.tallies.get(key)
+            if tally is None:
+                self.tallies[key] = list(theirs)
+            else:
+                for k, value in enumerate(theirs):
+                    tally[k] += value
+        self._reasons.update(other.reasons)
 
     @property
     def judged(self) -> int:

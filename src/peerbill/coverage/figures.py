@@ -80,12 +80,29 @@ class Coverage:
     trend: list[dict] = field(default_factory=list)
 
 
-def potential(contact: Contact | None, v: Verdict, rules: RuleSet) -> Decimal:
-    """What the contact would earn if it billed (its amount when it does)."""
+def potential(contact: Contact | None, v: Verdict, rules: RuleSet, known: dict[tuple, Decimal] | None = None) -> Decimal:
+    """What the contact would earn if it billed (its amount when it does).
+
+    ``known``: the amounts worked out already, by what they depend on (the contacts of a month that do
+    not bill fall into a few hundred combinations).
+    """
     if v.status == "billable":
         return v.amount
     if contact is None or (v.status == "not_billable" and all(f.payer is None for f in v.findings)):
         return ZERO  # unreadable, or work that is never a service (travel, documentation, outreach)
+    if known is None:
+        return _potential(contact, rules)
+    c = contact
+    key = (c.service_date, c.service, c.program, c.child_present, c.group_size > 1, c.modality, c.activity, c.minutes)
+    amount = known.get(key)
+    if amount is None:
+        amount = known[key] = _potential(contact, rules)
+    return amount
+
+
+def _potential(contact: Contact, rules: RuleSet) -> Decimal:
+    """What a readable contact would earn if it billed: its date's payers in order, the first with a rate.
+    (What it depends on is the key :func:`potential` keeps the amounts by.)"""
     for payer in rules.payer_order(contact.service_date):
         version = rules.payers[payer].on(contact.service_date)
         if version is None or version.units is None:
@@ -122,19 +139,27 @@ class ContactFigures:
         self.auth_used: dict[str, int] = defaultdict(int)
         self._explanations: dict[str, str] | None = None
         self._releases: dict[tuple[str, ...], str] = {}  # held reason codes -> what releases them, one text each
+        self._potentials: dict[tuple, Decimal] = {}  # see potential
+        # the findings of verdicts that do not bill, counted by tuple (the judge shares equal findings, so a month's
+        # fall into a few thousand): id -> [the findings, verdicts, dollars]; added to ``reasons`` by :meth:`fold`
+        self._failing: dict[int, list] = {}
 
     def __getstate__(self) -> dict:
+        self._count_failing()  # keyed by id(), which means nothing in another process
         state = dict(self.__dict__)
-        state["_explanations"], state["_releases"] = None, {}  # worked out again where needed, not sent back
+        state["_explanations"], state["_releases"], state["_potentials"] = None, {}, {}  # worked out again where needed, not sent back
         return state
 
     def add(self, at: int, v: Verdict, service: str | None, contact: Contact | None, rules: RuleSet,
             as_of: dt.date) -> None:
         """The verdict of the month's row at position ``at``; ``service`` is the row's service cell, ``contact``
         the row as parsed (None when unreadable; it is needed only when :func:`needs_contact`)."""
-        readable = _readable(v)
-        dollars = potential(contact, v, rules)
-        key = (v.status, v.payer or "none", (v.program if readable else None) or "none",
+        status, findings = v.status, v.findings
+        if status == "billable":  # three in four contacts: readable, and worth their amount
+            dollars, readable = v.amount, True
+        else:
+            dollars, readable = potential(contact, v, rules, self._potentials), _readable(v)
+        key = (status, v.payer or "none", (v.program if readable else None) or "none",
                service if readable else "unreadable", v.staff_id or "unknown", v.child_id or "unknown")
         sums = self.combos.get(key)
         if sums is None:
@@ -142,19 +167,22 @@ class ContactFigures:
         sums[0] += 1
         sums[1] += v.minutes
         sums[2] += dollars
-        if v.status in ("held", "not_billable", "rejected"):
-            for f in v.findings:
-                if f.kind == "failure":
-                    entry = self.reasons.get(f.reason)
-                    if entry is None:
-                        entry = self.reasons[f.reason] = [0, ZERO]
-                    entry[0] += 1
-                    entry[1] += dollars
-        if v.status == "held" and contact is not None:
-            self.held.append(self._held(at, v, contact, dollars, rules, as_of))
-        if v.status == "billable" and v.payer and v.plan_id:
+        if not findings:
+            if status == "billable" and v.payer and v.plan_id:
+                self.auth_used[v.plan_id] += v.units
+            return
+        if status != "billable":  # held, not billable or rejected: its failures' reasons count once fold() runs
+            failing = self._failing.get(id(findings))
+            if failing is None:
+                self._failing[id(findings)] = [findings, 1, dollars]
+            else:
+                failing[1] += 1
+                failing[2] += dollars
+            if status == "held" and contact is not None:
+                self.held.append(self._held(at, v, contact, dollars, rules, as_of))
+        elif v.payer and v.plan_id:
             self.auth_used[v.plan_id] += v.units
-        for k, f in enumerate(v.findings):
+        for k, f in enumerate(findings):
             if f.code in ("DAILY_UNIT_CAP", "UNITS_REDUCED_BY_CAP"):
                 self.caps.append((at, k, v.child_id, v.service_date, v.contact_id,
                                   "reduced" if f.code == "UNITS_REDUCED_BY_CAP" else "refused"))
@@ -183,6 +211,7 @@ class ContactFigures:
     def fold(self) -> "ContactFigures":
         """Fold the sums by combination into the sums by group, and let the combinations go: a month's
         are many (about 100 MB at a million contacts, while the month was billed), its groups' few."""
+        self._count_failing()
         at = _STATUS_AT
         for (status, *keys), (contacts, minutes, dollars) in self.combos.items():
             s = at[status]
@@ -195,6 +224,19 @@ class ContactFigures:
                 sums[8 + s] += dollars
         self.combos = {}
         return self
+
+    def _count_failing(self) -> None:
+        """Add the failures of the verdicts counted by findings to ``reasons``, by reason."""
+        reasons = self.reasons
+        for findings, contacts, dollars in self._failing.values():
+            for f in findings:
+                if f.kind == "failure":
+                    entry = reasons.get(f.reason)
+                    if entry is None:
+                        entry = reasons[f.reason] = [0, ZERO]
+                    entry[0] += contacts
+                    entry[1] += dollars
+        self._failing = {}
 
     def merge(self, other: "ContactFigures") -> None:
         """Add the figures of a part judged elsewhere."""
