@@ -32,6 +32,17 @@ def _statuses() -> dict[str, Tally]:
     return {s: Tally() for s in STATUSES}
 
 
+def add_sums(into: dict, other: dict) -> None:
+    """Add ``other``'s lists of sums to those ``into`` holds under the same keys (a copy where it holds none)."""
+    for key, theirs in other.items():
+        sums = into.get(key)
+        if sums is None:
+            into[key] = list(theirs)
+        else:
+            for k, value in enumerate(theirs):
+                sums[k] += value
+
+
 @dataclass
 class Summary:
     month: str
@@ -97,13 +108,7 @@ class Summary:
 
     def merge(self, other: "Summary") -> None:
         """Add the verdict counts of a part judged elsewhere."""
-        for key, theirs in other.tallies.items():
-            tally = self.tallies.get(key)
-            if tally is None:
-                self.tallies[key] = list(theirs)
-            else:
-                for k, value in enumerate(theirs):
-                    tally[k] += value
+        add_sums(self.tallies, other.tallies)
         self._reasons.update(other.reasons)
 
     @property

@@ -21,6 +21,7 @@ from ..model.reference import Reference
 from ..model.verdict import STATUSES, Verdict
 from ..reasons import catalogue
 from ..rules import RuleSet
+from ..summary import add_sums
 
 ZERO = Decimal("0.00")
 
@@ -240,13 +241,7 @@ class ContactFigures:
 
     def merge(self, other: "ContactFigures") -> None:
         """Add the figures of a part judged elsewhere."""
-        for group_key, theirs in other.fold().sums.items():
-            sums = self.sums.get(group_key)
-            if sums is None:
-                self.sums[group_key] = list(theirs)
-            else:
-                for k, value in enumerate(theirs):
-                    sums[k] += value
+        add_sums(self.sums, other.fold().sums)
         for code, (contacts, dollars) in other.reasons.items():
             entry = self.reasons.get(code)
             if entry is None:
