@@ -27,9 +27,8 @@ def safe(value: Any) -> Any:
 
 #: in a line, what sends it to the csv writer: a character only a cell needing quotes holds, or that no cell of
 #: peerbill's starts or holds but a formula would, anywhere in the line (one character is searched for several
-#: times faster than two); and "-" and "@" after a comma, as service dates and pack labels hold them
-_NOT_PLAIN = ('"', "\n", "\r", "=", "+", "\t")
-_NOT_AFTER_COMMA = (",-", ",@")
+#: times faster than two); then "-" and "@" after a comma, as service dates and pack labels hold them
+_NOT_PLAIN = ('"', "\n", "\r", "=", "+", "\t", ",-", ",@")
 
 
 def line(row: Iterable[Any]) -> str:
@@ -56,7 +55,7 @@ def plain(text: str, cells: int) -> bool:
     for part in _NOT_PLAIN:
         if part in text:
             return False
-    return _NOT_AFTER_COMMA[0] not in text and _NOT_AFTER_COMMA[1] not in text
+    return True
 
 
 def quoted(cells: Iterable[Any]) -> str:

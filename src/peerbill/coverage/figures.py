@@ -81,7 +81,7 @@ class Coverage:
     trend: list[dict] = field(default_factory=list)
 
 
-def potential(contact: Contact | None, v: Verdict, rules: RuleSet, known: dict[tuple, Decimal] | None = None) -> Decimal:
+def potential(contact: Contact | None, v: Verdict, rules: RuleSet, known: dict[tuple, Decimal]) -> Decimal:
     """What the contact would earn if it billed (its amount when it does).
 
     ``known``: the amounts worked out already, by what they depend on (the contacts of a month that do
@@ -91,8 +91,6 @@ def potential(contact: Contact | None, v: Verdict, rules: RuleSet, known: dict[t
         return v.amount
     if contact is None or (v.status == "not_billable" and all(f.payer is None for f in v.findings)):
         return ZERO  # unreadable, or work that is never a service (travel, documentation, outreach)
-    if known is None:
-        return _potential(contact, rules)
     c = contact
     key = (c.service_date, c.service, c.program, c.child_present, c.group_size > 1, c.modality, c.activity, c.minutes)
     amount = known.get(key)

@@ -108,6 +108,7 @@ class _Block:
 HEAD_REVISION = "0005"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
+
 def alembic_config():
     """Alembic's configuration for the store's migrations (Alembic is imported only when a store needs it)."""
     from alembic.config import Config
