@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import pickle
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from peerbill.bundle.months import MonthRows
 from peerbill.bundle.reader import duplicate_lines
 from peerbill.bundle.rows import (CONTACT_COLUMNS, ContactTable, JSONFragments, RowsView, SourceRow, cells_at,
-                                  joined_at, json_at, lines_at)
+                                  joined_at, json_at, lines_at, packed_at, table_texts)
 from peerbill.partition import components
 
 WIDTH = len(CONTACT_COLUMNS)
@@ -42,6 +44,20 @@ def test_a_table_gives_back_every_row_as_it_was_added(source):
     made = []
     view.__class__ = type("Counting", (RowsView,), {"__getitem__": lambda self, i: made.append(i)})
     assert cells_at(view, 0, some) == [source[::-1][i].values[0] for i in some] and not made, "a view made its rows"
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows, st.data())
+def test_rows_packed_for_a_worker_are_made_there_as_they_were_read(source, data):
+    table = ContactTable.of(source)
+    view = RowsView(table, list(range(len(source)))[::-1])  # the rows backwards
+    picks = st.lists(st.integers(0, max(len(source) - 1, 0)), max_size=12) if source else st.just([])
+    texts = pickle.loads(pickle.dumps(table.texts()))  # as a worker has them: its own copies
+    for rows_, expected in ((table, source), (view, source[::-1])):
+        for at in (data.draw(picks), list(range(len(source))), list(range(len(source)))[:1], []):
+            packed = pickle.loads(pickle.dumps(packed_at(rows_, at)))
+            assert packed.rows(texts) == [expected[i] for i in at]
+    assert packed_at(source, [0]) is None and table_texts(source) is None  # a plain list goes as its rows
 
 
 @settings(max_examples=100, deadline=None)
