@@ -117,6 +117,24 @@ def test_parts_of_a_month_share_no_staff_or_child():
     assert partition(rows, 2) == [[0, 2, 3], [1, 5, 4]]  # whole components, one after another
 
 
+def test_distinct_pairs_of_two_code_arrays_are_those_of_a_set_of_pairs():
+    from array import array
+
+    from hypothesis import given, settings, strategies as st
+
+    from peerbill.partition import distinct_pairs
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.tuples(st.integers(0, 65535), st.integers(0, 65535)), max_size=40), st.sampled_from("HIl"))
+    def check(pairs, typecode):
+        first, second = array(typecode, [a for a, _ in pairs]), array(typecode, [b for _, b in pairs])
+        found = list(distinct_pairs(first, second))
+        assert sorted(found) == sorted(set(pairs)) and len(found) == len(set(pairs))
+        assert sorted(distinct_pairs(list(first), list(second))) == sorted(set(pairs))
+
+    check()
+
+
 def test_components_are_those_linked_row_by_row():
     """Components are found from the distinct staff-child pairs; they must be those of linking every
     row's staff member and child in turn (rows without either, and with neither, included)."""

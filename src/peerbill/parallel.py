@@ -306,16 +306,16 @@ def judge_in_parallel(rows: Sequence[SourceRow], judge: Judge, jobs: int, summar
                     pickle.dump(texts, f, protocol=pickle.HIGHEST_PROTOCOL)
             judging.pool.submit(_load, judge_file, texts_file)  # a worker reads them while the month is split
             parts = partition(rows, jobs * 16)
-            owner = array("H", bytes(2 * len(rows)))  # the part each row is in
-            for n, part in enumerate(parts):
-                for i in part:
-                    owner[i] = n
             ids = column_of(rows, _CONTACT_ID) if prior.billed else None
             futures = [judging.pool.submit(_worker, n, part, folder, keep, _Rows(rows, part, texts_file), judge_file,
                                            empty,
                                            _Billed(ids, part, prior.billed) if ids is not None else None,
                                            type(figures)() if figures is not None else None)
                        for n, part in enumerate(parts)]
+            owner = array("H", bytes(2 * len(rows)))  # the part each row is in (once the worker has a part)
+            for n, part in enumerate(parts):
+                for i in part:
+                    owner[i] = n
             if alongside is not None:
                 alongside()
             judged_here: dict[int, tuple[Summary, ContactFigures | None, list[Verdict] | None]] = {}

@@ -248,6 +248,17 @@ class ContactTable(Sequence[SourceRow]):
         texts = self._texts[n]
         return [texts[c] for c in self._codes[n]]
 
+    def coded(self, k: int, indexes: Sequence[int] | None = None) -> tuple[list[str | None], array] | None:
+        """Coded column ``k``'s texts and the codes of the rows at ``indexes`` (by default every row's): the
+        table's own, code 0 an empty cell.  None for the column of ids, which is not coded."""
+        if k == self._unique:
+            return None
+        n = self._coded.index(k)
+        codes = self._codes[n]
+        if indexes is None:
+            return self._texts[n], codes
+        return self._texts[n], array(codes.typecode, _taker(indexes)(codes) if indexes else ())
+
     def months(self) -> list[str | None]:
         """Each row's :meth:`SourceRow.month`, worked out once per distinct service date."""
         if _SERVICE_DATE == self._unique:
@@ -401,6 +412,12 @@ class RowsView(Sequence[SourceRow]):
     def lines_at(self, positions: Sequence[int]) -> list[int]:
         """The line numbers of the rows at ``positions`` of this view."""
         return lines_at(self._rows, [self._indexes[p] for p in positions])
+
+    def coded(self, k: int) -> tuple[list[str | None], array] | None:
+        """Column ``k`` of this view's rows as a table's texts and codes (None when the rows are not a
+        table's, or ``k`` is its column of ids)."""
+        at = getattr(self._rows, "coded", None)
+        return at(k, self._indexes) if at is not None else None
 
     def packed_at(self, positions: Sequence[int]) -> PackedRows | None:
         """The rows at ``positions`` of this view, packed (None when the rows are not a table's)."""
