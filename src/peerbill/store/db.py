@@ -345,20 +345,27 @@ class Store:
         records = iter(records)
         while chunk := list(islice(records, CHUNK)):  # a million rows are never held at once
             current = current_of([key for key, _, _ in chunk])
-            for key, h, item in chunk:
-                old = current.get(key)
-                if old is not None and old[1] == h:
-                    tally["unchanged"] += 1
-                    if stored_as is not None:
-                        stored_as(item, old[0])
-                    continue
-                tally["changed" if old else "new"] += 1
-                if old:
-                    retire.append(old[2])
-                version = (old[0] + 1) if old else 1
+            if not current:  # none of the chunk stored (a month imported the first time): all new, at version 1
+                tally["new"] += len(chunk)
                 if stored_as is not None:
-                    stored_as(item, version)
-                new.append((*cells(item), version, h, True))
+                    for _, _, item in chunk:
+                        stored_as(item, 1)
+                new.extend([(*cells(item), 1, h, True) for _, h, item in chunk])
+            else:
+                for key, h, item in chunk:
+                    old = current.get(key)
+                    if old is not None and old[1] == h:
+                        tally["unchanged"] += 1
+                        if stored_as is not None:
+                            stored_as(item, old[0])
+                        continue
+                    tally["changed" if old else "new"] += 1
+                    if old:
+                        retire.append(old[2])
+                    version = (old[0] + 1) if old else 1
+                    if stored_as is not None:
+                        stored_as(item, version)
+                    new.append((*cells(item), version, h, True))
             if len(new) >= CHUNK:
                 insert_tuples(session, table, names, new)
                 new = []
