@@ -83,8 +83,9 @@ class Workers:
     with a copy of every page of rows that they judged or this process imported: at a million
     contacts, the two processes held 1.2 GB.  So the jobs that read a large bundle make their
     workers first (:meth:`for_bundle`), and a worker gets the rows of each part with the part
-    (pickled) and the judge once, pickled to a file: it holds its own copies, and no page of
-    the bundle is shared.  A month too small to judge in parallel leaves them idle.
+    (as the table's codes, see :class:`_Rows`), and the judge and the table's texts once, pickled
+    to files: it holds its own copies, and no page of the bundle is shared.  A month too small to
+    judge in parallel leaves them idle.
     """
 
     def __init__(self, count: int):
