@@ -308,8 +308,8 @@ def judge_in_parallel(rows: Sequence[SourceRow], judge: Judge, jobs: int, summar
             judging.pool.submit(_load, judge_file, texts_file)  # a worker reads them while the month is split
             parts = partition(rows, jobs * 16)
             ids = column_of(rows, _CONTACT_ID) if prior.billed else None
-            futures = [judging.pool.submit(_worker, n, part, folder, keep, _Rows(rows, part, texts_file), judge_file,
-                                           empty,
+            futures = [judging.pool.submit(_worker, n, part, folder, keep, _Rows(rows, part, texts_file),
+                                           judge_file, empty,
                                            _Billed(ids, part, prior.billed) if ids is not None else None,
                                            type(figures)() if figures is not None else None)
                        for n, part in enumerate(parts)]

@@ -424,6 +424,7 @@ class RowsView(Sequence[SourceRow]):
         return packed_at(self._rows, _taker(positions)(self._indexes) if positions else ())
 
     def texts(self) -> TableTexts | None:
+        """The texts this view's packed rows are made with (None when the rows are not a table's)."""
         return table_texts(self._rows)
 
 
