@@ -15,7 +15,7 @@ from heapq import heapreplace
 from operator import itemgetter
 from typing import Iterator, Sequence
 
-from .bundle.rows import _CHILD_ID, _STAFF_ID, SourceRow, column_of
+from .bundle.rows import _CHILD_ID, _STAFF_ID, SourceRow, coded
 
 
 def components(rows: Sequence[SourceRow]) -> list[list[int]]:
@@ -23,9 +23,10 @@ def components(rows: Sequence[SourceRow]) -> list[list[int]]:
 
     The staff members and children are linked once per distinct pair of them a row holds (a month
     of a million rows has about a hundred thousand): linking row by row took 1.8 s at a million,
-    before the worker could start.  They are linked as their codes (a table's own, see :func:`coded`),
-    not as their ids, and the rows are grouped by sorting their positions by component (stable: each
-    group ascending): a million rows' parts took 1.5-2.5 s with ids, 0.7-1.0 s with codes.
+    before the worker could start.  They are linked as their codes (a table's own, see
+    :func:`~peerbill.bundle.rows.coded`), not as their ids, and the rows are grouped by sorting their
+    positions by component (stable: each group ascending): a million rows' parts took 1.5-2.5 s with
+    ids, 0.7-1.0 s with codes.
     Each row takes its staff member's component (its child's when it has no staff member; a row
     with neither is one alone).
     """
@@ -79,17 +80,6 @@ def distinct_pairs(first: Sequence[int], second: Sequence[int]) -> Iterator[tupl
     together[0::4], together[1::4], together[2::4], together[3::4] = a[0::2], a[1::2], b[0::2], b[1::2]
     distinct = array("H", array("I", set(array("I", together))).tobytes())
     yield from zip(distinct[0::2], distinct[1::2])
-
-
-def coded(rows: Sequence[SourceRow], k: int) -> tuple[Sequence[str | None], Sequence[int]]:
-    """Column ``k`` of ``rows`` as (its distinct texts, each row's code into them): a table's (or a view's)
-    own codes, read without making a cell; for other sequences, coded here."""
-    at = getattr(rows, "coded", None)
-    if at is not None and (made := at(k)) is not None:
-        return made
-    known: dict[str | None, int] = {}
-    codes = [known.setdefault(cell, len(known)) for cell in column_of(rows, k)]
-    return list(known), codes
 
 
 #: of 16 parts or more, the last ones are smaller, the very last an eighth of the others (see :func:`partition`)

@@ -63,12 +63,7 @@ class Bundle:
         if self._duplicates is None:
             rows = self.contacts
             if isinstance(rows, ContactTable):
-                ids = rows.contact_ids
-                distinct = set(ids)
-                distinct.discard(None)
-                # as many ids as rows with one: none repeats (in C loops: 0.4 s at a million, before any judging)
-                self._duplicates = set() if len(distinct) == len(ids) - ids.count(None) else \
-                    _duplicates(zip(rows.lines, ids))
+                self._duplicates = _duplicates_of(rows.lines, rows.contact_ids)
             else:
                 self._duplicates = _duplicates((row.line, row.contact_id) for row in rows)
         return self._duplicates
@@ -147,7 +142,7 @@ class RowHashes(Mapping[str, str]):
         if self._lines is None:
             self._lines = self._rows.lines if isinstance(self._rows, ContactTable) else [r.line for r in self._rows]
             if self._duplicates is None:
-                self._duplicates = _duplicates(zip(self._lines, self._ids))
+                self._duplicates = _duplicates_of(self._lines, self._ids)
         lines, ids, duplicates, n = self._lines, self._ids, self._duplicates, len(self._ids)
         indexes = []
         for cid, line in contacts:
@@ -230,6 +225,16 @@ def _hash_text(text: str) -> str:
 def duplicate_lines(rows: Iterable[SourceRow]) -> set[int]:
     """Lines whose contact_id was used by an earlier row, in file order."""
     return _duplicates((row.line, row.contact_id) for row in rows)
+
+
+def _duplicates_of(lines: Sequence[int], ids: Sequence[str | None]) -> set[int]:
+    """:func:`_duplicates` of rows given as their columns: none when there are as many distinct ids as rows
+    with one, found in C loops (0.4 -> 0.2 s at a million, before any judging)."""
+    distinct = set(ids)
+    distinct.discard(None)
+    if len(distinct) == len(ids) - ids.count(None):
+        return set()
+    return _duplicates(zip(lines, ids))
 
 
 def _duplicates(lines_and_ids: Iterable[tuple[int, str | None]]) -> set[int]:

@@ -494,6 +494,16 @@ def rows_at(rows: Sequence[SourceRow], indexes: Sequence[int]) -> list[SourceRow
     return at(indexes) if at is not None else [rows[i] for i in indexes]
 
 
+def coded(rows: Sequence[SourceRow], k: int) -> tuple[Sequence[str | None], Sequence[int]]:
+    """Column ``k`` of ``rows`` as (its distinct texts, each row's code into them, code 0 an empty cell): a
+    table's (or a view's) own codes, read without making a cell; for other sequences, coded here as a table codes."""
+    at = getattr(rows, "coded", None)
+    if at is not None and (made := at(k)) is not None:
+        return made
+    texts: list[str | None] = [None]
+    return texts, list(map(_Codes(texts).__getitem__, column_of(rows, k)))
+
+
 def packed_at(rows: Sequence[SourceRow], indexes: Sequence[int]) -> PackedRows | None:
     """The rows at ``indexes`` of a table (or a view of one) packed as codes; None for other sequences."""
     at = getattr(rows, "packed_at", None)

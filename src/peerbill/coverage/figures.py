@@ -240,13 +240,7 @@ class ContactFigures:
     def merge(self, other: "ContactFigures") -> None:
         """Add the figures of a part judged elsewhere."""
         add_sums(self.sums, other.fold().sums)
-        for code, (contacts, dollars) in other.reasons.items():
-            entry = self.reasons.get(code)
-            if entry is None:
-                self.reasons[code] = [contacts, dollars]
-            else:
-                entry[0] += contacts
-                entry[1] += dollars
+        add_sums(self.reasons, other.reasons)
         self.held.extend(other.held)
         self.caps.extend(other.caps)
         for plan_id, units in other.auth_used.items():
