@@ -76,6 +76,27 @@ def test_migrating_twice_is_harmless(db_url):
     assert Store.open(db_url).counts()["runs"] == 0
 
 
+def test_stores_opened_on_several_threads_at_once_are_each_migrated(tmp_path):
+    """Alembic runs a migration through module-wide proxies (alembic.context, alembic.op): two threads
+    migrating two new stores at once swapped each other's, and one failed (KeyError 'config', or a
+    closed connection), as the crash test's two threads once did.  Store.open takes its turn."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from peerbill.store.db import HEAD_REVISION
+
+    threads, rounds = 4, 5
+    start = Barrier(threads)
+
+    def open_new(n: int) -> str | None:
+        start.wait()  # the threads migrate together, not one after another as they happen to start
+        return Store.open(f"sqlite:///{tmp_path / f's{n}.db'}")._revision()
+
+    with ThreadPoolExecutor(threads) as pool:
+        for r in range(rounds):
+            assert list(pool.map(open_new, range(r * threads, (r + 1) * threads))) == [HEAD_REVISION] * threads
+
+
 def test_an_unreachable_database_is_a_clear_error_without_the_password(tmp_path):
     code, _, err = run_cli("import", "--data", str(DEMO), "--db", "postgresql+psycopg://u:s3cret@/x?host=/nonexistent&port=1")
     assert code == 2 and "s3cret" not in err and "cannot open database postgresql+psycopg://u:***@" in err

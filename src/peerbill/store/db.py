@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import hashlib
+import threading
 import weakref
 from contextlib import contextmanager
 from collections import Counter
@@ -106,6 +107,8 @@ class _Block:
 
 #: the newest migration under migrations/versions (a test checks it is the head)
 HEAD_REVISION = "0005"
+#: held by the thread running a migration in this process (see Store.migrate)
+_MIGRATING = threading.Lock()
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -237,7 +240,9 @@ class Store:
         from alembic import command
 
         cfg = alembic_config()
-        with self.exclusive("peerbill:migrate"), self.engine.begin() as conn:
+        # Alembic runs a migration through module-wide proxies (alembic.context, alembic.op): two threads
+        # migrating two stores at once swapped each other's and one failed; so one migration at a time here
+        with _MIGRATING, self.exclusive("peerbill:migrate"), self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
