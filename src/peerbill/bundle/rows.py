@@ -83,6 +83,14 @@ _CODE_AT_ONCE = 1024
 _make_row = partial(tuple.__new__, SourceRow)
 
 
+def _made_rows(lines: Iterable[int], cells: list[Iterable], unique: int, ids: Iterable[str | None],
+               errors: Iterable[str | None]) -> list[SourceRow]:
+    """Rows made a column at a time, in C loops: ``cells`` are the coded columns' (a table's layout),
+    and the column of ids goes in at ``unique``."""
+    cells.insert(unique, ids)
+    return list(map(_make_row, zip(lines, zip(*cells), errors)))
+
+
 class ContactTable(Sequence[SourceRow]):
     """The contact rows of a bundle in file order, held column by column (see the module's text).
 
@@ -200,15 +208,15 @@ class ContactTable(Sequence[SourceRow]):
         if isinstance(indexes, range) and indexes.step == 1:
             a, b = indexes.start, indexes.stop
             cells: list[Iterable] = [map(texts.__getitem__, codes[a:b]) for texts, codes in zip(self._texts, self._codes)]
-            cells.insert(self._unique, self._ids[a:b])
+            ids: Iterable[str | None] = self._ids[a:b]
             lines: Iterable[int] = self._lines[a:b]
         else:
             cells = [map(texts.__getitem__, map(codes.__getitem__, indexes))
                      for texts, codes in zip(self._texts, self._codes)]
-            cells.insert(self._unique, map(self._ids.__getitem__, indexes))
+            ids = map(self._ids.__getitem__, indexes)
             lines = map(self._lines.__getitem__, indexes)
         errors = map(self._errors.get, indexes) if self._errors else repeat(None)
-        return list(map(_make_row, zip(lines, zip(*cells), errors)))
+        return _made_rows(lines, cells, self._unique, ids, errors)
 
     def texts(self) -> "TableTexts":
         """Each coded column's distinct texts: with :meth:`packed_at`, what makes rows in another process."""
@@ -361,9 +369,8 @@ class PackedRows(NamedTuple):
     def rows(self, texts: TableTexts) -> list[SourceRow]:
         """The rows, made with the texts of the table they were packed from (as :meth:`ContactTable.rows_at`)."""
         cells: list[Iterable] = [map(column.__getitem__, codes) for column, codes in zip(texts.texts, self.codes)]
-        cells.insert(texts.unique, self.ids)
         errors = map(self.errors.get, range(len(self.lines))) if self.errors else repeat(None)
-        return list(map(_make_row, zip(self.lines, zip(*cells), errors)))
+        return _made_rows(self.lines, cells, texts.unique, self.ids, errors)
 
 
 class _Codes(dict):
