@@ -97,6 +97,33 @@ def test_stores_opened_on_several_threads_at_once_are_each_migrated(tmp_path):
             assert list(pool.map(open_new, range(r * threads, (r + 1) * threads))) == [HEAD_REVISION] * threads
 
 
+def test_a_migration_that_fails_half_way_leaves_the_store_as_it_was(db_url):
+    """A first command killed while it created the store's tables left SQLite with some tables and no
+    revision (Python's sqlite3 commits each CREATE TABLE of its own), and every later command failed
+    with "table imports already exists"; the crash test found it.  A migration is one transaction."""
+    from sqlalchemy import event, inspect
+
+    from peerbill.store.db import HEAD_REVISION, StoreError
+
+    store = Store.open(db_url, migrate=False)
+
+    def fail_at_claims(conn, cursor, statement, *_):
+        if statement.lstrip().upper().startswith("CREATE TABLE") and " claims " in f"{statement.split('(')[0]} ":
+            raise RuntimeError("the process ends here")
+
+    event.listen(store.engine, "before_cursor_execute", fail_at_claims)
+    try:
+        store.migrate()
+    except (RuntimeError, StoreError):
+        pass
+    else:
+        raise AssertionError("the migration did not reach the claims table")
+    event.remove(store.engine, "before_cursor_execute", fail_at_claims)
+    assert inspect(store.engine).get_table_names() == []  # nothing of the failed migration is left
+    store.engine.dispose()
+    assert Store.open(db_url)._revision() == HEAD_REVISION  # and the next command makes the store whole
+
+
 def test_an_unreachable_database_is_a_clear_error_without_the_password(tmp_path):
     code, _, err = run_cli("import", "--data", str(DEMO), "--db", "postgresql+psycopg://u:s3cret@/x?host=/nonexistent&port=1")
     assert code == 2 and "s3cret" not in err and "cannot open database postgresql+psycopg://u:***@" in err

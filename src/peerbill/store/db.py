@@ -243,6 +243,11 @@ class Store:
         # Alembic runs a migration through module-wide proxies (alembic.context, alembic.op): two threads
         # migrating two stores at once swapped each other's and one failed; so one migration at a time here
         with _MIGRATING, self.exclusive("peerbill:migrate"), self.engine.begin() as conn:
+            if self.engine.dialect.name == "sqlite":
+                # Python's sqlite3 opens a transaction before INSERT, UPDATE and DELETE only, and runs each
+                # CREATE on its own: a process killed half-way through made a store with some tables and
+                # no revision, which no later command could open. One transaction holds it all, as on PostgreSQL
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
