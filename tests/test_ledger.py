@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -117,8 +116,6 @@ def test_rows_with_json_encoded_once_hash_as_rows_encoded_whole():
 def test_the_fast_encoder_writes_what_the_standard_encoder_writes():
     """Rows are hashed with orjson where it gives the standard encoder's text, and a store recorded with
     the standard encoder still verifies: the two must agree, byte for byte, on every value a row holds."""
-    import datetime as dt
-
     from hypothesis import given, strategies as st
 
     from peerbill.store.ledger import _ENCODER, _encode
