@@ -219,6 +219,31 @@ def test_judging_in_parallel_gives_the_same_bytes(tmp_path, keep, busy, billed):
             assert (tmp_path / f"added-{jobs}.csv").read_bytes() == (tmp_path / "after.csv").read_bytes()
 
 
+def test_a_worker_judges_with_the_reference_data_of_its_part(tmp_path):
+    """A worker is sent, with each part, the reference records of the part's children, staff and contacts only:
+    the verdicts are those of one pass, payments.csv's paid dates (a payment-date basis) included."""
+    import shutil
+
+    from conftest import DEMO
+    from peerbill.pipeline import check_month, load_ruleset, read
+
+    rules_dir, data = tmp_path / "rules", tmp_path / "demo"
+    shutil.copytree(RULES, rules_dir)
+    pack = rules_dir / "title-iv-e" / "ffpsa.yaml"
+    pack.write_text(pack.read_text().replace("quarter_basis: service_date", "quarter_basis: payment_date"))
+    shutil.copytree(DEMO, data)
+    rules = load_ruleset(rules_dir)
+    ids = sorted(i for i in read(data, rules).months().ids("2026-09") if i)
+    paid = [f"{cid},{'2020-01-15' if n % 3 == 0 else '2026-10-09'}" for n, cid in enumerate(ids) if n % 3 != 2]
+    (data / "payments.csv").write_text("contact_id,paid_date\n" + "\n".join(paid) + "\n")
+    bundle = read(data, rules)
+    for jobs in (1, 2):
+        check_month(bundle, rules, "2026-09", tmp_path / str(jobs), dt.date(2026, 11, 15), jobs=jobs)
+    one_pass = (tmp_path / "1" / "decisions.csv").read_text()
+    assert "title_iv_e:CLAIM_PERIOD_EXPIRED" in one_pass  # paid in 2020: the claiming period is over
+    assert one_pass == (tmp_path / "2" / "decisions.csv").read_text()
+
+
 def test_verdicts_survive_pickling_whole():
     """Forked workers pickle verdicts back to the parent; every field must come back (a field added to
     Verdict or Finding must be added to its __reduce__ too)."""

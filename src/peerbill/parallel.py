@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from . import log
-from .bundle.rows import (_CONTACT_ID, _SERVICE, PackedRows, SourceRow, TableTexts, cells_at, column_of, lines_at,
-                          packed_at, rows_at, table_texts)
+from .bundle.rows import (_CHILD_ID, _CONTACT_ID, _SERVICE, _STAFF_ID, PackedRows, SourceRow, TableTexts, cells_at,
+                          column_of, lines_at, packed_at, rows_at, table_texts)
 from .decisions import decisions_line
 from .engine import ROW_CELLS, Judge, with_cells, without_row_cells
+from .model.reference import Reference
 from .model.verdict import Verdict
 from .partition import partition
 from .rules import RuleSet
@@ -187,7 +188,8 @@ def judge_part(rows: Sequence[SourceRow], judge: Judge, summary: Summary, keep: 
 
 def _worker(number: int, indexes: list[int], folder: str, keep: bool, part_rows: list, judge: Judge | str,
             empty: Summary, billed: frozenset[str] | None = None, figures: "ContactFigures | None" = None,
-            here: bool = False) -> tuple[Summary, "ContactFigures | None", list[Verdict] | None]:
+            here: bool = False, reference: Reference | None = None,
+            ) -> tuple[Summary, "ContactFigures | None", list[Verdict] | None]:
     """Judge one part (in a worker, or in this process for the parts it takes), and pickle its
     decisions lines and (when kept) its verdicts, in row order and in batches, to a file each.
     Returns the part's summary, its coverage ``figures`` (added to the empty ones given) when given,
@@ -195,11 +197,13 @@ def _worker(number: int, indexes: list[int], folder: str, keep: bool, part_rows:
     they hold this process's own cells already, and pickling them to read them back cost about 5 µs each.
 
     ``part_rows`` are the rows at ``indexes``; in a worker, ``judge`` is the path of the pickled judge,
-    pickled without the billed contact ids, and ``billed`` those of the part's rows.
+    pickled without the billed contact ids and without the reference data, ``billed`` those of the
+    part's rows and ``reference`` what the reference holds of its children, staff and contacts.
     """
     if isinstance(judge, str):
         judge = _judge_at(judge)
         judge.prior = replace(judge.prior, billed=billed or frozenset())
+        judge.ref = reference if reference is not None else Reference()
     summary = copy.deepcopy(empty)
     judged = [(i, line, verdict if here or verdict is None else without_row_cells(verdict))
               for i, (line, verdict) in zip(indexes, judge_part(part_rows, judge, summary, keep,
@@ -257,6 +261,25 @@ class _Billed:
         return frozenset, (tuple(cid for i in self._indexes if (cid := ids[i]) in billed),)
 
 
+class _PartReference:
+    """What a part's contacts need of the reference data, taken when the part is sent.
+
+    Parts share no child and no staff member, so a worker needs the records of the part it judges
+    and not the whole bundle's: a state's reference data (30,000 children and their spans, 150,000
+    records) took 109 MB in the worker unpickled once whole, and a part's is about a thirtieth of it.
+    """
+
+    def __init__(self, rows: Sequence[SourceRow], indexes: Sequence[int], reference: Reference):
+        self._rows, self._indexes, self._reference = rows, indexes, reference
+
+    def __reduce__(self):
+        rows, indexes, ref = self._rows, self._indexes, self._reference
+        part = ref.of(cells_at(rows, _CHILD_ID, indexes), cells_at(rows, _STAFF_ID, indexes),
+                      cells_at(rows, _CONTACT_ID, indexes) if ref.payments else ())
+        return Reference, (part.children, part.staff, part.eligibility, part.diagnoses, part.settings,
+                           part.service_plans, part.prevention_plans, part.payments)
+
+
 def _read_part(path: str) -> Iterator:
     with open(path, "rb") as f:
         while True:
@@ -293,13 +316,14 @@ def judge_in_parallel(rows: Sequence[SourceRow], judge: Judge, jobs: int, summar
     with tempfile.TemporaryDirectory(prefix="peerbill-") as folder:
         try:
             judge_file = os.path.join(folder, "judge.pickle")
-            prior = judge.prior
+            prior, reference = judge.prior, judge.ref
             judge.prior = replace(prior, billed=frozenset())  # each part takes its own (see _Billed)
+            judge.ref = Reference()  # and its own reference data (see _PartReference)
             try:
                 with open(judge_file, "wb") as f:
                     pickle.dump(judge, f, protocol=pickle.HIGHEST_PROTOCOL)
             finally:
-                judge.prior = prior
+                judge.prior, judge.ref = prior, reference
             texts, texts_file = table_texts(rows), None
             if texts is not None:
                 texts_file = os.path.join(folder, "texts.pickle")
@@ -311,7 +335,8 @@ def judge_in_parallel(rows: Sequence[SourceRow], judge: Judge, jobs: int, summar
             futures = [judging.pool.submit(_worker, n, part, folder, keep, _Rows(rows, part, texts_file),
                                            judge_file, empty,
                                            _Billed(ids, part, prior.billed) if ids is not None else None,
-                                           type(figures)() if figures is not None else None)
+                                           type(figures)() if figures is not None else None,
+                                           reference=_PartReference(rows, part, reference))
                        for n, part in enumerate(parts)]
             owner = array("H", bytes(2 * len(rows)))  # the part each row is in (once the worker has a part)
             for n, part in enumerate(parts):
