@@ -352,3 +352,31 @@ def test_a_run_records_the_contact_versions_its_own_import_stored(tmp_path, db_u
     duplicates = {cid: v for (cid, line), v in versions.items() if line > 1480}  # the two rows added
     assert duplicates == {"C-023": 2, "C0000001": None}  # the July row is not a September row
     assert sum(1 for (cid, _), v in versions.items() if cid == "C-023" and v == 2) == 2
+
+
+def test_run_lets_the_reference_rows_go_once_it_imported_them(tmp_path, db_url):
+    """`run` drops the reference files' rows as read once its import stored them (a state's are 30 MB): the
+    store holds the rows `import` stores, and a bundle whose rows were let go cannot be imported again."""
+    import pytest
+
+    from peerbill.pipeline import load_ruleset, read
+    from peerbill.store.schema import ReferenceRow
+
+    separate = f"sqlite:///{tmp_path / 'separate.db'}"
+    code, _, err = run_cli("run", "--data", str(DEMO), "--month", "2026-09", "--out", str(tmp_path / "run"),
+                           "--db", db_url, "--as-of", "2026-11-15")
+    assert code == 1, err  # the demo's rejected rows
+    assert run_cli("import", "--data", str(DEMO), "--db", separate)[0] == 0
+
+    def reference_rows(url):
+        with Session(Store.open(url).engine) as s:
+            return s.execute(select(ReferenceRow.file, ReferenceRow.key, ReferenceRow.line, ReferenceRow.fields)
+                             .order_by(ReferenceRow.id)).all()
+
+    assert len(reference_rows(db_url)) > 100 and reference_rows(db_url) == reference_rows(separate)
+    bundle = read(DEMO, load_ruleset(None))
+    store = Store.open(f"sqlite:///{tmp_path / 'third.db'}")
+    store.import_bundle(bundle)
+    bundle.imported()
+    with pytest.raises(ValueError, match="let go"):
+        store.import_bundle(bundle)

@@ -205,6 +205,7 @@ def _bill_month(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | Non
 
         def import_bundle() -> None:  # while the workers judge: the import needs no verdict, the verdicts no import
             imported.append(store.import_bundle(bundle, versions_of=month))
+            bundle.imported()  # nothing of this run reads the reference files' rows again
 
         def recording():  # after the import: each part's verdicts are recorded while the workers judge the next
             if not imported:

@@ -266,6 +266,8 @@ class Store:
         With ``versions_of`` (a month), the result also maps the contact ids of that month's stored rows
         to their current versions, as a run's verdicts record them (see :meth:`recorder`).
         """
+        if bundle.raw is None:
+            raise ValueError("the bundle's reference rows were let go after an import (Bundle.imported)")
         counts: dict[str, dict[str, int]] = {}
         versions = MonthVersions(versions_of, bundle) if versions_of is not None else None
         with Session(self.engine) as session, session.begin():
