@@ -108,6 +108,12 @@ def main() -> None:
     if "postgresql" in args.stores:
         from pg import PostgresServer, find_bin
 
+        try:
+            import psycopg  # noqa: F401 - peerbill's PostgreSQL driver, an extra
+        except ImportError:
+            raise SystemExit("psycopg is not installed: pip install -e '.[postgres]' (or '.[test]'), "
+                             "or run with --stores sqlite") from None
+
         bin_dir = find_bin()
         if bin_dir is None:
             raise SystemExit("PostgreSQL 15's initdb is not installed (see .ci/run)")
