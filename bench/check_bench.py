@@ -156,7 +156,7 @@ def interpreter() -> dict:
     """The Python the benchmark runs peerbill with: its figures depend on it, not only on peerbill's code.
 
     The same code on the same machine ran a 1M month 10-20% faster under Debian's python3.11 than under
-    a pyenv build configured without ``--enable-optimizations`` (README, Benchmarks): the executable and its
+    a pyenv build configured without ``--enable-optimizations`` (bench/HISTORY.md): the executable and its
     build are part of what a figure was measured with.
     """
     return {"python": platform.python_version(), "executable": os.path.realpath(sys.executable),
