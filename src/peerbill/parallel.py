@@ -265,8 +265,8 @@ class _PartReference:
     """What a part's contacts need of the reference data, taken when the part is sent.
 
     Parts share no child and no staff member, so a worker needs the records of the part it judges
-    and not the whole bundle's: a state's reference data (30,000 children and their spans, 150,000
-    records) took 109 MB in the worker unpickled once whole, and a part's is about a thirtieth of it.
+    and not the whole bundle's: a state's reference data (30,000 children, 7,500 staff and their
+    spans: 177,000 records) took 109 MB in the worker unpickled once whole, and a part's is about a thirtieth of it.
     """
 
     def __init__(self, rows: Sequence[SourceRow], indexes: Sequence[int], reference: Reference):
