@@ -84,8 +84,9 @@ class Workers:
     with a copy of every page of rows that they judged or this process imported: at a million
     contacts, the two processes held 1.2 GB.  So the jobs that read a large bundle make their
     workers first (:meth:`for_bundle`), and a worker gets the rows of each part with the part
-    (as the table's codes, see :class:`_Rows`), and the judge and the table's texts once, pickled
-    to files: it holds its own copies, and no page of the bundle is shared.  A month too small to
+    (as the table's codes, see :class:`_Rows`) and the part's reference data (:class:`_PartReference`),
+    and the judge and the table's texts once, pickled to files: it holds its own copies, and no
+    page of the bundle is shared.  A month too small to
     judge in parallel leaves them idle.
     """
 
@@ -203,7 +204,8 @@ def _worker(number: int, indexes: list[int], folder: str, keep: bool, part_rows:
     if isinstance(judge, str):
         judge = _judge_at(judge)
         judge.prior = replace(judge.prior, billed=billed or frozenset())
-        judge.ref = reference if reference is not None else Reference()
+        assert reference is not None, "a worker judges a part with the part's reference data"
+        judge.ref = reference
     summary = copy.deepcopy(empty)
     judged = [(i, line, verdict if here or verdict is None else without_row_cells(verdict))
               for i, (line, verdict) in zip(indexes, judge_part(part_rows, judge, summary, keep,
@@ -276,8 +278,7 @@ class _PartReference:
         rows, indexes, ref = self._rows, self._indexes, self._reference
         part = ref.of(cells_at(rows, _CHILD_ID, indexes), cells_at(rows, _STAFF_ID, indexes),
                       cells_at(rows, _CONTACT_ID, indexes) if ref.payments else ())
-        return Reference, (part.children, part.staff, part.eligibility, part.diagnoses, part.settings,
-                           part.service_plans, part.prevention_plans, part.payments)
+        return Reference, (), vars(part)  # made empty in the worker, then given the part's records
 
 
 def _read_part(path: str) -> Iterator:

@@ -59,7 +59,7 @@ class Reference:
         payments = self.payments
         return Reference(children, staff, by_child(self.eligibility), by_child(self.diagnoses),
                          by_child(self.settings), by_child(self.service_plans), by_child(self.prevention_plans),
-                         {c: payments[c] for c in contact_ids if c in payments} if payments else {})
+                         {c: payments[c] for c in contact_ids if c in payments})
 
     def active_diagnoses(self, child_id: str, day: dt.date) -> list[str]:
         return [d.icd10 for d in self.diagnoses.get(child_id, ())
