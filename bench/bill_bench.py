@@ -65,7 +65,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(one(args.one)))
         return
-    from peerbill.generate import generate
+    from peerbill.testing.generate import generate
 
     sitting = Sitting()
     runs = []

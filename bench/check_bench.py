@@ -133,7 +133,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(one(args.one, args.one / "out")))
         return
-    from peerbill.generate import generate
+    from peerbill.testing.generate import generate
 
     sitting = Sitting()
     rows = []

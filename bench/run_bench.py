@@ -101,7 +101,7 @@ def main() -> None:
     parser.add_argument("--again", action="store_true",
                         help="then run the month again on the same store (every contact already billed), and report it too")
     args = parser.parse_args()
-    from peerbill.generate import generate
+    from peerbill.testing.generate import generate
 
     sitting = Sitting()
     server = None

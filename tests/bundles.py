@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from peerbill.generate import agency_yaml
+from peerbill.testing.generate import agency_yaml
 from peerbill.model.records import FILES, columns
 
 import yaml

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import text
 
 from conftest import DEMO
-from peerbill.generate import generate
+from peerbill.testing.generate import generate
 from peerbill.store.db import Store, StoreError
 from peerbill.store.ledger import verify
 

@@ -277,7 +277,7 @@ def test_a_month_judged_in_parts_records_the_verdicts_it_records_in_one(tmp_path
     """With --jobs 2 each part's verdicts are recorded while the next is judged: the same rows, a verifying ledger."""
     import datetime as dt
 
-    from peerbill.generate import generate
+    from peerbill.testing.generate import generate
     from peerbill.pipeline import judge_month_job, load_ruleset, read
     from peerbill.store.ledger import verify
 
@@ -298,7 +298,7 @@ def test_a_run_that_fails_after_recording_began_records_nothing_and_lets_the_sto
     import datetime as dt
 
     import peerbill.pipeline as pipeline
-    from peerbill.generate import generate
+    from peerbill.testing.generate import generate
 
     generate(tmp_path / "bundle", 3000, seed=3, start_month="2026-09")
 

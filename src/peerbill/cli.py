@@ -598,7 +598,7 @@ def fixtures_generate(contacts, seed, start_month, months, children, staff, out_
     Example:
       peerbill fixtures generate --contacts 100000 --seed 7 --out bench/data/100k
     """
-    from .generate import generate
+    from .testing.generate import generate
 
     made = generate(out_dir, contacts, seed=seed, start_month=start_month, months=months, children=children, staff=staff)
     click.echo(f"wrote {out_dir}: {made['contacts']} contacts, {made['children']} children, {made['staff']} staff")

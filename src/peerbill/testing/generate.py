@@ -16,9 +16,9 @@ from pathlib import Path
 
 import yaml
 
-from .calendar import parse_month
-from .identifiers.npi import check_digit
-from .model.records import Child, Contact, Diagnosis, Eligibility, PreventionPlan, ServicePlan, Setting, Staff, columns
+from ..calendar import parse_month
+from ..identifiers.npi import check_digit
+from ..model.records import Child, Contact, Diagnosis, Eligibility, PreventionPlan, ServicePlan, Setting, Staff, columns
 
 FIRST = ["Avery", "Jordan", "Riley", "Morgan", "Casey", "Quinn", "Rowan", "Skyler", "Emerson", "Harper", "Jamie",
          "Kendall", "Logan", "Parker", "Reese", "Sawyer", "Taylor", "Dakota", "Elliot", "Finley", "Hayden", "Marlowe"]

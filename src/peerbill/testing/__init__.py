@@ -1,0 +1,1 @@
+"""Made-up bundles for tests, benchmarks and the demo: valid, realistic, deterministic for a seed."""
