@@ -26,7 +26,7 @@ from check_bench import MONTH, Sitting, TreeMemory, write_results  # noqa: E402
 
 
 def one(data: Path) -> dict:
-    import peerbill.billing as billing
+    import peerbill.jobs.bill as billing
     from peerbill.store import Store
 
     spent = {"render": 0.0}
@@ -46,7 +46,7 @@ def one(data: Path) -> dict:
     with tempfile.TemporaryDirectory() as tmp, TreeMemory() as memory:
         store = Store.open(f"sqlite:///{tmp}/bench.db")
         t0 = time.perf_counter()
-        result = billing.bill_month(data, MONTH, Path(tmp) / "out", None, dt.date(2026, 11, 15), store)
+        result = billing.bill(data, MONTH, Path(tmp) / "out", None, dt.date(2026, 11, 15), store)
         total = time.perf_counter() - t0
         size = sum(p.stat().st_size for p in (Path(tmp) / "out").glob("*.837"))
     claims = sum(b.claims for b in result.batches)

@@ -102,20 +102,21 @@ class TreeMemory:
 
 def one(data: Path, out: Path) -> dict:
     """Run check in this process, timing each stage."""
-    from peerbill.pipeline import check_month, load_ruleset, read
+    from peerbill.jobs.check import judge
+    from peerbill.jobs.month import Month, load_rules, read
 
     with TreeMemory() as memory:
-        result = _one(data, out, check_month, load_ruleset, read)
+        result = _one(data, out, judge, Month, load_rules, read)
     result["peak_tree_pss_mb"] = round(memory.peak_kb / 1024)
     return result
 
 
-def _one(data: Path, out: Path, check_month, load_ruleset, read) -> dict:
+def _one(data: Path, out: Path, judge, Month, load_rules, read) -> dict:
     t0 = time.perf_counter()
-    rules = load_ruleset(None)
+    rules = load_rules(None)
     bundle = read(data, rules)
     t1 = time.perf_counter()
-    result = check_month(bundle, rules, MONTH, out, AS_OF)
+    result = judge(Month(data, MONTH, AS_OF, rules, bundle), out)
     t2 = time.perf_counter()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

@@ -224,7 +224,7 @@ def test_a_batch_recorded_by_the_writer_process_is_the_batch_recorded_here(tmp_p
 
 def test_a_writer_that_fails_leaves_nothing_recorded(tmp_path, monkeypatch):
     """The writer's error reaches the billing process, which stops with it: no batch, no file."""
-    import peerbill.store.writer as writer
+    import peerbill.store.batch_writer as writer
 
     def broken(s, batch_id, rows):
         raise RuntimeError("disk full")

@@ -118,6 +118,6 @@ def test_spreadsheet_formulas_in_values_are_neutralised_in_outputs(tmp_path):
     text = (tmp_path / "out" / "decisions.csv").read_text()
     assert "'=HYPERLINK" in text and "'@SUM(A1)" in text and "\n=" not in text and ",=" not in text
     assert set(rows) == {"'=HYPERLINK(\"http://x\")", "'@SUM(A1)"}
-    from peerbill.csvout import safe
+    from peerbill.outputs.csvout import safe
 
     assert safe("-64.00") == "-64.00" and safe("-x") == "'-x" and safe("ok") == "ok" and safe(3) == 3

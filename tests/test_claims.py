@@ -179,7 +179,7 @@ def test_a_lines_segments_are_written_as_add_writes_them_and_refused_with_a_deli
     delimiter in any of their values must still be refused."""
     import pytest
 
-    from peerbill.billing import read_agency
+    from peerbill.jobs.month import read_agency
     from peerbill.claims.model import Batch, Claim, ClaimLine, Person, Rendering, Subscriber
     from peerbill.claims.x837 import render
 

@@ -169,14 +169,14 @@ def test_no_name_from_the_fixtures_reaches_the_terminal(tmp_path):
 
 
 def test_an_internal_error_is_one_line_unless_peerbill_debug_asks_for_the_traceback(tmp_path, monkeypatch):
-    import peerbill.cli
+    import peerbill.jobs.records
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(peerbill.cli, "catalogue", broken)
+    monkeypatch.setattr(peerbill.jobs.records, "catalogue", broken)
     code, out, err = run_cli("reasons")
-    assert code == 2 and err.strip() == "peerbill: internal error (RuntimeError); rerun with PEERBILL_DEBUG=1 for details"
+    assert code == 4 and err.strip() == "peerbill: internal error (RuntimeError); rerun with PEERBILL_DEBUG=1 for details"
     monkeypatch.setenv("PEERBILL_DEBUG", "1")
     with pytest.raises(RuntimeError, match="a bug"):
         run_cli("reasons")

@@ -211,7 +211,7 @@ def test_run_draft_is_the_draft_cost_report_writes(tmp_path, months, reused):
 
 def test_verdicts_are_reused_only_for_the_same_month_and_prior_units():
     from peerbill.checks import PriorUsage
-    from peerbill.reporting import JudgedMonth, reusable
+    from peerbill.jobs.cost_report import JudgedMonth, reusable
 
     judged = JudgedMonth("2026-09", PriorUsage(daily={("medicaid", "C1", "H0038", "2026-09-01"): 4}), [])
     assert reusable(judged, "2026-09", PriorUsage(daily={("medicaid", "C1", "H0038", "2026-09-01"): 4},

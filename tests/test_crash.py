@@ -24,7 +24,7 @@ from sqlalchemy import text
 
 from conftest import DEMO
 from peerbill.testing.generate import generate
-from peerbill.store.db import Store, StoreError
+from peerbill.store import Store, StoreError
 from peerbill.store.ledger import verify
 
 KILLS = 20
@@ -195,7 +195,7 @@ def test_a_killed_command_leaves_no_worker_behind(name, stores, tmp_path):
 
 def test_a_batch_committed_but_not_yet_named_is_finished_by_the_next_bill(tmp_path, monkeypatch):
     """The narrowest window, made certain: the run dies after the commit and before the rename."""
-    import peerbill.billing as billing
+    import peerbill.jobs.bill as billing
     from conftest import run_cli
 
     db, out = tmp_path / "s.db", tmp_path / "out"

@@ -1,7 +1,7 @@
 """peerbill check on fixtures/demo, contact by contact, against the hand-written cases.
 
 The expectations live in fixtures/demo-cases.yaml (worked out by hand from
-spec/example-policy.md); fixtures/demo-expected.csv holds them with each row's line.
+docs/example-state.md); fixtures/demo-expected.csv holds them with each row's line.
 """
 
 from __future__ import annotations

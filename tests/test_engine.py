@@ -14,7 +14,7 @@ from peerbill.bundle import read_bundle
 from peerbill.calendar import add_months, fiscal_quarter, quarter_index, quarter_last_day
 from peerbill.checks import PriorUsage
 from peerbill.checks.prevention import period_last_day
-from peerbill.engine import judge_month
+from peerbill.engine import Judge, judge_month
 from peerbill.rules import RuleSet
 from peerbill.rules.schema import PreventionPeriod, Units
 
@@ -106,8 +106,8 @@ def test_as_of_defaults_to_today(tmp_path):
 
 
 def test_parts_of_a_month_share_no_staff_or_child():
-    from peerbill.bundle.reader import SourceRow
-    from peerbill.partition import components, partition
+    from peerbill.bundle.rows import SourceRow
+    from peerbill.runtime.partition import components, partition
 
     def row(staff, child):
         return SourceRow(0, (None,) * 4 + (staff, child) + (None,) * 11)
@@ -122,7 +122,7 @@ def test_distinct_pairs_of_two_code_arrays_are_those_of_a_set_of_pairs():
 
     from hypothesis import given, settings, strategies as st
 
-    from peerbill.partition import distinct_pairs
+    from peerbill.runtime.partition import distinct_pairs
 
     @settings(max_examples=200, deadline=None)
     @given(st.lists(st.tuples(st.integers(0, 65535), st.integers(0, 65535)), max_size=40), st.sampled_from("HIl"))
@@ -140,8 +140,8 @@ def test_components_are_those_linked_row_by_row():
     row's staff member and child in turn (rows without either, and with neither, included)."""
     from hypothesis import given, settings, strategies as st
 
-    from peerbill.bundle.reader import SourceRow
-    from peerbill.partition import components
+    from peerbill.bundle.rows import SourceRow
+    from peerbill.runtime.partition import components
 
     def linked_row_by_row(rows):
         parent = {}
@@ -181,7 +181,7 @@ def test_components_are_those_linked_row_by_row():
 @pytest.mark.parametrize("billed", [False, True])
 def test_judging_in_parallel_gives_the_same_bytes(tmp_path, keep, busy, billed):
     """The main process judges the parts its forked workers have not started: most of them when it is
-    free at once, none or few when work alongside keeps it busy (``busy`` seconds).  A worker is sent
+    free at once, none or few when work meanwhile keeps it busy (``busy`` seconds).  A worker is sent
     the billed ids of its part's contacts only (``billed``: a month run again)."""
     import time
 
@@ -189,34 +189,41 @@ def test_judging_in_parallel_gives_the_same_bytes(tmp_path, keep, busy, billed):
     from peerbill.checks import PriorUsage
     from peerbill.coverage.figures import ContactFigures, build
     from peerbill.coverage.render import write_csv
-    from peerbill.pipeline import check_month, load_ruleset, read
+    from peerbill.jobs.month import load_rules, read
+    from peerbill.outputs.decisions import decisions_line
+    from peerbill.runtime import Sinks, judge_rows
+    from peerbill.summary import Summary
 
-    rules = load_ruleset(None)
+    rules = load_rules(None)
     bundle = read(DEMO, rules)
+    rows = bundle.months().rows("2026-09")
     ids = sorted(bundle.months().ids("2026-09"))
-    prior = PriorUsage(billed=frozenset(ids[::3])) if billed else None
+    prior = PriorUsage(billed=frozenset(ids[::3]) if billed else frozenset())
     figures = [ContactFigures() for _ in (1, 2, 3)]  # coverage's, added up as each part is judged
-    results = [check_month(bundle, rules, "2026-09", tmp_path / str(jobs), dt.date(2026, 11, 15), keep=keep, jobs=jobs,
-                           alongside=lambda: time.sleep(busy), prior=prior, figures=figures[jobs - 1])
-               for jobs in (1, 2, 3)]
-    assert ("ALREADY_BILLED" in (tmp_path / "1" / "decisions.csv").read_text()) == billed
+    results = []
+    for jobs in (1, 2, 3):
+        judge = Judge(bundle.reference, rules, dt.date(2026, 11, 15), prior, bundle.duplicate_lines())
+        summary = Summary("2026-09", "2026-11-15", rules.label, rows_read=len(rows))
+        told: list = []
+        sinks = Sinks((summary, figures[jobs - 1]), decisions_line, keep, told.extend)
+        judged = list(judge_rows(rows, judge, sinks, jobs=jobs, meanwhile=lambda: time.sleep(busy)))
+        summary.reconcile()
+        results.append((judged, summary.as_json(), sorted(told, key=lambda v: v.line)))
+    assert any("ALREADY_BILLED" in line for line, _ in results[0][0]) == billed
     for jobs in (2, 3):
-        for name in ("decisions.csv", "summary.json"):
-            assert (tmp_path / "1" / name).read_bytes() == (tmp_path / str(jobs) / name).read_bytes()
-        if keep:  # every field, those the workers leave for the parent to fill from its rows included
-            assert results[0].verdicts == results[jobs - 1].verdicts
-    if keep:
-        assert len(results[0].verdicts) > 300
-        # the figures added up part by part are those read from the month's verdicts afterwards
-        rows = bundle.months().rows("2026-09")
-        read_after = build("2026-09", dt.date(2026, 11, 15), rows, results[0].verdicts, rules, bundle.reference, {}, [])
-        assert read_after.held and read_after.caps and read_after.reasons
-        write_csv(read_after, tmp_path / "after.csv")
-        for jobs in (1, 2, 3):
-            added = build("2026-09", dt.date(2026, 11, 15), rows, [], rules, bundle.reference, {}, [], figures[jobs - 1])
-            assert (added.held, added.caps, added.reasons) == (read_after.held, read_after.caps, read_after.reasons)
-            write_csv(added, tmp_path / f"added-{jobs}.csv")
-            assert (tmp_path / f"added-{jobs}.csv").read_bytes() == (tmp_path / "after.csv").read_bytes()
+        assert results[jobs - 1] == results[0]  # lines, verdicts (every field) and summary; each part told once
+    assert all(v is None for _, v in results[0][0]) != keep
+    verdicts = [v for _, v in results[0][0]] if keep else sorted(results[0][2], key=lambda v: v.order_key())
+    assert len(verdicts) > 300
+    # the figures added up part by part are those read from the month's verdicts afterwards
+    read_after = build("2026-09", dt.date(2026, 11, 15), rows, verdicts, rules, bundle.reference, {}, [])
+    assert read_after.held and read_after.caps and read_after.reasons
+    write_csv(read_after, tmp_path / "after.csv")
+    for jobs in (1, 2, 3):
+        added = build("2026-09", dt.date(2026, 11, 15), rows, [], rules, bundle.reference, {}, [], figures[jobs - 1])
+        assert (added.held, added.caps, added.reasons) == (read_after.held, read_after.caps, read_after.reasons)
+        write_csv(added, tmp_path / f"added-{jobs}.csv")
+        assert (tmp_path / f"added-{jobs}.csv").read_bytes() == (tmp_path / "after.csv").read_bytes()
 
 
 def test_a_worker_judges_with_the_reference_data_of_its_part(tmp_path):
@@ -225,41 +232,49 @@ def test_a_worker_judges_with_the_reference_data_of_its_part(tmp_path):
     import shutil
 
     from conftest import DEMO
-    from peerbill.pipeline import check_month, load_ruleset, read
+    from peerbill.jobs.check import judge as judge_month_into
+    from peerbill.jobs.month import Month, load_rules, read
 
     rules_dir, data = tmp_path / "rules", tmp_path / "demo"
     shutil.copytree(RULES, rules_dir)
     pack = rules_dir / "title-iv-e" / "ffpsa.yaml"
     pack.write_text(pack.read_text().replace("quarter_basis: service_date", "quarter_basis: payment_date"))
     shutil.copytree(DEMO, data)
-    rules = load_ruleset(rules_dir)
+    rules = load_rules(rules_dir)
     ids = sorted(i for i in read(data, rules).months().ids("2026-09") if i)
     paid = [f"{cid},{'2020-01-15' if n % 3 == 0 else '2026-10-09'}" for n, cid in enumerate(ids) if n % 3 != 2]
     (data / "payments.csv").write_text("contact_id,paid_date\n" + "\n".join(paid) + "\n")
     bundle = read(data, rules)
     for jobs in (1, 2):
-        check_month(bundle, rules, "2026-09", tmp_path / str(jobs), dt.date(2026, 11, 15), jobs=jobs)
+        month = Month(data, "2026-09", dt.date(2026, 11, 15), rules, bundle, jobs=jobs)
+        judge_month_into(month, tmp_path / str(jobs))
     one_pass = (tmp_path / "1" / "decisions.csv").read_text()
     assert "title_iv_e:CLAIM_PERIOD_EXPIRED" in one_pass  # paid in 2020: the claiming period is over
     assert one_pass == (tmp_path / "2" / "decisions.csv").read_text()
 
 
-def test_verdicts_survive_pickling_whole():
-    """Forked workers pickle verdicts back to the parent; every field must come back (a field added to
-    Verdict or Finding must be added to its __reduce__ too)."""
+def test_verdicts_survive_crossing_to_another_process_whole():
+    """Workers send verdicts back as their constructors' arguments (runtime.pickling); every field must come
+    back, a field added to Verdict or Finding included."""
     import dataclasses
+    import io
     import pickle
     from decimal import Decimal
 
     from peerbill.model.verdict import Finding, Verdict
+    from peerbill.runtime import pickling
 
     finding = Finding(*(f"f{i}" for i in range(len(dataclasses.fields(Finding)))))
     values = [f"v{i}" for i in range(len(dataclasses.fields(Verdict)))]
-    values[10] = [finding]
+    values[10] = (finding,)
     values[9] = Decimal("1.25")
     verdict = Verdict(*values)
-    assert pickle.loads(pickle.dumps(verdict)) == verdict
-    assert pickle.loads(pickle.dumps(finding)) == finding
+    for value in (verdict, finding):
+        compact = io.BytesIO()
+        pickling.dump(value, compact)
+        assert pickle.loads(compact.getvalue()) == value
+        assert pickle.loads(pickle.dumps(value)) == value
+        assert len(compact.getvalue()) < len(pickle.dumps(value))  # positional: smaller than by field
 
 
 def test_kept_verdicts_share_their_labels_and_equal_notes(tmp_path):
@@ -274,8 +289,8 @@ def test_kept_verdicts_share_their_labels_and_equal_notes(tmp_path):
 
 def test_the_last_parts_of_a_month_are_smaller():
     """Of 16 parts or more the last ones taper off, so a process done first waits for little of the other's work."""
-    from peerbill.bundle.reader import SourceRow
-    from peerbill.partition import TAPER, partition
+    from peerbill.bundle.rows import SourceRow
+    from peerbill.runtime.partition import TAPER, partition
 
     rows = [SourceRow(n, (None,) * 4 + (f"S{n}", f"K{n}") + (None,) * 11) for n in range(3200)]  # 3,200 components
     sizes = [len(p) for p in partition(rows, 32)]

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from bundles import CONTACT, contact, write_bundle
 from conftest import RULES, run_cli
 from peerbill.bundle import BundleError
-from peerbill.bundle.reader import CONTACT_COLUMNS, parse_contact, read_bundle
+from peerbill.bundle.reader import parse_contact, read_bundle
+from peerbill.bundle.rows import CONTACT_COLUMNS
 from peerbill.rules import RulePackError, RuleSet
 from peerbill.rules.loader import load_pack
 

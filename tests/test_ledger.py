@@ -54,21 +54,21 @@ def test_an_altered_verdict_is_found(billed):
     db_url, _ = billed
     _sql(db_url, "UPDATE verdicts SET amount = amount + 1 WHERE id = (SELECT MIN(id) FROM verdicts WHERE status = 'billable')")
     code, out = verify(db_url)
-    assert code == 1 and "ledger entry 2 (run 1): its verdicts rows changed since they were recorded" in out
+    assert code == 3 and "ledger entry 2 (run 1): its verdicts rows changed since they were recorded" in out
 
 
 def test_an_altered_batch_row_is_found(billed):
     db_url, _ = billed
     _sql(db_url, "UPDATE batches SET total = total - 100 WHERE id = 1")
     code, out = verify(db_url)
-    assert code == 1 and "ledger entry 3 (batch 1): its batch rows changed" in out
+    assert code == 3 and "ledger entry 3 (batch 1): its batch rows changed" in out
 
 
 def test_an_altered_claim_line_is_found(billed):
     db_url, _ = billed
     _sql(db_url, "UPDATE claim_lines SET units = units + 1 WHERE id = 1")
     code, out = verify(db_url)
-    assert code == 1 and "(batch 1): its lines rows changed" in out
+    assert code == 3 and "(batch 1): its lines rows changed" in out
 
 
 def test_an_altered_837p_file_is_found(billed):
@@ -76,7 +76,7 @@ def test_an_altered_837p_file_is_found(billed):
     (path,) = sorted((tmp_path / "out").glob("*.837"))
     path.write_text(path.read_text().replace("SV1*HC:H0038:HR*86*", "SV1*HC:H0038:HR*96*", 1))
     code, out = verify(db_url)
-    assert code == 1 and f"file {path.resolve()} changed since it was written" in out
+    assert code == 3 and f"file {path.resolve()} changed since it was written" in out
     path.rename(path.with_suffix(".bak"))  # the autouse pyx12 check skips it; a missing file is reported, not a break
     code, out = verify(db_url)
     assert code == 0 and "1 not found here" in out

@@ -9,7 +9,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from conftest import RULES
-from peerbill.bundle.reader import CONTACT_COLUMNS, SourceRow
+from peerbill.bundle.rows import CONTACT_COLUMNS, SourceRow
 from peerbill.engine import judge_month, rows_of_month
 from peerbill.model.records import Child, Diagnosis, Eligibility, PreventionPlan, ServicePlan, Setting, Staff
 from peerbill.model.reference import Reference
@@ -122,7 +122,7 @@ def test_csv_lines_are_written_as_the_csv_writer_writes_them(cells):
     import csv
     import io
 
-    from peerbill import csvout
+    from peerbill.outputs import csvout
 
     expected = io.StringIO()
     csv.writer(expected, lineterminator="\n").writerow([csvout.safe(v) for v in cells])
@@ -136,8 +136,8 @@ def test_csv_lines_are_written_as_the_csv_writer_writes_them(cells):
 @example("-1", "held", "=cmd()", "2026-09-01", 0)
 def test_a_decisions_line_is_its_row_as_csvout_writes_it(contact_id, status, detail, service_date, units):
     """decisions_line formats the line in one go; it is the verdict's row as csvout.line writes it."""
-    from peerbill import csvout
-    from peerbill.decisions import decisions_line, verdict_row
+    from peerbill.outputs import csvout
+    from peerbill.outputs.decisions import decisions_line, verdict_row
     from peerbill.model.verdict import Finding, Verdict
 
     findings = (Finding("NOTE_LATE", "R-1", "medicaid", detail, "note", "note"),) if detail else ()

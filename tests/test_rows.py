@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from peerbill.bundle.months import MonthRows
-from peerbill.bundle.reader import duplicate_lines
+from peerbill.bundle.hashes import duplicate_lines
 from peerbill.bundle.rows import (CONTACT_COLUMNS, ContactTable, JSONFragments, RowsView, SourceRow, cells_at,
                                   joined_at, json_at, lines_at, packed_at, table_texts)
-from peerbill.partition import components
+from peerbill.runtime.partition import components
 
 WIDTH = len(CONTACT_COLUMNS)
 cells = st.one_of(st.none(), st.sampled_from(["2026-09-01", "2026-09-02", "2026-10-01", "x", "S1", "K1", "12"]),
@@ -39,11 +39,12 @@ def test_a_table_gives_back_every_row_as_it_was_added(source):
     for rows_, expected in ((table, source), (source, source), (view, source[::-1])):
         # a column's cells and the lines at some rows, without making them
         assert lines_at(rows_, some) == [expected[i].line for i in some]
-        for k in range(WIDTH):
-            assert cells_at(rows_, k, some) == [expected[i].values[k] for i in some]
+        for k, name in enumerate(CONTACT_COLUMNS):
+            assert cells_at(rows_, name, some) == [expected[i].values[k] for i in some]
     made = []
     view.__class__ = type("Counting", (RowsView,), {"__getitem__": lambda self, i: made.append(i)})
-    assert cells_at(view, 0, some) == [source[::-1][i].values[0] for i in some] and not made, "a view made its rows"
+    assert cells_at(view, "contact_id", some) == [source[::-1][i].values[0] for i in some] and not made, \
+        "a view made its rows"
 
 
 @settings(max_examples=200, deadline=None)
@@ -124,7 +125,7 @@ def test_the_cells_of_rows_made_twice_are_the_same_strings():
 @settings(max_examples=100, deadline=None)
 @given(rows)
 def test_row_hashes_are_those_of_each_contact_ids_first_row(source):
-    from peerbill.bundle.reader import RowHashes, row_hash
+    from peerbill.bundle.hashes import RowHashes, row_hash
 
     first: dict[str, SourceRow] = {}
     for row in source:
@@ -152,7 +153,7 @@ def test_row_hashes_are_those_of_each_contact_ids_first_row(source):
 def test_row_hashes_kept_from_the_import_are_the_hashes_worked_out_again(source, data):
     """A first run keeps the import's digests for its batch: the hashes of rows it kept and of rows it did
     not (the import skips duplicates and rows without an id) are those worked out from the rows."""
-    from peerbill.bundle.reader import CELL_SEPARATOR, RowHashes, row_hash
+    from peerbill.bundle.hashes import CELL_SEPARATOR, RowHashes, row_hash
 
     table = ContactTable.of(source)
     plain, kept = RowHashes(table), RowHashes(table)

@@ -11,9 +11,9 @@ import shutil
 
 import pytest
 
-from peerbill.bundle import split
+from peerbill.runtime import split
 from peerbill.bundle.problems import BundleError
-from peerbill.bundle.reader import read_bundle
+from peerbill.runtime.split import read_bundle
 
 from conftest import DEMO
 

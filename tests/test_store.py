@@ -83,7 +83,7 @@ def test_stores_opened_on_several_threads_at_once_are_each_migrated(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
     from threading import Barrier
 
-    from peerbill.store.db import HEAD_REVISION
+    from peerbill.store.database import HEAD_REVISION
 
     threads, rounds = 4, 5
     start = Barrier(threads)
@@ -106,7 +106,7 @@ def test_a_migration_that_fails_half_way_leaves_the_store_as_it_was(db_url):
     import pytest
     from sqlalchemy import event, inspect
 
-    from peerbill.store.db import HEAD_REVISION
+    from peerbill.store.database import HEAD_REVISION
 
     store = Store.open(db_url, migrate=False)
 
@@ -132,7 +132,7 @@ def test_head_revision_constant_is_alembic_head():
     """Store.open skips Alembic when the store is at HEAD_REVISION, so the constant must follow new migrations."""
     from alembic.script import ScriptDirectory
 
-    from peerbill.store.db import HEAD_REVISION, alembic_config
+    from peerbill.store.database import HEAD_REVISION, alembic_config
 
     assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
 
@@ -142,7 +142,7 @@ def test_a_store_made_before_0005_loses_the_contacts_current_index_and_still_fin
     from alembic import command
     from sqlalchemy import inspect
 
-    from peerbill.store.db import alembic_config
+    from peerbill.store.database import alembic_config
 
     store = Store.open(db_url, migrate=False)
     cfg = alembic_config()
@@ -208,7 +208,7 @@ def test_bulk_inserts_store_what_the_orm_stores_and_return_ids_in_row_order(tmp_
 def test_a_new_sqlite_store_has_large_pages_and_an_existing_one_keeps_its_own(tmp_path):
     import sqlite3
 
-    from peerbill.store.db import PAGE_SIZE
+    from peerbill.store.database import PAGE_SIZE
 
     Store.open(str(tmp_path / "new.db"))
     with sqlite3.connect(tmp_path / "new.db") as conn:
@@ -225,7 +225,7 @@ def test_a_new_sqlite_store_has_large_pages_and_an_existing_one_keeps_its_own(tm
 def test_a_sqlite_stores_log_is_copied_into_its_file_on_a_thread_after_each_commit(tmp_path):
     """The store's connections never checkpoint in a commit; a thread copies the log after it."""
     from peerbill.bundle import read_bundle
-    from peerbill.store import checkpoints
+    from peerbill.runtime import checkpoints
 
     store = Store.open(str(tmp_path / "s.db"))
     with store.engine.connect() as conn:
@@ -278,16 +278,17 @@ def test_a_month_judged_in_parts_records_the_verdicts_it_records_in_one(tmp_path
     import datetime as dt
 
     from peerbill.testing.generate import generate
-    from peerbill.pipeline import judge_month_job, load_ruleset, read
+    from peerbill.jobs.check import check
+    from peerbill.jobs.month import load_rules, read
     from peerbill.store.ledger import verify
 
     generate(tmp_path / "bundle", 3000, seed=3, start_month="2026-09")
     one = f"sqlite:///{tmp_path / 'one.db'}"
     for url, jobs in ((one, 1), (db_url, 2)):
         store = Store.open(url)
-        store.import_bundle(read(tmp_path / "bundle", load_ruleset(None)))
-        result = judge_month_job(tmp_path / "bundle", "2026-09", tmp_path / f"out{jobs}", None, dt.date(2026, 11, 15),
-                                 store, jobs=jobs)
+        store.import_bundle(read(tmp_path / "bundle", load_rules(None)))
+        result = check(tmp_path / "bundle", "2026-09", tmp_path / f"out{jobs}", None, dt.date(2026, 11, 15), store,
+                       jobs=jobs)
         assert result.run_id == 1
         assert verify(store).ok
     rows = _verdict_rows(one)
@@ -297,7 +298,7 @@ def test_a_month_judged_in_parts_records_the_verdicts_it_records_in_one(tmp_path
 def test_a_run_that_fails_after_recording_began_records_nothing_and_lets_the_store_go(tmp_path, db_url, monkeypatch):
     import datetime as dt
 
-    import peerbill.pipeline as pipeline
+    import peerbill.jobs.check as check_job
     from peerbill.testing.generate import generate
 
     generate(tmp_path / "bundle", 3000, seed=3, start_month="2026-09")
@@ -305,20 +306,20 @@ def test_a_run_that_fails_after_recording_began_records_nothing_and_lets_the_sto
     def fail(*_):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(pipeline, "write_problems", fail)  # after every part's verdicts went to the store
+    monkeypatch.setattr(check_job, "write_problems", fail)  # after every part's verdicts went to the store
     store = Store.open(db_url)
     for jobs in (1, 2):
         try:
-            pipeline.judge_month_job(tmp_path / "bundle", "2026-09", tmp_path / "out", None, dt.date(2026, 11, 15),
-                                     store, jobs=jobs)
+            check_job.check(tmp_path / "bundle", "2026-09", tmp_path / "out", None, dt.date(2026, 11, 15), store,
+                            jobs=jobs)
         except OSError:
             pass
         else:
             raise AssertionError("the failure was not raised")
         assert store.counts()["runs"] == 0 and store.counts()["verdicts"] == 0
     monkeypatch.undo()
-    result = pipeline.judge_month_job(tmp_path / "bundle", "2026-09", tmp_path / "out", None, dt.date(2026, 11, 15),
-                                      store, jobs=2)
+    result = check_job.check(tmp_path / "bundle", "2026-09", tmp_path / "out", None, dt.date(2026, 11, 15), store,
+                             jobs=2)
     assert store.counts()["verdicts"] == 3000 and result.run_id is not None
 
 
@@ -359,7 +360,7 @@ def test_run_lets_the_reference_rows_go_once_it_imported_them(tmp_path, db_url):
     store holds the rows `import` stores, and a bundle whose rows were let go cannot be imported again."""
     import pytest
 
-    from peerbill.pipeline import load_ruleset, read
+    from peerbill.jobs.month import load_rules, read
     from peerbill.store.schema import ReferenceRow
 
     separate = f"sqlite:///{tmp_path / 'separate.db'}"
@@ -374,7 +375,7 @@ def test_run_lets_the_reference_rows_go_once_it_imported_them(tmp_path, db_url):
                              .order_by(ReferenceRow.id)).all()
 
     assert len(reference_rows(db_url)) > 100 and reference_rows(db_url) == reference_rows(separate)
-    bundle = read(DEMO, load_ruleset(None))
+    bundle = read(DEMO, load_rules(None))
     store = Store.open(f"sqlite:///{tmp_path / 'third.db'}")
     store.import_bundle(bundle)
     bundle.imported()

@@ -14,7 +14,9 @@ from operator import itemgetter
 from typing import Iterable, Iterator, Sequence
 
 from .bundle.months import MonthRows
-from .bundle.reader import CONTACT_COLUMNS, SourceRow, duplicate_lines, parse_contact
+from .bundle.hashes import duplicate_lines
+from .bundle.reader import parse_contact
+from .bundle.rows import SourceRow, column_index
 from .calendar import parse_month
 from .checks import PAYER_CHECKS, PRE_CHECKS, Case, PriorUsage, RunState
 from .model.records import Contact
@@ -24,6 +26,7 @@ from .rules.ruleset import PackVersions, RuleSet
 from .rules.schema import Condition, Version
 
 CENT = Decimal("0.01")
+_CHILD_ID, _STAFF_ID = column_index("child_id"), column_index("staff_id")
 
 
 def rows_of_month(rows: Iterable[SourceRow], month: str) -> list[SourceRow]:
@@ -46,29 +49,9 @@ def judge_month(
         yield judge(row)
 
 
-#: the contact columns a verdict repeats, as the very strings the bundle holds (the judge gives them), in the
-#: order :func:`with_cells` takes them.  Forked workers send verdicts without them (:func:`without_row_cells`)
-#: and the parent gives them back from its own rows: a million verdicts then share the bundle's strings
-#: instead of holding unpickled copies, and the pickles are smaller.  The line number is the row's own object too.
-ROW_CELLS = tuple(CONTACT_COLUMNS.index(c) for c in ("contact_id", "service_date", "start_time", "child_id", "staff_id",
-                                                     "place_of_service", "program"))
-_row_cells = itemgetter(*ROW_CELLS)
-
-
-def with_cells(verdict: Verdict, line: int, contact_id: str | None, service_date: str | None, start_time: str | None,
-               child_id: str | None, staff_id: str | None, place_of_service: str | None, program: str | None) -> Verdict:
-    """Give ``verdict`` its row's line and its cells of the columns :data:`ROW_CELLS`, as the judge gave them."""
-    verdict.line, verdict.contact_id, verdict.service_date = line, contact_id or "", service_date or ""
-    verdict.start_time, verdict.child_id, verdict.staff_id = start_time or "", child_id, staff_id
-    verdict.place_of_service, verdict.program = place_of_service, program
-    return verdict
-
-
-def without_row_cells(verdict: Verdict) -> Verdict:
-    """The verdict without the cells :func:`with_cells` gives back (in a worker, before pickling)."""
-    verdict.contact_id = verdict.service_date = verdict.start_time = ""
-    verdict.child_id = verdict.staff_id = verdict.place_of_service = verdict.program = None
-    return verdict
+_row_cells = itemgetter(
+    *map(column_index, ("contact_id", "service_date", "start_time", "child_id", "staff_id", "place_of_service", "program"))
+)
 
 
 class Judge:
@@ -91,11 +74,6 @@ class Judge:
         self._version_labels: dict[tuple[str, int], str] = {}
         self._rates: dict[tuple, object] = {}
 
-    def __getstate__(self) -> dict:
-        # the caches keyed by id() of a version mean nothing in another process: a judge pickled to a
-        # worker starts them again there
-        return {**self.__dict__, "_compiled_versions": {}, "_version_labels": {}, "_rates": {}}
-
     def __call__(self, row: SourceRow) -> Verdict:
         return self.judge(row)[0]
 
@@ -105,7 +83,7 @@ class Judge:
         contact_id, service_date, start_time, child_id, staff_id, place, program = _row_cells(row.values)
         verdict = Verdict(contact_id or "", row.line, service_date or "", start_time or "", "rejected",
                           findings=findings, child_id=child_id, staff_id=staff_id, place_of_service=place,
-                          program=program, minutes=contact.minutes if contact is not None else 0)  # see ROW_CELLS
+                          program=program, minutes=contact.minutes if contact is not None else 0)
         if contact is not None and not findings:
             self.state.start_day(contact.service_date)
             self._route(contact, verdict)
@@ -140,7 +118,7 @@ class Judge:
         if row.line in self.duplicates:
             findings.append(Finding("DUPLICATE_CONTACT_ID", "ROW-UNIQUE",
                                     detail=f"contacts.csv:{row.line} contact_id {row.contact_id} was used by an earlier row"))
-        child_id, staff_id = row.values[5], row.values[4]
+        child_id, staff_id = row.values[_CHILD_ID], row.values[_STAFF_ID]
         if child_id is not None and child_id not in self.ref.children:
             findings.append(Finding("UNKNOWN_CHILD", "ROW-CHILD", detail=f"child {child_id} is not in children.csv"))
         if staff_id is not None and staff_id not in self.ref.staff:

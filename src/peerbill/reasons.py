@@ -1,4 +1,4 @@
-"""The stable reason codes and their one-line explanations (spec/contract.md).
+"""The stable reason codes and their one-line explanations (part of the public contract: codes are only ever added).
 
 Rule packs may add codes of their own with an explanation (a pack's ``reasons``).
 """

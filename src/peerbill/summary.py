@@ -102,11 +102,20 @@ class Summary:
             out.setdefault(payer, {})[status] = Tally(*tally)
         return out
 
-    def __getstate__(self) -> dict:
-        self.reasons  # counted here: ids mean nothing in the process the summary is sent to
-        return dict(self.__dict__)
+    def count(self, at: int, verdict: Verdict, *_: object) -> None:
+        """:meth:`add`, as a tally of verdicts judged in parts (see :class:`peerbill.runtime.Tally`)."""
+        self.add(verdict)
 
-    def merge(self, other: "Summary") -> None:
+    def empty(self) -> Summary:
+        """A summary of nothing yet, for a part of the month judged elsewhere."""
+        return Summary(self.month, self.as_of, self.rule_packs)
+
+    def settle(self) -> Summary:
+        """Count the findings kept by tuple into :attr:`reasons` (their ids mean nothing in another process)."""
+        self.reasons
+        return self
+
+    def merge(self, other: Summary) -> None:
         """Add the verdict counts of a part judged elsewhere."""
         add_sums(self.tallies, other.tallies)
         self._reasons.update(other.reasons)

@@ -12,12 +12,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from array import array
-from bisect import bisect_left
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Iterable, Iterator, NamedTuple, Sequence, TextIO
+from typing import BinaryIO, NamedTuple, TextIO
 
 from pydantic import ValidationError
 
@@ -25,238 +22,14 @@ from ..log import logger
 from ..model.fields import shown
 from ..model.records import CONTACT_REQUIRED, FILES, Contact, Record, columns
 from ..model.reference import Reference
+from .bundle import Bundle
 from .problems import BundleError, Problem
-from .split import Rest, RestReader
-from .rows import _CONTACT_ID, _START_TIME, CONTACT_COLUMNS, ContactTable, SourceRow, column_of, joined_at
+from .rest import Rest, RestSource
+from .rows import CONTACT_COLUMNS, ContactTable, SourceRow, column_index
 
-if TYPE_CHECKING:
-    from .months import MonthRows
+_CONTACT_ID, _START_TIME, _END_TIME = column_index("contact_id"), column_index("start_time"), column_index("end_time")
 
 csv.field_size_limit(16 * 1024 * 1024)
-
-
-@dataclass
-class Bundle:
-    directory: Path
-    reference: Reference
-    #: the contact rows in file order: a :class:`ContactTable` when read from a file
-    contacts: Sequence[SourceRow]
-    problems: list[Problem] = field(default_factory=list)
-    files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
-    present: set[str] = field(default_factory=set)
-    #: reference files as read: file name -> [(line, cells in contract order)], for the store's import
-    #: (None once :meth:`imported` let them go)
-    raw: dict[str, list[tuple[int, tuple[str | None, ...]]]] | None = field(default_factory=dict)
-    _months: "MonthRows | None" = field(default=None, init=False, repr=False, compare=False)
-    _duplicates: set[int] | None = field(default=None, init=False, repr=False, compare=False)
-    _hashes: "RowHashes | None" = field(default=None, init=False, repr=False, compare=False)
-
-    def imported(self) -> None:
-        """The reference files' rows as read are in the store: let them go (only the import reads them).
-
-        ``run`` imports the bundle once, then judges, bills and reports on it: at a state's scale the
-        177,000 rows held 30 MB beside the verdicts.  Importing the bundle again is an error.
-        """
-        self.raw = None
-
-    def months(self) -> "MonthRows":
-        """The contact rows by month in judging order, grouped and sorted once for every job of the process."""
-        if self._months is None:
-            from .months import MonthRows
-
-            self._months = MonthRows(self.contacts)
-        return self._months
-
-    def duplicate_lines(self) -> set[int]:
-        """As :func:`duplicate_lines` of the contact rows, found once."""
-        if self._duplicates is None:
-            rows = self.contacts
-            if isinstance(rows, ContactTable):
-                self._duplicates = _duplicates_of(rows.lines, rows.contact_ids)
-            else:
-                self._duplicates = _duplicates((row.line, row.contact_id) for row in rows)
-        return self._duplicates
-
-    def hash_row(self, index: int, text: str) -> str:
-        """:func:`row_hash` of the contact row at ``index``, given the text it hashes (its cells joined, as
-        :func:`~peerbill.bundle.rows.joined_at` joins them with :data:`CELL_SEPARATOR`), as the import
-        asks: kept for a batch when :meth:`row_hashes` was told to (:meth:`RowHashes.keep`)."""
-        return self._hashes.hash_at(index, text) if self._hashes is not None else _hash_text(text)
-
-    def row_hashes(self) -> "RowHashes":
-        """The :func:`row_hash` of each contact id's first row (the row the store keeps), by contact id."""
-        if self._hashes is None:
-            self._hashes = RowHashes(self.contacts, self.duplicate_lines())
-        return self._hashes
-
-
-class RowHashes(Mapping[str, str]):
-    """Contact id -> :func:`row_hash` of its first row, each hash worked out when it is asked for.
-
-    Held as digests, a million contacts' hashes took 160 MB for the whole run, though the import
-    asks for each once and a batch only for the contacts it bills; a dict of each id's first row
-    took 70 MB more.  The rows' indexes sorted by contact id (4 bytes a row) find a contact's
-    first row by bisection: equal ids keep file order, so the leftmost is the first.
-
-    A batch asks for the hashes of its contacts together (:meth:`of`), each with the line of its
-    verdict's row, which is the id's first row unless it is a duplicate: found from the line
-    (bisected in C), those rows' cells are joined column by column (:meth:`ContactTable.joined_at`).
-
-    The import hashes every first row (:meth:`hash_at`).  After :meth:`keep` the digests it works
-    out are kept, 32 bytes a row at the row's index, until :meth:`let_go`, and a batch takes its
-    contacts' hashes from them instead of joining and hashing the rows again (65,000 contacts:
-    0.22 -> 0.07 s; at a million, 1.5 s of the batch, which runs on one core).
-    """
-
-    def __init__(self, rows: Sequence[SourceRow], duplicates: set[int] | None = None):
-        self._rows = rows
-        self._ids = column_of(rows, _CONTACT_ID)
-        self._sorted: array | None = None
-        self._count: int | None = None
-        self._duplicates = duplicates
-        self._lines: Sequence[int] | None = None
-        self._kept: tuple[bytearray, bytearray] | None = None  # a flag a row (1: its digest is kept), the digests
-
-    @property
-    def _order(self) -> array:
-        """The indexes of the rows with an id, sorted by id (worked out when first asked for: 0.7 s at a million)."""
-        if self._sorted is None:
-            ids = self._ids
-            self._sorted = array("I", sorted((i for i, cid in enumerate(ids) if cid is not None), key=ids.__getitem__))
-        return self._sorted
-
-    def keep(self) -> None:
-        """Keep the digests :meth:`hash_at` works out from now on, for :meth:`of`."""
-        if self._kept is None:
-            self._kept = (bytearray(len(self._ids)), bytearray(32 * len(self._ids)))
-
-    def let_go(self) -> None:
-        """Drop the kept digests (:meth:`of` hashes rows again)."""
-        self._kept = None
-
-    def hash_at(self, index: int, text: str) -> str:
-        """:func:`row_hash` of the row at ``index``, given the text it hashes (see :meth:`Bundle.hash_row`),
-        kept after :meth:`keep`."""
-        if self._kept is None:
-            return _hash_text(text)
-        digest = _digest(text)
-        flags, digests = self._kept
-        flags[index] = 1
-        digests[32 * index:32 * index + 32] = digest
-        return digest.hex()
-
-    def of(self, contacts: Iterable[tuple[str, int]]) -> list[str]:
-        """The hash of each (contact id, line of a row with that id)'s first row, in order (KeyError for an id
-        no row has).  One by one, a lookup took 6.6 µs (bisecting the ids, then making the row); together, 3.7."""
-        if self._lines is None:
-            self._lines = self._rows.lines if isinstance(self._rows, ContactTable) else [r.line for r in self._rows]
-            if self._duplicates is None:
-                self._duplicates = _duplicates_of(self._lines, self._ids)
-        lines, ids, duplicates, n = self._lines, self._ids, self._duplicates, len(self._ids)
-        indexes = []
-        for cid, line in contacts:
-            k = bisect_left(lines, line)
-            if not (k < n and lines[k] == line and ids[k] == cid and line not in duplicates):
-                k = self.first(cid)  # type: ignore[assignment]
-                if k is None:
-                    raise KeyError(cid)
-            indexes.append(k)
-        hashes: list[str | None] = [None] * len(indexes)
-        missing: Iterable[int] = range(len(indexes))
-        if self._kept is not None:
-            flags, digests = self._kept
-            missing = []
-            for at, k in enumerate(indexes):
-                if flags[k]:
-                    hashes[at] = digests[32 * k:32 * k + 32].hex()
-                else:
-                    missing.append(at)
-        if missing:
-            for at, text in zip(missing, joined_at(self._rows, [indexes[at] for at in missing], _CELL_SEPARATOR)):
-                hashes[at] = _hash_text(text)
-        return hashes  # type: ignore[return-value]
-
-    def first(self, contact_id: object) -> int | None:
-        """The index of the contact id's first row (None when no row has it)."""
-        if not isinstance(contact_id, str):
-            return None
-        k = bisect_left(self._order, contact_id, key=self._ids.__getitem__)
-        if k < len(self._order) and self._ids[self._order[k]] == contact_id:
-            return self._order[k]
-        return None
-
-    def __getitem__(self, contact_id: str) -> str:
-        i = self.first(contact_id)
-        if i is None:
-            raise KeyError(contact_id)
-        return row_hash(self._rows[i].values)
-
-    def __contains__(self, contact_id: object) -> bool:
-        return self.first(contact_id) is not None
-
-    def __iter__(self) -> Iterator[str]:
-        """The contact ids in the order of their first rows."""
-        seen: set[str] = set()
-        for cid in self._ids:
-            if cid is not None and cid not in seen:
-                seen.add(cid)
-                yield cid
-
-    def __len__(self) -> int:
-        if self._count is None:
-            ids, order = self._ids, self._order
-            self._count = sum(1 for k in range(len(order)) if k == 0 or ids[order[k]] != ids[order[k - 1]])
-        return self._count
-
-
-#: what joins a row's cells in the text its hash hashes
-CELL_SEPARATOR = _CELL_SEPARATOR = "\x1f"
-
-
-def row_hash(values: tuple[str | None, ...]) -> str:
-    """SHA-256 of a row's cells: what tells one version of a row from the next."""
-    return _hash_text(_row_text(values))
-
-
-def _row_text(values: tuple[str | None, ...]) -> str:
-    """What a row hash hashes: the cells joined, an empty one as ""."""
-    return _CELL_SEPARATOR.join(v or "" for v in values)
-
-
-def _digest(text: str) -> bytes:
-    return hashlib.sha256(text.encode("utf-8")).digest()
-
-
-def _hash_text(text: str) -> str:
-    return _digest(text).hex()
-
-
-def duplicate_lines(rows: Iterable[SourceRow]) -> set[int]:
-    """Lines whose contact_id was used by an earlier row, in file order."""
-    return _duplicates((row.line, row.contact_id) for row in rows)
-
-
-def _duplicates_of(lines: Sequence[int], ids: Sequence[str | None]) -> set[int]:
-    """:func:`_duplicates` of rows given as their columns: none when there are as many distinct ids as rows
-    with one, found in C loops (0.4 -> 0.2 s at a million, before any judging)."""
-    distinct = set(ids)
-    distinct.discard(None)
-    if len(distinct) == len(ids) - ids.count(None):
-        return set()
-    return _duplicates(zip(lines, ids))
-
-
-def _duplicates(lines_and_ids: Iterable[tuple[int, str | None]]) -> set[int]:
-    seen: set[str] = set()
-    dupes: set[int] = set()
-    for line, cid in lines_and_ids:
-        if cid is None:
-            continue
-        if cid in seen:
-            dupes.add(line)
-        else:
-            seen.add(cid)
-    return dupes
 
 
 class _Layout(NamedTuple):
@@ -442,12 +215,12 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_bundle(directory: Path, needed: dict[str, str] | None = None, split: bool = True) -> Bundle:
+def read_bundle(directory: Path, needed: dict[str, str] | None = None, rest: RestSource | None = None) -> Bundle:
     """Read a bundle folder.
 
     ``needed`` maps optional files to the rule that needs them; a missing one is a
     :class:`BundleError`.  contacts.csv, children.csv and staff.csv are always needed.
-    A large contacts.csv is read in two processes unless ``split`` is false (see :mod:`.split`).
+    ``rest``: another process reading the end of contacts.csv meanwhile (see :mod:`.rest`).
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -462,19 +235,14 @@ def read_bundle(directory: Path, needed: dict[str, str] | None = None, split: bo
     problems: list[Problem] = []
     reference = Reference()
     bundle = Bundle(directory, reference, [], problems)
-    rest = RestReader.for_file(directory / "contacts.csv") if split else None  # reads while the reference files are
-    try:
-        _read_files(bundle, rest)
-    finally:
-        if rest is not None:
-            rest.close()
+    _read_files(bundle, rest)
     logger.info("read %s: %d contact rows, %d problems", directory.name, len(bundle.contacts), len(problems))
     for p in problems:
         logger.debug("bundle %s: %s", p.severity, p)
     return bundle
 
 
-def _read_files(bundle: Bundle, rest: RestReader | None) -> None:
+def _read_files(bundle: Bundle, rest: RestSource | None) -> None:
     reference, problems = bundle.reference, bundle.problems
     for name, model in FILES.items():
         path = bundle.directory / name
@@ -501,7 +269,7 @@ def _read_files(bundle: Bundle, rest: RestReader | None) -> None:
                 reference.add(model.model_construct(**{key: values[0]}))
 
 
-def _read_contacts(path: Path, name: str, problems: list[Problem], rest: RestReader | None) -> ContactTable:
+def _read_contacts(path: Path, name: str, problems: list[Problem], rest: RestSource | None) -> ContactTable:
     """contacts.csv as a table, its problems added to ``problems``: with the helper's part when it could read one."""
     if rest is not None:
         split = _read_first(path, name, rest)
@@ -524,7 +292,7 @@ def _contact_table(path: Path, name: str, problems: list[Problem], unreadable: l
     return table
 
 
-def _read_first(path: Path, name: str, rest: RestReader,
+def _read_first(path: Path, name: str, rest: RestSource,
                 ) -> tuple[ContactTable, list[tuple[int, str]], list[Problem]] | None:
     """The file read up to the helper's start, and the helper's part added (None: it needs one pass)."""
     unreadable: list[tuple[int, str]] = []
@@ -540,7 +308,7 @@ def _read_first(path: Path, name: str, rest: RestReader,
 
 
 def read_rest(path: Path, start: int) -> Rest:
-    """In the helper (:mod:`.split`): the rows of contacts.csv from ``start`` to its end, lines counted from there."""
+    """In the helper (:mod:`.rest`): the rows of contacts.csv from ``start`` to its end, lines counted from there."""
     problems: list[Problem] = []
     with _text(path, "contacts.csv", 0, start) as handle:
         layout = _header(csv.reader(handle, strict=True), path, "contacts.csv", CONTACT_COLUMNS, [], CONTACT_REQUIRED)
@@ -599,6 +367,6 @@ def parse_contact(row: SourceRow) -> tuple[Contact | None, list[Problem]]:
         return None, [Problem("contacts.csv", row.line, c, m) for c, m in describe_errors(exc)]
     if contact.end_minute <= contact.start_minute:
         return None, [Problem("contacts.csv", row.line, "end_time",
-                              f"'{row.values[CONTACT_COLUMNS.index('end_time')]}' is not after start_time "
+                              f"'{row.values[_END_TIME]}' is not after start_time "
                               f"'{row.values[_START_TIME]}'")]
     return contact, []

@@ -22,6 +22,8 @@ from typing import Callable, Iterable, Iterator, NamedTuple, Sequence, overload
 from ..model.records import Contact, columns
 
 CONTACT_COLUMNS = columns(Contact)
+#: each contact column's position in a row's cells
+COLUMN_INDEX = {name: k for k, name in enumerate(CONTACT_COLUMNS)}
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _SERVICE_DATE = CONTACT_COLUMNS.index("service_date")
 _START_TIME = CONTACT_COLUMNS.index("start_time")
@@ -50,6 +52,10 @@ class SourceRow(NamedTuple):
     def service_date(self) -> str | None:
         return self.values[_SERVICE_DATE]
 
+    @property
+    def service(self) -> str | None:
+        return self.values[_SERVICE]
+
     def order_key(self) -> tuple[str, str, str]:
         """Judging order: service_date, start_time, contact_id, compared as text."""
         v = self.values
@@ -63,6 +69,11 @@ class SourceRow(NamedTuple):
         """The filled cells by column name.  A cell is None or text that is not empty (the reader makes an
         empty cell None), so its truth tells which: the pairs are picked in C, not one by one in Python."""
         return dict(compress(zip(CONTACT_COLUMNS, self.values), self.values))
+
+
+def column_index(name: str) -> int:
+    """The position of the contact column ``name`` in a row's cells (KeyError for a column the contract lacks)."""
+    return COLUMN_INDEX[name]
 
 
 def month_of(service_date: str | None) -> str | None:
@@ -406,7 +417,7 @@ class RowsView(Sequence[SourceRow]):
 
     def column(self, k: int) -> list[str | None]:
         """Column ``k``'s cells, row by row of this view."""
-        return list(map(column_of(self._rows, k).__getitem__, self._indexes))
+        return list(map(column_of(self._rows, CONTACT_COLUMNS[k]).__getitem__, self._indexes))
 
     def rows_at(self, positions: Sequence[int]) -> list[SourceRow]:
         """The rows at ``positions`` of this view."""
@@ -414,7 +425,7 @@ class RowsView(Sequence[SourceRow]):
 
     def cells_at(self, k: int, positions: Sequence[int]) -> list[str | None]:
         """Column ``k``'s cells of the rows at ``positions`` of this view."""
-        return cells_at(self._rows, k, [self._indexes[p] for p in positions])
+        return cells_at(self._rows, CONTACT_COLUMNS[k], [self._indexes[p] for p in positions])
 
     def lines_at(self, positions: Sequence[int]) -> list[int]:
         """The line numbers of the rows at ``positions`` of this view."""
@@ -440,10 +451,11 @@ def in_key_order(indexes: Sequence[int], keys: Sequence) -> list[int]:
     return [indexes[p] for p in sorted(range(len(indexes)), key=keys.__getitem__)]
 
 
-def column_of(rows: Sequence[SourceRow], k: int) -> Sequence[str | None]:
-    """Column ``k``'s cells of ``rows``, row by row: a table's (or a view's) without making its rows."""
-    column = getattr(rows, "column", None)
-    return column(k) if column is not None else [row.values[k] for row in rows]
+def column_of(rows: Sequence[SourceRow], column: str) -> Sequence[str | None]:
+    """Column ``column``'s cells of ``rows``, row by row: a table's (or a view's) without making its rows."""
+    k = COLUMN_INDEX[column]
+    at = getattr(rows, "column", None)
+    return at(k) if at is not None else [row.values[k] for row in rows]
 
 
 class JSONFragments:
@@ -483,8 +495,10 @@ def joined_at(rows: Sequence[SourceRow], indexes: Sequence[int], separator: str)
                                                           for i in indexes]
 
 
-def cells_at(rows: Sequence[SourceRow], k: int, indexes: Sequence[int]) -> list[str | None]:
-    """``[rows[i].values[k] for i in indexes]``, from a table's (or a view's) column without making its rows."""
+def cells_at(rows: Sequence[SourceRow], column: str, indexes: Sequence[int]) -> list[str | None]:
+    """Column ``column``'s cells of the rows at ``indexes``, from a table's (or a view's) column without making
+    its rows."""
+    k = COLUMN_INDEX[column]
     at = getattr(rows, "cells_at", None)
     return at(k, indexes) if at is not None else [rows[i].values[k] for i in indexes]
 
@@ -501,14 +515,14 @@ def rows_at(rows: Sequence[SourceRow], indexes: Sequence[int]) -> list[SourceRow
     return at(indexes) if at is not None else [rows[i] for i in indexes]
 
 
-def coded(rows: Sequence[SourceRow], k: int) -> tuple[Sequence[str | None], Sequence[int]]:
-    """Column ``k`` of ``rows`` as (its distinct texts, each row's code into them, code 0 an empty cell): a
+def coded(rows: Sequence[SourceRow], column: str) -> tuple[Sequence[str | None], Sequence[int]]:
+    """Column ``column`` of ``rows`` as (its distinct texts, each row's code into them, code 0 an empty cell): a
     table's (or a view's) own codes, read without making a cell; for other sequences, coded here as a table codes."""
     at = getattr(rows, "coded", None)
-    if at is not None and (made := at(k)) is not None:
+    if at is not None and (made := at(COLUMN_INDEX[column])) is not None:
         return made
     texts: list[str | None] = [None]
-    return texts, list(map(_Codes(texts).__getitem__, column_of(rows, k)))
+    return texts, list(map(_Codes(texts).__getitem__, column_of(rows, column)))
 
 
 def packed_at(rows: Sequence[SourceRow], indexes: Sequence[int]) -> PackedRows | None:

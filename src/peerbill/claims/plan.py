@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Iterator
 
 from ..model.reference import Reference
 from ..model.verdict import Verdict
+from ..rules import RuleSet
 from .assemble import assemble
 from .model import Claim
 
@@ -90,3 +91,19 @@ def plan_claims(
     skipped = sum(1 for cid in by_id if cid in billed and cid not in freed)
     made = assemble(sorted(new, key=_ORDER), reference, qualifying, payer, month)
     return Plan(chain(claims, made), skipped, by_id)
+
+
+def qualifying_categories(rules: RuleSet, payer: str) -> Callable[[dt.date], frozenset[str] | None]:
+    """The ICD-10 categories that qualify for ``payer`` on a day (None: all do), as its pack's qualifying
+    diagnosis check in force that day lists them; worked out once per day."""
+    pack = rules.payers[payer]
+    known: dict[dt.date, frozenset[str] | None] = {}
+
+    def qualifying(day: dt.date) -> frozenset[str] | None:
+        if day not in known:
+            version = pack.on(day)
+            rule = version.check_of("qualifying_diagnosis") if version else None
+            known[day] = rule.category_set() if rule else None  # type: ignore[attr-defined]
+        return known[day]
+
+    return qualifying

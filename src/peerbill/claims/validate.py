@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from functools import lru_cache
-from typing import Iterable
 
 from ..identifiers import npi, zip as zip_code
 from ..model.agency import Agency
@@ -13,6 +13,14 @@ from .model import Claim
 from .text import transliterated, x12_safe, x12_text
 
 CENT = Decimal("0.01")
+
+
+class BillingError(Exception):
+    """A batch fails a check before it is written: nothing of it is recorded or written."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
 
 
 def check_batch(claims: Iterable[Claim], agency: Agency) -> list[str]:
@@ -95,3 +103,39 @@ def transliterations(claims: Iterable[Claim]) -> list[str]:
                 notes[f"{who}: {', '.join(changed)} written to the 837P as ASCII without X12 delimiters "
                       "(letters transliterated, delimiters replaced by spaces)"] = None
     return list(notes)
+
+
+class CheckedClaims:
+    """A payer's claims as they are taken to be recorded and written: checked, counted, and their
+    transliterated names noted.
+
+    The claims are made, recorded and written one at a time (a state's batch is never held whole),
+    so the checks come with them: once a claim fails, the rest are checked but no more are handed
+    on, and :class:`BillingError` is raised with every problem when they are all checked; the
+    batch's transaction is then rolled back and its staged file removed.
+    """
+
+    def __init__(self, agency: Agency):
+        self.problems = check_provider(agency)
+        self.notes: dict[str, None] = {}  # in the order the claims give them, each once
+        self.frequencies: dict[str, int] = {}
+        self.total = Decimal("0.00")
+        self.contacts = 0
+
+    @property
+    def claims(self) -> int:
+        return sum(self.frequencies.values())
+
+    def checked(self, claims: Iterable[Claim]) -> Iterator[Claim]:
+        for c in claims:
+            self.problems.extend(claim_problems(c))
+            if self.problems:
+                continue  # checked, and no more recorded or written
+            self.frequencies[c.frequency] = self.frequencies.get(c.frequency, 0) + 1
+            if c.frequency != "8":
+                self.total += c.total
+                self.contacts += len(c.contact_ids)
+            self.notes.update(dict.fromkeys(transliterations([c])))
+            yield c
+        if self.problems:
+            raise BillingError(self.problems)

@@ -14,12 +14,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import AbstractSet, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from typing import AbstractSet
 
-from ..calendar import FiscalQuarter, add_months
+from ..calendar import FiscalQuarter
+from ..checks.prevention import period_last_day
 from ..model.reference import Reference
 from ..model.verdict import Verdict
-from ..rules.schema import ProgramModel, Version
+from ..rules.schema import PreventionPeriod, ProgramModel, Version
 
 CENT = Decimal("0.01")
 RATINGS = ("well_supported", "supported", "promising")
@@ -127,13 +129,14 @@ def _program_row(model: ProgramModel | None, day: dt.date) -> tuple[str, str]:
     return (f"services_{rating}" if rating in RATINGS else "services_promising"), rating or ""
 
 
-def _period(v: Verdict, reference: Reference) -> tuple[str, str, str]:
+def _period(v: Verdict, reference: Reference, rule: PreventionPeriod | None) -> tuple[str, str, str]:
+    """The verdict's prevention plan, its candidacy, and the period it covers as the pack's ``rule`` sets it."""
     plans = [p for p in reference.prevention_plans.get(v.child_id or "", ()) if p.plan_id == v.plan_id]
     if not plans:
         return "", "", ""
     p = plans[0]
-    end = p.end_date or (add_months(p.plan_date, 12) - dt.timedelta(days=1))
-    return p.plan_id, p.candidacy, f"{p.plan_date}..{end}"
+    end = period_last_day(p.plan_date, p.end_date, rule) if rule is not None else p.end_date
+    return p.plan_id, p.candidacy, f"{p.plan_date}..{end or ''}"
 
 
 def in_judging_order(verdicts: dict[str, Verdict]) -> Iterable[str]:
@@ -151,14 +154,16 @@ def in_judging_order(verdicts: dict[str, Verdict]) -> Iterable[str]:
     return verdicts
 
 
-def may_report(v: Verdict, claimed: Mapping[str, object]) -> bool:
-    """Whether :func:`build_report` can make an item of the verdict: a Title IV-E billable one, or one of a
-    contact an issued report claimed.  Of a state's million verdicts, a tenth or so: the others need
-    not be kept for the report, nor put in judging order."""
-    return (v.status == "billable" and v.payer == "title_iv_e") or v.contact_id in claimed
+def may_report(v: Verdict, claimed: Mapping[str, object], payer: str) -> bool:
+    """Whether :func:`build_report` can make an item of the verdict: one billable to the prevention ``payer``,
+    or one of a contact an issued report claimed.  The others need not be kept for the report, nor put
+    in judging order."""
+    return (v.status == "billable" and v.payer == payer) or v.contact_id in claimed
 
 
 def build_report(
+    payer: str,
+    medicaid: Collection[str],
     quarter: FiscalQuarter,
     verdicts: dict[str, Verdict],
     contacts_present: AbstractSet[str],
@@ -172,7 +177,9 @@ def build_report(
     fiscal_year_services: dict[str, Decimal],
     first_reported: FiscalQuarter | None = None,
 ) -> Report:
-    """``verdicts``: the latest verdict of every contact judged (this quarter's months and earlier ones),
+    """``payer``: the Title IV-E prevention payer's key; ``medicaid``: the keys of the payers billed on 837P
+    claims (a contact billed to one since it was claimed is adjusted as billed to Medicaid).
+    ``verdicts``: the latest verdict of every contact judged (this quarter's months and earlier ones),
     or only those that :func:`may_report`;
     ``claimed``: what issued reports claimed per contact; ``costs``: (quarter, category, amount, note);
     ``previous_current``: last quarter's current claims by row; ``fiscal_year_services``: services claimed
@@ -183,6 +190,8 @@ def build_report(
     fy_next = (quarter + 1).fiscal_year
     report = Report(quarter, state, fs.fmap.get(quarter.fiscal_year), fs.fmap.get(fy_next))
     basis = version.expenditure.quarter_basis
+    period_rule = version.check_of("prevention_period")
+    assert period_rule is None or isinstance(period_rule, PreventionPeriod)
 
     def rate_for(category: str, q: FiscalQuarter) -> Decimal:
         rate = fs.rate(category, q.first_day, q.fiscal_year)
@@ -202,7 +211,7 @@ def build_report(
     def item_for(v: Verdict, kind: str, q: FiscalQuarter, total: Decimal, reason: str = "") -> Item:
         row, rating = once(("row", v.program, v.service_date), lambda: _program_row(
             version.programs.get(v.program or ""), dt.date.fromisoformat(v.service_date)))
-        plan_id, candidacy, period = once(("plan", v.child_id, v.plan_id), lambda: _period(v, reference))
+        plan_id, candidacy, period = once(("plan", v.child_id, v.plan_id), lambda: _period(v, reference, period_rule))
         quarter_text, rate = once(("quarter", q), lambda: (str(q), rate_for("services", q)))
         return Item(kind, row, quarter_text, total, rate, share(total, rate), v.contact_id, v.child_id or "", candidacy,
                     plan_id, period, v.program or "", rating, v.staff_id or "", v.service_date, v.units, reason,
@@ -210,7 +219,7 @@ def build_report(
 
     for cid in in_judging_order(verdicts):
         v = verdicts[cid]
-        billable = v.status == "billable" and v.payer == "title_iv_e"
+        billable = v.status == "billable" and v.payer == payer
         q = expenditure_quarter(v, payments, basis) if billable else None
         before = claimed.get(cid)
         if before is None:
@@ -220,12 +229,12 @@ def build_report(
                 report.items.append(item_for(v, "adjustment", q, v.amount, "claimed late: first billable now"))
             continue
         now = v.amount if billable else Decimal("0.00")
-        if not billable and _only_expired(v):
+        if not billable and _only_expired(v, payer):
             continue  # time passing does not undo a claim made in time
         if now == before.total:
             continue
         adjusted = FiscalQuarter.parse(before.quarter)
-        reason = ("billed to Medicaid" if v.status == "billable" and v.payer == "medicaid" else
+        reason = ("billed to Medicaid" if v.status == "billable" and v.payer in medicaid else
                   "corrected" if billable else f"no longer billable ({v.reasons})")
         item = item_for(v, "adjustment", adjusted, now - before.total, reason)
         if not billable:
@@ -260,8 +269,8 @@ def build_report(
     return report
 
 
-def _only_expired(v: Verdict) -> bool:
-    failures = {f.code for f in v.findings if f.payer == "title_iv_e" and f.kind == "failure"}
+def _only_expired(v: Verdict, payer: str) -> bool:
+    failures = {f.code for f in v.findings if f.payer == payer and f.kind == "failure"}
     return failures == {"CLAIM_PERIOD_EXPIRED"}
 
 

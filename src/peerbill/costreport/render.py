@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import csvout
+from ..outputs import csvout
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path

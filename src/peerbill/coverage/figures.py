@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Iterable, Sequence
 
-from ..bundle.reader import SourceRow, parse_contact
-from ..bundle.rows import _SERVICE, column_of
-from ..engine import modifiers_for
+from ..bundle.reader import parse_contact
+from ..bundle.rows import SourceRow
+from ..bundle.rows import column_index, column_of
+from ..engine import Judge, modifiers_for
 from ..model.records import Contact
 from ..model.reference import Reference
 from ..model.verdict import STATUSES, Verdict
@@ -24,6 +25,7 @@ from ..rules import RuleSet
 from ..summary import add_sums
 
 ZERO = Decimal("0.00")
+_SERVICE = column_index("service")
 
 #: what releases a held contact, by reason code
 RELEASE = {
@@ -143,11 +145,19 @@ class ContactFigures:
         # fall into a few thousand): id -> [the findings, verdicts, dollars]; added to ``reasons`` by :meth:`fold`
         self._failing: dict[int, list] = {}
 
-    def __getstate__(self) -> dict:
-        self._count_failing()  # keyed by id(), which means nothing in another process
-        state = dict(self.__dict__)
-        state["_explanations"], state["_releases"], state["_potentials"] = None, {}, {}  # worked out again where needed, not sent back
-        return state
+    def count(self, at: int, verdict: Verdict, row: SourceRow, contact: Contact | None, judge: Judge) -> None:
+        """:meth:`add`, as a tally of verdicts judged in parts (see :class:`peerbill.runtime.Tally`)."""
+        self.add(at, verdict, row.values[_SERVICE], contact, judge.rules, judge.as_of)
+
+    def empty(self) -> ContactFigures:
+        """No figures yet, for a part of the month judged elsewhere."""
+        return ContactFigures()
+
+    def settle(self) -> ContactFigures:
+        """The part is judged: its sums by group, its reasons counted, and what only speeds up adding let go."""
+        self.fold()
+        self._explanations, self._releases, self._potentials = None, {}, {}
+        return self
 
     def add(self, at: int, v: Verdict, service: str | None, contact: Contact | None, rules: RuleSet,
             as_of: dt.date) -> None:
@@ -272,7 +282,7 @@ def build(month: str, as_of: dt.date, rows: Sequence[SourceRow], verdicts: Itera
     cov = Coverage(month, as_of, trend=trend)
     if figures is None:
         figures = ContactFigures()
-        services = column_of(rows, _SERVICE)
+        services = column_of(rows, "service")
         for i, v in enumerate(verdicts):
             contact = parse_contact(rows[i])[0] if _readable(v) and needs_contact(v) else None
             figures.add(i, v, services[i], contact, rules, as_of)

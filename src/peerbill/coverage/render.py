@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import csvout
+from ..outputs import csvout
 import html
 from decimal import Decimal
 from operator import itemgetter

@@ -1,4 +1,4 @@
-"""The records of an input bundle (see spec/contract.md), one model per file.
+"""The records of an input bundle (the files of the README's "The input bundle"), one model per file.
 
 Spans (eligibility, diagnoses, settings, plans, credentials) include both end
 dates; ``end_date is None`` means open.

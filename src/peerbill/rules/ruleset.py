@@ -42,7 +42,7 @@ class RuleSet:
 
     def __init__(self, packs: list[LoadedPack]):
         routing = [p for p in packs if p.pack.role == "routing"]
-        payers = [p for p in packs if p.pack.role == "payer"]
+        payers = [p for p in packs if p.pack.role != "routing"]
         errors: list[PackError] = []
         if len(routing) != 1:
             names = ", ".join(p.file for p in routing) or "none"
@@ -57,6 +57,9 @@ class RuleSet:
                 for key in v.payer_order or []:
                     if key not in by_payer:
                         errors.append(PackError(routing[0].file, None, "payer_order", f"no pack for payer {key!r}"))
+        prevention = [p.file for p in payers if p.pack.role == "iv_e_prevention"]
+        if len(prevention) > 1:
+            errors.append(PackError("rules", None, "role", f"more than one pack has role iv_e_prevention: {', '.join(prevention)}"))
         if errors:
             raise RulePackError(errors)
         self.routing = PackVersions(routing[0])
@@ -80,6 +83,19 @@ class RuleSet:
         version = self.routing.on(day)
         return list(version.payer_order or []) if version else []
 
+    def payers_in_role(self, role: str) -> list[str]:
+        """The keys of the payers whose packs have ``role`` (see :attr:`Pack.role`), in key order.
+
+        A pack with the generic role ``payer`` (as every pack was written before roles) is recognised
+        by what it holds: procedure codes make it ``medicaid_837p``, federal shares ``iv_e_prevention``.
+        """
+        return [key for key, pv in sorted(self.payers.items()) if _role_of(pv.pack) == role]
+
+    def payer_in_role(self, role: str) -> str | None:
+        """The one payer whose pack has ``role``, or None (see :meth:`payers_in_role`)."""
+        keys = self.payers_in_role(role)
+        return keys[0] if len(keys) == 1 else None
+
     def files_needed(self) -> dict[str, str]:
         """Bundle file -> the first rule id that reads it."""
         needed: dict[str, str] = {}
@@ -96,3 +112,13 @@ class RuleSet:
         for p in self.packs:
             out.update(p.pack.reasons)
         return out
+
+
+def _role_of(pack: Pack) -> str:
+    if pack.role != "payer":
+        return pack.role
+    if any(v.procedures for v in pack.versions):
+        return "medicaid_837p"
+    if any(v.federal_share is not None for v in pack.versions):
+        return "iv_e_prevention"
+    return "payer"

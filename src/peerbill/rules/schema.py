@@ -472,7 +472,12 @@ class Pack(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
     version: str = Field(min_length=1)
     title: str
-    role: Literal["payer", "routing"] = "payer"
+    role: Literal["routing", "payer", "medicaid_837p", "iv_e_prevention"] = Field(
+        "payer",
+        description="routing: the payer order and the checks before any payer; medicaid_837p: a payer billed on "
+        "X12 837P claims; iv_e_prevention: Title IV-E prevention, claimed on the CB-496 cost report; payer: a "
+        "payer of another kind (a pack without a role is recognised by what it holds, see RuleSet.payers_in_role)",
+    )
     payer: str | None = Field(None, pattern=r"^[a-z0-9_]+$")
     source: str | None = None
     reasons: dict[ReasonCode, str] = Field({}, description="explanations of reason codes this pack adds")

@@ -12,7 +12,7 @@ from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple
+from typing import Callable, ContextManager, Iterable, Iterator, NamedTuple, Protocol
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -20,17 +20,14 @@ from sqlalchemy.orm import Session
 from ..checks import PriorUsage
 from ..claims.model import Batch, Claim, ClaimLine, Person, Rendering, Subscriber
 from ..claims.plan import Billed
+from ..model.verdict import Verdict
 from .bulk import CHUNK, insert_tuples
+from .database import Database
 from .ledger import JSONText, append
 from .schema import BatchRow, BilledContact, ClaimLineRow, ClaimRow, Counter, LineContact
 
-if TYPE_CHECKING:
-    from ..model.verdict import Verdict
-    from .db import Store
-    from .writer import BatchWriter
 
-
-def billed_claims(store: "Store", payer: str, month: str) -> Iterator[tuple[int, list[Billed]]]:
+def billed_claims(store: Database, payer: str, month: str) -> Iterator[tuple[int, list[Billed]]]:
     """The submitted claims of ``payer`` and ``month``, each (claim id, its billed contacts), in claim order.
 
     One claim at a time: a state's month has 650,000 billed contacts, and holding them all took
@@ -49,7 +46,7 @@ def billed_claims(store: "Store", payer: str, month: str) -> Iterator[tuple[int,
             yield claim_id, [Billed(*r) for r in group]
 
 
-def prior_usage(store: "Store", judged: set[str], except_batches: Collection[int] = ()) -> PriorUsage:
+def prior_usage(store: Database, judged: set[str], except_batches: Collection[int] = ()) -> PriorUsage:
     """Units on submitted claims for contacts this run does not judge, and which contacts it judges are billed.
 
     Only the judged contacts' ids are kept: the engine and the claim planner ask about no other,
@@ -103,12 +100,12 @@ def _claim_json(claim: Claim) -> tuple[dict, dict]:
     return subscriber, rendering
 
 
-def record_batch(store: "Store", claims: Iterable[Claim], payer: str, month: str, as_of: dt.date, usage: str,
+def record_batch(store: Database, claims: Iterable[Claim], payer: str, month: str, as_of: dt.date, usage: str,
                  rule_packs: list[dict], run_id: int | None, prepared_at: dt.datetime,
-                 row_hashes: Mapping[str, str], contacts: dict[str, "Verdict"],
+                 row_hashes: Mapping[str, str], contacts: dict[str, Verdict],
                  render: Callable[[Batch], Iterable[bytes]], out_dir: Path,
                  stage: Callable[[str, Iterable[bytes]], None], publish: Callable[[str], None],
-                 writer: "BatchWriter | None" = None) -> tuple[int, str, str]:
+                 writer: Recorder | None = None) -> tuple[int, str, str]:
     """Record a batch, its claims, lines and contacts, and the file's SHA-256, in one transaction.
 
     Returns the batch's id, its file's name and its SHA-256.  ``render(batch)`` gives the file in parts;
@@ -123,7 +120,7 @@ def record_batch(store: "Store", claims: Iterable[Claim], payer: str, month: str
     What ``claims`` raises as they are taken (the caller's checks) rolls the batch back.
 
     ``contacts`` gives each billed contact's verdict (its units, amount and plan id are recorded).
-    Rows go in with bulk inserts.  With ``writer`` (a :class:`~peerbill.store.writer.BatchWriter`),
+    Rows go in with bulk inserts.  With ``writer`` (a :class:`~peerbill.store.batch_writer.BatchWriter`),
     the transaction is that process's: this one makes the rows and sends them, and renders the file
     while they go in.
     """
@@ -167,7 +164,7 @@ def record_batch(store: "Store", claims: Iterable[Claim], payer: str, month: str
     return opened.batch_id, name, digest
 
 
-def _send(recording, chunk: list[Claim], row_hashes: Mapping[str, str], contacts: dict[str, "Verdict"]) -> None:
+def _send(recording, chunk: list[Claim], row_hashes: Mapping[str, str], contacts: dict[str, Verdict]) -> None:
     """Retire what a chunk's claims replace or void, then send its rows."""
     replaced = [c.replaces for c in chunk if c.replaces is not None and c.frequency == "7"]
     voided = [c.replaces for c in chunk if c.replaces is not None and c.frequency == "8"]
@@ -269,11 +266,28 @@ def close_batch(s: Session, row: BatchRow, closing: Closing) -> None:
     append(s, "batch", row.id, files=closing.files)
 
 
-class _BatchHere:
-    """A batch recorded in a transaction of this process (see :class:`~peerbill.store.writer.BatchWriter`
-    for one recorded in a process beside it)."""
+class Recording(Protocol):
+    """A batch being recorded, in this process or in a :class:`~peerbill.store.batch_writer.BatchWriter`."""
 
-    def __init__(self, store: "Store", head: BatchHead):
+    opened: Opened
+
+    def retire(self, replaced: list[int], voided: list[int]) -> None: ...
+
+    def add(self, rows: ChunkRows) -> None: ...
+
+    def finish(self, closing: Closing) -> None: ...
+
+
+class Recorder(Protocol):
+    """What records batches in a process of its own."""
+
+    def batch(self, head: BatchHead) -> ContextManager[Recording]: ...
+
+
+class _BatchHere:
+    """A batch recorded in a transaction of this process."""
+
+    def __init__(self, store: Database, head: BatchHead):
         self._store, self._head = store, head
 
     def __enter__(self) -> "_BatchHere":
@@ -304,7 +318,7 @@ class _BatchHere:
             self._session.close()
 
 
-def batch_named(store: "Store", file_name: str) -> BatchRow | None:
+def batch_named(store: Database, file_name: str) -> BatchRow | None:
     with Session(store.engine) as s:
         return s.scalars(select(BatchRow).where(BatchRow.file_name == file_name)).first()
 
@@ -327,7 +341,7 @@ LINE_ROW = ("claim_id", "number", "service_date", "procedure", "modifiers", "pla
             "amount", "pointers")
 
 
-def chunk_rows(claims: list[Claim], row_hashes: Mapping[str, str], contacts: dict[str, "Verdict"]) -> ChunkRows:
+def chunk_rows(claims: list[Claim], row_hashes: Mapping[str, str], contacts: dict[str, Verdict]) -> ChunkRows:
     """The rows of ``claims`` (each table's in claim order), their ids left to :func:`insert_chunk`."""
     claim_rows, line_rows, links, owners = [], [], [], []  # links: (line index, contact id, day, verdict)
     for at, claim in enumerate(claims):
@@ -373,7 +387,7 @@ def _pointers_json(pointers: tuple[int, ...]) -> JSONText:
     return JSONText(json.dumps(list(pointers)))
 
 
-def load_claim(store: "Store", claim_id: int) -> Claim:
+def load_claim(store: Database, claim_id: int) -> Claim:
     """A stored claim as data; ``original_ref`` is the number a replacement or void cites."""
     with Session(store.engine) as s:
         return _load(s, s.get(ClaimRow, claim_id))  # type: ignore[arg-type]
@@ -403,7 +417,7 @@ def _load(s: Session, row: ClaimRow) -> Claim:
     return claim
 
 
-def load_batch(store: "Store", batch_id: int) -> tuple[Batch, BatchRow]:
+def load_batch(store: Database, batch_id: int) -> tuple[Batch, BatchRow]:
     """A recorded batch with its claims, to write its file again (byte-identical)."""
     with Session(store.engine) as s:
         row = s.get(BatchRow, batch_id)
@@ -417,7 +431,7 @@ def load_batch(store: "Store", batch_id: int) -> tuple[Batch, BatchRow]:
     return batch, row
 
 
-def list_batches(store: "Store") -> list[BatchRow]:
+def list_batches(store: Database) -> list[BatchRow]:
     with Session(store.engine) as s:
         rows = s.scalars(select(BatchRow).order_by(BatchRow.id)).all()
         for r in rows:

@@ -5,18 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..costreport.figures import Claimed, Report
 from .bulk import insert_rows
+from .database import Database
 from .ledger import append
 from .schema import CostReportItem, CostReportRow
 
-if TYPE_CHECKING:
-    from .db import Store
 
 
 def _latest(s: Session, exclude: str | None = None) -> list[int]:
@@ -31,19 +29,19 @@ def _latest(s: Session, exclude: str | None = None) -> list[int]:
     return ids
 
 
-def issued_revision(store: "Store", quarter: str) -> int:
+def issued_revision(store: Database, quarter: str) -> int:
     with Session(store.engine) as s:
         return s.scalar(select(func.max(CostReportRow.revision)).where(CostReportRow.quarter == quarter)) or 0
 
 
-def first_reported(store: "Store") -> str | None:
+def first_reported(store: Database) -> str | None:
     """The earliest quarter with an issued report."""
     with Session(store.engine) as s:
         quarters = s.scalars(select(CostReportRow.quarter).distinct()).all()
     return min(quarters, key=lambda q: (q[2:6], q[7])) if quarters else None
 
 
-def claimed_so_far(store: "Store", exclude: str) -> dict[str, Claimed]:
+def claimed_so_far(store: Database, exclude: str) -> dict[str, Claimed]:
     """Per contact: the net total and federal share issued reports (latest revisions) claimed."""
     totals: dict[str, list] = defaultdict(lambda: [Decimal("0"), Decimal("0"), None, None])
     with Session(store.engine) as s:
@@ -61,7 +59,7 @@ def claimed_so_far(store: "Store", exclude: str) -> dict[str, Claimed]:
     return {cid: Claimed(t[0], t[1], t[2], t[3]) for cid, t in totals.items()}
 
 
-def current_by_row(store: "Store", quarters: list[str]) -> dict[str, Decimal]:
+def current_by_row(store: Database, quarters: list[str]) -> dict[str, Decimal]:
     """Current-quarter claims by row in the latest revisions of ``quarters``."""
     out: dict[str, Decimal] = defaultdict(lambda: Decimal("0"))
     with Session(store.engine) as s:
@@ -72,7 +70,7 @@ def current_by_row(store: "Store", quarters: list[str]) -> dict[str, Decimal]:
     return dict(out)
 
 
-def record_report(store: "Store", report: Report, revision: int, as_of: dt.date, rule_packs: list[dict],
+def record_report(store: Database, report: Report, revision: int, as_of: dt.date, rule_packs: list[dict],
                   lines: list, files: dict[str, str], contacts_file: str) -> int:
     """Record an issued report and its items; ``contacts_file`` names the contact log the items' lines refer to."""
     with Session(store.engine) as s, s.begin():

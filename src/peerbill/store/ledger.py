@@ -16,17 +16,15 @@ from decimal import Decimal
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .database import Database
 from .schema import (BatchRow, ClaimLineRow, ClaimRow, ContactRow, CostReportItem, CostReportRow, Import, LedgerEntry,
                      LineContact, ReferenceRow, Run, VerdictRow)
 
-if TYPE_CHECKING:
-    from .db import Store
 
 GENESIS = "0" * 64
 
@@ -231,7 +229,7 @@ class Verification:
         return self.first_break is None
 
 
-def verify(store: "Store") -> Verification:
+def verify(store: Database) -> Verification:
     """Recompute the chain, every entry's row digests and every file hash it can find; stop at the first break."""
     checked, missing = 0, []
     with Session(store.engine) as s:

@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection peerbill hands it (see store/db.py)."""
+"""Alembic environment: runs on the connection peerbill hands it (see store/database.py)."""
 
 from alembic import context
 

@@ -1,8 +1,7 @@
-"""Trace a figure back to its contacts: claim -> lines -> contacts -> source rows -> verdicts -> rules.
+"""What the store knows of a claim, a contact or a cost-report line, back to the contact log and the rules.
 
-Reads only the store, so an auditor can walk from any claim line or cost-report
-figure to the rows of the contact log and the rule versions (with the packs'
-SHA-256) that decided them.
+Claim -> lines -> contacts -> source rows -> verdicts -> rule versions (with the packs' SHA-256),
+read from the store alone, so an auditor can walk from any figure to what decided it.
 """
 
 from __future__ import annotations
@@ -13,8 +12,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .store.db import Store
-from .store.schema import (BatchRow, ClaimLineRow, ClaimRow, ContactRow, CostReportItem, CostReportRow, Import,
+from .database import Database
+from .schema import (BatchRow, ClaimLineRow, ClaimRow, ContactRow, CostReportItem, CostReportRow, Import,
                            LineContact, Run, VerdictRow)
 
 
@@ -69,7 +68,7 @@ def _claim_row(s: Session, claim: str) -> ClaimRow:
     return row
 
 
-def trace_claim(store: Store, claim: str, line_number: int | None = None) -> dict:
+def trace_claim(store: Database, claim: str, line_number: int | None = None) -> dict:
     with Session(store.engine) as s:
         row = _claim_row(s, claim)
         batch = s.get(BatchRow, row.batch_id)
@@ -95,7 +94,7 @@ def trace_claim(store: Store, claim: str, line_number: int | None = None) -> dic
                 "lines": lines}
 
 
-def trace_contact(store: Store, contact_id: str) -> dict:
+def trace_contact(store: Database, contact_id: str) -> dict:
     with Session(store.engine) as s:
         found = _contact(s, contact_id)
         if not found["versions"] and found["verdict"] is None:
@@ -103,7 +102,7 @@ def trace_contact(store: Store, contact_id: str) -> dict:
         return found
 
 
-def trace_cost_report(store: Store, quarter: str, row: str) -> dict:
+def trace_cost_report(store: Database, quarter: str, row: str) -> dict:
     with Session(store.engine) as s:
         report = s.scalars(select(CostReportRow).where(CostReportRow.quarter == quarter)
                            .order_by(CostReportRow.revision.desc())).first()
@@ -118,20 +117,3 @@ def trace_cost_report(store: Store, quarter: str, row: str) -> dict:
                 "items": [{"kind": i.kind, "quarter": i.quarter, "total": _money(i.total), "rate": str(i.rate),
                            "federal": _money(i.federal), "reason": i.reason,
                            "contact": _contact(s, i.contact_id) if i.contact_id else None} for i in items]}
-
-
-def lines_for_people(trace: dict, indent: str = "") -> list[str]:
-    """A trace as indented text."""
-    out = []
-    for key, value in trace.items():
-        if isinstance(value, list) and value and isinstance(value[0], dict):
-            out.append(f"{indent}{key}:")
-            for item in value:
-                out.append(f"{indent}  -")
-                out.extend(lines_for_people(item, indent + "    "))
-        elif isinstance(value, dict):
-            out.append(f"{indent}{key}:")
-            out.extend(lines_for_people(value, indent + "  "))
-        elif value not in (None, "", []):
-            out.append(f"{indent}{key}: {value}")
-    return out

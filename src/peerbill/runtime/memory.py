@@ -21,21 +21,10 @@ def hold() -> None:
     gc.disable()
 
 
-_PROCESS_ENDS = False
-
-
-def process_ends_after_command() -> None:
-    """The process ends right after the command (``cli.entry``): :func:`release` has nothing to do."""
-    global _PROCESS_ENDS
-    _PROCESS_ENDS = True
-
-
 def release() -> None:
     """At the end of a command: collect as usual again (for in-process callers, the tests).
 
     No collection here: the command's data may still be alive (an exception's frames), and
     walking millions of objects would cost seconds for the few cycles there are.
     """
-    if _PROCESS_ENDS:
-        return  # the first collection after enabling would walk every object alive once more, for nothing
     gc.enable()

@@ -1,7 +1,4 @@
-"""What a rule change would do: the month judged under the current packs and under draft packs, compared (pure).
-
-Nothing is recorded: no claim, no report, no run.
-"""
+"""What a rule change would do: a month's verdicts under the current packs and under draft packs, compared (pure)."""
 
 from __future__ import annotations
 

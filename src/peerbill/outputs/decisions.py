@@ -1,9 +1,10 @@
-"""Writing decisions.csv (contract columns first, then peerbill's additions) and problems.csv."""
+"""Writing decisions.csv (contract columns first, then peerbill's additions), problems.csv and summary.json."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 from decimal import Decimal
 from functools import lru_cache
@@ -11,8 +12,9 @@ from pathlib import Path
 from typing import IO, Iterable
 
 from . import csvout
-from .bundle.problems import Problem
-from .model.verdict import Finding, Verdict
+from ..bundle.problems import Problem
+from ..model.verdict import Finding, Verdict
+from ..summary import Summary
 
 CONTRACT_COLUMNS = ("contact_id", "status", "payer", "procedure", "modifiers", "units", "amount", "reasons", "rule_pack")
 EXTRA_COLUMNS = ("rule_ids", "rule_versions", "service_date", "source_row", "details")
@@ -141,4 +143,10 @@ def write_problems(out_dir: Path, problems: Iterable[Problem]) -> Path:
         w.writerow(("file", "row", "column", "severity", "message"))
         for p in problems:
             w.writerow((p.file, "" if p.row is None else p.row, p.column or "", p.severity, p.message))
+    return path
+
+
+def write_summary(out_dir: Path, summary: Summary) -> Path:
+    path = Path(out_dir) / "summary.json"
+    path.write_text(json.dumps(summary.as_json(), indent=2) + "\n", encoding="utf-8")
     return path

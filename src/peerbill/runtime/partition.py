@@ -15,7 +15,7 @@ from heapq import heapreplace
 from operator import itemgetter
 from typing import Iterator, Sequence
 
-from .bundle.rows import _CHILD_ID, _STAFF_ID, SourceRow, coded
+from ..bundle.rows import SourceRow, coded
 
 
 def components(rows: Sequence[SourceRow]) -> list[list[int]]:
@@ -30,8 +30,8 @@ def components(rows: Sequence[SourceRow]) -> list[list[int]]:
     Each row takes its staff member's component (its child's when it has no staff member; a row
     with neither is one alone).
     """
-    staff_texts, staff = coded(rows, _STAFF_ID)
-    child_texts, child = coded(rows, _CHILD_ID)
+    staff_texts, staff = coded(rows, "staff_id")
+    child_texts, child = coded(rows, "child_id")
     first_child = len(staff_texts)  # nodes: a staff member's code, then first_child + a child's code
     parent = list(range(first_child + len(child_texts)))  # union-find
 

@@ -1,4 +1,5 @@
-"""The cost-report job (I/O edge): judge the quarter and the quarters it may adjust, compute, write, record."""
+"""The cost-report job: judge the quarter and the quarters it may adjust, compute the CB-496 figures, write
+them, and record the report as issued."""
 
 from __future__ import annotations
 
@@ -7,25 +8,28 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .log import logger
-from .billing import read_agency
-from .calendar import FiscalQuarter
-from .costreport.figures import build_report, may_report, open_quarters
-from .costreport.render import build_xml, line_values, write_children, write_csv, write_detail
-from .bundle import Bundle
-from .engine import Judge
-from .checks import PriorUsage
-from .model.verdict import Verdict
-from .rules import RuleSet
-from .parallel import judge_rows
-from .pipeline import load_ruleset, prepare_out, read
-from .store.costreports import claimed_so_far, current_by_row, first_reported, issued_revision, record_report
-from .store.db import Store
+from ..bundle import Bundle
+from ..calendar import FiscalQuarter
+from ..checks import PriorUsage
+from ..costreport.figures import build_report, may_report, open_quarters
+from ..costreport.render import build_xml, line_values, write_children, write_csv, write_detail
+from ..engine import Judge
+from ..log import logger
+from ..model.verdict import Verdict
+from ..outputs.files import out_folder
+from ..rules import RuleSet
+from ..runtime import Sinks, judge_rows
+from ..store import Store
+from ..store.costreports import claimed_so_far, current_by_row, first_reported, issued_revision, record_report
+from .month import Month, load_rules, read, read_agency
+
+#: quarters back a report may adjust when the prevention pack sets no claim period (45 CFR 95.7: two years)
+ADJUSTABLE_QUARTERS = 8
 
 
 @dataclass
 class JudgedMonth:
-    """A month a job in the same process judged already (``run``: bill's verdicts), with the prior usage it used."""
+    """A month a job of the same command judged already (``run``: bill's verdicts), with the prior usage it used."""
 
     month: str
     prior: PriorUsage
@@ -53,6 +57,10 @@ class ReportIssued(Exception):
     """The quarter's report was issued already; a new one must be an explicit revision."""
 
 
+class NoPreventionPack(LookupError):
+    """The rule packs hold no Title IV-E prevention pack with federal shares in force for the quarter."""
+
+
 @dataclass
 class CostReportResult:
     quarter: str
@@ -64,45 +72,69 @@ class CostReportResult:
     footers: dict
 
 
-def _read(data_dir: Path, rules_dir: Path | None) -> tuple[Bundle, RuleSet]:
-    rules = load_ruleset(rules_dir)
-    return read(data_dir, rules), rules
-
-
-def cost_report(data_dir: Path, quarter_text: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date,
-                store: Store, revise: bool = False, draft: bool = False,
-                read_already: tuple[Bundle, RuleSet] | None = None,
-                judged_already: JudgedMonth | None = None) -> CostReportResult:
-    """Issue (record) a quarter's report, or with ``draft`` only write what it would say now.
-
-    ``read_already``: the bundle and rules a job in the same process read from ``data_dir`` and ``rules_dir``;
-    ``judged_already``: a month that job judged with them and ``as_of`` (used when :func:`reusable`).
-    """
+def cost_report(
+    data_dir: Path,
+    quarter_text: str,
+    out_dir: Path,
+    rules_dir: Path | None,
+    as_of: dt.date,
+    store: Store,
+    *,
+    revise: bool = False,
+    draft: bool = False,
+) -> CostReportResult:
+    """``peerbill cost-report``: issue (record) a quarter's report, or with ``draft`` only write what it would say now."""
     quarter = FiscalQuarter.parse(quarter_text)
+    issued = _issued(store, quarter, revise, draft)
+    rules = load_rules(rules_dir)
+    return _report(data_dir, read(data_dir, rules), rules, quarter, out_dir, as_of, store, issued, draft)
+
+
+def draft_after(month: Month, verdicts: list[Verdict], batches: tuple[int, ...], out_dir: Path) -> CostReportResult:
+    """The draft report of ``month``'s quarter, after the month was judged (``verdicts``) and billed (``batches``)
+    in the same command: its bundle and rules, and its verdicts where they would be the same."""
+    assert month.store is not None, "a cost report reads what earlier reports claimed from the store"
+    quarter = FiscalQuarter.parse(month.month)
+    issued = _issued(month.store, quarter, revise=False, draft=True)
+    judged = JudgedMonth(month.month, month.prior, verdicts, batches)
+    return _report(month.data_dir, month.bundle, month.rules, quarter, out_dir, month.as_of, month.store, issued,
+                   True, judged)
+
+
+def _issued(store: Store, quarter: FiscalQuarter, revise: bool, draft: bool) -> int:
+    """The quarter's latest revision issued (0: none); an error when a new one would be issued unasked."""
     issued = issued_revision(store, str(quarter))
     if issued and not revise and not draft:
         raise ReportIssued(f"{quarter} was issued already (revision {issued}); issue a revised report with --revise")
-    bundle, rules = read_already or _read(data_dir, rules_dir)
+    return issued
+
+
+def _report(data_dir: Path, bundle: Bundle, rules: RuleSet, quarter: FiscalQuarter, out_dir: Path, as_of: dt.date,
+            store: Store, issued: int, draft: bool, judged_already: JudgedMonth | None = None) -> CostReportResult:
+    """Judge the quarter and the quarters it may adjust (each month as its own run, or ``judged_already``'s
+    verdicts), compute the report, write its files, and record it unless it is a ``draft``."""
     agency = read_agency(data_dir)
-    pack = rules.payers["title_iv_e"]
-    version = pack.on(quarter.first_day)
-    if version is None or version.federal_share is None:
-        raise ValueError(f"no Title IV-E rule version with federal shares is in force on {quarter.first_day}")
+    payer = rules.payer_in_role("iv_e_prevention")
+    version = rules.payers[payer].on(quarter.first_day) if payer is not None else None
+    if payer is None or version is None or version.federal_share is None:
+        raise NoPreventionPack(
+            f"no Title IV-E prevention pack (role: iv_e_prevention) with federal shares is in force on {quarter.first_day}"
+        )
     claim = version.check_of("claim_period")
-    window = claim.quarters if claim else 8  # type: ignore[attr-defined]
+    window = claim.quarters if claim else ADJUSTABLE_QUARTERS  # type: ignore[attr-defined]
     months = [m for back in range(window, -1, -1) for m in (quarter - back).months]
     by_month = bundle.months()
     judged_ids = set().union(*(by_month.ids(m) for m in months))
     # The batches the job before recorded of a month judged here hold contacts judged here only: they add
     # nothing to the units of contacts not judged, and only the contacts they hold to the billed ones, which
     # the judge asks about for a contact of theirs only, of that month.  So while that month's verdicts are
-    # reused, its batches need not be read (at a million contacts, 650,000 rows read back after billing).
+    # reused, its batches need not be read back.
     skip = judged_already.batches if judged_already is not None and judged_already.month in months else ()
     prior, duplicates = store.prior_usage(judged_ids, except_batches=skip), bundle.duplicate_lines()
     if skip and reusable(judged_already, judged_already.month, prior) is None:  # type: ignore[union-attr]
         prior = store.prior_usage(judged_ids)  # the month is judged again: with every batch
     claimed = claimed_so_far(store, str(quarter))
-    verdicts = {}  # those the report may make items of (of a state's million, a tenth or so)
+    verdicts = {}  # those the report may make items of
     judged = reused = 0
     for month in months:
         rows = by_month.rows(month)
@@ -113,23 +145,23 @@ def cost_report(data_dir: Path, quarter_text: str, out_dir: Path, rules_dir: Pat
             reused += len(again)
         else:
             judge = Judge(bundle.reference, rules, as_of, prior, duplicates)  # each month is judged as its own run
-            again = judge_rows(rows, judge, month, as_of, rules)  # type: ignore[assignment]
+            again = (v for _, v in judge_rows(rows, judge, Sinks(keep=True)))  # type: ignore[assignment]
         for v in again:  # type: ignore[union-attr]
             if v.status != "rejected":  # only an id's first row can be: a later one is a duplicate, rejected
                 judged += 1
-                if may_report(v, claimed):
+                if may_report(v, claimed, payer):
                     verdicts.setdefault(v.contact_id, v)
     present = bundle.row_hashes().keys()  # every contact id of the bundle
     fy_quarters = [str(q) for q in (quarter - n for n in range(1, quarter.number))]
     report = build_report(
-        quarter, verdicts, present, claimed, bundle.reference, version,
+        payer, rules.payers_in_role("medicaid_837p"), quarter, verdicts, present, claimed, bundle.reference, version,
         agency.address.state, bundle.reference.payments,
         [(c.quarter, c.category, c.amount, c.note or "") for c in bundle.reference.costs],
         current_by_row(store, [str(quarter - 1)]) or None, current_by_row(store, fy_quarters),
         FiscalQuarter.parse(first) if (first := first_reported(store)) else None)
     revision = issued + 1
     status = "draft" if draft else "issued"
-    out = prepare_out(out_dir)
+    out = out_folder(out_dir)
     opened = open_quarters(quarter, as_of, window)
     write_csv(report, revision, status, as_of, opened, out / "cb496.csv")
     (out / "cb496.xml").write_bytes(build_xml(report, revision, status, as_of, opened))

@@ -1,0 +1,317 @@
+"""The commands over what the store holds, and over rule packs: import, batches, trace, ledger, rules,
+reasons, and fixtures for tests and benchmarks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..jobs import records
+from ..jobs import trace as trace_job
+from ..store import Store
+from ..testing.generate import generate
+from . import errors
+from .options import (
+    GroupStore,
+    data_option,
+    db_option,
+    json_option,
+    month_value,
+    out_option,
+    output_options,
+    quarter,
+    rules_option,
+    show,
+    store_of,
+    sub_db_option,
+)
+
+
+@click.command("import")
+@data_option
+@db_option("peerbill.db")
+@rules_option
+@output_options
+def import_(data_dir: Path, db_url: str, rules_dir: Path | None, as_json: bool, as_csv: bool) -> None:
+    """Load a bundle into the store, idempotently.
+
+    Loading the same bundle twice changes nothing; a corrected row becomes a new
+    version and the old one is kept.  Lists each file's rows: new, changed,
+    unchanged (and skipped: contact rows without an id or with a repeated one).
+
+    \b
+    Example:
+      peerbill import --data fixtures/demo --db peerbill.db
+    """
+    imported, problems = records.import_bundle(data_dir, Store.open(db_url), rules_dir)
+    for p in problems:
+        click.echo(f"peerbill: {p}", err=True)
+    if as_json:
+        click.echo(json.dumps({"import_id": imported.import_id, "files": imported.counts}, indent=2))
+        return
+
+    def for_people() -> None:
+        click.echo(f"import {imported.import_id} from {data_dir}")
+        for name, c in imported.counts.items():
+            click.echo(f"  {name:<22} " + ", ".join(f"{k} {v}" for k, v in c.items()))
+
+    listed = [{"file": name, **c} for name, c in imported.counts.items()]
+    show(listed, False, as_csv, for_people, ("file", "new", "changed", "unchanged", "skipped"))
+
+
+@click.group(invoke_without_command=True)
+@db_option("peerbill.db")
+@output_options
+@click.pass_context
+def batches(ctx: click.Context, db_url: str, as_json: bool, as_csv: bool) -> None:
+    """List the 837P batches recorded in the store.
+
+    \b
+    Example:
+      peerbill batches --db demo.db
+    """
+    ctx.obj = GroupStore(db_url, as_json)
+    if ctx.invoked_subcommand is not None:
+        return
+    rows = records.batches(Store.open(db_url))
+    listed = [{"batch": r.id, "payer": r.payer, "month": r.month, "prepared_at": r.prepared_at.isoformat(),
+               "usage": r.usage, "isa_control": r.isa_control, "claims": r.claims, "total": f"{r.total:.2f}",
+               "file": r.file_name, "sha256": r.sha256} for r in rows]
+
+    def for_people() -> None:
+        if not rows:
+            click.echo("no batches yet")
+        for r in rows:
+            click.echo(f"{r.id:>5}  {r.payer:<10} {r.month}  {r.prepared_at:%Y-%m-%d %H:%M}  ISA {r.isa_control:09d} "
+                       f"{r.usage}  {r.claims:>5} claims  ${r.total:>12,.2f}  {r.file_name}  {r.sha256[:12]}")
+
+    show(listed, as_json, as_csv, for_people)
+
+
+@batches.command("write")
+@click.argument("batch_id", type=int)
+@click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path), help="The bundle (for agency.yaml).")
+@out_option
+@sub_db_option
+@click.pass_context
+def batches_write(ctx: click.Context, batch_id: int, data_dir: Path, out_dir: Path, db_url: str | None) -> None:
+    """Write a recorded batch's 837P file again, from the store, and compare it with the recorded SHA-256.
+
+    Exit 3 when the file written differs from the one recorded.
+
+    \b
+    Example:
+      peerbill batches --db demo.db write 1 --data fixtures/demo --out resend/
+    """
+    path, same = records.write_batch_again(store_of(ctx, db_url), batch_id, data_dir, out_dir)
+    click.echo(f"wrote {path}: {'identical to' if same else 'DIFFERS from'} the recorded file")
+    ctx.exit(errors.DONE if same else errors.INTEGRITY)
+
+
+@click.group()
+@db_option("peerbill.db")
+@json_option
+@click.pass_context
+def trace(ctx: click.Context, db_url: str, as_json: bool) -> None:
+    """Walk from a claim, a claim line, a contact or a cost-report row back to the contact log and the rules."""
+    ctx.obj = GroupStore(db_url, as_json)
+
+
+def lines_for_people(found: dict[str, Any], indent: str = "") -> list[str]:
+    """A trace as indented text."""
+    out = []
+    for key, value in found.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            out.append(f"{indent}{key}:")
+            for item in value:
+                out.append(f"{indent}  -")
+                out.extend(lines_for_people(item, indent + "    "))
+        elif isinstance(value, dict):
+            out.append(f"{indent}{key}:")
+            out.extend(lines_for_people(value, indent + "  "))
+        elif value not in (None, "", []):
+            out.append(f"{indent}{key}: {value}")
+    return out
+
+
+def _show_trace(ctx: click.Context, found: dict[str, Any], as_json: bool) -> None:
+    if as_json or ctx.find_object(GroupStore).as_json:
+        click.echo(json.dumps(found, indent=2, default=str))
+    else:
+        for line in lines_for_people(found):
+            click.echo(line)
+
+
+@trace.command("claim")
+@click.argument("claim_id")
+@sub_db_option
+@json_option
+@click.pass_context
+def trace_claim(ctx: click.Context, claim_id: str, db_url: str | None, as_json: bool) -> None:
+    """A claim: its batch and file, lines, contacts, source rows, verdicts and rules.
+
+    \b
+    Example:
+      peerbill trace --db demo.db claim PB0000000001
+    """
+    _show_trace(ctx, trace_job.claim(store_of(ctx, db_url), claim_id), as_json)
+
+
+@trace.command("line")
+@click.argument("claim_id")
+@click.argument("line", type=int)
+@sub_db_option
+@json_option
+@click.pass_context
+def trace_line(ctx: click.Context, claim_id: str, line: int, db_url: str | None, as_json: bool) -> None:
+    """One claim line and the contacts summed into it.
+
+    \b
+    Example:
+      peerbill trace line PB0000000001 2 --db demo.db --json
+    """
+    _show_trace(ctx, trace_job.claim(store_of(ctx, db_url), claim_id, line), as_json)
+
+
+@trace.command("contact")
+@click.argument("contact_id")
+@sub_db_option
+@json_option
+@click.pass_context
+def trace_contact(ctx: click.Context, contact_id: str, db_url: str | None, as_json: bool) -> None:
+    """A contact: every version of its row, its latest verdict, the claims and reports it is on.
+
+    \b
+    Example:
+      peerbill trace --db demo.db contact C-001
+    """
+    _show_trace(ctx, trace_job.contact(store_of(ctx, db_url), contact_id), as_json)
+
+
+@trace.command("cost-report")
+@click.argument("quarter", callback=quarter)
+@click.argument("row")
+@sub_db_option
+@json_option
+@click.pass_context
+def trace_cost_report(ctx: click.Context, quarter: str, row: str, db_url: str | None, as_json: bool) -> None:
+    """A line of an issued cost report (e.g. services_promising) and the contacts behind it.
+
+    \b
+    Example:
+      peerbill trace --db demo.db cost-report FY2027Q1 services_promising
+    """
+    _show_trace(ctx, trace_job.cost_report_line(store_of(ctx, db_url), quarter, row), as_json)
+
+
+@click.group()
+def ledger() -> None:
+    """The append-only, hash-chained ledger of imports, runs, batches and cost reports."""
+
+
+@ledger.command("verify")
+@db_option("peerbill.db")
+@json_option
+@click.pass_context
+def ledger_verify(ctx: click.Context, db_url: str, as_json: bool) -> None:
+    """Recompute the hash chain, the rows every entry vouches for and the 837P files' hashes.
+
+    Reports the first break: an altered ledger entry, a changed verdict, batch,
+    claim or report row, or a changed 837P file.  Exit 3 when anything broke.
+
+    \b
+    Example:
+      peerbill ledger verify --db demo.db
+    """
+    result = records.verify_ledger(Store.open(db_url))
+    if as_json:
+        click.echo(json.dumps({"ok": result.ok, "entries": result.entries, "files_checked": result.files_checked,
+                               "files_not_found": result.files_missing, "first_break": result.first_break}, indent=2))
+    elif result.ok:
+        click.echo(f"ledger ok: {result.entries} entries, {result.files_checked} files checked"
+                   + (f", {len(result.files_missing)} not found here" if result.files_missing else ""))
+    else:
+        click.echo(f"ledger BROKEN: {result.first_break}")
+    ctx.exit(errors.DONE if result.ok else errors.INTEGRITY)
+
+
+@click.group()
+def rules() -> None:
+    """Work with rule packs."""
+
+
+@rules.command("check")
+@click.argument("directory", type=click.Path(path_type=Path))
+@output_options
+def rules_check(directory: Path, as_json: bool, as_csv: bool) -> None:
+    """Validate every rule pack under DIRECTORY; errors read file:line: key.path: message.
+
+    \b
+    Example:
+      peerbill rules check rules/
+    """
+    ruleset = records.check_rules(directory)
+    listed = [{**record, "role": p.pack.role, "versions": [v.label for v in p.pack.versions]}
+              for record, p in zip(ruleset.records(), ruleset.packs)]
+
+    def for_people() -> None:
+        for p in ruleset.packs:
+            spans = ", ".join(f"{v.label} ({v.effective_from}..{v.effective_to or 'open'})" for v in p.pack.versions)
+            click.echo(f"ok  {p.label}  {p.file}  sha256 {p.sha256[:12]}  versions: {spans}")
+
+    show(listed, as_json, as_csv, for_people)
+
+
+@click.command()
+@rules_option
+@output_options
+def reasons(rules_dir: Path | None, as_json: bool, as_csv: bool) -> None:
+    """List every reason code with its one-line explanation.
+
+    \b
+    Example:
+      peerbill reasons --json
+    """
+    codes = records.reasons(rules_dir)
+    if as_json:
+        click.echo(json.dumps(codes, indent=2))
+        return
+
+    def for_people() -> None:
+        width = max(len(c) for c in codes)
+        for code, text in codes.items():
+            click.echo(f"{code:<{width}}  {text}")
+
+    show([{"code": c, "explanation": t} for c, t in codes.items()], False, as_csv, for_people)
+
+
+@click.group()
+def fixtures() -> None:
+    """Make test and benchmark data."""
+
+
+@fixtures.command("generate")
+@click.option("--contacts", type=click.IntRange(1), required=True, help="About how many contacts to write.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same files.")
+@click.option("--month", "start_month", default="2026-09", callback=month_value, show_default=True, help="First month.")
+@click.option("--months", type=click.IntRange(1, 24), default=1, show_default=True, help="How many months.")
+@click.option("--children", type=click.IntRange(1), help="Number of children (default: contacts / 33).")
+@click.option("--staff", type=click.IntRange(1), help="Number of staff (default: about 6 contacts a working day each).")
+@out_option
+def fixtures_generate(contacts: int, seed: int, start_month: str, months: int, children: int | None,
+                      staff: int | None, out_dir: Path) -> None:
+    """Write a valid, realistic bundle of any size (deterministic for a seed).
+
+    \b
+    Example:
+      peerbill fixtures generate --contacts 100000 --seed 7 --out bench/data/100k
+    """
+    made = generate(out_dir, contacts, seed=seed, start_month=start_month, months=months, children=children,
+                    staff=staff)
+    click.echo(f"wrote {out_dir}: {made['contacts']} contacts, {made['children']} children, {made['staff']} staff")
+
+
+COMMANDS = (import_, batches, trace, ledger, rules, reasons, fixtures)

@@ -1,0 +1,45 @@
+"""The coverage job: how much of a month's work bills and why the rest does not, with the store's trend,
+written as coverage.csv and coverage.html."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..coverage.figures import ContactFigures, Coverage, build
+from ..coverage.render import rows as table_rows
+from ..coverage.render import write_csv, write_html
+from ..log import logger
+from ..model.verdict import Verdict
+from ..outputs.files import out_folder
+from ..store import Store
+from .month import Month, load_rules, read
+
+
+def coverage(
+    data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date, store: Store | None = None
+) -> Coverage:
+    """``peerbill coverage``: judge the month (with what the store's batches billed) and write its coverage."""
+    rules = load_rules(rules_dir)
+    m = Month(Path(data_dir), month, as_of, rules, read(data_dir, rules), store)
+    m.prior_from_store()
+    judge = m.judge()
+    return write(m, out_dir, (judge(row) for row in m.rows))  # judged as the figures read them: none kept
+
+
+def write(
+    month: Month, out_dir: Path, verdicts: Iterable[Verdict] = (), figures: ContactFigures | None = None
+) -> Coverage:
+    """Coverage of a month from its ``verdicts`` in judging order, or from ``figures`` added up already as it
+    was judged (``run``), written into ``out_dir``."""
+    rows = month.rows
+    trend = month.store.trend(month.month) if month.store is not None else []
+    cov = build(month.month, month.as_of, rows, verdicts, month.rules, month.bundle.reference, month.prior.auth,
+                trend, figures)
+    out = out_folder(out_dir)
+    table = table_rows(cov)  # for both files
+    write_csv(cov, out / "coverage.csv", table)
+    write_html(cov, out / "coverage.html", table)
+    logger.info("coverage of %s written: %d contacts", month.month, len(rows))
+    return cov

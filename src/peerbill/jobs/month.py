@@ -1,0 +1,104 @@
+"""What the jobs of a month share: its bundle and rule packs, the run date, the store, what earlier batches
+billed, and the processes that judge it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from ..bundle import Bundle, BundleError, Problem
+from ..bundle.rows import SourceRow
+from ..checks import PriorUsage
+from ..engine import Judge
+from ..model.agency import Agency
+from ..rules import RuleSet, default_rules_dir
+from ..runtime import Workers, read_bundle
+from ..store import Store
+
+
+def load_rules(rules_dir: Path | None) -> RuleSet:
+    """The packs in ``rules_dir``, or the shipped ones."""
+    return RuleSet.from_dir(Path(rules_dir) if rules_dir else default_rules_dir())
+
+
+def read(data_dir: Path, rules: RuleSet, jobs: int | None = None) -> Bundle:
+    """The bundle in ``data_dir``, with the files ``rules`` need; a large contacts.csv read in two processes
+    unless ``jobs`` is 1."""
+    return read_bundle(Path(data_dir), rules.files_needed(), split=jobs != 1)
+
+
+def read_agency(data_dir: Path) -> Agency:
+    """The bundle's agency.yaml: the billing provider and its payers."""
+    path = Path(data_dir) / "agency.yaml"
+    if not path.is_file():
+        raise BundleError([Problem("agency.yaml", None, None, f"is missing from {data_dir} (needed to bill)")])
+    try:
+        return Agency.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except yaml.YAMLError as exc:
+        raise BundleError([Problem("agency.yaml", None, None, f"not valid YAML: {exc}")]) from None
+    except ValidationError as exc:
+        raise BundleError(
+            [
+                Problem("agency.yaml", None, ".".join(str(p) for p in e["loc"]), e["msg"].removeprefix("Value error, "))
+                for e in exc.errors()
+            ]
+        ) from None
+
+
+@dataclass
+class Month:
+    """A month of a bundle, judged with a set of packs as of a date."""
+
+    data_dir: Path
+    month: str
+    as_of: dt.date
+    rules: RuleSet
+    bundle: Bundle
+    #: the store the month's runs, batches and reports are recorded in (None: nothing is recorded)
+    store: Store | None = None
+    #: units and contacts earlier batches billed (:meth:`Store.prior_usage`)
+    prior: PriorUsage = field(default_factory=PriorUsage)
+    #: the processes that judge the month beside this one (--jobs; None: as many as pay)
+    jobs: int | None = None
+    workers: Workers | None = None
+
+    @property
+    def rows(self) -> Sequence[SourceRow]:
+        """The month's contact rows, in judging order."""
+        return self.bundle.months().rows(self.month)
+
+    def ids(self) -> set[str]:
+        """The contact ids of the month's rows."""
+        return self.bundle.months().ids(self.month)
+
+    def judge(self) -> Judge:
+        return Judge(self.bundle.reference, self.rules, self.as_of, self.prior, self.bundle.duplicate_lines())
+
+    def prior_from_store(self) -> None:
+        """Take :attr:`prior` from the store: what its batches billed, as the month's contacts see it."""
+        if self.store is not None:
+            self.prior = self.store.prior_usage(self.ids())
+
+
+@contextmanager
+def open_month(
+    data_dir: Path,
+    month: str,
+    as_of: dt.date,
+    rules_dir: Path | None = None,
+    *,
+    store: Store | None = None,
+    jobs: int | None = None,
+) -> Iterator[Month]:
+    """Read the bundle for ``month``: the processes that will judge a large one are forked first (see
+    :class:`~peerbill.runtime.Workers`), and closed when the month is judged or this ends."""
+    rules = load_rules(rules_dir)
+    with Workers.for_bundle(data_dir, jobs) as workers:
+        bundle = read(data_dir, rules, jobs)
+        yield Month(Path(data_dir), month, as_of, rules, bundle, store, jobs=jobs, workers=workers)

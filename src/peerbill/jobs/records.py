@@ -1,0 +1,46 @@
+"""Jobs over what the store holds: importing a bundle, the batches, the ledger, and the rule packs and
+reason codes a store's runs are judged with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..reasons import catalogue
+from ..rules import RuleSet
+from ..rules import load_rules as load_packs
+from ..store import Imported, Store
+from ..store.billing import list_batches
+from ..store.ledger import Verification, verify
+from ..store.schema import BatchRow
+from .bill import write_batch_again
+from .month import load_rules, read
+
+__all__ = ["batches", "check_rules", "import_bundle", "reasons", "verify_ledger", "write_batch_again"]
+
+
+def import_bundle(data_dir: Path, store: Store, rules_dir: Path | None = None) -> tuple[Imported, list[str]]:
+    """``peerbill import``: load the bundle into the store, idempotently; what was imported, and the bundle's
+    problems (as ``severity: file:row column: message``)."""
+    bundle = read(data_dir, load_rules(rules_dir))
+    imported = store.import_bundle(bundle)
+    return imported, [f"{p.severity}: {p}" for p in bundle.problems]
+
+
+def batches(store: Store) -> list[BatchRow]:
+    """The 837P batches recorded in the store, oldest first."""
+    return list_batches(store)
+
+
+def verify_ledger(store: Store) -> Verification:
+    """Recompute the ledger's hash chain, the rows each entry vouches for, and the files' hashes."""
+    return verify(store)
+
+
+def check_rules(directory: Path) -> RuleSet:
+    """Every pack under ``directory`` validated (:class:`~peerbill.rules.RulePackError` lists every problem)."""
+    return RuleSet(load_packs(directory))
+
+
+def reasons(rules_dir: Path | None = None) -> dict[str, str]:
+    """Every reason code with its one-line explanation, those the packs add included."""
+    return catalogue(load_rules(rules_dir).explanations())
