@@ -50,11 +50,17 @@ def one(data: Path) -> dict:
         total = time.perf_counter() - t0
         size = sum(p.stat().st_size for p in (Path(tmp) / "out").glob("*.837"))
     claims = sum(b.claims for b in result.batches)
-    return {"contacts": result.check.summary.rows_read, "claims": claims,
-            "billed_contacts": sum(b.contacts for b in result.batches), "total_s": round(total, 2),
-            "render_837p_s": round(spent["render"], 2), "render_share": round(spent["render"] / total, 3),
-            "claims_per_s": round(claims / total), "file_mb": round(size / 1e6, 1),
-            "peak_tree_pss_mb": round(memory.peak_kb / 1024)}
+    return {
+        "contacts": result.check.summary.rows_read,
+        "claims": claims,
+        "billed_contacts": sum(b.contacts for b in result.batches),
+        "total_s": round(total, 2),
+        "render_837p_s": round(spent["render"], 2),
+        "render_share": round(spent["render"] / total, 3),
+        "claims_per_s": round(claims / total),
+        "file_mb": round(size / 1e6, 1),
+        "peak_tree_pss_mb": round(memory.peak_kb / 1024),
+    }
 
 
 def main() -> None:
@@ -73,12 +79,16 @@ def main() -> None:
         data = HERE / "data" / f"check-{size}"
         if not (data / "contacts.csv").exists():
             generate(data, size, seed=1, start_month=MONTH)
-        proc = subprocess.run([sys.executable, __file__, "--one", str(data)], capture_output=True, text=True, check=True)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--one", str(data)], capture_output=True, text=True, check=True
+        )
         r = json.loads(proc.stdout)
         runs.append(r)
-        print(f"{r['contacts']:>9} contacts  {r['claims']:>7} claims  total {r['total_s']:>7.2f}s  "
-              f"837P writing {r['render_837p_s']:>6.2f}s ({r['render_share']:.0%} of the run)  "
-              f"{r['claims_per_s']:>6} claims/s  {r['file_mb']} MB of 837P  memory (PSS) {r['peak_tree_pss_mb']} MB")
+        print(
+            f"{r['contacts']:>9} contacts  {r['claims']:>7} claims  total {r['total_s']:>7.2f}s  "
+            f"837P writing {r['render_837p_s']:>6.2f}s ({r['render_share']:.0%} of the run)  "
+            f"{r['claims_per_s']:>6} claims/s  {r['file_mb']} MB of 837P  memory (PSS) {r['peak_tree_pss_mb']} MB"
+        )
     sitting.end()
     write_results("bill", runs, sitting)
 

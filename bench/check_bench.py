@@ -91,7 +91,7 @@ class TreeMemory:
             self.samples.append((time.time(), kb, sum(self._cpu.values())))
             self.peak_kb = max(self.peak_kb, kb)
 
-    def __enter__(self) -> "TreeMemory":
+    def __enter__(self) -> TreeMemory:
         self._thread.start()
         return self
 
@@ -120,10 +120,16 @@ def _one(data: Path, out: Path, judge, Month, load_rules, read) -> dict:
     t2 = time.perf_counter()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"contacts": result.summary.rows_read, "read_s": round(t1 - t0, 2), "judge_write_s": round(t2 - t1, 2),
-            "total_s": round(t2 - t0, 2), "contacts_per_s": round(result.summary.rows_read / (t2 - t0)),
-            "peak_rss_mb": round(own / 1024), "worker_peak_rss_mb": round(workers / 1024),
-            "billable": result.summary.by_status["billable"].count}
+    return {
+        "contacts": result.summary.rows_read,
+        "read_s": round(t1 - t0, 2),
+        "judge_write_s": round(t2 - t1, 2),
+        "total_s": round(t2 - t0, 2),
+        "contacts_per_s": round(result.summary.rows_read / (t2 - t0)),
+        "peak_rss_mb": round(own / 1024),
+        "worker_peak_rss_mb": round(workers / 1024),
+        "billable": result.summary.by_status["billable"].count,
+    }
 
 
 def main() -> None:
@@ -143,12 +149,16 @@ def main() -> None:
         if not (data / "contacts.csv").exists():
             print(f"generating {size} contacts ...", file=sys.stderr)
             generate(data, size, seed=1, start_month=MONTH)
-        proc = subprocess.run([sys.executable, __file__, "--one", str(data)], capture_output=True, text=True, check=True)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--one", str(data)], capture_output=True, text=True, check=True
+        )
         rows.append(json.loads(proc.stdout))
         r = rows[-1]
-        print(f"{r['contacts']:>9} contacts  read {r['read_s']:>6.2f}s  judge+write {r['judge_write_s']:>7.2f}s  "
-              f"total {r['total_s']:>7.2f}s  {r['contacts_per_s']:>7} contacts/s  "
-              f"memory of all processes (PSS) {r['peak_tree_pss_mb']:>5} MB")
+        print(
+            f"{r['contacts']:>9} contacts  read {r['read_s']:>6.2f}s  judge+write {r['judge_write_s']:>7.2f}s  "
+            f"total {r['total_s']:>7.2f}s  {r['contacts_per_s']:>7} contacts/s  "
+            f"memory of all processes (PSS) {r['peak_tree_pss_mb']:>5} MB"
+        )
     sitting.end()
     write_results("check", rows, sitting)
 
@@ -160,9 +170,13 @@ def interpreter() -> dict:
     a pyenv build configured without ``--enable-optimizations`` (bench/HISTORY.md): the executable and its
     build are part of what a figure was measured with.
     """
-    return {"python": platform.python_version(), "executable": os.path.realpath(sys.executable),
-            "venv": sys.prefix != sys.base_prefix, "build": " ".join(platform.python_build()),
-            "compiler": platform.python_compiler()}
+    return {
+        "python": platform.python_version(),
+        "executable": os.path.realpath(sys.executable),
+        "venv": sys.prefix != sys.base_prefix,
+        "build": " ".join(platform.python_build()),
+        "compiler": platform.python_compiler(),
+    }
 
 
 def describe_interpreter() -> str:
@@ -222,10 +236,18 @@ def write_results(name: str, runs: list[dict], sitting: Sitting | None = None) -
     """bench/results/NAME.json: the runs, with the Python and machine they ran on (and the ``sitting``'s yardstick)."""
     results = HERE / "results"
     results.mkdir(exist_ok=True)
-    (results / f"{name}.json").write_text(json.dumps({
-        **(sitting.as_json() if sitting is not None else interpreter()), "machine": platform.machine(),
-        "cpus": os.cpu_count(), "runs": runs,
-    }, indent=2) + "\n")
+    (results / f"{name}.json").write_text(
+        json.dumps(
+            {
+                **(sitting.as_json() if sitting is not None else interpreter()),
+                "machine": platform.machine(),
+                "cpus": os.cpu_count(),
+                "runs": runs,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -44,10 +44,15 @@ AS_OF = "2026-11-15"
 #: the log line that ends each stage, in order ("exit": from the last line to the end of the process).
 #: `run` imports while its workers judge, then records each part's verdicts as it is judged: "import + judge +
 #: record" ends when the last part is judged; "finish record" is the run's summary, ledger entry and commit.
-STAGES = [("read", r"INFO peerbill: read "), ("import + judge + record", r"INFO peerbill: judged "),
-          ("finish record", r"INFO peerbill: run \d+ recorded"),
-          ("bill (plan, record, 837P)", r"INFO peerbill: (batch \d+|no batch) "), ("cost report", r"INFO peerbill: cost report "),
-          ("coverage", r"INFO peerbill: coverage of "), ("exit", None)]
+STAGES = [
+    ("read", r"INFO peerbill: read "),
+    ("import + judge + record", r"INFO peerbill: judged "),
+    ("finish record", r"INFO peerbill: run \d+ recorded"),
+    ("bill (plan, record, 837P)", r"INFO peerbill: (batch \d+|no batch) "),
+    ("cost report", r"INFO peerbill: cost report "),
+    ("coverage", r"INFO peerbill: coverage of "),
+    ("exit", None),
+]
 
 
 def _stamp(line: str) -> float:
@@ -56,8 +61,26 @@ def _stamp(line: str) -> float:
 
 def one(data: Path, url: str, work: Path, name: str = "run") -> dict:
     log = work / f"{name}.log"
-    argv = [sys.executable, "-m", "peerbill", "--log-level", "info", "--log-file", str(log), "run", "--data", str(data),
-            "--month", MONTH, "--out", str(work / f"out-{name}"), "--db", url, "--as-of", AS_OF]
+    argv = [
+        sys.executable,
+        "-m",
+        "peerbill",
+        "--log-level",
+        "info",
+        "--log-file",
+        str(log),
+        "run",
+        "--data",
+        str(data),
+        "--month",
+        MONTH,
+        "--out",
+        str(work / f"out-{name}"),
+        "--db",
+        url,
+        "--as-of",
+        AS_OF,
+    ]
     started, used = time.time(), _children_cpu()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     with TreeMemory(root=proc.pid) as sampler:
@@ -81,11 +104,24 @@ def one(data: Path, url: str, work: Path, name: str = "run") -> dict:
     for name, a, b in bounds:
         inside = [kb for when, kb, _ in sampler.samples if a <= when <= b]
         cpu = cpu_at(b) - cpu_at(a)
-        stages.append({"stage": name, "seconds": round(b - a, 2), "cpu_s": round(cpu, 1),
-                       "cores": round(cpu / (b - a), 2) if b > a else 0.0, "peak_pss_mb": round(max(inside, default=0) / 1024)})
+        stages.append(
+            {
+                "stage": name,
+                "seconds": round(b - a, 2),
+                "cpu_s": round(cpu, 1),
+                "cores": round(cpu / (b - a), 2) if b > a else 0.0,
+                "peak_pss_mb": round(max(inside, default=0) / 1024),
+            }
+        )
     total = ended - started
-    return {"contacts": contacts, "total_s": round(total, 1), "cpu_s": round(used, 1), "contacts_per_s": round(contacts / total),
-            "peak_pss_mb": round(max((kb for _, kb, _ in sampler.samples), default=0) / 1024), "stages": stages}
+    return {
+        "contacts": contacts,
+        "total_s": round(total, 1),
+        "cpu_s": round(used, 1),
+        "contacts_per_s": round(contacts / total),
+        "peak_pss_mb": round(max((kb for _, kb, _ in sampler.samples), default=0) / 1024),
+        "stages": stages,
+    }
 
 
 def _children_cpu() -> float:
@@ -98,8 +134,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--stores", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"])
-    parser.add_argument("--again", action="store_true",
-                        help="then run the month again on the same store (every contact already billed), and report it too")
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="then run the month again on the same store (every contact already billed), and report it too",
+    )
     args = parser.parse_args()
     from peerbill.testing.generate import generate
 
@@ -111,8 +150,9 @@ def main() -> None:
         try:
             import psycopg  # noqa: F401 - peerbill's PostgreSQL driver, an extra
         except ImportError:
-            raise SystemExit("psycopg is not installed: pip install -e '.[postgres]' (or '.[test]'), "
-                             "or run with --stores sqlite") from None
+            raise SystemExit(
+                "psycopg is not installed: pip install -e '.[postgres]' (or '.[test]'), or run with --stores sqlite"
+            ) from None
 
         bin_dir = find_bin()
         if bin_dir is None:
@@ -131,11 +171,15 @@ def main() -> None:
                 for name in ("run", "again") if args.again else ("run",):
                     r = {"store": store, "run": name, **one(data, url, work, name)}
                     runs.append(r)
-                    print(f"\n{r['contacts']:,} contacts, {store}{', run again' if name == 'again' else ''}: {r['total_s']} s, "
-                          f"{r['contacts_per_s']:,} contacts/s, {r['cpu_s']} CPU s, peak memory {r['peak_pss_mb']:,} MB")
+                    print(
+                        f"\n{r['contacts']:,} contacts, {store}{', run again' if name == 'again' else ''}: {r['total_s']} s, "
+                        f"{r['contacts_per_s']:,} contacts/s, {r['cpu_s']} CPU s, peak memory {r['peak_pss_mb']:,} MB"
+                    )
                     for s in r["stages"]:
-                        print(f"  {s['stage']:<28} {s['seconds']:>7.2f} s   CPU {s['cpu_s']:>6.1f} s ({s['cores']:.2f} cores)"
-                              f"   peak {s['peak_pss_mb']:>6,} MB")
+                        print(
+                            f"  {s['stage']:<28} {s['seconds']:>7.2f} s   CPU {s['cpu_s']:>6.1f} s ({s['cores']:.2f} cores)"
+                            f"   peak {s['peak_pss_mb']:>6,} MB"
+                        )
                 shutil.rmtree(work, ignore_errors=True)
     finally:
         if server is not None:
@@ -143,8 +187,10 @@ def main() -> None:
     for store in args.stores:
         mine = sorted((r for r in runs if r["store"] == store and r["run"] == "run"), key=lambda r: r["contacts"])
         if len(mine) > 1:
-            print(f"{store}: {mine[-1]['contacts']:,} contacts took {mine[-1]['total_s'] / mine[0]['total_s']:.1f}x "
-                  f"the time of {mine[0]['contacts']:,}")
+            print(
+                f"{store}: {mine[-1]['contacts']:,} contacts took {mine[-1]['total_s'] / mine[0]['total_s']:.1f}x "
+                f"the time of {mine[0]['contacts']:,}"
+            )
     sitting.end()
     write_results("run", runs, sitting)
 

@@ -5,29 +5,77 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from peerbill.testing.generate import agency_yaml
-from peerbill.model.records import FILES, columns
-
 import yaml
 
+from peerbill.model.records import FILES, columns
+from peerbill.testing.generate import agency_yaml
+
 BASE: dict[str, list[dict[str, str]]] = {
-    "children.csv": [{"child_id": "K1", "first_name": "Ada", "last_name": "Test", "birth_date": "2014-05-01", "sex": "F",
-                      "address_line1": "1 Test Road", "city": "Riverton", "state": "IA", "zip": "503101234"}],
-    "staff.csv": [{"staff_id": "S1", "first_name": "Bo", "last_name": "Test", "npi": "1245319599", "role": "parent_partner",
-                   "credential": "CFPS", "credential_start": "2020-01-01", "credential_end": ""}],
-    "eligibility.csv": [{"child_id": "K1", "payer": "medicaid", "member_id": "M1", "start_date": "2020-01-01", "end_date": ""}],
+    "children.csv": [
+        {
+            "child_id": "K1",
+            "first_name": "Ada",
+            "last_name": "Test",
+            "birth_date": "2014-05-01",
+            "sex": "F",
+            "address_line1": "1 Test Road",
+            "city": "Riverton",
+            "state": "IA",
+            "zip": "503101234",
+        }
+    ],
+    "staff.csv": [
+        {
+            "staff_id": "S1",
+            "first_name": "Bo",
+            "last_name": "Test",
+            "npi": "1245319599",
+            "role": "parent_partner",
+            "credential": "CFPS",
+            "credential_start": "2020-01-01",
+            "credential_end": "",
+        }
+    ],
+    "eligibility.csv": [
+        {"child_id": "K1", "payer": "medicaid", "member_id": "M1", "start_date": "2020-01-01", "end_date": ""}
+    ],
     "diagnoses.csv": [{"child_id": "K1", "icd10": "F43.10", "start_date": "2020-01-01", "end_date": ""}],
     "settings.csv": [{"child_id": "K1", "setting": "home", "start_date": "2020-01-01", "end_date": ""}],
-    "service_plans.csv": [{"plan_id": "P1", "child_id": "K1", "service": "peer_parent_support", "icd10": "F43.10",
-                           "start_date": "2020-01-01", "end_date": "", "authorized_units": "", "auth_number": ""}],
+    "service_plans.csv": [
+        {
+            "plan_id": "P1",
+            "child_id": "K1",
+            "service": "peer_parent_support",
+            "icd10": "F43.10",
+            "start_date": "2020-01-01",
+            "end_date": "",
+            "authorized_units": "",
+            "auth_number": "",
+        }
+    ],
     "prevention_plans.csv": [],
     "contacts.csv": [],
 }
 
-CONTACT = {"contact_id": "C1", "service_date": "2026-09-01", "start_time": "09:00", "end_time": "10:00", "staff_id": "S1",
-           "child_id": "K1", "caregiver_id": "G1", "service": "peer_parent_support", "program": "iowa_parent_partner",
-           "activity": "individual", "modality": "in_person", "place_of_service": "12", "child_present": "Y",
-           "group_id": "", "group_size": "", "goal_id": "GOAL", "note_signed_date": "2026-09-01"}
+CONTACT = {
+    "contact_id": "C1",
+    "service_date": "2026-09-01",
+    "start_time": "09:00",
+    "end_time": "10:00",
+    "staff_id": "S1",
+    "child_id": "K1",
+    "caregiver_id": "G1",
+    "service": "peer_parent_support",
+    "program": "iowa_parent_partner",
+    "activity": "individual",
+    "modality": "in_person",
+    "place_of_service": "12",
+    "child_present": "Y",
+    "group_id": "",
+    "group_size": "",
+    "goal_id": "GOAL",
+    "note_signed_date": "2026-09-01",
+}
 
 
 def contact(**fields: str) -> dict[str, str]:

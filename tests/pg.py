@@ -43,11 +43,29 @@ class PostgresServer:
             cmd = ["runuser", "-u", "postgres", "--"] + cmd
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.root)
 
-    def start(self) -> "PostgresServer":
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "peerbill", "--auth=trust", "-E", "UTF8",
-                  "--no-instructions")
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"), "-w", "-o",
-                  f"-k {self.root} -p {self.port} -c listen_addresses='' -c fsync=off -c max_connections=50", "start")
+    def start(self) -> PostgresServer:
+        self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "peerbill",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-instructions",
+        )
+        self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "log"),
+            "-w",
+            "-o",
+            f"-k {self.root} -p {self.port} -c listen_addresses='' -c fsync=off -c max_connections=50",
+            "start",
+        )
         return self
 
     def url(self, database: str = "postgres") -> str:
@@ -56,7 +74,9 @@ class PostgresServer:
     def create_database(self, name: str) -> str:
         import psycopg
 
-        with psycopg.connect(host=str(self.root), port=self.port, user="peerbill", dbname="postgres", autocommit=True) as c:
+        with psycopg.connect(
+            host=str(self.root), port=self.port, user="peerbill", dbname="postgres", autocommit=True
+        ) as c:
             c.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 

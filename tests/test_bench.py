@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
-import check_bench  # noqa: E402
+import check_bench
 
 
 @pytest.mark.parametrize("collecting", [True, False])

@@ -7,21 +7,23 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import DEMO, read_csv, run_cli
 from freezegun import freeze_time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from x12check import assert_valid_837, pyx12_problems, segments
 
-from conftest import DEMO, read_csv, run_cli
 from peerbill.cli import main
 from peerbill.store import Store
 from peerbill.store.schema import BatchRow, BilledContact, ClaimRow
-from x12check import assert_valid_837, pyx12_problems, segments
 
 AS_OF = "2026-11-15"
 
 
 def bill(data: Path, out: Path, db: str, *extra: str, month: str = "2026-09") -> tuple[int, str, str]:
-    return run_cli("bill", "--data", str(data), "--month", month, "--out", str(out), "--db", db, "--as-of", AS_OF, *extra)
+    return run_cli(
+        "bill", "--data", str(data), "--month", month, "--out", str(out), "--db", db, "--as-of", AS_OF, *extra
+    )
 
 
 def files(out: Path) -> list[Path]:
@@ -70,11 +72,28 @@ def test_the_log_says_when_a_payer_has_no_batch_and_why(tmp_path):
     db = f"sqlite:///{tmp_path / 's.db'}"
     bill(DEMO, tmp_path / "one", db)
     log = tmp_path / "peerbill.log"
-    code, _, err = run_cli("--log-level", "info", "--log-file", str(log), "bill", "--data", str(DEMO), "--month", "2026-09",
-                           "--out", str(tmp_path / "two"), "--db", db, "--as-of", AS_OF)
+    code, _, err = run_cli(
+        "--log-level",
+        "info",
+        "--log-file",
+        str(log),
+        "bill",
+        "--data",
+        str(DEMO),
+        "--month",
+        "2026-09",
+        "--out",
+        str(tmp_path / "two"),
+        "--db",
+        db,
+        "--as-of",
+        AS_OF,
+    )
     assert code == 1, err
-    assert "INFO peerbill: no batch for medicaid 2026-09: nothing new to send, 232 contacts already on submitted claims" \
+    assert (
+        "INFO peerbill: no batch for medicaid 2026-09: nothing new to send, 232 contacts already on submitted claims"
         in log.read_text()
+    )
 
 
 def _edit_contact(bundle: Path, contact_id: str, old: str, new: str) -> None:
@@ -104,8 +123,11 @@ def test_a_corrected_contact_makes_exactly_one_replacement(tmp_path, db_url):
     with Session(store.engine) as s:
         statuses = dict(s.execute(select(ClaimRow.claim_ref, ClaimRow.status)).all())
         assert statuses[replacement["f8"]] == "replaced" and statuses[replacement["ref"]] == "submitted"
-        on_new = s.scalars(select(BilledContact.contact_id).join(ClaimRow, ClaimRow.id == BilledContact.claim_id)
-                           .where(ClaimRow.claim_ref == replacement["ref"])).all()
+        on_new = s.scalars(
+            select(BilledContact.contact_id)
+            .join(ClaimRow, ClaimRow.id == BilledContact.claim_id)
+            .where(ClaimRow.claim_ref == replacement["ref"])
+        ).all()
     assert "C-001" in on_new
     code, stdout, _ = bill(bundle, tmp_path / "three", db_url)
     assert files(tmp_path / "three") == []  # the replacement is now what is billed
@@ -118,8 +140,11 @@ def test_withdrawn_contacts_void_their_claim(tmp_path, db_url):
     (first,) = files(tmp_path / "one")
     # X08's September claim holds C-044 and C-045 (C-046 is held): withdraw both
     path = bundle / "contacts.csv"
-    path.write_text("".join(l for l in path.read_text().splitlines(keepends=True)
-                            if not l.startswith(("C-044,", "C-045,", "C-046,"))))
+    path.write_text(
+        "".join(
+            l for l in path.read_text().splitlines(keepends=True) if not l.startswith(("C-044,", "C-045,", "C-046,"))
+        )
+    )
     code, stdout, _ = bill(bundle, tmp_path / "two", db_url)
     (second,) = files(tmp_path / "two")
     assert_valid_837(second)
@@ -164,7 +189,9 @@ def test_a_recorded_batch_is_written_again_byte_for_byte(tmp_path):
     db = f"sqlite:///{tmp_path / 's.db'}"
     bill(DEMO, tmp_path / "out", db)
     (path,) = files(tmp_path / "out")
-    result = CliRunner().invoke(main, ["batches", "--db", db, "write", "1", "--data", str(DEMO), "--out", str(tmp_path / "again")])
+    result = CliRunner().invoke(
+        main, ["batches", "--db", db, "write", "1", "--data", str(DEMO), "--out", str(tmp_path / "again")]
+    )
     assert result.exit_code == 0 and "identical" in result.output
     assert (tmp_path / "again" / path.name).read_bytes() == path.read_bytes()
     code, stdout, _ = run_cli("batches", "--db", db, "--json")
@@ -175,9 +202,12 @@ def _recorded(db: str) -> dict[str, list[tuple]]:
     from peerbill.store.schema import ClaimLineRow, LineContact
 
     with Session(Store.open(db).engine) as s:
-        return {t.__tablename__: [tuple(r) for r in s.execute(select(t.__table__)
-                                                               .order_by(*t.__table__.primary_key.columns))]
-                for t in (ClaimRow, ClaimLineRow, LineContact, BilledContact)}
+        return {
+            t.__tablename__: [
+                tuple(r) for r in s.execute(select(t.__table__).order_by(*t.__table__.primary_key.columns))
+            ]
+            for t in (ClaimRow, ClaimLineRow, LineContact, BilledContact)
+        }
 
 
 def test_claims_recorded_a_few_at_a_time_are_recorded_as_all_at_once(tmp_path, monkeypatch):
@@ -208,8 +238,13 @@ def test_a_batch_recorded_by_the_writer_process_is_the_batch_recorded_here(tmp_p
         bill(bundle, tmp_path / writer / "one", db)
         _edit_contact(bundle, "C-001", ",09:00,10:00,", ",08:30,10:00,")  # a replacement
         path = bundle / "contacts.csv"
-        path.write_text("".join(l for l in path.read_text().splitlines(keepends=True)
-                                if not l.startswith(("C-044,", "C-045,", "C-046,"))))  # a void
+        path.write_text(
+            "".join(
+                l
+                for l in path.read_text().splitlines(keepends=True)
+                if not l.startswith(("C-044,", "C-045,", "C-046,"))
+            )
+        )  # a void
         code, stdout, _ = bill(bundle, tmp_path / writer / "two", db)
         assert "sent 2 claims (1 replacement, 1 void)" in stdout, stdout
         code, stdout, _ = run_cli("ledger", "verify", "--db", db)
@@ -219,7 +254,10 @@ def test_a_batch_recorded_by_the_writer_process_is_the_batch_recorded_here(tmp_p
         (here,), (there,) = files(tmp_path / "0" / run), files(tmp_path / "1" / run)
         assert here.read_bytes() == there.read_bytes()
     with Session(Store.open(stores["1"]).engine) as s:
-        assert s.execute(select(BatchRow.claims, BatchRow.st_controls).order_by(BatchRow.id)).all() == [(31, [1]), (2, [2])]
+        assert s.execute(select(BatchRow.claims, BatchRow.st_controls).order_by(BatchRow.id)).all() == [
+            (31, [1]),
+            (2, [2]),
+        ]
 
 
 def test_a_writer_that_fails_leaves_nothing_recorded(tmp_path, monkeypatch):
@@ -262,7 +300,7 @@ def test_pyx12_check_can_fail(tmp_path):
     lines = text.splitlines(keepends=True)
     first_dtp = next(i for i, line in enumerate(lines) if line.startswith("DTP*472"))
     short = tmp_path / "short.x12"
-    short.write_text("".join(lines[:first_dtp] + lines[first_dtp + 1:]))  # SE02 now counts one segment too many
+    short.write_text("".join(lines[:first_dtp] + lines[first_dtp + 1 :]))  # SE02 now counts one segment too many
     assert any("count" in p.lower() for p in pyx12_problems(short))
 
 
@@ -271,8 +309,11 @@ def test_claims_split_into_transactions_by_the_payers_option(tmp_path):
     bundle = tmp_path / "demo"
     shutil.copytree(DEMO, bundle)
     agency = bundle / "agency.yaml"
-    agency.write_text(agency.read_text().replace("  receiver_id: XSMCD\n",
-                                                 "  receiver_id: XSMCD\n  options:\n    max_claims_per_transaction: '10'\n"))
+    agency.write_text(
+        agency.read_text().replace(
+            "  receiver_id: XSMCD\n", "  receiver_id: XSMCD\n  options:\n    max_claims_per_transaction: '10'\n"
+        )
+    )
     db = f"sqlite:///{tmp_path / 's.db'}"
     bill(bundle, tmp_path / "out", db)
     (path,) = files(tmp_path / "out")
@@ -289,14 +330,38 @@ def test_two_bill_runs_at_once_make_one_batch(tmp_path, postgres):
 
     from bundles import contact, write_bundle
 
-    bundle = write_bundle(tmp_path / "b", [contact(contact_id=f"C{i}", start_time=f"{8 + i}:00".zfill(5),
-                                                   end_time=f"{8 + i}:45".zfill(5)) for i in range(6)])
+    bundle = write_bundle(
+        tmp_path / "b",
+        [
+            contact(contact_id=f"C{i}", start_time=f"{8 + i}:00".zfill(5), end_time=f"{8 + i}:45".zfill(5))
+            for i in range(6)
+        ],
+    )
     exe = Path(sys.executable).with_name("peerbill")
     for attempt in range(20):
         db = postgres.create_database(f"race{attempt}")
-        procs = [subprocess.Popen([str(exe), "bill", "--data", str(bundle), "--month", "2026-09", "--out",
-                                   str(tmp_path / f"r{attempt}-{n}"), "--db", db, "--as-of", "2026-10-01"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in range(2)]
+        procs = [
+            subprocess.Popen(
+                [
+                    str(exe),
+                    "bill",
+                    "--data",
+                    str(bundle),
+                    "--month",
+                    "2026-09",
+                    "--out",
+                    str(tmp_path / f"r{attempt}-{n}"),
+                    "--db",
+                    db,
+                    "--as-of",
+                    "2026-10-01",
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for n in range(2)
+        ]
         results = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
         assert [r[2] for r in results] == [0, 0], results
         with Session(Store.open(db).engine) as s:
@@ -308,8 +373,9 @@ def test_two_bill_runs_at_once_make_one_batch(tmp_path, postgres):
 def test_check_with_the_store_knows_what_is_billed(tmp_path):
     db = f"sqlite:///{tmp_path / 's.db'}"
     bill(DEMO, tmp_path / "out", db)
-    code, _, _ = run_cli("check", "--data", str(DEMO), "--month", "2026-09", "--out", str(tmp_path / "c"), "--db", db,
-                         "--as-of", AS_OF)
+    code, _, _ = run_cli(
+        "check", "--data", str(DEMO), "--month", "2026-09", "--out", str(tmp_path / "c"), "--db", db, "--as-of", AS_OF
+    )
     decisions = read_csv(tmp_path / "c" / "decisions.csv")
     assert sum(d["reasons"].endswith("medicaid:ALREADY_BILLED") for d in decisions) == 232
 
@@ -325,8 +391,11 @@ def test_billed_contacts_are_read_through_a_cursor_on_the_server(tmp_path, postg
     assert bill(DEMO, tmp_path / "out", db)[0] == 1  # the demo's rejected rows
     store = Store.open(db)
     cursors: list[tuple[str, str]] = []
-    event.listen(store.engine, "before_cursor_execute",
-                 lambda conn, cursor, statement, *_: cursors.append((statement, type(cursor).__name__)))
+    event.listen(
+        store.engine,
+        "before_cursor_execute",
+        lambda conn, cursor, statement, *_: cursors.append((statement, type(cursor).__name__)),
+    )
     prior = store.prior_usage({"C-001", "C-002"})
     claims = list(billed_claims(store, "medicaid", "2026-09"))
     assert prior.billed and len(claims) == 31

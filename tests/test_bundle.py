@@ -5,21 +5,29 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from bundles import contact, write_bundle
 from conftest import read_csv, run_cli
+
 from peerbill.bundle import BundleError, read_bundle
 
 
 def check(bundle: Path, out: Path, month: str = "2026-09") -> tuple[int, str, str, dict[str, dict[str, str]]]:
-    code, stdout, stderr = run_cli("check", "--data", str(bundle), "--month", month, "--out", str(out), "--as-of", "2026-10-01")
+    code, stdout, stderr = run_cli(
+        "check", "--data", str(bundle), "--month", month, "--out", str(out), "--as-of", "2026-10-01"
+    )
     rows = {r["contact_id"]: r for r in read_csv(out / "decisions.csv")} if (out / "decisions.csv").exists() else {}
     return code, stdout, stderr, rows
 
 
 def test_bad_row_is_rejected_with_file_row_and_column_and_the_rest_is_judged(tmp_path):
-    bundle = write_bundle(tmp_path / "b", [contact(contact_id="OK1"), contact(contact_id="BAD", start_time="11:00", end_time="9:75"),
-                                           contact(contact_id="OK2", start_time="13:00", end_time="14:00")])
+    bundle = write_bundle(
+        tmp_path / "b",
+        [
+            contact(contact_id="OK1"),
+            contact(contact_id="BAD", start_time="11:00", end_time="9:75"),
+            contact(contact_id="OK2", start_time="13:00", end_time="14:00"),
+        ],
+    )
     code, stdout, stderr, rows = check(bundle, tmp_path / "out")
     assert code == 1  # rejected rows: outputs still written
     assert rows["BAD"]["status"] == "rejected" and rows["BAD"]["reasons"] == "INVALID_ROW"
@@ -29,9 +37,14 @@ def test_bad_row_is_rejected_with_file_row_and_column_and_the_rest_is_judged(tmp
 
 
 def test_decisions_are_in_judging_order(tmp_path):
-    bundle = write_bundle(tmp_path / "b", [contact(contact_id="Z", start_time="08:00", end_time="08:30"),
-                                           contact(contact_id="B", service_date="2026-09-02"),
-                                           contact(contact_id="A", start_time="08:00", end_time="08:15", staff_id="S1")])
+    bundle = write_bundle(
+        tmp_path / "b",
+        [
+            contact(contact_id="Z", start_time="08:00", end_time="08:30"),
+            contact(contact_id="B", service_date="2026-09-02"),
+            contact(contact_id="A", start_time="08:00", end_time="08:15", staff_id="S1"),
+        ],
+    )
     _, _, _, rows = check(bundle, tmp_path / "out")
     assert list(rows) == ["A", "Z", "B"]
 
@@ -81,8 +94,13 @@ def test_bom_and_crlf_are_read(tmp_path):
 
 
 def test_bad_reference_row_is_reported_and_left_out(tmp_path):
-    bundle = write_bundle(tmp_path / "b", [contact()], eligibility_csv=[
-        {"child_id": "K1", "payer": "medicaid", "member_id": "M1", "start_date": "2020-13-01", "end_date": ""}])
+    bundle = write_bundle(
+        tmp_path / "b",
+        [contact()],
+        eligibility_csv=[
+            {"child_id": "K1", "payer": "medicaid", "member_id": "M1", "start_date": "2020-13-01", "end_date": ""}
+        ],
+    )
     code, stdout, stderr, rows = check(bundle, tmp_path / "out")
     assert "eligibility.csv:2 start_date: '2020-13-01' is not a date YYYY-MM-DD" in stderr
     assert rows["C1"]["reasons"].startswith("medicaid:NOT_MEDICAID_ELIGIBLE")
@@ -101,9 +119,12 @@ def test_missing_folder(tmp_path):
 
 
 def test_errors_in_phi_columns_do_not_echo_the_value(tmp_path):
-    bundle = write_bundle(tmp_path / "b", [contact()],
-                          children_csv=[{"child_id": "K1", "birth_date": "2015-02-30", "sex": "F"}],
-                          diagnoses_csv=[{"child_id": "K1", "icd10": "NOTACODE", "start_date": "2020-01-01"}])
+    bundle = write_bundle(
+        tmp_path / "b",
+        [contact()],
+        children_csv=[{"child_id": "K1", "birth_date": "2015-02-30", "sex": "F"}],
+        diagnoses_csv=[{"child_id": "K1", "icd10": "NOTACODE", "start_date": "2020-01-01"}],
+    )
     code, _, stderr, _ = check(bundle, tmp_path / "out")
     assert "children.csv:2 birth_date: the value is not a date YYYY-MM-DD" in stderr
     assert "diagnoses.csv:2 icd10: the value is not an ICD-10-CM code" in stderr
@@ -112,12 +133,17 @@ def test_errors_in_phi_columns_do_not_echo_the_value(tmp_path):
 
 
 def test_spreadsheet_formulas_in_values_are_neutralised_in_outputs(tmp_path):
-    bundle = write_bundle(tmp_path / "b", [contact(contact_id="=HYPERLINK(\"http://x\")", start_time="9:75"),
-                                           contact(contact_id="@SUM(A1)", child_id="+K9")])
+    bundle = write_bundle(
+        tmp_path / "b",
+        [
+            contact(contact_id='=HYPERLINK("http://x")', start_time="9:75"),
+            contact(contact_id="@SUM(A1)", child_id="+K9"),
+        ],
+    )
     code, _, _, rows = check(bundle, tmp_path / "out")
     text = (tmp_path / "out" / "decisions.csv").read_text()
     assert "'=HYPERLINK" in text and "'@SUM(A1)" in text and "\n=" not in text and ",=" not in text
-    assert set(rows) == {"'=HYPERLINK(\"http://x\")", "'@SUM(A1)"}
+    assert set(rows) == {'\'=HYPERLINK("http://x")', "'@SUM(A1)"}
     from peerbill.outputs.csvout import safe
 
     assert safe("-64.00") == "-64.00" and safe("-x") == "'-x" and safe("ok") == "ok" and safe(3) == 3

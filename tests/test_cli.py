@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 import pytest
-
 from bundles import contact, write_bundle
 from conftest import DEMO, ROOT, read_csv, run_cli
+
 from peerbill.cli import main
 from peerbill.reasons import CATALOGUE
 
@@ -49,8 +49,9 @@ def test_reasons_lists_every_stable_code():
 
 
 def test_check_json_summary_reconciles(tmp_path):
-    code, stdout, _ = run_cli("check", "--data", str(DEMO), "--month", "2026-09", "--out", str(tmp_path), "--as-of",
-                              "2026-11-15", "--json")
+    code, stdout, _ = run_cli(
+        "check", "--data", str(DEMO), "--month", "2026-09", "--out", str(tmp_path), "--as-of", "2026-11-15", "--json"
+    )
     summary = json.loads(stdout)
     assert code == 1 and summary["reconciled"]
     assert summary["rows_read"] == sum(s["count"] for s in summary["by_status"].values())
@@ -60,10 +61,13 @@ def test_check_json_summary_reconciles(tmp_path):
     assert json.loads((tmp_path / "summary.json").read_text()) == summary
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--month", "2026-13"], "'2026-13' is not a month YYYY-MM"),
-    (["--month", "2026-09", "--as-of", "yesterday"], "'yesterday' is not a date YYYY-MM-DD"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--month", "2026-13"], "'2026-13' is not a month YYYY-MM"),
+        (["--month", "2026-09", "--as-of", "yesterday"], "'yesterday' is not a date YYYY-MM-DD"),
+    ],
+)
 def test_usage_errors_exit_2(tmp_path, args, message):
     result = click.testing.CliRunner().invoke(main, ["check", "--data", str(DEMO), "--out", str(tmp_path)] + args)
     assert result.exit_code == 2 and message in result.output
@@ -72,36 +76,79 @@ def test_usage_errors_exit_2(tmp_path, args, message):
 def test_out_folder_that_does_not_exist_is_created(tmp_path):
     bundle = write_bundle(tmp_path / "b", [contact()])
     out = tmp_path / "a" / "b" / "c"
-    code, _, _ = run_cli("check", "--data", str(bundle), "--month", "2026-09", "--out", str(out), "--as-of", "2026-10-01")
+    code, _, _ = run_cli(
+        "check", "--data", str(bundle), "--month", "2026-09", "--out", str(out), "--as-of", "2026-10-01"
+    )
     assert code == 0 and (out / "decisions.csv").exists()
 
 
 def test_out_folder_that_cannot_be_written_is_a_clear_error(tmp_path):
     bundle = write_bundle(tmp_path / "b", [contact()])
     (tmp_path / "file").write_text("")
-    code, _, err = run_cli("check", "--data", str(bundle), "--month", "2026-09", "--out", str(tmp_path / "file" / "x"),
-                           "--as-of", "2026-10-01")
+    code, _, err = run_cli(
+        "check",
+        "--data",
+        str(bundle),
+        "--month",
+        "2026-09",
+        "--out",
+        str(tmp_path / "file" / "x"),
+        "--as-of",
+        "2026-10-01",
+    )
     assert code == 2 and "cannot be written: Not a directory" in err and "Traceback" not in err
 
 
 def test_installed_command_runs_from_any_folder_with_no_progress_bar_when_piped(tmp_path):
     """The console script finds the shipped packs from another working directory; stderr stays clean when piped."""
     exe = Path(sys.executable).with_name("peerbill")
-    result = subprocess.run([str(exe), "check", "--data", str(DEMO), "--month", "2026-10", "--out", str(tmp_path / "o"),
-                             "--as-of", "2026-11-15"], cwd=tmp_path, capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            str(exe),
+            "check",
+            "--data",
+            str(DEMO),
+            "--month",
+            "2026-10",
+            "--out",
+            str(tmp_path / "o"),
+            "--as-of",
+            "2026-11-15",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1, result.stderr
     assert "reconciled: 309 read" in result.stdout
     assert "judging" not in result.stderr and "Traceback" not in result.stderr
 
 
 def test_run_is_the_main_job(tmp_path):
-    code, stdout, err = run_cli("run", "--data", str(DEMO), "--month", "2026-08", "--out", str(tmp_path / "o"),
-                                "--db", str(tmp_path / "demo.db"), "--as-of", "2026-11-15")
+    code, stdout, err = run_cli(
+        "run",
+        "--data",
+        str(DEMO),
+        "--month",
+        "2026-08",
+        "--out",
+        str(tmp_path / "o"),
+        "--db",
+        str(tmp_path / "demo.db"),
+        "--as-of",
+        "2026-11-15",
+    )
     assert code == 1, err
     assert "import 1, run 1 recorded in sqlite:///" in stdout
-    assert {p.name for p in (tmp_path / "o").iterdir()} == {"decisions.csv", "problems.csv", "summary.json",
-                                                            "medicaid-2026-08-batch000001.837", "cost-report-FY2026Q4",
-                                                            "coverage.csv", "coverage.html"}
+    assert {p.name for p in (tmp_path / "o").iterdir()} == {
+        "decisions.csv",
+        "problems.csv",
+        "summary.json",
+        "medicaid-2026-08-batch000001.837",
+        "cost-report-FY2026Q4",
+        "coverage.csv",
+        "coverage.html",
+    }
     draft = (tmp_path / "o" / "cost-report-FY2026Q4" / "cb496.csv").read_text()
     assert "status,draft" in draft
     from x12check import assert_valid_837
@@ -121,8 +168,13 @@ def test_every_package_is_installed():
 def test_files_with_phi_are_readable_by_their_owner_only(tmp_path):
     """The umask is set by the command itself, so it holds however peerbill is started."""
     exe = Path(sys.executable).with_name("peerbill")
-    result = subprocess.run(f"umask 022; {exe} run --data {DEMO} --month 2026-09 --out {tmp_path / 'o'} "
-                            f"--db {tmp_path / 'store.db'} --as-of 2026-11-15", shell=True, capture_output=True, text=True)
+    result = subprocess.run(
+        f"umask 022; {exe} run --data {DEMO} --month 2026-09 --out {tmp_path / 'o'} "
+        f"--db {tmp_path / 'store.db'} --as-of 2026-11-15",
+        shell=True,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1, result.stderr
     written = [p for p in (tmp_path / "o").rglob("*") if p.is_file()] + [tmp_path / "store.db"]
     assert any(p.suffix == ".837" for p in written) and any(p.name == "children.csv" for p in written)
@@ -135,9 +187,28 @@ def test_the_command_closes_the_store_and_flushes_everything_before_it_ends(tmp_
     and the store must all be complete by then, and the exit code kept."""
     exe = Path(sys.executable).with_name("peerbill")
     db, log = tmp_path / "store.db", tmp_path / "run.log"
-    result = subprocess.run([str(exe), "--log-level", "info", "--log-file", str(log), "run", "--data", str(DEMO),
-                             "--month", "2026-09", "--out", str(tmp_path / "o"), "--db", str(db), "--as-of", "2026-11-15"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            str(exe),
+            "--log-level",
+            "info",
+            "--log-file",
+            str(log),
+            "run",
+            "--data",
+            str(DEMO),
+            "--month",
+            "2026-09",
+            "--out",
+            str(tmp_path / "o"),
+            "--db",
+            str(db),
+            "--as-of",
+            "2026-11-15",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1, result.stderr
     assert result.stdout.rstrip().endswith(f"coverage: {tmp_path / 'o' / 'coverage.html'}")
     assert "coverage of 2026-09 written" in log.read_text().splitlines()[-1]
@@ -156,11 +227,37 @@ def test_no_name_from_the_fixtures_reaches_the_terminal(tmp_path):
             names.update(row[c] for c in columns if row[c])
     db = str(tmp_path / "s.db")
     output = []
-    for args in (["run", "--data", str(DEMO), "--month", "2026-09", "--out", str(tmp_path / "o"), "--db", db, "--as-of", "2026-11-15"],
-                 ["cost-report", "--quarter", "FY2026Q4", "--data", str(DEMO), "--out", str(tmp_path / "c"), "--db", db,
-                  "--as-of", "2026-11-15"],
-                 ["trace", "--db", db, "claim", "PB0000000001"], ["trace", "--db", db, "contact", "C-001"],
-                 ["coverage", "--data", str(DEMO), "--month", "2026-09", "--out", str(tmp_path / "v")]):
+    for args in (
+        [
+            "run",
+            "--data",
+            str(DEMO),
+            "--month",
+            "2026-09",
+            "--out",
+            str(tmp_path / "o"),
+            "--db",
+            db,
+            "--as-of",
+            "2026-11-15",
+        ],
+        [
+            "cost-report",
+            "--quarter",
+            "FY2026Q4",
+            "--data",
+            str(DEMO),
+            "--out",
+            str(tmp_path / "c"),
+            "--db",
+            db,
+            "--as-of",
+            "2026-11-15",
+        ],
+        ["trace", "--db", db, "claim", "PB0000000001"],
+        ["trace", "--db", db, "contact", "C-001"],
+        ["coverage", "--data", str(DEMO), "--month", "2026-09", "--out", str(tmp_path / "v")],
+    ):
         code, stdout, stderr = run_cli(*args)
         output.append(stdout + stderr)
     text = "\n".join(output)
@@ -176,7 +273,9 @@ def test_an_internal_error_is_one_line_unless_peerbill_debug_asks_for_the_traceb
 
     monkeypatch.setattr(peerbill.jobs.records, "catalogue", broken)
     code, out, err = run_cli("reasons")
-    assert code == 4 and err.strip() == "peerbill: internal error (RuntimeError); rerun with PEERBILL_DEBUG=1 for details"
+    assert (
+        code == 4 and err.strip() == "peerbill: internal error (RuntimeError); rerun with PEERBILL_DEBUG=1 for details"
+    )
     monkeypatch.setenv("PEERBILL_DEBUG", "1")
     with pytest.raises(RuntimeError, match="a bug"):
         run_cli("reasons")

@@ -1,4 +1,5 @@
-"""CB-496 cost reports: federal shares by quarter, adjustments, the well-supported rule, claim limits, detail = report."""
+"""CB-496 cost reports: federal shares by quarter, adjustments, the well-supported rule, claim limits, and
+the detail file adding up to the report."""
 
 from __future__ import annotations
 
@@ -8,18 +9,29 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from lxml import etree
-
 from bundles import BASE, contact, write_bundle
 from conftest import DEMO, ROOT, RULES, run_cli
+from lxml import etree
 
 XSD = etree.XMLSchema(etree.parse(str(ROOT / "templates" / "cb496.xsd")))
 NO_MEDICAID = {"eligibility_csv": [], "diagnoses_csv": BASE["diagnoses.csv"]}
 
 
 def report(data: Path, quarter: str, out: Path, db: str, as_of: str, *extra: str) -> tuple[int, dict, str]:
-    code, stdout, err = run_cli("cost-report", "--quarter", quarter, "--data", str(data), "--out", str(out),
-                                "--db", db, "--as-of", as_of, *extra)
+    code, stdout, err = run_cli(
+        "cost-report",
+        "--quarter",
+        quarter,
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--db",
+        db,
+        "--as-of",
+        as_of,
+        *extra,
+    )
     lines = {}
     if (out / "cb496.csv").exists():
         with (out / "cb496.csv").open() as f:
@@ -38,7 +50,11 @@ def detail(out: Path) -> list[dict]:
 def assert_detail_sums_to_report(out: Path, lines: dict) -> None:
     items = detail(out)
     for row, line in lines.items():
-        rows = [r for r in lines if r.startswith("services_") and r != "services_total"] if row == "services_total" else [row]
+        rows = (
+            [r for r in lines if r.startswith("services_") and r != "services_total"]
+            if row == "services_total"
+            else [row]
+        )
         for kind, column in (("current", "current"), ("adjustment", "adjustments")):
             picked = [i for i in items if i["kind"] == kind and i["cb496_row"] in rows]
             assert sum(Decimal(i["total_computable"]) for i in picked) == Decimal(line[f"{column}_total"]), (row, kind)
@@ -63,7 +79,7 @@ def test_demo_quarters_before_and_after_the_fmap_change(tmp_path):
     root = etree.parse(str(tmp_path / "q1" / "cb496.xml")).getroot()
     assert root.get("fmapCurrent") == "0.6000" and root.get("state") == "IA" and root.get("status") == "issued"
     # estimate: the average of FY2026Q4's and FY2027Q1's current claims
-    expected = ((Decimal(q4["services_total"]["current_total"]) + Decimal(q1["services_total"]["current_total"])) / 2)
+    expected = (Decimal(q4["services_total"]["current_total"]) + Decimal(q1["services_total"]["current_total"])) / 2
     assert Decimal(q1["services_total"]["estimate_total"]) == expected.quantize(Decimal("0.01"))
 
 
@@ -81,7 +97,9 @@ def test_a_medicaid_rebill_is_a_negative_adjustment_across_the_fiscal_year(tmp_p
     adjustments = [i for i in detail(tmp_path / "q1") if i["kind"] == "adjustment"]
     x10 = {i["contact_id"]: i for i in adjustments if i["child_id"] == "X10"}
     assert x10["C-052"]["total_computable"] == "-64.00" and x10["C-052"]["federal_share"] == "-32.00"
-    assert x10["C-052"]["quarter"] == "FY2026Q4" and x10["C-052"]["ffp_rate"] == "0.50"  # at the adjusted quarter's share
+    assert (
+        x10["C-052"]["quarter"] == "FY2026Q4" and x10["C-052"]["ffp_rate"] == "0.50"
+    )  # at the adjusted quarter's share
     assert x10["C-052"]["reason"] == "billed to Medicaid"
     assert Decimal(q1["services_total"]["adjustments_total"]) <= Decimal("-64.00")
     assert_detail_sums_to_report(tmp_path / "q1", q1)
@@ -94,16 +112,27 @@ def test_issued_reports_never_change_and_a_revision_is_explicit(tmp_path):
     assert code == 2 and "issued already (revision 1)" in err
     code, lines, _ = report(DEMO, "FY2026Q4", tmp_path / "c", db, "2027-01-15", "--revise")
     assert code == 0 and etree.parse(str(tmp_path / "c" / "cb496.xml")).getroot().get("revision") == "2"
-    assert (tmp_path / "a" / "cb496.csv").read_text().replace("revision,1", "revision,2") == \
-        (tmp_path / "c" / "cb496.csv").read_text()
+    assert (tmp_path / "a" / "cb496.csv").read_text().replace("revision,1", "revision,2") == (
+        tmp_path / "c" / "cb496.csv"
+    ).read_text()
 
 
 def _start_bundle(tmp_path: Path, *dates: str) -> Path:
     """A child without Medicaid, in a prevention plan with START (supported from 2022-06-02)."""
-    plans = [{"plan_id": "V1", "child_id": "K1", "candidacy": "candidate", "plan_date": dates[0], "end_date": "2027-12-31",
-              "programs": "start"}]
-    contacts = [contact(contact_id=f"S{n}", service_date=d, note_signed_date=d, program="start")
-                for n, d in enumerate(dates[1:], 1)]
+    plans = [
+        {
+            "plan_id": "V1",
+            "child_id": "K1",
+            "candidacy": "candidate",
+            "plan_date": dates[0],
+            "end_date": "2027-12-31",
+            "programs": "start",
+        }
+    ]
+    contacts = [
+        contact(contact_id=f"S{n}", service_date=d, note_signed_date=d, program="start")
+        for n, d in enumerate(dates[1:], 1)
+    ]
     return write_bundle(tmp_path / "b", contacts, prevention_plans_csv=plans, **NO_MEDICAID)
 
 
@@ -117,7 +146,11 @@ def test_well_supported_share_counts_supported_practices_in_fy2023_but_not_in_fy
     ns = {"c": "urn:peerbill:cb496:1"}
     share23 = fy23.find("c:footer/c:wellSupportedShare", ns)
     share24 = fy24.find("c:footer/c:wellSupportedShare", ns)
-    assert (share23.get("share"), share23.get("result"), share23.get("counts")) == ("1.0000", "pass", "well_supported,supported")
+    assert (share23.get("share"), share23.get("result"), share23.get("counts")) == (
+        "1.0000",
+        "pass",
+        "well_supported,supported",
+    )
     assert (share24.get("share"), share24.get("result"), share24.get("counts")) == ("0.0000", "fail", "well_supported")
 
 
@@ -134,7 +167,10 @@ def test_the_pandemic_period_is_claimed_at_100_percent(tmp_path):
     bundle = _start_bundle(tmp_path, "2020-11-01", "2021-03-03")  # START promising then: FY2021 Q2
     code, lines, err = report(bundle, "FY2021Q2", tmp_path / "out", f"sqlite:///{tmp_path / 's.db'}", "2021-06-30")
     assert code == 0, err
-    assert (lines["services_promising"]["current_total"], lines["services_promising"]["current_federal"]) == ("64.00", "64.00")
+    assert (lines["services_promising"]["current_total"], lines["services_promising"]["current_federal"]) == (
+        "64.00",
+        "64.00",
+    )
     assert lines["services_promising"]["rate"] == "1.00"
 
 
@@ -146,13 +182,31 @@ def test_payment_date_basis_moves_spending_to_the_quarter_it_was_paid(tmp_path):
     bundle = _start_bundle(tmp_path, "2026-03-01", "2026-09-29")
     (bundle / "payments.csv").write_text("contact_id,paid_date\nS1,2026-10-09\n")
     db = f"sqlite:///{tmp_path / 's.db'}"
-    code, q4, err = run_cli("cost-report", "--quarter", "FY2026Q4", "--data", str(bundle), "--out", str(tmp_path / "q4"),
-                            "--db", db, "--as-of", "2026-12-01", "--rules", str(rules))
+    code, q4, err = run_cli(
+        "cost-report",
+        "--quarter",
+        "FY2026Q4",
+        "--data",
+        str(bundle),
+        "--out",
+        str(tmp_path / "q4"),
+        "--db",
+        db,
+        "--as-of",
+        "2026-12-01",
+        "--rules",
+        str(rules),
+    )
     assert code == 0, err
     code, q1, err = report(bundle, "FY2027Q1", tmp_path / "q1", db, "2026-12-01", "--rules", str(rules))
     with (tmp_path / "q4" / "cb496.csv").open() as f:  # served in September, paid in October: not in FY2026Q4
-        assert {r["row"]: r["current_total"] for r in csv.DictReader(f) if r["row"] != "item"}["services_total"] == "0.00"
-    assert (q1["services_supported"]["current_total"], q1["services_supported"]["current_federal"]) == ("64.00", "38.40")
+        assert {r["row"]: r["current_total"] for r in csv.DictReader(f) if r["row"] != "item"}[
+            "services_total"
+        ] == "0.00"
+    assert (q1["services_supported"]["current_total"], q1["services_supported"]["current_federal"]) == (
+        "64.00",
+        "38.40",
+    )
 
 
 def test_children_file_has_the_period_and_settings(tmp_path):
@@ -160,19 +214,28 @@ def test_children_file_has_the_period_and_settings(tmp_path):
     with (tmp_path / "q4" / "children.csv").open() as f:
         children = {r["child_id"]: r for r in csv.DictReader(f)}
     x03 = children["X03"]  # residential 2026-08-10..20 inside a plan from 2026-02-01
-    assert (x03["period_start"], x03["period_end"], x03["setting_at_start"], x03["setting_at_end"]) == \
-        ("2026-02-01", "2027-01-31", "home", "home")
+    assert (x03["period_start"], x03["period_end"], x03["setting_at_start"], x03["setting_at_end"]) == (
+        "2026-02-01",
+        "2027-01-31",
+        "home",
+        "home",
+    )
     assert x03["services"] == "2" and x03["total_computable"] == "128.00"
 
 
 def test_administration_training_and_kinship_costs_come_from_costs_csv(tmp_path):
     bundle = tmp_path / "demo"
     shutil.copytree(DEMO, bundle)
-    (bundle / "costs.csv").write_text("quarter,category,amount,note\nFY2027Q1,administration,1000.00,case reviews\n"
-                                      "FY2027Q1,training,250.50,staff training\nFY2027Q1,kinship_navigator,400.00,navigator\n")
+    (bundle / "costs.csv").write_text(
+        "quarter,category,amount,note\nFY2027Q1,administration,1000.00,case reviews\n"
+        "FY2027Q1,training,250.50,staff training\nFY2027Q1,kinship_navigator,400.00,navigator\n"
+    )
     code, lines, err = report(bundle, "FY2027Q1", tmp_path / "q1", f"sqlite:///{tmp_path / 's.db'}", "2027-01-15")
     assert code == 0, err
-    assert (lines["administration"]["current_total"], lines["administration"]["current_federal"]) == ("1000.00", "500.00")
+    assert (lines["administration"]["current_total"], lines["administration"]["current_federal"]) == (
+        "1000.00",
+        "500.00",
+    )
     assert (lines["training"]["current_total"], lines["training"]["current_federal"]) == ("250.50", "125.25")
     assert lines["kinship_navigator"]["current_federal"] == "200.00" and lines["administration"]["rate"] == "0.50"
     assert_detail_sums_to_report(tmp_path / "q1", lines)
@@ -185,8 +248,23 @@ def test_run_draft_is_the_draft_cost_report_writes(tmp_path, months, reused):
     db = str(tmp_path / "p.db")
     log_file = tmp_path / "run.log"
     for month in months:
-        code, _, err = run_cli("--log-level", "info", "--log-file", str(log_file), "run", "--data", str(DEMO),
-                               "--month", month, "--out", str(tmp_path / month), "--db", db, "--as-of", "2026-11-15")
+        code, _, err = run_cli(
+            "--log-level",
+            "info",
+            "--log-file",
+            str(log_file),
+            "run",
+            "--data",
+            str(DEMO),
+            "--month",
+            month,
+            "--out",
+            str(tmp_path / month),
+            "--db",
+            db,
+            "--as-of",
+            "2026-11-15",
+        )
         assert code == 1, err  # the demo has rejected rows on purpose
     quarter = "FY2026Q4"
     code, _, err = report(DEMO, quarter, tmp_path / "again", db, "2026-11-15", "--draft")
@@ -214,8 +292,14 @@ def test_verdicts_are_reused_only_for_the_same_month_and_prior_units():
     from peerbill.jobs.cost_report import JudgedMonth, reusable
 
     judged = JudgedMonth("2026-09", PriorUsage(daily={("medicaid", "C1", "H0038", "2026-09-01"): 4}), [])
-    assert reusable(judged, "2026-09", PriorUsage(daily={("medicaid", "C1", "H0038", "2026-09-01"): 4},
-                                                  billed=frozenset({"X1"}))) == []
+    assert (
+        reusable(
+            judged,
+            "2026-09",
+            PriorUsage(daily={("medicaid", "C1", "H0038", "2026-09-01"): 4}, billed=frozenset({"X1"})),
+        )
+        == []
+    )
     assert reusable(judged, "2026-08", judged.prior) is None
     assert reusable(judged, "2026-09", PriorUsage()) is None
     assert reusable(judged, "2026-09", PriorUsage(daily=judged.prior.daily, auth={("title_iv_e", "P1"): 2})) is None

@@ -9,13 +9,21 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from lxml import html as lxml_html
-
 from conftest import DEMO, read_csv, run_cli
+from lxml import html as lxml_html
 from x12check import segments
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
 
 
 def chromium() -> str:
@@ -28,8 +36,9 @@ def chromium() -> str:
 
 def browser(tmp_path: Path, url: str, *args: str) -> str:
     profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
-    result = subprocess.run([chromium(), *FLAGS, f"--user-data-dir={profile}", *args, url],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [chromium(), *FLAGS, f"--user-data-dir={profile}", *args, url], capture_output=True, text=True, timeout=120
+    )
     return result.stdout
 
 
@@ -38,9 +47,32 @@ def month(tmp_path_factory) -> Path:
     """Two months run into one store, so September's page has a trend."""
     root = tmp_path_factory.mktemp("coverage")
     db = f"sqlite:///{root / 's.db'}"
-    run_cli("run", "--data", str(DEMO), "--month", "2026-08", "--out", str(root / "aug"), "--db", db, "--as-of", "2026-11-15")
-    code, _, err = run_cli("run", "--data", str(DEMO), "--month", "2026-09", "--out", str(root / "sep"), "--db", db,
-                           "--as-of", "2026-11-15")
+    run_cli(
+        "run",
+        "--data",
+        str(DEMO),
+        "--month",
+        "2026-08",
+        "--out",
+        str(root / "aug"),
+        "--db",
+        db,
+        "--as-of",
+        "2026-11-15",
+    )
+    code, _, err = run_cli(
+        "run",
+        "--data",
+        str(DEMO),
+        "--month",
+        "2026-09",
+        "--out",
+        str(root / "sep"),
+        "--db",
+        db,
+        "--as-of",
+        "2026-11-15",
+    )
     assert code == 1, err
     return root / "sep"
 
@@ -65,7 +97,9 @@ def test_coverage_reconciles_with_decisions_and_claims(month):
     assert len(held) == int(overall["held"])
     days = [int(r["note"].split(" days left")[0]) for r in held]
     assert days == sorted(days)  # soonest first
-    assert ("authorization", "XP08") in rows and "10 of 10 units used, 0 left" in rows[("authorization", "XP08")]["note"]
+    assert ("authorization", "XP08") in rows and "10 of 10 units used, 0 left" in rows[("authorization", "XP08")][
+        "note"
+    ]
     assert [r["key"] for (s, _), r in rows.items() if s == "trend"] == ["2026-08", "2026-09"]
 
 
@@ -80,8 +114,10 @@ def test_the_page_renders_in_chromium_with_the_csv_figures(month, tmp_path):
     assert figure["overall-share-hours"] == f"{overall['share_hours']}%"
     assert figure["overall-share-dollars"] == f"{overall['share_dollars']}%"
     assert figure["overall-billable-dollars"] == f"${Decimal(overall['billable_dollars']):,.2f}"
-    payer_rows = {tr.xpath("td")[0].text_content(): [td.text_content() for td in tr.xpath("td")]
-                  for tr in dom.xpath("//table[@id='by-payer']/tbody/tr")}
+    payer_rows = {
+        tr.xpath("td")[0].text_content(): [td.text_content() for td in tr.xpath("td")]
+        for tr in dom.xpath("//table[@id='by-payer']/tbody/tr")
+    }
     for (section, key), r in coverage_rows(month).items():
         if section == "payer":
             assert payer_rows[key][1:6] == [r["contacts"], r["billable"], r["held"], r["not_billable"], r["rejected"]]
@@ -91,7 +127,9 @@ def test_the_page_renders_in_chromium_with_the_csv_figures(month, tmp_path):
 
 
 def test_sorting_runs_in_the_browser(month, tmp_path):
-    dom = lxml_html.fromstring(browser(tmp_path, (month / "coverage.html").as_uri() + "#sort=by-staff:10:desc", "--dump-dom"))
+    dom = lxml_html.fromstring(
+        browser(tmp_path, (month / "coverage.html").as_uri() + "#sort=by-staff:10:desc", "--dump-dom")
+    )
     at_risk = [Decimal(tr.xpath("td")[10].text_content()) for tr in dom.xpath("//table[@id='by-staff']/tbody/tr")]
     assert at_risk == sorted(at_risk, reverse=True) and at_risk[0] > at_risk[-1]
     assert dom.xpath("//table[@id='by-staff']//th[@data-col='10']/@aria-sort") == ["descending"]
@@ -104,9 +142,10 @@ def test_a_tables_cells_are_escaped_as_one_by_one_whatever_they_hold():
 
     from peerbill.coverage.render import _table
 
-    body = [["K1 <b>&</b>", 3, Decimal("1.50"), "it's \"quoted\""], ["x\x1fy", "<", None, ">"]]
+    body = [["K1 <b>&</b>", 3, Decimal("1.50"), 'it\'s "quoted"'], ["x\x1fy", "<", None, ">"]]
     page = _table("t", ["a", "b", "c", "d"], body, {1, 2})
     for cells in body:
-        expected = "".join(f'<td{" class=num" if i in (1, 2) else ""}>{html.escape(str(c))}</td>'
-                           for i, c in enumerate(cells))
+        expected = "".join(
+            f"<td{' class=num' if i in (1, 2) else ''}>{html.escape(str(c))}</td>" for i, c in enumerate(cells)
+        )
         assert f"<tr>{expected}</tr>" in page

@@ -20,12 +20,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from conftest import DEMO
 from sqlalchemy import text
 
-from conftest import DEMO
-from peerbill.testing.generate import generate
 from peerbill.store import Store, StoreError
 from peerbill.store.ledger import verify
+from peerbill.testing.generate import generate
 
 KILLS = 20
 MONTH, AS_OF = "2026-09", "2026-11-15"
@@ -46,7 +46,14 @@ DATA: list[Path] = []  # the generated bundle, set by the stores fixture
 
 
 def peerbill(args: list[str], db: Path, out: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
-    argv = [sys.executable, "-m", "peerbill", *[a.format(out=out, data=DATA[0]) for a in args], "--db", f"sqlite:///{db}"]
+    argv = [
+        sys.executable,
+        "-m",
+        "peerbill",
+        *[a.format(out=out, data=DATA[0]) for a in args],
+        "--db",
+        f"sqlite:///{db}",
+    ]
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
 
 
@@ -79,9 +86,19 @@ def assert_store_consistent(db: Path, out: Path, command: str, finished: bool) -
     assert result.ok, result.first_break
     with store.engine.connect() as conn:
         # never a contact on two claim lines (this month has no replacements) nor two current versions
-        assert conn.execute(text("SELECT contact_id FROM line_contacts GROUP BY contact_id HAVING COUNT(*) > 1")).all() == []
-        assert conn.execute(text("SELECT contact_id FROM contacts WHERE import_id = (SELECT MIN(id) FROM imports) "
-                                 "GROUP BY contact_id HAVING COUNT(*) > 1")).all() == []
+        assert (
+            conn.execute(text("SELECT contact_id FROM line_contacts GROUP BY contact_id HAVING COUNT(*) > 1")).all()
+            == []
+        )
+        assert (
+            conn.execute(
+                text(
+                    "SELECT contact_id FROM contacts WHERE import_id = (SELECT MIN(id) FROM imports) "
+                    "GROUP BY contact_id HAVING COUNT(*) > 1"
+                )
+            ).all()
+            == []
+        )
         batches = dict(conn.execute(text("SELECT file_name, sha256 FROM batches")).all())
         for run_id, stored in conn.execute(text("SELECT id, summary FROM runs")).all():
             summary = json.loads(stored) if isinstance(stored, str) else stored
@@ -95,8 +112,9 @@ def assert_store_consistent(db: Path, out: Path, command: str, finished: bool) -
         if command == "bill":
             assert sorted(p.name for p in out.glob("*.837")) == sorted(batches)
             with (out / "decisions.csv").open(encoding="utf-8", newline="") as f:
-                billable = {r["contact_id"] for r in csv.DictReader(f)
-                            if r["status"] == "billable" and r["payer"] == "medicaid"}
+                billable = {
+                    r["contact_id"] for r in csv.DictReader(f) if r["status"] == "billable" and r["payer"] == "medicaid"
+                }
             assert billable <= billed  # billed now, or billed by the killed run (then ALREADY_BILLED)
         if command == "check":
             with (out / "decisions.csv").open(encoding="utf-8", newline="") as f:
@@ -116,8 +134,10 @@ def test_sigkill_at_random_moments(name, stores, tmp_path):
     args, env, command = COMMANDS[name], ENV.get(name), name.split("-")[0]
     # the faster of two full runs: the first may compile bytecode a fresh checkout lacks, and kills timed
     # from a slow first run would all land after the work was recorded
-    full = min(_seconds(args, shutil.copyfile(stores[name], tmp_path / "warm.db"), tmp_path / "warm", env),
-               _seconds(args, shutil.copyfile(stores[name], tmp_path / "timing.db"), tmp_path / "timing", env))
+    full = min(
+        _seconds(args, shutil.copyfile(stores[name], tmp_path / "warm.db"), tmp_path / "warm", env),
+        _seconds(args, shutil.copyfile(stores[name], tmp_path / "timing.db"), tmp_path / "timing", env),
+    )
     expected = len(assert_store_consistent(tmp_path / "timing.db", tmp_path / "timing", command, finished=True))
     started = time.monotonic()  # the interpreter loading peerbill: a kill there tests nothing
     subprocess.run([sys.executable, "-m", "peerbill", "--version"], check=True, capture_output=True)
@@ -157,8 +177,10 @@ def test_sigkill_at_random_moments(name, stores, tmp_path):
         list(pool.map(kill_and_recover, range(KILLS)))
     # the kills hit the work itself: some runs died before their transaction committed (how many land after
     # the commit depends on the machine's timing; the narrowest window is forced in the next test)
-    print(f"{name}: {KILLS - sum(states.values())} of {KILLS} kills before the work was recorded "
-          f"(start-up {startup:.2f} s, full run {full:.2f} s)")
+    print(
+        f"{name}: {KILLS - sum(states.values())} of {KILLS} kills before the work was recorded "
+        f"(start-up {startup:.2f} s, full run {full:.2f} s)"
+    )
     assert False in states.values(), states
 
 
@@ -176,18 +198,22 @@ def test_a_killed_command_leaves_no_worker_behind(name, stores, tmp_path):
     the billing process: killed with its parent, or left for ever."""
     proc = peerbill(COMMANDS[name] + ["--jobs", "2"], stores[name], tmp_path / "out", ENV.get(name))
     deadline = time.monotonic() + 30
-    while len(workers := _children(proc.pid)) < 2 - (name == "check") and proc.poll() is None \
-            and time.monotonic() < deadline:
+    while (
+        len(workers := _children(proc.pid)) < 2 - (name == "check")
+        and proc.poll() is None
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.01)
     assert workers, f"{name} --jobs 2 forked no worker"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     deadline = time.monotonic() + 10
-    while any(Path(f"/proc/{w}").exists() and "zombie" not in Path(f"/proc/{w}/status").read_text()
-              for w in workers) and time.monotonic() < deadline:
+    while (
+        any(Path(f"/proc/{w}").exists() and "zombie" not in Path(f"/proc/{w}/status").read_text() for w in workers)
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.05)
-    left = [w for w in workers if Path(f"/proc/{w}").exists()
-            and "zombie" not in Path(f"/proc/{w}/status").read_text()]
+    left = [w for w in workers if Path(f"/proc/{w}").exists() and "zombie" not in Path(f"/proc/{w}/status").read_text()]
     for w in left:
         os.kill(w, signal.SIGKILL)
     assert not left, "a worker outlived the command that forked it"
@@ -195,8 +221,9 @@ def test_a_killed_command_leaves_no_worker_behind(name, stores, tmp_path):
 
 def test_a_batch_committed_but_not_yet_named_is_finished_by_the_next_bill(tmp_path, monkeypatch):
     """The narrowest window, made certain: the run dies after the commit and before the rename."""
-    import peerbill.jobs.bill as billing
     from conftest import run_cli
+
+    import peerbill.jobs.bill as billing
 
     db, out = tmp_path / "s.db", tmp_path / "out"
     real_publish = billing.publish_file

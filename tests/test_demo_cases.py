@@ -10,7 +10,6 @@ import itertools
 import sys
 
 import pytest
-
 from conftest import DEMO, ROOT, read_csv, run_cli
 
 EXPECTED = read_csv(ROOT / "fixtures" / "demo-expected.csv")
@@ -23,7 +22,9 @@ def decisions(tmp_path_factory) -> dict[tuple[str, str], dict[tuple[str, str], d
     out = {}
     for month, as_of in RUNS:
         folder = tmp_path_factory.mktemp(f"check-{month}-{as_of}")
-        code, stdout, stderr = run_cli("check", "--data", str(DEMO), "--month", month, "--out", str(folder), "--as-of", as_of)
+        code, stdout, stderr = run_cli(
+            "check", "--data", str(DEMO), "--month", month, "--out", str(folder), "--as-of", as_of
+        )
         assert code in (0, 1), stderr
         assert "reconciled:" in stdout
         out[(month, as_of)] = {(r["contact_id"], r["source_row"]): r for r in read_csv(folder / "decisions.csv")}
@@ -48,7 +49,7 @@ def test_case(case, decisions):
 
 def test_every_reason_code_occurs_in_the_cases():
     """Each stable reason code is exercised by some case (ALREADY_BILLED needs a billed batch: see test_engine)."""
-    from peerbill.reasons import ROW, PAYER
+    from peerbill.reasons import PAYER, ROW
 
     seen = {code.split(":")[-1] for e in EXPECTED for code in e["reasons"].split(";") if code}
     missing = set(ROW) | set(PAYER) - {"ALREADY_BILLED"} - seen

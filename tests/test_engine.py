@@ -6,10 +6,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from freezegun import freeze_time
-
 from bundles import contact, write_bundle
 from conftest import RULES, read_csv, run_cli
+from freezegun import freeze_time
+
 from peerbill.bundle import read_bundle
 from peerbill.calendar import add_months, fiscal_quarter, quarter_index, quarter_last_day
 from peerbill.checks import PriorUsage
@@ -34,12 +34,27 @@ def test_already_billed_is_a_note_on_a_billable_contact(tmp_path):
 def test_units_billed_in_earlier_batches_count_toward_the_daily_cap(tmp_path):
     prior = PriorUsage(daily={("medicaid", "K1", "H0038", dt.date(2026, 9, 1)): 14})
     v = judge(tmp_path, [contact()], prior)["C1"]
-    assert (v.status, v.units, v.amount, v.reasons) == ("billable", 2, Decimal("43.00"), "medicaid:UNITS_REDUCED_BY_CAP")
+    assert (v.status, v.units, v.amount, v.reasons) == (
+        "billable",
+        2,
+        Decimal("43.00"),
+        "medicaid:UNITS_REDUCED_BY_CAP",
+    )
 
 
 def test_units_billed_in_earlier_batches_count_toward_the_authorisation(tmp_path):
-    plans = [{"plan_id": "P1", "child_id": "K1", "service": "peer_parent_support", "icd10": "F4310",
-              "start_date": "2026-01-01", "end_date": "", "authorized_units": "20", "auth_number": "A"}]
+    plans = [
+        {
+            "plan_id": "P1",
+            "child_id": "K1",
+            "service": "peer_parent_support",
+            "icd10": "F4310",
+            "start_date": "2026-01-01",
+            "end_date": "",
+            "authorized_units": "20",
+            "auth_number": "A",
+        }
+    ]
     v = judge(tmp_path, [contact()], PriorUsage(auth={("medicaid", "P1"): 20}), service_plans_csv=plans)["C1"]
     assert (v.status, v.payer, v.reasons) == ("held", "medicaid", "medicaid:AUTH_UNITS_EXHAUSTED")
 
@@ -53,11 +68,22 @@ def test_verdict_cites_rule_ids_and_versions(tmp_path):
     v = judge(tmp_path, [contact(activity="court")])["C1"]
     assert v.rule_ids == "MCD-ACT-01;IVE-PLAN-01"
     assert v.rule_versions == ("medicaid:2026-07", "title_iv_e:2020-01")
-    assert v.rule_packs == ("example-state-routing@2026.1", "example-state-medicaid@2026.2", "ffpsa-example-state@2026.1")
+    assert v.rule_packs == (
+        "example-state-routing@2026.1",
+        "example-state-medicaid@2026.2",
+        "ffpsa-example-state@2026.1",
+    )
 
 
-@pytest.mark.parametrize("plan_date,last", [("2025-01-31", "2026-01-30"), ("2024-02-29", "2025-02-28"),
-                                            ("2025-09-15", "2026-09-14"), ("2023-12-31", "2024-12-30")])
+@pytest.mark.parametrize(
+    "plan_date,last",
+    [
+        ("2025-01-31", "2026-01-30"),
+        ("2024-02-29", "2025-02-28"),
+        ("2025-09-15", "2026-09-14"),
+        ("2023-12-31", "2024-12-30"),
+    ],
+)
 def test_prevention_period_last_day(plan_date, last):
     rule = PreventionPeriod(id="X", check="prevention_period")
     assert period_last_day(dt.date.fromisoformat(plan_date), None, rule) == dt.date.fromisoformat(last)
@@ -76,8 +102,21 @@ def test_fiscal_quarters():
     assert quarter_last_day(quarter_index(dt.date(2021, 3, 15)) + 8) == dt.date(2023, 3, 31)
 
 
-@pytest.mark.parametrize("minutes,midpoint,whole", [(0, 0, 0), (7, 0, 0), (8, 1, 0), (14, 1, 0), (15, 1, 1), (22, 1, 1),
-                                                    (23, 2, 1), (29, 2, 1), (30, 2, 2), (38, 3, 2)])
+@pytest.mark.parametrize(
+    "minutes,midpoint,whole",
+    [
+        (0, 0, 0),
+        (7, 0, 0),
+        (8, 1, 0),
+        (14, 1, 0),
+        (15, 1, 1),
+        (22, 1, 1),
+        (23, 2, 1),
+        (29, 2, 1),
+        (30, 2, 2),
+        (38, 3, 2),
+    ],
+)
 def test_units(minutes, midpoint, whole):
     assert Units(minutes_per_unit=15, round_up_from=8, minimum_minutes=8).of(minutes) == midpoint
     assert Units(minutes_per_unit=15, round_up_from=None, minimum_minutes=15).of(minutes) == whole
@@ -96,8 +135,13 @@ def test_same_inputs_give_byte_identical_outputs(tmp_path):
 
 @freeze_time("2027-07-31")
 def test_as_of_defaults_to_today(tmp_path):
-    bundle = write_bundle(tmp_path / "b", [contact(service_date="2026-07-31", note_signed_date="2026-07-31"),
-                                          contact(contact_id="C2", service_date="2026-07-30", note_signed_date="2026-07-30")])
+    bundle = write_bundle(
+        tmp_path / "b",
+        [
+            contact(service_date="2026-07-31", note_signed_date="2026-07-31"),
+            contact(contact_id="C2", service_date="2026-07-30", note_signed_date="2026-07-30"),
+        ],
+    )
     code, stdout, _ = run_cli("check", "--data", str(bundle), "--month", "2026-07", "--out", str(tmp_path / "o"))
     rows = {r["contact_id"]: r for r in read_csv(tmp_path / "o" / "decisions.csv")}
     assert rows["C1"]["reasons"] == "medicaid:FILING_DEADLINE_NEAR"  # 365 days: the last day
@@ -120,7 +164,8 @@ def test_parts_of_a_month_share_no_staff_or_child():
 def test_distinct_pairs_of_two_code_arrays_are_those_of_a_set_of_pairs():
     from array import array
 
-    from hypothesis import given, settings, strategies as st
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
     from peerbill.runtime.partition import distinct_pairs
 
@@ -138,7 +183,8 @@ def test_distinct_pairs_of_two_code_arrays_are_those_of_a_set_of_pairs():
 def test_components_are_those_linked_row_by_row():
     """Components are found from the distinct staff-child pairs; they must be those of linking every
     row's staff member and child in turn (rows without either, and with neither, included)."""
-    from hypothesis import given, settings, strategies as st
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
     from peerbill.bundle.rows import SourceRow
     from peerbill.runtime.partition import components
@@ -186,6 +232,7 @@ def test_judging_in_parallel_gives_the_same_bytes(tmp_path, keep, busy, billed):
     import time
 
     from conftest import DEMO
+
     from peerbill.checks import PriorUsage
     from peerbill.coverage.figures import ContactFigures, build
     from peerbill.coverage.render import write_csv
@@ -232,6 +279,7 @@ def test_a_worker_judges_with_the_reference_data_of_its_part(tmp_path):
     import shutil
 
     from conftest import DEMO
+
     from peerbill.jobs.check import judge as judge_month_into
     from peerbill.jobs.month import Month, load_rules, read
 
@@ -279,7 +327,9 @@ def test_verdicts_survive_crossing_to_another_process_whole():
 
 def test_kept_verdicts_share_their_labels_and_equal_notes(tmp_path):
     """A run keeps a million verdicts: equal labels, and the equal notes of billable verdicts, are one object each."""
-    contacts = [contact(contact_id=f"C{n}", start_time=f"{8 + n:02d}:00", end_time=f"{8 + n:02d}:30") for n in (1, 2, 3)]
+    contacts = [
+        contact(contact_id=f"C{n}", start_time=f"{8 + n:02d}:00", end_time=f"{8 + n:02d}:30") for n in (1, 2, 3)
+    ]
     verdicts = judge(tmp_path, contacts, PriorUsage(billed=frozenset({"C1", "C2", "C3"})))
     a, b, c = verdicts["C1"], verdicts["C2"], verdicts["C3"]
     assert [v.reasons for v in (a, b, c)] == ["medicaid:ALREADY_BILLED"] * 3
@@ -295,5 +345,5 @@ def test_the_last_parts_of_a_month_are_smaller():
     rows = [SourceRow(n, (None,) * 4 + (f"S{n}", f"K{n}") + (None,) * 11) for n in range(3200)]  # 3,200 components
     sizes = [len(p) for p in partition(rows, 32)]
     assert sum(sizes) == 3200 and len(sizes) == 32
-    assert max(sizes[:32 - TAPER]) - min(sizes[:32 - TAPER]) <= 1
+    assert max(sizes[: 32 - TAPER]) - min(sizes[: 32 - TAPER]) <= 1
     assert sizes[-TAPER:] == sorted(sizes[-TAPER:], reverse=True) and sizes[-1] * 6 < sizes[0]

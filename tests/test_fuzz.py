@@ -8,10 +8,11 @@ import io
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 from bundles import CONTACT, contact, write_bundle
 from conftest import RULES, run_cli
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from peerbill.bundle import BundleError
 from peerbill.bundle.reader import parse_contact, read_bundle
 from peerbill.bundle.rows import CONTACT_COLUMNS
@@ -19,12 +20,32 @@ from peerbill.rules import RulePackError, RuleSet
 from peerbill.rules.loader import load_pack
 
 SHIPPED_PACK = (RULES / "medicaid" / "example-state.yaml").read_text(encoding="utf-8")
-HOSTILE_TEXT = st.text(alphabet=st.sampled_from(list('abcZ09-:/.,"\'\n\r\t\x00~*^=+@ éØ王\ufeff')), max_size=40)
-CELL = st.one_of(HOSTILE_TEXT, st.sampled_from(["", "2026-09-01", "2026-02-30", "1899-12-31", "09:00", "25:00", "Y", "N",
-                                                "-3", "0", "99999999999999999999", "=1+1", "group", "in_person"]),
-                 *(st.just(v) for v in CONTACT.values()))
-SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                           HealthCheck.function_scoped_fixture])
+HOSTILE_TEXT = st.text(alphabet=st.sampled_from(list("abcZ09-:/.,\"'\n\r\t\x00~*^=+@ éØ王\ufeff")), max_size=40)
+CELL = st.one_of(
+    HOSTILE_TEXT,
+    st.sampled_from(
+        [
+            "",
+            "2026-09-01",
+            "2026-02-30",
+            "1899-12-31",
+            "09:00",
+            "25:00",
+            "Y",
+            "N",
+            "-3",
+            "0",
+            "99999999999999999999",
+            "=1+1",
+            "group",
+            "in_person",
+        ]
+    ),
+    *(st.just(v) for v in CONTACT.values()),
+)
+SETTINGS = settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 
 
 def _csv_text(header: list[str], rows: list[list[str]]) -> str:
@@ -46,8 +67,11 @@ def _read_everything(folder: Path) -> None:
 
 
 @SETTINGS
-@given(st.lists(st.lists(CELL, min_size=0, max_size=len(CONTACT_COLUMNS) + 2), max_size=6),
-       st.sampled_from(["utf-8", "utf-8-sig", "latin-1", "utf-16"]), st.booleans())
+@given(
+    st.lists(st.lists(CELL, min_size=0, max_size=len(CONTACT_COLUMNS) + 2), max_size=6),
+    st.sampled_from(["utf-8", "utf-8-sig", "latin-1", "utf-16"]),
+    st.booleans(),
+)
 def test_contacts_csv_of_any_cells(rows, encoding, shuffle_header):
     header = list(CONTACT_COLUMNS)
     if shuffle_header:
@@ -78,8 +102,18 @@ def test_check_judges_any_rows_without_a_traceback(rows):
     with tempfile.TemporaryDirectory() as tmp:
         folder = write_bundle(Path(tmp) / "b", [])
         (folder / "contacts.csv").write_text(_csv_text(list(CONTACT_COLUMNS), rows), encoding="utf-8")
-        code, out, err = run_cli("check", "--data", str(folder), "--month", "2026-09", "--out", str(Path(tmp) / "o"),
-                                 "--as-of", "2026-10-15", "--json")
+        code, out, err = run_cli(
+            "check",
+            "--data",
+            str(folder),
+            "--month",
+            "2026-09",
+            "--out",
+            str(Path(tmp) / "o"),
+            "--as-of",
+            "2026-10-15",
+            "--json",
+        )
         assert "internal error" not in err and "Traceback" not in out + err
         assert code in (0, 1, 2), err
         if code != 2:
@@ -124,5 +158,6 @@ def test_rule_loader_on_damaged_shipped_pack(data):
             lines[i] = " " + lines[i]
         elif ":" in lines[i]:
             key = lines[i].split(":", 1)[0]
-            lines[i] = f"{key}: {data.draw(st.sampled_from(['-1', '', 'null', '[]', '{}', '2026-02-30', 'x' * 50, '!!binary AA']))}"
+            junk = ["-1", "", "null", "[]", "{}", "2026-02-30", "x" * 50, "!!binary AA"]
+            lines[i] = f"{key}: {data.draw(st.sampled_from(junk))}"
     _load("\n".join(lines) + "\n")

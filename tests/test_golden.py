@@ -51,14 +51,47 @@ DEMO_RUN = {
 @freeze_time("2026-11-15 14:30:00")
 def test_the_demo_month_writes_the_recorded_bytes(tmp_path):
     db = str(tmp_path / "store.db")
-    code, _, err = run_cli("run", "--data", str(DEMO), "--month", "2026-09", "--out", str(tmp_path / "run"),
-                           "--db", db, "--as-of", "2026-11-15")
+    code, _, err = run_cli(
+        "run",
+        "--data",
+        str(DEMO),
+        "--month",
+        "2026-09",
+        "--out",
+        str(tmp_path / "run"),
+        "--db",
+        db,
+        "--as-of",
+        "2026-11-15",
+    )
     assert code == 1, err  # the demo's rejected rows
-    code, _, err = run_cli("cost-report", "--quarter", "FY2026Q4", "--data", str(DEMO), "--out",
-                           str(tmp_path / "report"), "--db", db, "--as-of", "2026-11-15")
+    code, _, err = run_cli(
+        "cost-report",
+        "--quarter",
+        "FY2026Q4",
+        "--data",
+        str(DEMO),
+        "--out",
+        str(tmp_path / "report"),
+        "--db",
+        db,
+        "--as-of",
+        "2026-11-15",
+    )
     assert code == 0, err
-    code, _, err = run_cli("coverage", "--data", str(DEMO), "--month", "2026-09", "--out", str(tmp_path / "coverage"),
-                           "--db", db, "--as-of", "2026-11-15")
+    code, _, err = run_cli(
+        "coverage",
+        "--data",
+        str(DEMO),
+        "--month",
+        "2026-09",
+        "--out",
+        str(tmp_path / "coverage"),
+        "--db",
+        db,
+        "--as-of",
+        "2026-11-15",
+    )
     assert code == 0, err
     assert digests(tmp_path / "run") == DEMO_RUN
     assert digests(tmp_path / "report") == DEMO_REPORT
@@ -96,7 +129,20 @@ def test_a_generated_month_writes_the_recorded_bytes_judged_in_one_process_or_tw
     code, _, err = run_cli("fixtures", "generate", "--contacts", "20000", "--seed", "3", "--out", str(data))
     assert code == 0, err
     for jobs in ("1", "2"):
-        code, _, err = run_cli("run", "--data", str(data), "--month", "2026-09", "--out", str(tmp_path / f"run{jobs}"),
-                               "--db", str(tmp_path / f"store{jobs}.db"), "--as-of", "2026-11-15", "--jobs", jobs)
+        code, _, err = run_cli(
+            "run",
+            "--data",
+            str(data),
+            "--month",
+            "2026-09",
+            "--out",
+            str(tmp_path / f"run{jobs}"),
+            "--db",
+            str(tmp_path / f"store{jobs}.db"),
+            "--as-of",
+            "2026-11-15",
+            "--jobs",
+            jobs,
+        )
         assert code in (0, 1), err
         assert digests(tmp_path / f"run{jobs}") == GENERATED_RUN

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from bundles import contact, write_bundle
 from conftest import RULES, read_csv, run_cli
 
@@ -54,7 +53,7 @@ def build(case: Path, tmp_path: Path) -> tuple[dict, Path, Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(f, target)
     for name, how in (spec.get("transform") or {}).items():
-        _transform((rules / name[len("rules/"):]) if name.startswith("rules/") else data / name, how)
+        _transform((rules / name[len("rules/") :]) if name.startswith("rules/") else data / name, how)
     for patch in spec.get("patch", []):
         path = rules / patch["file"]
         text = path.read_text(encoding="utf-8")
@@ -75,11 +74,23 @@ def test_hostile(name, tmp_path):
     elif spec.get("out") == "a-file":
         out.write_text("not a folder")
     command = spec.get("command", "check")
-    args = {"check": ["check"], "bill": ["bill", "--db", str(tmp_path / "store.db")],
-            "rules": ["rules", "check", str(rules)]}[command]
+    args = {
+        "check": ["check"],
+        "bill": ["bill", "--db", str(tmp_path / "store.db")],
+        "rules": ["rules", "check", str(rules)],
+    }[command]
     if command != "rules":
         args += ["--rules", str(rules)]
-        args += ["--data", str(data), "--month", spec.get("month", "2026-09"), "--out", str(out), "--as-of", "2026-10-15"]
+        args += [
+            "--data",
+            str(data),
+            "--month",
+            spec.get("month", "2026-09"),
+            "--out",
+            str(out),
+            "--as-of",
+            "2026-10-15",
+        ]
     code, stdout, stderr = run_cli(*args)
     try:
         assert "internal error" not in stderr and "Traceback" not in stdout + stderr
@@ -91,23 +102,30 @@ def test_hostile(name, tmp_path):
             assert any(line.startswith(start) for line in got), f"{start!r} begins none of {got}"
         for line in spec.get("stdout", []):
             assert line in stdout.splitlines(), f"{line!r} not in {stdout}"
-        if "problems" in spec:
-            rows = [[r["file"], r["row"], r["column"], r["severity"], r["message"]] for r in read_csv(out / "problems.csv")]
-            assert [[str(v) for v in p] for p in spec["problems"]] == rows
-        if "decisions" in spec:
-            got_decisions = {r["contact_id"] or f"row {r['source_row']}": f"{r['status']} {r['reasons']}".strip()
-                             for r in read_csv(out / "decisions.csv")}
-            assert spec["decisions"] == got_decisions
-        if "details" in spec:  # the details column of every rejected, held or not billable row, in order
-            assert spec["details"] == [r["details"] for r in read_csv(out / "decisions.csv") if r["details"]]
-        for cell in spec.get("cells", []):  # exact cell texts that must appear in decisions.csv
-            assert any(cell in r.values() for r in read_csv(out / "decisions.csv")), cell
-        if "x12" in spec:  # texts an 837P must and must not hold (pyx12 validates every .837 after the test)
-            text = "".join(p.read_text(encoding="ascii") for p in out.glob("*.837"))
-            for s in spec["x12"].get("has", []):
-                assert s in text, s
-            for s in spec["x12"].get("lacks", []):
-                assert s not in text, s
+        _check_outputs(spec, out)
     finally:
         if (tmp_path / "out").is_dir():
             (tmp_path / "out").chmod(stat.S_IRWXU)
+
+
+def _check_outputs(spec: dict, out: Path) -> None:
+    """What the case says decisions.csv, problems.csv and the 837P files hold."""
+    if "problems" in spec:
+        rows = [[r["file"], r["row"], r["column"], r["severity"], r["message"]] for r in read_csv(out / "problems.csv")]
+        assert [[str(v) for v in p] for p in spec["problems"]] == rows
+    if "decisions" in spec:
+        got_decisions = {
+            r["contact_id"] or f"row {r['source_row']}": f"{r['status']} {r['reasons']}".strip()
+            for r in read_csv(out / "decisions.csv")
+        }
+        assert spec["decisions"] == got_decisions
+    if "details" in spec:  # the details column of every rejected, held or not billable row, in order
+        assert spec["details"] == [r["details"] for r in read_csv(out / "decisions.csv") if r["details"]]
+    for cell in spec.get("cells", []):  # exact cell texts that must appear in decisions.csv
+        assert any(cell in r.values() for r in read_csv(out / "decisions.csv")), cell
+    if "x12" in spec:  # texts an 837P must and must not hold (pyx12 validates every .837 after the test)
+        text = "".join(p.read_text(encoding="ascii") for p in out.glob("*.837"))
+        for s in spec["x12"].get("has", []):
+            assert s in text, s
+        for s in spec["x12"].get("lacks", []):
+            assert s not in text, s

@@ -4,22 +4,45 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import ClassVar
 
 import pytest
+from conftest import DEMO, run_cli
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from conftest import DEMO, run_cli
 from peerbill.store import Store
 
 
 @pytest.fixture
 def billed(tmp_path, db_url):
-    code, _, err = run_cli("run", "--data", str(DEMO), "--month", "2026-09", "--out", str(tmp_path / "out"),
-                           "--db", db_url, "--as-of", "2026-11-15")
+    code, _, err = run_cli(
+        "run",
+        "--data",
+        str(DEMO),
+        "--month",
+        "2026-09",
+        "--out",
+        str(tmp_path / "out"),
+        "--db",
+        db_url,
+        "--as-of",
+        "2026-11-15",
+    )
     assert code == 1, err
-    code, _, err = run_cli("cost-report", "--quarter", "FY2026Q4", "--data", str(DEMO), "--out", str(tmp_path / "cr"),
-                           "--db", db_url, "--as-of", "2026-11-15")
+    code, _, err = run_cli(
+        "cost-report",
+        "--quarter",
+        "FY2026Q4",
+        "--data",
+        str(DEMO),
+        "--out",
+        str(tmp_path / "cr"),
+        "--db",
+        db_url,
+        "--as-of",
+        "2026-11-15",
+    )
     assert code == 0, err
     return db_url, tmp_path
 
@@ -52,7 +75,10 @@ def _sql(db_url: str, statement: str) -> None:
 
 def test_an_altered_verdict_is_found(billed):
     db_url, _ = billed
-    _sql(db_url, "UPDATE verdicts SET amount = amount + 1 WHERE id = (SELECT MIN(id) FROM verdicts WHERE status = 'billable')")
+    _sql(
+        db_url,
+        "UPDATE verdicts SET amount = amount + 1 WHERE id = (SELECT MIN(id) FROM verdicts WHERE status = 'billable')",
+    )
     code, out = verify(db_url)
     assert code == 3 and "ledger entry 2 (run 1): its verdicts rows changed since they were recorded" in out
 
@@ -95,12 +121,19 @@ def test_rows_with_json_encoded_once_hash_as_rows_encoded_whole():
     import datetime as dt
     from decimal import Decimal
 
-    from hypothesis import given, strategies as st
+    from hypothesis import given
+    from hypothesis import strategies as st
 
     from peerbill.store.ledger import _canonical, _canonical_row, canonical_json
 
     text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)))
-    scalars = st.none() | st.integers() | text | st.booleans() | st.decimals(allow_nan=False, places=2, max_value=10**6, min_value=-10**6)
+    scalars = (
+        st.none()
+        | st.integers()
+        | text
+        | st.booleans()
+        | st.decimals(allow_nan=False, places=2, max_value=10**6, min_value=-(10**6))
+    )
     fields = st.dictionaries(text, st.none() | text | st.integers(), max_size=8)
 
     @given(st.lists(scalars, max_size=5), fields)
@@ -108,30 +141,40 @@ def test_rows_with_json_encoded_once_hash_as_rows_encoded_whole():
         assert _canonical_row([*values, canonical_json(cells)]) == _canonical([*values, cells])
 
     check()
-    odd = {"last_name": "Zoë \"Q\" O'Brien\n~*:^", "note": "=HYPERLINK()", "é": None}
-    assert _canonical_row(["C-1", 3, canonical_json(odd), Decimal("12.50"), dt.date(2026, 9, 1)]) == \
-        _canonical(["C-1", 3, odd, Decimal("12.50"), dt.date(2026, 9, 1)])
+    odd = {"last_name": 'Zoë "Q" O\'Brien\n~*:^', "note": "=HYPERLINK()", "é": None}
+    assert _canonical_row(["C-1", 3, canonical_json(odd), Decimal("12.50"), dt.date(2026, 9, 1)]) == _canonical(
+        ["C-1", 3, odd, Decimal("12.50"), dt.date(2026, 9, 1)]
+    )
 
 
 def test_the_fast_encoder_writes_what_the_standard_encoder_writes():
     """Rows are hashed with orjson where it gives the standard encoder's text, and a store recorded with
     the standard encoder still verifies: the two must agree, byte for byte, on every value a row holds."""
-    from hypothesis import given, strategies as st
+    from hypothesis import given
+    from hypothesis import strategies as st
 
     from peerbill.store.ledger import _ENCODER, _encode
 
     text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)))
-    scalars = (st.none() | st.booleans() | st.integers() | text | st.dates()
-               | st.datetimes() | st.decimals(allow_nan=False, allow_infinity=False))
-    values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
-                          max_leaves=12)
+    scalars = (
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | text
+        | st.dates()
+        | st.datetimes()
+        | st.decimals(allow_nan=False, allow_infinity=False)
+    )
+    values = st.recursive(
+        scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4), max_leaves=12
+    )
 
     @given(values)
     def check(value):
         assert _encode(value) == _ENCODER.encode(value)
 
     check()
-    for odd in ({"b": "Zoë", "a": "\x7f\x00\n\t\"\\/"}, [2**70, -2**63, 2**64 - 1], {"z": {"y": [], "x": {}}}):
+    for odd in ({"b": "Zoë", "a": '\x7f\x00\n\t"\\/'}, [2**70, -(2**63), 2**64 - 1], {"z": {"y": [], "x": {}}}):
         assert _encode(odd) == _ENCODER.encode(odd)
 
 
@@ -140,20 +183,30 @@ def test_rows_hashed_as_inserted_hash_as_verify_reads_them():
     encodes each row read back as a list with the standard encoder: the digests must be the same."""
     import hashlib
 
-    from hypothesis import given, strategies as st
+    from hypothesis import given
+    from hypothesis import strategies as st
 
     from peerbill.store.ledger import _ENCODER, canonical_json, note_inserted
     from peerbill.store.schema import ContactRow, VerdictRow
 
     class Session:
-        info: dict = {}
+        info: ClassVar[dict] = {}
 
     text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)))
-    scalars = (st.none() | st.booleans() | st.integers(min_value=-2**80, max_value=2**80) | text | st.dates()
-               | st.decimals(allow_nan=False, allow_infinity=False, places=2, max_value=10**9, min_value=-10**9))
+    scalars = (
+        st.none()
+        | st.booleans()
+        | st.integers(min_value=-(2**80), max_value=2**80)
+        | text
+        | st.dates()
+        | st.decimals(allow_nan=False, allow_infinity=False, places=2, max_value=10**9, min_value=-(10**9))
+    )
     verdicts = st.lists(st.tuples(*[scalars] * 12), min_size=1, max_size=5)
-    contacts = st.lists(st.tuples(text, st.integers(), text, st.dictionaries(text, st.none() | text, max_size=5)),
-                        min_size=1, max_size=5)
+    contacts = st.lists(
+        st.tuples(text, st.integers(), text, st.dictionaries(text, st.none() | text, max_size=5)),
+        min_size=1,
+        max_size=5,
+    )
 
     def read_back(rows) -> str:
         h = hashlib.sha256()
@@ -163,13 +216,29 @@ def test_rows_hashed_as_inserted_hash_as_verify_reads_them():
 
     @given(verdicts, contacts)
     def check(verdict_rows, contact_rows):
-        names = ("contact_id", "contact_version", "status", "payer", "procedure", "modifiers", "units", "amount",
-                 "reasons", "rule_ids", "rule_versions", "plan_id")
+        names = (
+            "contact_id",
+            "contact_version",
+            "status",
+            "payer",
+            "procedure",
+            "modifiers",
+            "units",
+            "amount",
+            "reasons",
+            "rule_ids",
+            "rule_versions",
+            "plan_id",
+        )
         s = Session()
         s.info = {}
         note_inserted(s, VerdictRow, names, verdict_rows)
-        note_inserted(s, ContactRow, ("contact_id", "version", "row_hash", "fields"),
-                      [(*row[:3], canonical_json(row[3])) for row in contact_rows])
+        note_inserted(
+            s,
+            ContactRow,
+            ("contact_id", "version", "row_hash", "fields"),
+            [(*row[:3], canonical_json(row[3])) for row in contact_rows],
+        )
         hashed = s.info["ledger_inserted"]
         assert hashed["verdicts"].hexdigest() == read_back(verdict_rows)
         assert hashed["contacts"].hexdigest() == read_back(contact_rows)

@@ -7,17 +7,30 @@ import pickle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from peerbill.bundle.months import MonthRows
 from peerbill.bundle.hashes import duplicate_lines
-from peerbill.bundle.rows import (CONTACT_COLUMNS, ContactTable, JSONFragments, RowsView, SourceRow, cells_at,
-                                  joined_at, json_at, lines_at, packed_at, table_texts)
+from peerbill.bundle.months import MonthRows
+from peerbill.bundle.rows import (
+    CONTACT_COLUMNS,
+    ContactTable,
+    JSONFragments,
+    RowsView,
+    SourceRow,
+    cells_at,
+    joined_at,
+    json_at,
+    lines_at,
+    packed_at,
+    table_texts,
+)
 from peerbill.runtime.partition import components
 
 WIDTH = len(CONTACT_COLUMNS)
-cells = st.one_of(st.none(), st.sampled_from(["2026-09-01", "2026-09-02", "2026-10-01", "x", "S1", "K1", "12"]),
-                  st.text(max_size=6))
-rows = st.lists(st.tuples(st.lists(cells, min_size=WIDTH, max_size=WIDTH), st.one_of(st.none(), st.just("bad"))),
-                max_size=40).map(lambda rs: [SourceRow(n + 2, tuple(values), error) for n, (values, error) in enumerate(rs)])
+cells = st.one_of(
+    st.none(), st.sampled_from(["2026-09-01", "2026-09-02", "2026-10-01", "x", "S1", "K1", "12"]), st.text(max_size=6)
+)
+rows = st.lists(
+    st.tuples(st.lists(cells, min_size=WIDTH, max_size=WIDTH), st.one_of(st.none(), st.just("bad"))), max_size=40
+).map(lambda rs: [SourceRow(n + 2, tuple(values), error) for n, (values, error) in enumerate(rs)])
 
 
 @settings(max_examples=200, deadline=None)
@@ -43,8 +56,9 @@ def test_a_table_gives_back_every_row_as_it_was_added(source):
             assert cells_at(rows_, name, some) == [expected[i].values[k] for i in some]
     made = []
     view.__class__ = type("Counting", (RowsView,), {"__getitem__": lambda self, i: made.append(i)})
-    assert cells_at(view, "contact_id", some) == [source[::-1][i].values[0] for i in some] and not made, \
+    assert cells_at(view, "contact_id", some) == [source[::-1][i].values[0] for i in some] and not made, (
         "a view made its rows"
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -79,8 +93,10 @@ def test_a_tables_months_are_a_lists_months(source, month):
 
 
 def test_a_column_of_more_than_65536_texts_is_widened_and_read_back():
-    source = [SourceRow(n, (f"C{n}", "2026-09-01", "09:00", "10:00", "S1", f"K{n}") + (None,) * (WIDTH - 6))
-              for n in range(70_000)]
+    source = [
+        SourceRow(n, (f"C{n}", "2026-09-01", "09:00", "10:00", "S1", f"K{n}") + (None,) * (WIDTH - 6))
+        for n in range(70_000)
+    ]
     table = ContactTable()
     table.extend((r.line, r.values) for r in source)
     table.seal()
@@ -108,8 +124,11 @@ def test_a_table_added_to_another_is_one_table_of_both(first, rest, lines):
 
 def test_a_table_added_to_another_widens_a_column_past_65536_texts():
     def rows_(a, b):
-        return [SourceRow(n, (f"C{n}", "2026-09-01", "09:00", "10:00", "S1", f"K{n}") + (None,) * (WIDTH - 6))
-                for n in range(a, b)]
+        return [
+            SourceRow(n, (f"C{n}", "2026-09-01", "09:00", "10:00", "S1", f"K{n}") + (None,) * (WIDTH - 6))
+            for n in range(a, b)
+        ]
+
     table = _added(rows_(0, 40_000))
     table.extend_table(_added(rows_(40_000, 70_000)).seal(), 0)
     table.seal()
@@ -167,10 +186,12 @@ def test_row_hashes_kept_from_the_import_are_the_hashes_worked_out_again(source,
     assert kept.of(asked) == plain.of(asked)
 
 
-json_cells = st.one_of(st.none(), st.sampled_from(["2026-09-01", "x", "S1"]),
-                       st.text(alphabet=st.characters(codec="utf-8"), max_size=8))
+json_cells = st.one_of(
+    st.none(), st.sampled_from(["2026-09-01", "x", "S1"]), st.text(alphabet=st.characters(codec="utf-8"), max_size=8)
+)
 json_rows = st.lists(st.lists(json_cells, min_size=WIDTH, max_size=WIDTH), max_size=30).map(
-    lambda rs: [SourceRow(n + 2, tuple(values)) for n, values in enumerate(rs)])
+    lambda rs: [SourceRow(n + 2, tuple(values)) for n, values in enumerate(rs)]
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -183,7 +204,8 @@ def test_a_rows_fields_json_made_column_by_column_is_the_canonical_json_of_its_c
     table = ContactTable.of(source)
     fragments = JSONFragments()
     indexes = list(range(len(source)))[::-1]
-    expected = [canonical_json({c: v for c, v in zip(CONTACT_COLUMNS, source[i].values) if v is not None})
-                for i in indexes]
+    expected = [
+        canonical_json({c: v for c, v in zip(CONTACT_COLUMNS, source[i].values) if v is not None}) for i in indexes
+    ]
     assert json_at(table, indexes, fragments) == expected
     assert json_at(source, indexes, fragments) == expected  # rows that are not a table's

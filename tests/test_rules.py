@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import RULES, run_cli
+
 from peerbill.rules import RulePackError, RuleSet, load_rules
 
 
@@ -67,15 +67,24 @@ def test_bad_value_names_its_line(tmp_path):
     assert error.startswith(f"rules/medicaid/example-state.yaml:{line}: versions[1].rates[1].per_unit:")
 
 
-@pytest.mark.parametrize("old,new,message", [
-    ("    effective_from: 2026-07-01", "    effective_from: 2026-06-15", "overlap"),
-    ("    effective_from: 2026-07-01", "    effective_from: 2026-07-05", "leave a gap (2026-07-01 .. 2026-07-04)"),
-    ("      lapse: [NOTE_LATE, TIMELY_FILING_EXPIRED, BELOW_MINIMUM_DURATION]",
-     "      lapse: [NOTE_LATE, BELOW_MINIMUM_DURATION]", "reason TIMELY_FILING_EXPIRED is not in reason_classes"),
-    ("      - {procedure: H2014, per_unit: \"18.00\"}\n    reason_classes", "    reason_classes",
-     "no catch-all rate for procedure H2014"),
-    ("        check: daily_cap", "        check: daily_kap", "does not match any of the expected tags"),
-])
+@pytest.mark.parametrize(
+    "old,new,message",
+    [
+        ("    effective_from: 2026-07-01", "    effective_from: 2026-06-15", "overlap"),
+        ("    effective_from: 2026-07-01", "    effective_from: 2026-07-05", "leave a gap (2026-07-01 .. 2026-07-04)"),
+        (
+            "      lapse: [NOTE_LATE, TIMELY_FILING_EXPIRED, BELOW_MINIMUM_DURATION]",
+            "      lapse: [NOTE_LATE, BELOW_MINIMUM_DURATION]",
+            "reason TIMELY_FILING_EXPIRED is not in reason_classes",
+        ),
+        (
+            '      - {procedure: H2014, per_unit: "18.00"}\n    reason_classes',
+            "    reason_classes",
+            "no catch-all rate for procedure H2014",
+        ),
+        ("        check: daily_cap", "        check: daily_kap", "does not match any of the expected tags"),
+    ],
+)
 def test_pack_level_rules(tmp_path, old, new, message):
     rules = copy_rules(tmp_path)
     edit(rules / "medicaid" / "example-state.yaml", old, new)
@@ -110,6 +119,7 @@ def test_rules_check_command(tmp_path):
     rules = copy_rules(tmp_path)
     edit(rules / "medicaid" / "example-state.yaml", "        maximum: 8", "        maximun: 8")
     from click.testing import CliRunner
+
     from peerbill.cli import main
 
     result = CliRunner().invoke(main, ["rules", "check", str(rules)])

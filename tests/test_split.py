@@ -10,20 +10,23 @@ import logging
 import shutil
 
 import pytest
-
-from peerbill.runtime import split
-from peerbill.bundle.problems import BundleError
-from peerbill.runtime.split import read_bundle
-
 from conftest import DEMO
 
-HEADER = ("contact_id,service_date,start_time,end_time,staff_id,child_id,caregiver_id,service,program,activity,"
-          "modality,place_of_service,child_present,group_id,group_size,goal_id,note_signed_date")
+from peerbill.bundle.problems import BundleError
+from peerbill.runtime import split
+from peerbill.runtime.split import read_bundle
+
+HEADER = (
+    "contact_id,service_date,start_time,end_time,staff_id,child_id,caregiver_id,service,program,activity,"
+    "modality,place_of_service,child_present,group_id,group_size,goal_id,note_signed_date"
+)
 
 
 def row(n: int, note: str = "GOAL") -> str:
-    return (f"C{n},2026-09-{1 + n % 28:02d},{9 + n % 8:02d}:00,{10 + n % 8:02d}:00,S{n % 7},K{n % 300},G{n % 300},"
-            f"peer_parent_support,iowa_parent_partner,individual,in_person,12,Y,,,{note},2026-09-28")
+    return (
+        f"C{n},2026-09-{1 + n % 28:02d},{9 + n % 8:02d}:00,{10 + n % 8:02d}:00,S{n % 7},K{n % 300},G{n % 300},"
+        f"peer_parent_support,iowa_parent_partner,individual,in_person,12,Y,,,{note},2026-09-28"
+    )
 
 
 @pytest.fixture
@@ -37,6 +40,7 @@ def bundle(tmp_path, monkeypatch):
         data = lines if isinstance(lines, bytes) else (newline.join(lines) + newline).encode("utf-8")
         (folder / "contacts.csv").write_bytes(data)
         return folder
+
     return write
 
 
@@ -56,8 +60,11 @@ def both_ways(folder):
 
 def test_a_plain_file_reads_the_same_in_two_processes_and_the_helper_reads_its_part(bundle, monkeypatch, caplog):
     started = []
-    monkeypatch.setattr(split.RestReader, "result",
-                        lambda self, original=split.RestReader.result: started.append(self.start) or original(self))
+    monkeypatch.setattr(
+        split.RestReader,
+        "result",
+        lambda self, original=split.RestReader.result: started.append(self.start) or original(self),
+    )
     folder = bundle([HEADER] + [row(n) for n in range(1, 3001)])
     with caplog.at_level(logging.INFO, logger="peerbill"):
         one = both_ways(folder)

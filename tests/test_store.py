@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import shutil
 
+from bundles import contact, write_bundle
+from conftest import DEMO, read_csv, run_cli
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bundles import contact, write_bundle
-from conftest import DEMO, read_csv, run_cli
 from peerbill.store import Store
 from peerbill.store.schema import ContactRow, Run, VerdictRow
 
@@ -28,24 +28,40 @@ def test_import_twice_changes_nothing_and_a_corrected_row_is_a_new_version(tmp_p
     assert {k: v for k, v in second.items() if k != "imports"} == {k: v for k, v in first.items() if k != "imports"}
 
     text = (bundle / "contacts.csv").read_text()
-    fixed = text.replace("C-023,2026-09-08,11:00,12:00,S901,X01,X01-CG,peer_parent_support,iowa_parent_partner,individual,"
-                         "in_person,12,Y,,,GOAL-1,\n",
-                         "C-023,2026-09-08,11:00,12:00,S901,X01,X01-CG,peer_parent_support,iowa_parent_partner,individual,"
-                         "in_person,12,Y,,,GOAL-1,2026-09-09\n")
+    fixed = text.replace(
+        "C-023,2026-09-08,11:00,12:00,S901,X01,X01-CG,peer_parent_support,iowa_parent_partner,individual,"
+        "in_person,12,Y,,,GOAL-1,\n",
+        "C-023,2026-09-08,11:00,12:00,S901,X01,X01-CG,peer_parent_support,iowa_parent_partner,individual,"
+        "in_person,12,Y,,,GOAL-1,2026-09-09\n",
+    )
     assert fixed != text
     (bundle / "contacts.csv").write_text(fixed)
     code, out, _ = run_cli("import", "--data", str(bundle), "--db", db_url)
     assert "contacts.csv           new 0, changed 1, unchanged 1477, skipped 1" in out
     with Session(store.engine) as s:
-        versions = s.execute(select(ContactRow.version, ContactRow.current, ContactRow.fields)
-                             .where(ContactRow.contact_id == "C-023").order_by(ContactRow.version)).all()
+        versions = s.execute(
+            select(ContactRow.version, ContactRow.current, ContactRow.fields)
+            .where(ContactRow.contact_id == "C-023")
+            .order_by(ContactRow.version)
+        ).all()
     assert [(v, c) for v, c, _ in versions] == [(1, False), (2, True)]
     assert "note_signed_date" not in versions[0][2] and versions[1][2]["note_signed_date"] == "2026-09-09"
 
 
 def test_run_records_the_run_and_every_verdict(tmp_path, db_url):
-    code, out, err = run_cli("run", "--data", str(DEMO), "--month", "2026-09", "--out", str(tmp_path / "out"),
-                             "--db", db_url, "--as-of", "2026-11-15")
+    code, out, err = run_cli(
+        "run",
+        "--data",
+        str(DEMO),
+        "--month",
+        "2026-09",
+        "--out",
+        str(tmp_path / "out"),
+        "--db",
+        db_url,
+        "--as-of",
+        "2026-11-15",
+    )
     assert code == 1, err  # the demo has rejected rows on purpose
     decisions = read_csv(tmp_path / "out" / "decisions.csv")
     store = Store.open(db_url)
@@ -53,20 +69,38 @@ def test_run_records_the_run_and_every_verdict(tmp_path, db_url):
         run = s.scalars(select(Run)).one()
         rows = s.scalars(select(VerdictRow).where(VerdictRow.run_id == run.id).order_by(VerdictRow.id)).all()
     assert run.month == "2026-09" and str(run.as_of) == "2026-11-15"
-    assert [p["id"] for p in run.rule_packs] == ["example-state-routing", "example-state-medicaid", "ffpsa-example-state"]
+    assert [p["id"] for p in run.rule_packs] == [
+        "example-state-routing",
+        "example-state-medicaid",
+        "ffpsa-example-state",
+    ]
     assert all(len(p["sha256"]) == 64 for p in run.rule_packs)
     assert run.summary["reconciled"] is True and run.summary["rows_read"] == len(decisions)
     assert [(r.contact_id, r.status, r.reasons, f"{r.amount:.2f}") for r in rows] == [
-        (d["contact_id"], d["status"], d["reasons"], d["amount"]) for d in decisions]
+        (d["contact_id"], d["status"], d["reasons"], d["amount"]) for d in decisions
+    ]
     assert all(r.contact_version == 1 for r in rows if r.status != "rejected")
 
 
 def test_check_with_db_records_and_without_db_keeps_nothing(tmp_path, db_url):
     bundle = write_bundle(tmp_path / "b", [contact()])
-    code, _, _ = run_cli("check", "--data", str(bundle), "--month", "2026-09", "--out", str(tmp_path / "o"), "--as-of", "2026-10-01")
+    code, _, _ = run_cli(
+        "check", "--data", str(bundle), "--month", "2026-09", "--out", str(tmp_path / "o"), "--as-of", "2026-10-01"
+    )
     assert code == 0 and not list(tmp_path.glob("*.db"))
-    code, _, _ = run_cli("check", "--data", str(bundle), "--month", "2026-09", "--out", str(tmp_path / "o"),
-                         "--as-of", "2026-10-01", "--db", db_url)
+    code, _, _ = run_cli(
+        "check",
+        "--data",
+        str(bundle),
+        "--month",
+        "2026-09",
+        "--out",
+        str(tmp_path / "o"),
+        "--as-of",
+        "2026-10-01",
+        "--db",
+        db_url,
+    )
     assert code == 0 and Store.open(db_url).counts()["verdicts"] == 1
 
 
@@ -124,7 +158,9 @@ def test_a_migration_that_fails_half_way_leaves_the_store_as_it_was(db_url):
 
 
 def test_an_unreachable_database_is_a_clear_error_without_the_password(tmp_path):
-    code, _, err = run_cli("import", "--data", str(DEMO), "--db", "postgresql+psycopg://u:s3cret@/x?host=/nonexistent&port=1")
+    code, _, err = run_cli(
+        "import", "--data", str(DEMO), "--db", "postgresql+psycopg://u:s3cret@/x?host=/nonexistent&port=1"
+    )
     assert code == 2 and "s3cret" not in err and "cannot open database postgresql+psycopg://u:***@" in err
 
 
@@ -180,9 +216,18 @@ def test_bulk_inserts_store_what_the_orm_stores_and_return_ids_in_row_order(tmp_
         import_id = imp.id
 
     def rows(prefix: str) -> list[dict]:
-        return [{"file": "children.csv", "key": f"{prefix}{n}", "line": n + 2, "import_id": import_id, "version": 1,
-                 "row_hash": "h", "fields": {"child_id": f"{prefix}{n}", "last_name": "Ñúñez", "n": None}}
-                for n in range(7)]
+        return [
+            {
+                "file": "children.csv",
+                "key": f"{prefix}{n}",
+                "line": n + 2,
+                "import_id": import_id,
+                "version": 1,
+                "row_hash": "h",
+                "fields": {"child_id": f"{prefix}{n}", "last_name": "Ñúñez", "n": None},
+            }
+            for n in range(7)
+        ]
 
     with Session(store.engine) as s, s.begin():
         s.execute(insert(ReferenceRow.__table__), [{**r, "current": True} for r in rows("orm-")])
@@ -194,7 +239,12 @@ def test_bulk_inserts_store_what_the_orm_stores_and_return_ids_in_row_order(tmp_
     for n in range(7):
         orm, bulk = stored[f"orm-{n}"], stored[f"bulk-{n}"]
         assert bulk.id == ids[n] and bulk.current is True
-        assert (bulk.line, bulk.import_id, bulk.version, bulk.row_hash) == (orm.line, orm.import_id, orm.version, orm.row_hash)
+        assert (bulk.line, bulk.import_id, bulk.version, bulk.row_hash) == (
+            orm.line,
+            orm.import_id,
+            orm.version,
+            orm.row_hash,
+        )
         assert bulk.fields == {**orm.fields, "child_id": f"bulk-{n}"}
     with store.engine.connect() as conn:  # the stored text itself, as the other tools reading the file see it
         raw = conn.exec_driver_sql("SELECT key, current, fields FROM reference_rows ORDER BY id").all()
@@ -257,11 +307,22 @@ def test_json_encoded_once_is_stored_as_the_orm_stores_the_value(tmp_path, db_ur
         imp = Import(imported_at=dt.datetime(2026, 9, 1, 8, 30), source="x", files={}, counts={})
         s.add(imp)
         s.flush()
-        common = {"file": "children.csv", "line": 2, "import_id": imp.id, "version": 1, "row_hash": "h", "current": True}
+        common = {
+            "file": "children.csv",
+            "line": 2,
+            "import_id": imp.id,
+            "version": 1,
+            "row_hash": "h",
+            "current": True,
+        }
         s.execute(insert(ReferenceRow.__table__), [{**common, "key": "orm", "fields": value}])
         names = ("file", "key", "line", "import_id", "version", "row_hash", "current", "fields")
-        insert_tuples(s, ReferenceRow, names, [tuple({**common, "key": "bulk", "fields": JSONText(json.dumps(value))}[n]
-                                                      for n in names)])
+        insert_tuples(
+            s,
+            ReferenceRow,
+            names,
+            [tuple({**common, "key": "bulk", "fields": JSONText(json.dumps(value))}[n] for n in names)],
+        )
     with store.engine.connect() as conn:
         raw = dict(conn.exec_driver_sql("SELECT key, fields FROM reference_rows").all())
     assert raw["bulk"] == raw["orm"]  # SQLite: the same text; PostgreSQL: the same value
@@ -269,26 +330,29 @@ def test_json_encoded_once_is_stored_as_the_orm_stores_the_value(tmp_path, db_ur
 
 def _verdict_rows(url: str) -> list[tuple]:
     with Session(Store.open(url).engine) as s:
-        return sorted(tuple(getattr(r, c.name) for c in VerdictRow.__table__.columns if c.name not in ("id", "run_id"))
-                      for r in s.scalars(select(VerdictRow)))
+        return sorted(
+            tuple(getattr(r, c.name) for c in VerdictRow.__table__.columns if c.name not in ("id", "run_id"))
+            for r in s.scalars(select(VerdictRow))
+        )
 
 
 def test_a_month_judged_in_parts_records_the_verdicts_it_records_in_one(tmp_path, db_url):
     """With --jobs 2 each part's verdicts are recorded while the next is judged: the same rows, a verifying ledger."""
     import datetime as dt
 
-    from peerbill.testing.generate import generate
     from peerbill.jobs.check import check
     from peerbill.jobs.month import load_rules, read
     from peerbill.store.ledger import verify
+    from peerbill.testing.generate import generate
 
     generate(tmp_path / "bundle", 3000, seed=3, start_month="2026-09")
     one = f"sqlite:///{tmp_path / 'one.db'}"
     for url, jobs in ((one, 1), (db_url, 2)):
         store = Store.open(url)
         store.import_bundle(read(tmp_path / "bundle", load_rules(None)))
-        result = check(tmp_path / "bundle", "2026-09", tmp_path / f"out{jobs}", None, dt.date(2026, 11, 15), store,
-                       jobs=jobs)
+        result = check(
+            tmp_path / "bundle", "2026-09", tmp_path / f"out{jobs}", None, dt.date(2026, 11, 15), store, jobs=jobs
+        )
         assert result.run_id == 1
         assert verify(store).ok
     rows = _verdict_rows(one)
@@ -310,16 +374,18 @@ def test_a_run_that_fails_after_recording_began_records_nothing_and_lets_the_sto
     store = Store.open(db_url)
     for jobs in (1, 2):
         try:
-            check_job.check(tmp_path / "bundle", "2026-09", tmp_path / "out", None, dt.date(2026, 11, 15), store,
-                            jobs=jobs)
+            check_job.check(
+                tmp_path / "bundle", "2026-09", tmp_path / "out", None, dt.date(2026, 11, 15), store, jobs=jobs
+            )
         except OSError:
             pass
         else:
             raise AssertionError("the failure was not raised")
         assert store.counts()["runs"] == 0 and store.counts()["verdicts"] == 0
     monkeypatch.undo()
-    result = check_job.check(tmp_path / "bundle", "2026-09", tmp_path / "out", None, dt.date(2026, 11, 15), store,
-                             jobs=2)
+    result = check_job.check(
+        tmp_path / "bundle", "2026-09", tmp_path / "out", None, dt.date(2026, 11, 15), store, jobs=2
+    )
     assert store.counts()["verdicts"] == 3000 and result.run_id is not None
 
 
@@ -335,17 +401,41 @@ def test_a_run_records_the_contact_versions_its_own_import_stored(tmp_path, db_u
     fixed = text.replace("in_person,12,Y,,,GOAL-1,\n", "in_person,12,Y,,,GOAL-1,2026-09-09\n", 1)
     assert fixed != text
     # two rows reusing ids (rejected): one of the corrected September contact, one of a July contact
-    fixed += ("C-023,2026-09-29,09:00,10:00,S901,X01,X01-CG,peer_parent_support,iowa_parent_partner,individual,"
-              "in_person,12,Y,,,GOAL-1,2026-09-29\n"
-              "C0000001,2026-09-29,11:00,12:00,S901,X01,X01-CG,peer_parent_support,iowa_parent_partner,individual,"
-              "in_person,12,Y,,,GOAL-1,2026-09-29\n")
+    fixed += (
+        "C-023,2026-09-29,09:00,10:00,S901,X01,X01-CG,peer_parent_support,iowa_parent_partner,individual,"
+        "in_person,12,Y,,,GOAL-1,2026-09-29\n"
+        "C0000001,2026-09-29,11:00,12:00,S901,X01,X01-CG,peer_parent_support,iowa_parent_partner,individual,"
+        "in_person,12,Y,,,GOAL-1,2026-09-29\n"
+    )
     (bundle / "contacts.csv").write_text(fixed)
-    code, _, err = run_cli("run", "--data", str(bundle), "--month", "2026-09", "--out", str(tmp_path / "run"),
-                           "--db", db_url, "--as-of", "2026-11-15")
+    code, _, err = run_cli(
+        "run",
+        "--data",
+        str(bundle),
+        "--month",
+        "2026-09",
+        "--out",
+        str(tmp_path / "run"),
+        "--db",
+        db_url,
+        "--as-of",
+        "2026-11-15",
+    )
     assert code == 1, err
     assert run_cli("import", "--data", str(bundle), "--db", separate)[0] == 0
-    code, _, err = run_cli("check", "--data", str(bundle), "--month", "2026-09", "--out", str(tmp_path / "check"),
-                           "--db", separate, "--as-of", "2026-11-15")
+    code, _, err = run_cli(
+        "check",
+        "--data",
+        str(bundle),
+        "--month",
+        "2026-09",
+        "--out",
+        str(tmp_path / "check"),
+        "--db",
+        separate,
+        "--as-of",
+        "2026-11-15",
+    )
     assert code == 1, err
     rows = _verdict_rows(db_url)
     versions = {(r[0], r[2]): r[1] for r in rows}  # (contact_id, line) -> contact_version
@@ -364,15 +454,29 @@ def test_run_lets_the_reference_rows_go_once_it_imported_them(tmp_path, db_url):
     from peerbill.store.schema import ReferenceRow
 
     separate = f"sqlite:///{tmp_path / 'separate.db'}"
-    code, _, err = run_cli("run", "--data", str(DEMO), "--month", "2026-09", "--out", str(tmp_path / "run"),
-                           "--db", db_url, "--as-of", "2026-11-15")
+    code, _, err = run_cli(
+        "run",
+        "--data",
+        str(DEMO),
+        "--month",
+        "2026-09",
+        "--out",
+        str(tmp_path / "run"),
+        "--db",
+        db_url,
+        "--as-of",
+        "2026-11-15",
+    )
     assert code == 1, err  # the demo's rejected rows
     assert run_cli("import", "--data", str(DEMO), "--db", separate)[0] == 0
 
     def reference_rows(url):
         with Session(Store.open(url).engine) as s:
-            return s.execute(select(ReferenceRow.file, ReferenceRow.key, ReferenceRow.line, ReferenceRow.fields)
-                             .order_by(ReferenceRow.id)).all()
+            return s.execute(
+                select(ReferenceRow.file, ReferenceRow.key, ReferenceRow.line, ReferenceRow.fields).order_by(
+                    ReferenceRow.id
+                )
+            ).all()
 
     assert len(reference_rows(db_url)) > 100 and reference_rows(db_url) == reference_rows(separate)
     bundle = read(DEMO, load_rules(None))

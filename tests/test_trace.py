@@ -20,7 +20,19 @@ def check_source(contact: dict) -> None:
 
 def test_from_a_claim_line_to_contacts_and_source_rows(tmp_path):
     db = f"sqlite:///{tmp_path / 's.db'}"
-    run_cli("run", "--data", str(DEMO), "--month", "2026-09", "--out", str(tmp_path / "out"), "--db", db, "--as-of", "2026-11-15")
+    run_cli(
+        "run",
+        "--data",
+        str(DEMO),
+        "--month",
+        "2026-09",
+        "--out",
+        str(tmp_path / "out"),
+        "--db",
+        db,
+        "--as-of",
+        "2026-11-15",
+    )
     code, stdout, err = run_cli("trace", "--db", db, "--json", "claim", "PB0000000031")
     assert code == 0, err
     claim = json.loads(stdout)
@@ -32,17 +44,31 @@ def test_from_a_claim_line_to_contacts_and_source_rows(tmp_path):
     assert traced["units"] == 16 and traced["amount"] == "344.00"
     for contact in traced["contacts"]:
         check_source(contact)
-        assert contact["verdict"]["status"] == "billable" and "MCD-CAP" not in contact["verdict"]["rule_ids"] or \
-            contact["contact_id"] == "C-049"
-        assert len(contact["verdict"]["rule_packs"]) == 3 and all(len(p["sha256"]) == 64 for p in contact["verdict"]["rule_packs"])
+        assert (
+            contact["verdict"]["status"] == "billable" and "MCD-CAP" not in contact["verdict"]["rule_ids"]
+        ) or contact["contact_id"] == "C-049"
+        assert len(contact["verdict"]["rule_packs"]) == 3 and all(
+            len(p["sha256"]) == 64 for p in contact["verdict"]["rule_packs"]
+        )
     assert traced["contacts"][2]["verdict"]["rule_ids"] == "MCD-CAP-DAY-01"
     assert traced["contacts"][2]["claims"][0]["claim"] == "PB0000000031"
 
 
 def test_from_a_cost_report_row_to_contacts_and_source_rows(tmp_path):
     db = f"sqlite:///{tmp_path / 's.db'}"
-    run_cli("cost-report", "--quarter", "FY2026Q4", "--data", str(DEMO), "--out", str(tmp_path / "cr"), "--db", db,
-            "--as-of", "2026-11-15")
+    run_cli(
+        "cost-report",
+        "--quarter",
+        "FY2026Q4",
+        "--data",
+        str(DEMO),
+        "--out",
+        str(tmp_path / "cr"),
+        "--db",
+        db,
+        "--as-of",
+        "2026-11-15",
+    )
     code, stdout, err = run_cli("trace", "--db", db, "--json", "cost-report", "FY2026Q4", "services_supported")
     assert code == 0, err
     traced = json.loads(stdout)

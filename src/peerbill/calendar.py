@@ -58,11 +58,11 @@ class FiscalQuarter:
         self.index = index  # calendar-quarter running number (see quarter_index)
 
     @classmethod
-    def of(cls, day: dt.date) -> "FiscalQuarter":
+    def of(cls, day: dt.date) -> FiscalQuarter:
         return cls(quarter_index(day))
 
     @classmethod
-    def parse(cls, text: str) -> "FiscalQuarter":
+    def parse(cls, text: str) -> FiscalQuarter:
         """``FY2027Q1``, or a month ``2026-10`` (the quarter it falls in)."""
         m = _FQ.match((text or "").strip().upper())
         if m:
@@ -97,16 +97,16 @@ class FiscalQuarter:
         first = self.first_day
         return [f"{first.year:04d}-{first.month + i:02d}" for i in range(3)]
 
-    def __add__(self, quarters: int) -> "FiscalQuarter":
+    def __add__(self, quarters: int) -> FiscalQuarter:
         return FiscalQuarter(self.index + quarters)
 
-    def __sub__(self, quarters: int) -> "FiscalQuarter":
+    def __sub__(self, quarters: int) -> FiscalQuarter:
         return FiscalQuarter(self.index - quarters)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, FiscalQuarter) and other.index == self.index
 
-    def __lt__(self, other: "FiscalQuarter") -> bool:
+    def __lt__(self, other: FiscalQuarter) -> bool:
         return self.index < other.index
 
     def __hash__(self) -> int:

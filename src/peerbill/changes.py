@@ -40,8 +40,14 @@ def compare(current: list[Verdict], draft: list[Verdict]) -> list[Change]:
     changes = []
     for before, after in zip(current, draft):
         assert before.line == after.line, "both runs judge the same rows in the same order"
-        if (before.status, before.payer, before.units, before.amount, before.procedure, before.modifiers) != \
-                (after.status, after.payer, after.units, after.amount, after.procedure, after.modifiers):
+        if (before.status, before.payer, before.units, before.amount, before.procedure, before.modifiers) != (
+            after.status,
+            after.payer,
+            after.units,
+            after.amount,
+            after.procedure,
+            after.modifiers,
+        ):
             changes.append(Change(before.contact_id, before.line, before, after, _why(before, after)))
     return changes
 
@@ -56,21 +62,51 @@ def totals(verdicts: list[Verdict]) -> dict[str, tuple[int, Decimal]]:
     return {k: (n, a) for k, (n, a) in sorted(out.items())}
 
 
-HEADER = ("contact_id", "source_row", "status_before", "status_after", "payer_before", "payer_after", "units_before",
-          "units_after", "amount_before", "amount_after", "amount_change", "rules")
+HEADER = (
+    "contact_id",
+    "source_row",
+    "status_before",
+    "status_after",
+    "payer_before",
+    "payer_after",
+    "units_before",
+    "units_after",
+    "amount_before",
+    "amount_after",
+    "amount_change",
+    "rules",
+)
 
 
 def table(changes: list[Change]) -> list[tuple]:
     """One row per change, in the order of ``HEADER``."""
-    return [(c.contact_id, c.line, c.before.status, c.after.status, c.before.payer or "", c.after.payer or "",
-             c.before.units, c.after.units, f"{c.before.amount:.2f}", f"{c.after.amount:.2f}", f"{c.amount_change:.2f}",
-             c.rules) for c in changes]
+    return [
+        (
+            c.contact_id,
+            c.line,
+            c.before.status,
+            c.after.status,
+            c.before.payer or "",
+            c.after.payer or "",
+            c.before.units,
+            c.after.units,
+            f"{c.before.amount:.2f}",
+            f"{c.after.amount:.2f}",
+            f"{c.amount_change:.2f}",
+            c.rules,
+        )
+        for c in changes
+    ]
 
 
 def by_payer(current: list[Verdict], draft: list[Verdict]) -> dict[str, dict]:
     """Billable contacts and amount by payer, before and after."""
     before, after = totals(current), totals(draft)
     zero = (0, Decimal("0.00"))
-    return {p: {"before": {"contacts": before.get(p, zero)[0], "amount": f"{before.get(p, zero)[1]:.2f}"},
-                "after": {"contacts": after.get(p, zero)[0], "amount": f"{after.get(p, zero)[1]:.2f}"}}
-            for p in sorted(set(before) | set(after))}
+    return {
+        p: {
+            "before": {"contacts": before.get(p, zero)[0], "amount": f"{before.get(p, zero)[1]:.2f}"},
+            "after": {"contacts": after.get(p, zero)[0], "amount": f"{after.get(p, zero)[1]:.2f}"},
+        }
+        for p in sorted(set(before) | set(after))
+    }

@@ -9,12 +9,12 @@ Every contact ends in exactly one verdict.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from operator import itemgetter
-from typing import Iterable, Iterator, Sequence
 
-from .bundle.months import MonthRows
 from .bundle.hashes import duplicate_lines
+from .bundle.months import MonthRows
 from .bundle.reader import parse_contact
 from .bundle.rows import SourceRow, column_index
 from .calendar import parse_month
@@ -50,15 +50,24 @@ def judge_month(
 
 
 _row_cells = itemgetter(
-    *map(column_index, ("contact_id", "service_date", "start_time", "child_id", "staff_id", "place_of_service", "program"))
+    *map(
+        column_index,
+        ("contact_id", "service_date", "start_time", "child_id", "staff_id", "place_of_service", "program"),
+    )
 )
 
 
 class Judge:
     """Judges rows one after another, carrying the run state between them."""
 
-    def __init__(self, reference: Reference, rules: RuleSet, as_of: dt.date, prior: PriorUsage,
-                 duplicates: set[int] | frozenset[int] = frozenset()):
+    def __init__(
+        self,
+        reference: Reference,
+        rules: RuleSet,
+        as_of: dt.date,
+        prior: PriorUsage,
+        duplicates: set[int] | frozenset[int] = frozenset(),
+    ):
         self.ref = reference
         self.rules = rules
         self.as_of = as_of
@@ -81,9 +90,19 @@ class Judge:
         """The row's verdict, and its contact as parsed (None when the row cannot be read)."""
         contact, findings = self._row_checks(row)
         contact_id, service_date, start_time, child_id, staff_id, place, program = _row_cells(row.values)
-        verdict = Verdict(contact_id or "", row.line, service_date or "", start_time or "", "rejected",
-                          findings=findings, child_id=child_id, staff_id=staff_id, place_of_service=place,
-                          program=program, minutes=contact.minutes if contact is not None else 0)
+        verdict = Verdict(
+            contact_id or "",
+            row.line,
+            service_date or "",
+            start_time or "",
+            "rejected",
+            findings=findings,
+            child_id=child_id,
+            staff_id=staff_id,
+            place_of_service=place,
+            program=program,
+            minutes=contact.minutes if contact is not None else 0,
+        )
         if contact is not None and not findings:
             self.state.start_day(contact.service_date)
             self._route(contact, verdict)
@@ -116,8 +135,13 @@ class Judge:
         if problems:
             findings.append(Finding("INVALID_ROW", "ROW-VALID", detail="; ".join(str(p) for p in problems)))
         if row.line in self.duplicates:
-            findings.append(Finding("DUPLICATE_CONTACT_ID", "ROW-UNIQUE",
-                                    detail=f"contacts.csv:{row.line} contact_id {row.contact_id} was used by an earlier row"))
+            findings.append(
+                Finding(
+                    "DUPLICATE_CONTACT_ID",
+                    "ROW-UNIQUE",
+                    detail=f"contacts.csv:{row.line} contact_id {row.contact_id} was used by an earlier row",
+                )
+            )
         child_id, staff_id = row.values[_CHILD_ID], row.values[_STAFF_ID]
         if child_id is not None and child_id not in self.ref.children:
             findings.append(Finding("UNKNOWN_CHILD", "ROW-CHILD", detail=f"child {child_id} is not in children.csv"))
@@ -132,8 +156,13 @@ class Judge:
         verdict.rule_packs = (self.routing_label,)
         if routing is None:
             verdict.status = "not_billable"
-            verdict.findings.append(Finding("NO_RULE_VERSION", f"{self.rules.routing.pack.id}:versions",
-                                            detail=f"no routing rules in force on {c.service_date}"))
+            verdict.findings.append(
+                Finding(
+                    "NO_RULE_VERSION",
+                    f"{self.rules.routing.pack.id}:versions",
+                    detail=f"no routing rules in force on {c.service_date}",
+                )
+            )
             return
         for rule in routing.checks:
             detail = PRE_CHECKS[rule.check](rule, c)
@@ -165,16 +194,48 @@ class Judge:
     def _evaluate(self, payer: str, pv: PackVersions, c: Contact) -> tuple[list[Finding], list[Finding], Case | None]:
         version = pv.on(c.service_date)
         if version is None:
-            return [Finding("NO_RULE_VERSION", f"{pv.pack.id}:versions", payer,
-                            f"no version of {pv.pack.id} is in force on {c.service_date}", reason_class="coverage")], [], None
+            return (
+                [
+                    Finding(
+                        "NO_RULE_VERSION",
+                        f"{pv.pack.id}:versions",
+                        payer,
+                        f"no version of {pv.pack.id} is in force on {c.service_date}",
+                        reason_class="coverage",
+                    )
+                ],
+                [],
+                None,
+            )
         procedure = None
         if version.procedures:
             procedure = version.procedures.get(c.service)  # type: ignore[call-overload]
             if procedure is None:
-                return [Finding("SERVICE_NOT_COVERED", f"{pv.pack.id}:procedures", payer,
-                                f"{c.service} has no procedure code", reason_class="coverage")], [], None
-        case = Case(c, self.ref, payer, version, self.as_of, self.state, self.prior,
-                    units=version.units.of(c.minutes), procedure=procedure, day=c.service_date)  # type: ignore[union-attr]
+                return (
+                    [
+                        Finding(
+                            "SERVICE_NOT_COVERED",
+                            f"{pv.pack.id}:procedures",
+                            payer,
+                            f"{c.service} has no procedure code",
+                            reason_class="coverage",
+                        )
+                    ],
+                    [],
+                    None,
+                )
+        case = Case(
+            c,
+            self.ref,
+            payer,
+            version,
+            self.as_of,
+            self.state,
+            self.prior,
+            units=version.units.of(c.minutes),
+            procedure=procedure,
+            day=c.service_date,
+        )  # type: ignore[union-attr]
         failures: list[Finding] = []
         notes: list[Finding] = []
         for fn, rule, fail_code, fail_class, note_code in self._compiled(version):
@@ -225,12 +286,19 @@ class Judge:
         if amount is None:  # a few dozen distinct amounts in a month: one object each, shared by the verdicts
             amount = self._amounts[key] = (rate.per_unit * case.units).quantize(CENT)  # type: ignore[union-attr]
         verdict.amount = amount
-        plan = case.service_plan() if case.rule_of("service_plan") else case.prevention_plan() if case.rule_of("prevention_plan") else None
+        plan = (
+            case.service_plan()
+            if case.rule_of("service_plan")
+            else case.prevention_plan()
+            if case.rule_of("prevention_plan")
+            else None
+        )
         verdict.plan_id = plan.plan_id if plan is not None else None
         verdict.findings.extend(notes)
         if c.contact_id in self.prior.billed:
-            verdict.findings.append(Finding("ALREADY_BILLED", "LEDGER-BILLED", payer,
-                                            "already on a submitted claim", "note", "note"))
+            verdict.findings.append(
+                Finding("ALREADY_BILLED", "LEDGER-BILLED", payer, "already on a submitted claim", "note", "note")
+            )
 
     # -- what later contacts see --------------------------------------------------------------
 

@@ -28,7 +28,9 @@ PAYER = {
     "NOTE_LATE": "The contact note was signed after the payer's deadline.",
     "NO_GOAL_LINKED": "No plan goal is linked to the contact (held until one is).",
     "TIMELY_FILING_EXPIRED": "The timely-filing limit has passed for the service date.",
-    "OVERLAPPING_CONTACT": "The staff member has an earlier-judged contact that overlaps in time (held until corrected).",
+    "OVERLAPPING_CONTACT": (
+        "The staff member has an earlier-judged contact that overlaps in time (held until corrected)."
+    ),
     "DAILY_UNIT_CAP": "The child's units for this procedure already reach the daily cap on the date.",
     "UNITS_REDUCED_BY_CAP": "Note: units were reduced to what the daily cap leaves.",
     "AUTH_UNITS_EXHAUSTED": "The plan's authorised units are used up (held until a new authorisation).",

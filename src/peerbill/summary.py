@@ -19,7 +19,7 @@ class Tally:
     units: int = 0
     amount: Decimal = ZERO
 
-    def merge(self, other: "Tally") -> None:
+    def merge(self, other: Tally) -> None:
         self.count += other.count
         self.units += other.units
         self.amount += other.amount
@@ -77,14 +77,16 @@ class Summary:
                 seen[1] += 1
 
     @property
-    def reasons(self) -> Counter:
+    def reasons(self) -> Counter[str]:
         """Verdicts by reason (``payer:CODE``), a verdict once for each of its findings."""
-        if self._findings:
-            for findings, verdicts in self._findings.values():
-                for f in findings:
-                    self._reasons[f.reason] += verdicts
-            self._findings = {}
+        self._count_findings()
         return self._reasons
+
+    def _count_findings(self) -> None:
+        for findings, verdicts in self._findings.values():
+            for f in findings:
+                self._reasons[f.reason] += verdicts
+        self._findings = {}
 
     @property
     def by_status(self) -> dict[str, Tally]:
@@ -112,7 +114,7 @@ class Summary:
 
     def settle(self) -> Summary:
         """Count the findings kept by tuple into :attr:`reasons` (their ids mean nothing in another process)."""
-        self.reasons
+        self._count_findings()
         return self
 
     def merge(self, other: Summary) -> None:
@@ -144,13 +146,15 @@ class Summary:
         return {
             "month": self.month,
             "as_of": self.as_of,
-            "rule_packs": [{"pack": label, "sha256": self.pack_hashes.get(label, "")}
-                           for label in self.rule_packs.split(";")],
+            "rule_packs": [
+                {"pack": label, "sha256": self.pack_hashes.get(label, "")} for label in self.rule_packs.split(";")
+            ],
             "rows_read": self.rows_read,
             "reconciled": self.judged == self.rows_read,
             "by_status": {s: t.as_json() for s, t in self.by_status.items()},
             "by_payer": {
-                (p or "none"): {s: t.as_json() for s, t in sorted(st.items())} for p, st in sorted(self.by_payer.items())
+                (p or "none"): {s: t.as_json() for s, t in sorted(st.items())}
+                for p, st in sorted(self.by_payer.items())
             },
             "reasons": dict(sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
             "bundle_problems": self.problems,

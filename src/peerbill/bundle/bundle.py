@@ -3,9 +3,9 @@ from its rows for every job of the process (months in judging order, duplicate i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from ..model.reference import Reference
 from .hashes import RowHashes, _duplicates, _duplicates_of, _hash_text
@@ -26,9 +26,9 @@ class Bundle:
     #: reference files as read: file name -> [(line, cells in contract order)], for the store's import
     #: (None once :meth:`imported` let them go)
     raw: dict[str, list[tuple[int, tuple[str | None, ...]]]] | None = field(default_factory=dict)
-    _months: "MonthRows | None" = field(default=None, init=False, repr=False, compare=False)
+    _months: MonthRows | None = field(default=None, init=False, repr=False, compare=False)
     _duplicates: set[int] | None = field(default=None, init=False, repr=False, compare=False)
-    _hashes: "RowHashes | None" = field(default=None, init=False, repr=False, compare=False)
+    _hashes: RowHashes | None = field(default=None, init=False, repr=False, compare=False)
 
     def imported(self) -> None:
         """The reference files' rows as read are in the store: let them go (only the import reads them).
@@ -60,7 +60,7 @@ class Bundle:
         asks: kept for a batch when :meth:`row_hashes` was told to (:meth:`RowHashes.keep`)."""
         return self._hashes.hash_at(index, text) if self._hashes is not None else _hash_text(text)
 
-    def row_hashes(self) -> "RowHashes":
+    def row_hashes(self) -> RowHashes:
         """The :func:`row_hash` of each contact id's first row (the row the store keeps), by contact id."""
         if self._hashes is None:
             self._hashes = RowHashes(self.contacts, self.duplicate_lines())

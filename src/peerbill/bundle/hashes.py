@@ -63,7 +63,7 @@ class RowHashes(Mapping[str, str]):
         digest = _digest(text)
         flags, digests = self._kept
         flags[index] = 1
-        digests[32 * index:32 * index + 32] = digest
+        digests[32 * index : 32 * index + 32] = digest
         return digest.hex()
 
     def of(self, contacts: Iterable[tuple[str, int]]) -> list[str]:
@@ -89,7 +89,7 @@ class RowHashes(Mapping[str, str]):
             missing = []
             for at, k in enumerate(indexes):
                 if flags[k]:
-                    hashes[at] = digests[32 * k:32 * k + 32].hex()
+                    hashes[at] = digests[32 * k : 32 * k + 32].hex()
                 else:
                     missing.append(at)
         if missing:

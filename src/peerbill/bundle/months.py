@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from array import array
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..calendar import parse_month
 from .rows import ContactTable, RowsView, SourceRow, column_of, in_key_order

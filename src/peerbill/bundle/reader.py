@@ -48,11 +48,18 @@ class Ending:
         self.clean = True
 
 
-def _open_rows(path: Path, name: str, expected: tuple[str, ...], problems: list[Problem],
-               required: tuple[str, ...] | None = None, unique: int | None = None,
-               unreadable: list[tuple[int, str]] | None = None, share: bool = True,
-               stop: int | None = None, ending: Ending | None = None,
-               ) -> Iterator[tuple[int, tuple[str | None, ...]]]:
+def _open_rows(
+    path: Path,
+    name: str,
+    expected: tuple[str, ...],
+    problems: list[Problem],
+    required: tuple[str, ...] | None = None,
+    unique: int | None = None,
+    unreadable: list[tuple[int, str]] | None = None,
+    share: bool = True,
+    stop: int | None = None,
+    ending: Ending | None = None,
+) -> Iterator[tuple[int, tuple[str | None, ...]]]:
     """Rows of a CSV file as (line, cells in ``expected`` order); header problems are reported.
 
     A row that is not readable CSV (a quote never closed, a cell over 16 MB) is reported as a
@@ -75,8 +82,9 @@ def _text(path: Path, name: str, start: int = 0, stop: int | None = None) -> Tex
         raw = _ByteSlice(path.open("rb", buffering=0), start, stop)
     except OSError as exc:
         raise BundleError([Problem(name, None, None, f"cannot be read: {exc.strerror}")]) from None
-    return io.TextIOWrapper(io.BufferedReader(raw, 1 << 16), encoding="utf-8-sig" if start == 0 else "utf-8",
-                            newline="")
+    return io.TextIOWrapper(
+        io.BufferedReader(raw, 1 << 16), encoding="utf-8-sig" if start == 0 else "utf-8", newline=""
+    )
 
 
 class _ByteSlice(io.RawIOBase):
@@ -94,7 +102,7 @@ class _ByteSlice(io.RawIOBase):
             return self._f.readinto(buffer)  # type: ignore[attr-defined]
         if self._left <= 0:
             return 0
-        n = self._f.readinto(memoryview(buffer)[:self._left]) or 0  # type: ignore[attr-defined]
+        n = self._f.readinto(memoryview(buffer)[: self._left]) or 0  # type: ignore[attr-defined]
         self._left -= n
         return n
 
@@ -103,8 +111,9 @@ class _ByteSlice(io.RawIOBase):
         super().close()
 
 
-def _header(reader, path: Path, name: str, expected: tuple[str, ...], problems: list[Problem],
-            required: tuple[str, ...]) -> _Layout:
+def _header(
+    reader, path: Path, name: str, expected: tuple[str, ...], problems: list[Problem], required: tuple[str, ...]
+) -> _Layout:
     try:
         header = next(reader, None)
     except UnicodeDecodeError as exc:
@@ -128,9 +137,17 @@ def _header(reader, path: Path, name: str, expected: tuple[str, ...], problems: 
     return _Layout(positions, width, positions == list(range(len(expected))) and width == len(expected))
 
 
-def _rows(reader, path: Path, name: str, layout: _Layout, problems: list[Problem], unique: int | None,
-          unreadable: list[tuple[int, str]] | None, share: bool, ending: Ending | None,
-          ) -> Iterator[tuple[int, tuple[str | None, ...]]]:
+def _rows(
+    reader,
+    path: Path,
+    name: str,
+    layout: _Layout,
+    problems: list[Problem],
+    unique: int | None,
+    unreadable: list[tuple[int, str]] | None,
+    share: bool,
+    ending: Ending | None,
+) -> Iterator[tuple[int, tuple[str | None, ...]]]:
     """The rows after the header (see :func:`_open_rows`); lines count from where ``reader`` started."""
     positions, width, plain = layout
     keep = {}.setdefault
@@ -162,8 +179,10 @@ def _rows(reader, path: Path, name: str, layout: _Layout, problems: list[Problem
             values = [c.strip() or None for c in cells]
         else:
             values = [(cells[i].strip() or None) if i is not None and i < len(cells) else None for i in positions]
-        yield start, tuple([v if v is None or k == unique else keep(v, v) for k, v in enumerate(values)] if share
-                           else values)
+        yield (
+            start,
+            tuple([v if v is None or k == unique else keep(v, v) for k, v in enumerate(values)] if share else values),
+        )
     if ending is not None:
         ending.lines, ending.clean = line, clean
 
@@ -185,8 +204,9 @@ def _decode_message(exc: Exception) -> str:
 
 
 #: columns whose values are protected health information: their errors never echo the value
-PHI_COLUMNS = frozenset({"first_name", "last_name", "birth_date", "sex", "address_line1", "city", "state", "zip",
-                         "icd10", "member_id"})
+PHI_COLUMNS = frozenset(
+    {"first_name", "last_name", "birth_date", "sex", "address_line1", "city", "state", "zip", "icd10", "member_id"}
+)
 
 
 def describe_errors(exc: ValidationError) -> list[tuple[str, str]]:
@@ -202,7 +222,7 @@ def describe_errors(exc: ValidationError) -> list[tuple[str, str]]:
         else:
             message = err["msg"]
         if column in PHI_COLUMNS and message.startswith("'"):
-            message = "the value" + message[message.index("'", 1) + 1:]
+            message = "the value" + message[message.index("'", 1) + 1 :]
         out.append((column, message))
     return out
 
@@ -226,9 +246,18 @@ def read_bundle(directory: Path, needed: dict[str, str] | None = None, rest: Res
     if not directory.is_dir():
         raise BundleError([Problem(str(directory), None, None, "no such bundle folder")])
     needed = {"contacts.csv": "peerbill", "children.csv": "peerbill", "staff.csv": "peerbill", **(needed or {})}
-    missing = [Problem(f, None, None, f"is a folder, not a file, in {directory}" if (directory / f).is_dir()
-                       else f"is missing from {directory} (needed by {why})")
-               for f, why in needed.items() if not (directory / f).is_file()]
+    missing = [
+        Problem(
+            f,
+            None,
+            None,
+            f"is a folder, not a file, in {directory}"
+            if (directory / f).is_dir()
+            else f"is missing from {directory} (needed by {why})",
+        )
+        for f, why in needed.items()
+        if not (directory / f).is_file()
+    ]
     if missing:
         raise BundleError(missing)
 
@@ -282,18 +311,39 @@ def _read_contacts(path: Path, name: str, problems: list[Problem], rest: RestSou
     return _sealed(_contact_table(path, name, problems, unreadable), unreadable)
 
 
-def _contact_table(path: Path, name: str, problems: list[Problem], unreadable: list[tuple[int, str]],
-                   stop: int | None = None, ending: Ending | None = None) -> ContactTable:
+def _contact_table(
+    path: Path,
+    name: str,
+    problems: list[Problem],
+    unreadable: list[tuple[int, str]],
+    stop: int | None = None,
+    ending: Ending | None = None,
+) -> ContactTable:
     """contacts.csv's rows (up to ``stop``) in a table, not yet sealed: unreadable rows go to ``unreadable``.
     The table keeps each text once (the rows' cells are not shared as they are read)."""
     table = ContactTable()
-    table.extend(_open_rows(path, name, CONTACT_COLUMNS, problems, CONTACT_REQUIRED, unique=_CONTACT_ID,
-                            unreadable=unreadable, share=False, stop=stop, ending=ending))
+    table.extend(
+        _open_rows(
+            path,
+            name,
+            CONTACT_COLUMNS,
+            problems,
+            CONTACT_REQUIRED,
+            unique=_CONTACT_ID,
+            unreadable=unreadable,
+            share=False,
+            stop=stop,
+            ending=ending,
+        )
+    )
     return table
 
 
-def _read_first(path: Path, name: str, rest: RestSource,
-                ) -> tuple[ContactTable, list[tuple[int, str]], list[Problem]] | None:
+def _read_first(
+    path: Path,
+    name: str,
+    rest: RestSource,
+) -> tuple[ContactTable, list[tuple[int, str]], list[Problem]] | None:
     """The file read up to the helper's start, and the helper's part added (None: it needs one pass)."""
     unreadable: list[tuple[int, str]] = []
     mine: list[Problem] = []
@@ -315,8 +365,19 @@ def read_rest(path: Path, start: int) -> Rest:
     unreadable: list[tuple[int, str]] = []
     table = ContactTable()
     with _text(path, "contacts.csv", start) as handle:
-        table.extend(_rows(csv.reader(handle, strict=True), path, "contacts.csv", layout, problems, _CONTACT_ID,
-                           unreadable, False, None))
+        table.extend(
+            _rows(
+                csv.reader(handle, strict=True),
+                path,
+                "contacts.csv",
+                layout,
+                problems,
+                _CONTACT_ID,
+                unreadable,
+                False,
+                None,
+            )
+        )
     return Rest(table.seal(), problems, unreadable)
 
 
@@ -343,8 +404,14 @@ def _share_fields_set(record: Record, shared: dict[frozenset[str], frozenset[str
     object.__setattr__(record, "__pydantic_fields_set__", shared.setdefault(names, names))
 
 
-def _parse(model: type[Record], name: str, line: int, cols: tuple[str, ...],
-           values: tuple[str | None, ...], problems: list[Problem]) -> Record | None:
+def _parse(
+    model: type[Record],
+    name: str,
+    line: int,
+    cols: tuple[str, ...],
+    values: tuple[str | None, ...],
+    problems: list[Problem],
+) -> Record | None:
     try:
         return model.model_validate({c: v for c, v in zip(cols, values) if v is not None})
     except ValidationError as exc:
@@ -366,7 +433,12 @@ def parse_contact(row: SourceRow) -> tuple[Contact | None, list[Problem]]:
     except ValidationError as exc:
         return None, [Problem("contacts.csv", row.line, c, m) for c, m in describe_errors(exc)]
     if contact.end_minute <= contact.start_minute:
-        return None, [Problem("contacts.csv", row.line, "end_time",
-                              f"'{row.values[_END_TIME]}' is not after start_time "
-                              f"'{row.values[_START_TIME]}'")]
+        return None, [
+            Problem(
+                "contacts.csv",
+                row.line,
+                "end_time",
+                f"'{row.values[_END_TIME]}' is not after start_time '{row.values[_START_TIME]}'",
+            )
+        ]
     return contact, []

@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 import re
 from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from itertools import compress, islice, repeat
 from operator import itemgetter
-from typing import Callable, Iterable, Iterator, NamedTuple, Sequence, overload
+from typing import NamedTuple, overload
 
 from ..model.records import Contact, columns
 
@@ -94,8 +95,9 @@ _CODE_AT_ONCE = 1024
 _make_row = partial(tuple.__new__, SourceRow)
 
 
-def _made_rows(lines: Iterable[int], cells: list[Iterable], unique: int, ids: Iterable[str | None],
-               errors: Iterable[str | None]) -> list[SourceRow]:
+def _made_rows(
+    lines: Iterable[int], cells: list[Iterable], unique: int, ids: Iterable[str | None], errors: Iterable[str | None]
+) -> list[SourceRow]:
     """Rows made a column at a time, in C loops: ``cells`` are the coded columns' (a table's layout),
     and the column of ids goes in at ``unique``."""
     cells.insert(unique, ids)
@@ -122,7 +124,7 @@ class ContactTable(Sequence[SourceRow]):
         self._blank: list[list[str]] | None = None  # the texts with "" for an empty cell, made when first needed
 
     @classmethod
-    def of(cls, rows: Iterable[SourceRow]) -> "ContactTable":
+    def of(cls, rows: Iterable[SourceRow]) -> ContactTable:
         table = cls()
         for row in rows:
             table.append(row.line, row.values, row.error)
@@ -160,7 +162,7 @@ class ContactTable(Sequence[SourceRow]):
                 self._codes[n] = array("I", self._codes[n])
             self._codes[n].extend(codes)
 
-    def extend_table(self, other: "ContactTable", lines: int) -> None:
+    def extend_table(self, other: ContactTable, lines: int) -> None:
         """Add the rows of ``other`` after these, their line numbers ``lines`` further on.
 
         ``other`` (sealed) holds the rest of a file another process read (:mod:`peerbill.bundle.split`):
@@ -186,7 +188,7 @@ class ContactTable(Sequence[SourceRow]):
             else:
                 self._codes[n].extend(map(own.__getitem__, theirs))
 
-    def seal(self) -> "ContactTable":
+    def seal(self) -> ContactTable:
         """Code the rows added last and let go of the lookups adding needs: the table is read-only from now on."""
         self._code_pending()
         self._known = None
@@ -218,22 +220,26 @@ class ContactTable(Sequence[SourceRow]):
         """The rows at ``indexes``, made column by column in C loops (0.8 µs a row; one at a time, 2.5)."""
         if isinstance(indexes, range) and indexes.step == 1:
             a, b = indexes.start, indexes.stop
-            cells: list[Iterable] = [map(texts.__getitem__, codes[a:b]) for texts, codes in zip(self._texts, self._codes)]
+            cells: list[Iterable] = [
+                map(texts.__getitem__, codes[a:b]) for texts, codes in zip(self._texts, self._codes)
+            ]
             ids: Iterable[str | None] = self._ids[a:b]
             lines: Iterable[int] = self._lines[a:b]
         else:
-            cells = [map(texts.__getitem__, map(codes.__getitem__, indexes))
-                     for texts, codes in zip(self._texts, self._codes)]
+            cells = [
+                map(texts.__getitem__, map(codes.__getitem__, indexes))
+                for texts, codes in zip(self._texts, self._codes)
+            ]
             ids = map(self._ids.__getitem__, indexes)
             lines = map(self._lines.__getitem__, indexes)
         errors = map(self._errors.get, indexes) if self._errors else repeat(None)
         return _made_rows(lines, cells, self._unique, ids, errors)
 
-    def texts(self) -> "TableTexts":
+    def texts(self) -> TableTexts:
         """Each coded column's distinct texts: with :meth:`packed_at`, what makes rows in another process."""
         return TableTexts(self._unique, self._texts)
 
-    def packed_at(self, indexes: Sequence[int]) -> "PackedRows":
+    def packed_at(self, indexes: Sequence[int]) -> PackedRows:
         """The rows at ``indexes`` as their codes, line numbers and ids, to be made elsewhere with :meth:`texts`.
 
         A worker's part went as its rows, pickled: about 5 µs a row in this process, the worker
@@ -245,8 +251,12 @@ class ContactTable(Sequence[SourceRow]):
         errors = None
         if self._errors:
             errors = {n: error for n, i in enumerate(indexes) if (error := self._errors.get(i)) is not None}
-        return PackedRows(array("I", take(self._lines)), take(self._ids),
-                          [array(codes.typecode, take(codes)) for codes in self._codes], errors or None)
+        return PackedRows(
+            array("I", take(self._lines)),
+            take(self._ids),
+            [array(codes.typecode, take(codes)) for codes in self._codes],
+            errors or None,
+        )
 
     @property
     def lines(self) -> Sequence[int]:
@@ -280,7 +290,7 @@ class ContactTable(Sequence[SourceRow]):
 
     def months(self) -> list[str | None]:
         """Each row's :meth:`SourceRow.month`, worked out once per distinct service date."""
-        if _SERVICE_DATE == self._unique:
+        if self._unique == _SERVICE_DATE:
             return [month_of(v) for v in self._ids]
         n = self._coded.index(_SERVICE_DATE)
         of = [month_of(text) for text in self._texts[n]]
@@ -304,8 +314,10 @@ class ContactTable(Sequence[SourceRow]):
         date_ranks, date_codes = self._ranks(_SERVICE_DATE)
         time_ranks, time_codes = self._ranks(_START_TIME)
         width = len(time_ranks)  # more than any time's rank: the date's rank, then the time's, in one number
-        when = [date_ranks[d] * width + time_ranks[t] for d, t in zip(map(date_codes.__getitem__, indexes),
-                                                                      map(time_codes.__getitem__, indexes))]
+        when = [
+            date_ranks[d] * width + time_ranks[t]
+            for d, t in zip(map(date_codes.__getitem__, indexes), map(time_codes.__getitem__, indexes))
+        ]
         ids = ["" if cid is None else cid for cid in map(self._ids.__getitem__, indexes)]
         order = sorted(range(len(indexes)), key=ids.__getitem__)
         order.sort(key=when.__getitem__)
@@ -327,12 +339,13 @@ class ContactTable(Sequence[SourceRow]):
         in C loops (what a row hash hashes: about 1.7 µs a row less than making the rows and joining their cells)."""
         if self._blank is None:
             self._blank = [["" if text is None else text for text in texts] for texts in self._texts]
-        columns: list[Iterable[str]] = [map(texts.__getitem__, map(codes.__getitem__, indexes))
-                                        for texts, codes in zip(self._blank, self._codes)]
+        columns: list[Iterable[str]] = [
+            map(texts.__getitem__, map(codes.__getitem__, indexes)) for texts, codes in zip(self._blank, self._codes)
+        ]
         columns.insert(self._unique, ["" if cid is None else cid for cid in map(self._ids.__getitem__, indexes)])
         return list(map(separator.join, zip(*columns)))
 
-    def json_at(self, indexes: Sequence[int], fragments: "JSONFragments") -> list[str]:
+    def json_at(self, indexes: Sequence[int], fragments: JSONFragments) -> list[str]:
         """Each row's filled cells at ``indexes`` as a JSON object, keys sorted: what the standard encoder writes
         (``ensure_ascii``, separators "," and ":") for ``{column: cell}``, made column by column from
         ``fragments`` (each column's ``"column":"text"`` once per distinct text) instead of row by row
@@ -343,7 +356,9 @@ class ContactTable(Sequence[SourceRow]):
                 columns.append(map(fragments.cell(k), map(self._ids.__getitem__, indexes)))
             else:
                 n = self._coded.index(k)
-                columns.append(map(fragments.of(k, self._texts[n]).__getitem__, map(self._codes[n].__getitem__, indexes)))
+                columns.append(
+                    map(fragments.of(k, self._texts[n]).__getitem__, map(self._codes[n].__getitem__, indexes))
+                )
         return ["{" + ",".join(filter(None, cells)) + "}" for cells in zip(*columns)]
 
     def cells_at(self, k: int, indexes: Sequence[int]) -> list[str | None]:
@@ -491,8 +506,9 @@ def json_at(rows: Sequence[SourceRow], indexes: Sequence[int], fragments: JSONFr
 def joined_at(rows: Sequence[SourceRow], indexes: Sequence[int], separator: str) -> list[str]:
     """``[separator.join(v or "" for v in rows[i].values) for i in indexes]``, a table's without making its rows."""
     at = getattr(rows, "joined_at", None)
-    return at(indexes, separator) if at is not None else [separator.join(v or "" for v in rows[i].values)
-                                                          for i in indexes]
+    return (
+        at(indexes, separator) if at is not None else [separator.join(v or "" for v in rows[i].values) for i in indexes]
+    )
 
 
 def cells_at(rows: Sequence[SourceRow], column: str, indexes: Sequence[int]) -> list[str | None]:

@@ -31,4 +31,4 @@ PAYER_CHECKS = {
 
 PRE_CHECKS = {"activity_billable": activity_billable}
 
-__all__ = ["Case", "Outcome", "PriorUsage", "RunState", "PAYER_CHECKS", "PRE_CHECKS"]
+__all__ = ["PAYER_CHECKS", "PRE_CHECKS", "Case", "Outcome", "PriorUsage", "RunState"]

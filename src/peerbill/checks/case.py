@@ -81,8 +81,11 @@ class Case:
         if self._plan is _UNSET:
             c = self.contact
             day, service = self.day, c.service
-            plans = [p for p in self.ref.service_plans.get(c.child_id, ())
-                     if p.service == service and p.start_date <= day and (p.end_date is None or day <= p.end_date)]
+            plans = [
+                p
+                for p in self.ref.service_plans.get(c.child_id, ())
+                if p.service == service and p.start_date <= day and (p.end_date is None or day <= p.end_date)
+            ]
             if len(plans) > 1:
                 linked = set(self.qualifying_diagnoses())
                 plans.sort(key=lambda p: (p.icd10 in linked, p.start_date, p.plan_id))

@@ -47,7 +47,10 @@ def credential(rule: s.CredentialRule, case: Case) -> Outcome | None:
     if staff is not None and staff.credentialed(rule.credentials, case.day):
         return None
     held = staff.credential if staff and staff.credential else "none"
-    return fail(f"staff {case.contact.staff_id} holds credential {held}, not {'/'.join(rule.credentials)} in force on {case.day}")
+    return fail(
+        f"staff {case.contact.staff_id} holds credential {held}, "
+        f"not {'/'.join(rule.credentials)} in force on {case.day}"
+    )
 
 
 def activity_covered(rule: s.ActivityCovered, case: Case) -> Outcome | None:

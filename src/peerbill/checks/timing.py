@@ -37,6 +37,8 @@ def overlap(rule: s.Overlap, case: Case) -> Outcome | None:
         if other_start < end and start < other_end:
             if rule.same_group_exempt and group is not None and group == c.group_id:
                 continue
-            return fail(f"staff {c.staff_id} has another contact at {other_start // 60:02d}:{other_start % 60:02d}"
-                        f"-{other_end // 60:02d}:{other_end % 60:02d}")
+            return fail(
+                f"staff {c.staff_id} has another contact at {other_start // 60:02d}:{other_start % 60:02d}"
+                f"-{other_end // 60:02d}:{other_end % 60:02d}"
+            )
     return None

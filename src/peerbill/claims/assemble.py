@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
-from typing import Callable, Iterable, Iterator
 
 from ..model.reference import Reference
 from ..model.verdict import Verdict
@@ -57,8 +57,9 @@ def assemble(
             yield _claim(chunk, linked, reference, qualifying, payer, month, child_id, staff_id, share)
 
 
-def _lines(verdicts: list[Verdict], reference: Reference, child_id: str,
-           share: Callable) -> list[tuple[ClaimLine, tuple[str, ...]]]:
+def _lines(
+    verdicts: list[Verdict], reference: Reference, child_id: str, share: Callable
+) -> list[tuple[ClaimLine, tuple[str, ...]]]:
     """(line, the plan diagnoses its contacts bill under), in date, procedure, modifier order.
 
     A state's month has half a million lines, most of one contact: a line takes its contact's
@@ -90,15 +91,23 @@ def _lines(verdicts: list[Verdict], reference: Reference, child_id: str,
         else:
             missing = [p for p in plan_ids if p not in plans]
             if missing or not plan_ids:
-                raise AssemblyError(f"contact {vs[0].contact_id}: its service plan {missing or ''} is not in "
-                                    "service_plans.csv")
+                raise AssemblyError(
+                    f"contact {vs[0].contact_id}: its service plan {missing or ''} is not in service_plans.csv"
+                )
             diagnoses = tuple(dict.fromkeys(plans[p].icd10 for p in plan_ids))[:MAX_POINTERS]
         date = dates.get(day)
         if date is None:
             date = dates[day] = share(dt.date.fromisoformat(day))
         line = ClaimLine(
-            service_date=date, procedure=procedure, modifiers=tuple(modifiers),  # type: ignore[arg-type]
-            place_of_service=pos, units=units, amount=amount, rate=rate, pointers=(), contact_ids=contact_ids,
+            service_date=date,
+            procedure=procedure,
+            modifiers=tuple(modifiers),  # type: ignore[arg-type]
+            place_of_service=pos,
+            units=units,
+            amount=amount,
+            rate=rate,
+            pointers=(),
+            contact_ids=contact_ids,
             plan_ids=plan_ids,
         )
         out.append((line, diagnoses))
@@ -120,8 +129,17 @@ def _chunks(lines, max_lines: int):
         yield chunk, linked
 
 
-def _claim(chunk, linked: list[str], reference: Reference, qualifying, payer: str, month: str,
-           child_id: str, staff_id: str, share: Callable) -> Claim:
+def _claim(
+    chunk,
+    linked: list[str],
+    reference: Reference,
+    qualifying,
+    payer: str,
+    month: str,
+    child_id: str,
+    staff_id: str,
+    share: Callable,
+) -> Claim:
     days = sorted({line.service_date for line, _ in chunk})
     others = _active_on_any(reference.diagnoses.get(child_id, ()), days, qualifying)
     diagnoses = tuple(linked + sorted(others - set(linked)))[:MAX_DIAGNOSES]
@@ -132,9 +150,15 @@ def _claim(chunk, linked: list[str], reference: Reference, qualifying, payer: st
         lines.append(line)
     places = Counter(line.place_of_service for line in lines)
     top = max(places.values())
-    return Claim(payer=payer, month=month, subscriber=_subscriber(reference, child_id, payer, days[0]),
-                 rendering=_rendering(reference, staff_id), diagnoses=diagnoses, lines=lines,
-                 place_of_service=min(p for p, n in places.items() if n == top))
+    return Claim(
+        payer=payer,
+        month=month,
+        subscriber=_subscriber(reference, child_id, payer, days[0]),
+        rendering=_rendering(reference, staff_id),
+        diagnoses=diagnoses,
+        lines=lines,
+        place_of_service=min(p for p, n in places.items() if n == top),
+    )
 
 
 def _active_on_any(diagnoses, days: list[dt.date], qualifying) -> set[str]:
@@ -151,8 +175,11 @@ def _active_on_any(diagnoses, days: list[dt.date], qualifying) -> set[str]:
     for allowed, among in alike.items():
         for d in diagnoses:
             k = bisect_left(among, d.start_date) if d.start_date is not None else 0
-            if k < len(among) and (d.end_date is None or among[k] <= d.end_date) \
-                    and (allowed is None or d.icd10[:3] in allowed):
+            if (
+                k < len(among)
+                and (d.end_date is None or among[k] <= d.end_date)
+                and (allowed is None or d.icd10[:3] in allowed)
+            ):
                 codes.add(d.icd10)
     return codes
 
@@ -162,8 +189,17 @@ def _subscriber(reference: Reference, child_id: str, payer: str, day: dt.date) -
     spans = [e for e in reference.eligibility.get(child_id, ()) if e.payer == payer and e.covers(day)]
     if not spans:
         raise AssemblyError(f"child {child_id} has no {payer} member id on {day}")
-    return Subscriber(child_id, Person(child.last_name or "", child.first_name or ""), spans[0].member_id,
-                      child.birth_date, child.sex, child.address_line1, child.city, child.state, child.zip)
+    return Subscriber(
+        child_id,
+        Person(child.last_name or "", child.first_name or ""),
+        spans[0].member_id,
+        child.birth_date,
+        child.sex,
+        child.address_line1,
+        child.city,
+        child.state,
+        child.zip,
+    )
 
 
 def _rendering(reference: Reference, staff_id: str) -> Rendering:

@@ -9,11 +9,10 @@ none does.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter
-from typing import Callable, Iterable, Iterator
 
 from ..model.reference import Reference
 from ..model.verdict import Verdict
@@ -60,21 +59,28 @@ def plan_claims(
     row_hashes: Mapping[str, str],
     load_claim: Callable[[int], Claim],
 ) -> Plan:
-    """``billed`` holds the ids of the verdicts' contacts that are on a submitted claim (any payer or month); ``claims_of_month``
+    """``billed`` holds the ids of the verdicts' contacts that are on a submitted claim (any payer or month);
+    ``claims_of_month``
     gives the submitted claims of ``payer`` and ``month`` with their contacts, one at a time (only
     those a changed row affects are kept); ``row_hashes`` holds the hash of every contact row of the
     bundle (first occurrence of each id); ``load_claim(id)`` gives a stored claim.
     """
     by_id = {v.contact_id: v for v in verdicts if v.status == "billable" and v.payer == payer}
-    members = {claim_id: bs for claim_id, bs in claims_of_month
-               if any(row_hashes.get(b.contact_id) != b.row_hash for b in bs)}
+    members = {
+        claim_id: bs for claim_id, bs in claims_of_month if any(row_hashes.get(b.contact_id) != b.row_hash for b in bs)
+    }
     affected = sorted(members)
     claims: list[Claim] = []
     freed: set[str] = set()  # billed contacts released by a replacement or void
     for claim_id in affected:
         original = load_claim(claim_id)
-        keep = [by_id[b.contact_id] for b in members[claim_id] if b.contact_id in by_id
-                and by_id[b.contact_id].child_id == b.child_id and by_id[b.contact_id].staff_id == b.staff_id]
+        keep = [
+            by_id[b.contact_id]
+            for b in members[claim_id]
+            if b.contact_id in by_id
+            and by_id[b.contact_id].child_id == b.child_id
+            and by_id[b.contact_id].staff_id == b.staff_id
+        ]
         freed.update(b.contact_id for b in members[claim_id])
         rebuilt = list(assemble(sorted(keep, key=_ORDER), reference, qualifying, payer, month))
         if rebuilt:
@@ -86,8 +92,7 @@ def plan_claims(
             void.payer_claim_number, void.claim_ref = None, ""
             claims.append(void)
     on_claims = {cid for c in claims if c.frequency != "8" for cid in c.contact_ids}
-    new = [v for cid, v in by_id.items()
-           if cid not in on_claims and (cid not in billed or cid in freed)]
+    new = [v for cid, v in by_id.items() if cid not in on_claims and (cid not in billed or cid in freed)]
     skipped = sum(1 for cid in by_id if cid in billed and cid not in freed)
     made = assemble(sorted(new, key=_ORDER), reference, qualifying, payer, month)
     return Plan(chain(claims, made), skipped, by_id)

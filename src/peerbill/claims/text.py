@@ -11,7 +11,8 @@ DELIMITERS = set("*:~^")
 
 @lru_cache(maxsize=4096)  # a batch writes its agency's, payer's and staff members' names on every claim
 def x12_text(value: str | None, limit: int | None = None) -> str:
-    """Transliterate to ASCII (é -> E, Ł -> L, 王 -> WANG), upper-case, and replace delimiter and control characters by spaces."""
+    """Transliterate to ASCII (é -> E, Ł -> L, 王 -> WANG), upper-case, and replace delimiter and control
+    characters by spaces."""
     if not value:
         return ""
     ascii_text = anyascii(value)

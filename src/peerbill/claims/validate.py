@@ -6,7 +6,8 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from functools import lru_cache
 
-from ..identifiers import npi, zip as zip_code
+from ..identifiers import npi
+from ..identifiers import zip as zip_code
 from ..model.agency import Agency
 from .assemble import MAX_DIAGNOSES, MAX_LINES
 from .model import Claim
@@ -53,6 +54,12 @@ def _priced(rate: Decimal, units: int) -> Decimal:
 
 
 def check_claim(claim: Claim) -> list[str]:
+    """Every problem of a claim's figures, then of the people it names."""
+    return _figures(claim) + _people(claim)
+
+
+def _figures(claim: Claim) -> list[str]:
+    """The claim's lines, diagnoses and money: counts within the 837P's limits, and sums that add up."""
     problems = []
     if not claim.lines:
         problems.append("has no service lines")
@@ -67,7 +74,15 @@ def check_claim(claim: Claim) -> list[str]:
         if line.amount != _priced(line.rate, line.units):
             problems.append(f"line {line.number}: {line.amount} is not {line.units} units x {line.rate}")
         if not line.pointers or any(p < 1 or p > len(claim.diagnoses) for p in line.pointers):
-            problems.append(f"line {line.number}: diagnosis pointers {line.pointers} do not refer to the claim's diagnoses")
+            problems.append(
+                f"line {line.number}: diagnosis pointers {line.pointers} do not refer to the claim's diagnoses"
+            )
+    return problems
+
+
+def _people(claim: Claim) -> list[str]:
+    """The child and the rendering staff member: ids, names and addresses the 837P needs, writable in X12."""
+    problems = []
     if not npi.is_valid(claim.rendering.npi):
         problems.append(f"rendering staff {claim.rendering.staff_id}: NPI fails its check digit")
     if claim.frequency in ("7", "8") and not claim.original_ref:
@@ -81,11 +96,20 @@ def check_claim(claim: Claim) -> list[str]:
         problems.append("the child's and the rendering staff member's last names are required")
     for who, name in ((f"child {sub.child_id}", sub.name), (f"staff {claim.rendering.staff_id}", claim.rendering.name)):
         if name.last and not x12_text(name.last):
-            problems.append(f"{who}: the last name has no letter or digit left for the 837P once X12 delimiters are removed; correct it at the source")
-    for label, value in (("member id", sub.member_id), ("state", sub.state), ("ZIP code", sub.zip),
-                         ("original claim number", claim.original_ref)):
+            problems.append(
+                f"{who}: the last name has no letter or digit left for the 837P once X12 delimiters are removed; "
+                "correct it at the source"
+            )
+    for label, value in (
+        ("member id", sub.member_id),
+        ("state", sub.state),
+        ("ZIP code", sub.zip),
+        ("original claim number", claim.original_ref),
+    ):
         if not x12_safe(value):
-            problems.append(f"child {sub.child_id}: the {label} holds an X12 delimiter (~ * : ^) or a non-ASCII character")
+            problems.append(
+                f"child {sub.child_id}: the {label} holds an X12 delimiter (~ * : ^) or a non-ASCII character"
+            )
     return problems
 
 
@@ -94,14 +118,24 @@ def transliterations(claims: Iterable[Claim]) -> list[str]:
     notes: dict[str, None] = {}
     for claim in claims:
         sub, staff = claim.subscriber, claim.rendering
-        for who, fields in ((f"children.csv child {sub.child_id}", (("first_name", sub.name.first), ("last_name", sub.name.last),
-                                                                     ("address_line1", sub.line1), ("city", sub.city))),
-                            (f"staff.csv staff {staff.staff_id}", (("first_name", staff.name.first),
-                                                                   ("last_name", staff.name.last)))):
+        for who, fields in (
+            (
+                f"children.csv child {sub.child_id}",
+                (
+                    ("first_name", sub.name.first),
+                    ("last_name", sub.name.last),
+                    ("address_line1", sub.line1),
+                    ("city", sub.city),
+                ),
+            ),
+            (f"staff.csv staff {staff.staff_id}", (("first_name", staff.name.first), ("last_name", staff.name.last))),
+        ):
             changed = [column for column, value in fields if transliterated(value)]
             if changed:
-                notes[f"{who}: {', '.join(changed)} written to the 837P as ASCII without X12 delimiters "
-                      "(letters transliterated, delimiters replaced by spaces)"] = None
+                notes[
+                    f"{who}: {', '.join(changed)} written to the 837P as ASCII without X12 delimiters "
+                    "(letters transliterated, delimiters replaced by spaces)"
+                ] = None
     return list(notes)
 
 

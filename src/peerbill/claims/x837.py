@@ -7,9 +7,9 @@ counts come from the segments actually written.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from itertools import islice
-from typing import Iterator
 
 import yaml
 
@@ -35,7 +35,11 @@ def money(amount: Decimal) -> str:
 
 class Segments:
     def __init__(self, opts: dict[str, str]):
-        self.el, self.comp, self.rep = opts["element_separator"], opts["component_separator"], opts["repetition_separator"]
+        self.el, self.comp, self.rep = (
+            opts["element_separator"],
+            opts["component_separator"],
+            opts["repetition_separator"],
+        )
         self.term = opts["segment_terminator"] + ("\n" if opts.get("segment_newline", "yes") == "yes" else "")
         self.items: list[str] = []  # segments not yet encoded
         self.count = 0  # segments added
@@ -52,8 +56,11 @@ class Segments:
         segment = self.el.join(values)
         # the last defence (validate.py words it for users): a value holding a delimiter would shift every
         # element after it; the ISA alone carries the repetition and component separators as values
-        shifted = (segment.count(self.el) != len(values) - 1 or self.term[0] in segment
-                   or (values[0] != "ISA" and self.rep in segment))
+        shifted = (
+            segment.count(self.el) != len(values) - 1
+            or self.term[0] in segment
+            or (values[0] != "ISA" and self.rep in segment)
+        )
         if shifted or not (segment.isascii() and segment.isprintable()):
             raise ValueError(f"{values[0]} segment: a value holds a delimiter or a non-ASCII character")
         self.items.append(segment)
@@ -61,8 +68,12 @@ class Segments:
 
     def checked(self, value: str) -> str:
         """``value``, when it can go into an element as it is (else ValueError, as :meth:`add` raises)."""
-        if (self.el in value or self.term[0] in value or self.rep in value
-                or not (value.isascii() and value.isprintable())):
+        if (
+            self.el in value
+            or self.term[0] in value
+            or self.rep in value
+            or not (value.isascii() and value.isprintable())
+        ):
             raise ValueError("a value holds a delimiter or a non-ASCII character")
         return value
 
@@ -103,13 +114,36 @@ def render_parts(batch: Batch, agency: Agency, payer: PayerEntry) -> Iterator[by
     date8 = batch.prepared_at.strftime("%Y%m%d")
     time4 = batch.prepared_at.strftime("%H%M")
     out = Segments(opts)
-    out.add("ISA", opts["isa_authorization_qualifier"], " " * 10, opts["isa_security_qualifier"], " " * 10,
-            opts["isa_sender_qualifier"], agency.submitter_id.ljust(15), opts["isa_receiver_qualifier"],
-            payer.receiver_id.ljust(15), batch.prepared_at.strftime("%y%m%d"), time4, opts["repetition_separator"],
-            "00501", f"{batch.isa_control:09d}", opts["isa_acknowledgment_requested"], batch.usage,
-            opts["component_separator"])
-    out.add("GS", opts["gs_functional_code"], agency.submitter_id, payer.receiver_id, date8, time4,
-            str(batch.gs_control), "X", opts["implementation"])
+    out.add(
+        "ISA",
+        opts["isa_authorization_qualifier"],
+        " " * 10,
+        opts["isa_security_qualifier"],
+        " " * 10,
+        opts["isa_sender_qualifier"],
+        agency.submitter_id.ljust(15),
+        opts["isa_receiver_qualifier"],
+        payer.receiver_id.ljust(15),
+        batch.prepared_at.strftime("%y%m%d"),
+        time4,
+        opts["repetition_separator"],
+        "00501",
+        f"{batch.isa_control:09d}",
+        opts["isa_acknowledgment_requested"],
+        batch.usage,
+        opts["component_separator"],
+    )
+    out.add(
+        "GS",
+        opts["gs_functional_code"],
+        agency.submitter_id,
+        payer.receiver_id,
+        date8,
+        time4,
+        str(batch.gs_control),
+        "X",
+        opts["implementation"],
+    )
     claims = iter(batch.claims)  # taken a transaction at a time: a batch being recorded makes them as it goes
     controls = iter(batch.st_controls)
     transactions = 0
@@ -126,12 +160,23 @@ def render_parts(batch: Batch, agency: Agency, payer: PayerEntry) -> Iterator[by
     yield from out.take()
 
 
-def _transaction(out: Segments, opts, st_control: int, claims: list[Claim], agency: Agency, payer: PayerEntry,
-                 batch: Batch, date8: str, time4: str) -> None:
+def _transaction(
+    out: Segments,
+    opts,
+    st_control: int,
+    claims: list[Claim],
+    agency: Agency,
+    payer: PayerEntry,
+    batch: Batch,
+    date8: str,
+    time4: str,
+) -> None:
     start = out.count
     st = f"{st_control:04d}"
     out.add("ST", "837", st, opts["implementation"])
-    out.add("BHT", "0019", opts["bht_purpose"], f"{batch.batch_id}-{st_control}", date8, time4, opts["bht_transaction_type"])
+    out.add(
+        "BHT", "0019", opts["bht_purpose"], f"{batch.batch_id}-{st_control}", date8, time4, opts["bht_transaction_type"]
+    )
     out.add("NM1", "41", "2", x12_text(agency.name, 60), "", "", "", "", "46", agency.submitter_id)
     out.add("PER", "IC", x12_text(agency.contact.name, 60), "TE", agency.contact.phone)
     out.add("NM1", "40", "2", x12_text(payer.name, 60), "", "", "", "", "46", payer.receiver_id)
@@ -150,23 +195,54 @@ def _transaction(out: Segments, opts, st_control: int, claims: list[Claim], agen
 def _claim(out: Segments, opts, hl: int, claim: Claim, payer: PayerEntry, agency: Agency) -> None:
     sub = claim.subscriber
     out.add("HL", str(hl), "1", "22", "0")
-    out.add("SBR", opts["payer_responsibility"], opts["subscriber_relationship"], "", "", "", "", "", "",
-            opts["claim_filing_indicator"])
-    out.add("NM1", "IL", "1", x12_text(sub.name.last, 60), x12_text(sub.name.first, 35), "", "", "", "MI", sub.member_id)
+    out.add(
+        "SBR",
+        opts["payer_responsibility"],
+        opts["subscriber_relationship"],
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        opts["claim_filing_indicator"],
+    )
+    out.add(
+        "NM1", "IL", "1", x12_text(sub.name.last, 60), x12_text(sub.name.first, 35), "", "", "", "MI", sub.member_id
+    )
     out.add("N3", x12_text(sub.line1, 55))
     out.add("N4", x12_text(sub.city, 30), sub.state or "", sub.zip or "")
     out.add("DMG", "D8", sub.birth_date.strftime("%Y%m%d") if sub.birth_date else "", sub.sex or "U")
     out.add("NM1", "PR", "2", x12_text(payer.name, 60), "", "", "", "", "PI", payer.payer_id)
-    out.add("CLM", claim.claim_ref, money(claim.total), "", "",
-            out.composite(claim.place_of_service, "B", claim.frequency), opts["provider_signature"],
-            opts["assignment"], opts["benefits_assignment"], opts["release_of_information"])
+    out.add(
+        "CLM",
+        claim.claim_ref,
+        money(claim.total),
+        "",
+        "",
+        out.composite(claim.place_of_service, "B", claim.frequency),
+        opts["provider_signature"],
+        opts["assignment"],
+        opts["benefits_assignment"],
+        opts["release_of_information"],
+    )
     if claim.frequency in ("7", "8"):
         out.add("REF", "F8", claim.original_ref or "")
     codes = [out.composite("ABK" if i == 0 else "ABF", code) for i, code in enumerate(claim.diagnoses)]
     out.add("HI", *codes)
     if claim.rendering.npi != agency.npi:  # 2310B only when the rendering provider is not the billing provider
-        out.add("NM1", "82", "1", x12_text(claim.rendering.name.last, 60), x12_text(claim.rendering.name.first, 35),
-                "", "", "", "XX", claim.rendering.npi)
+        out.add(
+            "NM1",
+            "82",
+            "1",
+            x12_text(claim.rendering.name.last, 60),
+            x12_text(claim.rendering.name.first, 35),
+            "",
+            "",
+            "",
+            "XX",
+            claim.rendering.npi,
+        )
         out.add("PRV", "PE", "PXC", opts["rendering_taxonomy"])
     # a state's batch has 600,000 lines and few distinct codes, amounts, pointers, dates and numbers: each text is
     # made and checked once, and a line's three segments are joined at once (a 1M batch: 3.1-5.0 s -> 2.2-2.7 s)
@@ -194,5 +270,8 @@ def _claim(out: Segments, opts, hl: int, claim: Claim, payer: PayerEntry, agency
             out.add("SV1", service, amount, "UN", units, place, "", pointers)
             out.add("DTP", "472", "D8", day)
             continue
-        out.add_joined(f"LX{el}{number}{term}SV1{el}{service}{el}{amount}{el}UN{el}{units}{el}{place}{el}{el}{pointers}"
-                       f"{term}DTP{el}472{el}D8{el}{day}", 3)
+        out.add_joined(
+            f"LX{el}{number}{term}SV1{el}{service}{el}{amount}{el}UN{el}{units}{el}{place}{el}{el}{pointers}"
+            f"{term}DTP{el}472{el}D8{el}{day}",
+            3,
+        )

@@ -46,11 +46,21 @@ class Peerbill(click.Group):
 
 @click.group(cls=Peerbill, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="peerbill")
-@click.option("--log-level", type=click.Choice(sorted(log.LEVELS)), default="warning", show_default=True,
-              envvar="PEERBILL_LOG_LEVEL", help="How much to log (env PEERBILL_LOG_LEVEL); debug logs every verdict, "
-              "by contact id. The log carries ids only, never names, birth dates or diagnoses.")
-@click.option("--log-file", type=click.Path(path_type=Path, dir_okay=False), envvar="PEERBILL_LOG_FILE",
-              help="Append the log to this file instead of stderr (env PEERBILL_LOG_FILE).")
+@click.option(
+    "--log-level",
+    type=click.Choice(sorted(log.LEVELS)),
+    default="warning",
+    show_default=True,
+    envvar="PEERBILL_LOG_LEVEL",
+    help="How much to log (env PEERBILL_LOG_LEVEL); debug logs every verdict, "
+    "by contact id. The log carries ids only, never names, birth dates or diagnoses.",
+)
+@click.option(
+    "--log-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="PEERBILL_LOG_FILE",
+    help="Append the log to this file instead of stderr (env PEERBILL_LOG_FILE).",
+)
 def main(log_level: str, log_file: Path | None) -> None:
     """Judge peer support contacts against dated billing rules and explain every verdict.
 

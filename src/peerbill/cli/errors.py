@@ -5,7 +5,7 @@
 | 0 | done |
 | 1 | done, with findings: rejected contact rows or reference rows left out (the outputs are written) |
 | 2 | a usage or configuration error: a bad option, a missing or invalid file, an invalid rule pack |
-| 3 | an integrity failure: a broken ledger, a rewritten 837P that differs from the recorded one, counts that do not reconcile |
+| 3 | an integrity failure: a broken ledger, a rewritten 837P unlike the recorded one, counts that do not reconcile |
 | 4 | an internal error (a bug): one line, or the traceback with PEERBILL_DEBUG=1 |
 """
 
@@ -61,6 +61,4 @@ def explain(exc: Exception) -> Explained:
     for kind, code, message, lines in TABLE:
         if isinstance(exc, kind):
             return Explained(code, message(exc), lines(exc))
-    return Explained(
-        INTERNAL, f"internal error ({type(exc).__name__}); rerun with PEERBILL_DEBUG=1 for details", []
-    )
+    return Explained(INTERNAL, f"internal error ({type(exc).__name__}); rerun with PEERBILL_DEBUG=1 for details", [])

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ..changes import HEADER as WHATIF_HEADER
 from ..costreport.render import LINE_COLUMNS
 from ..coverage.figures import Coverage
 from ..coverage.render import COLUMNS as COVERAGE_COLUMNS
@@ -18,7 +19,6 @@ from ..jobs import check as check_job
 from ..jobs import cost_report as cost_report_job
 from ..jobs import coverage as coverage_job
 from ..jobs import run as run_job
-from ..changes import HEADER as WHATIF_HEADER
 from ..jobs import whatif as whatif_job
 from ..jobs.bill import Billed
 from ..jobs.cost_report import CostReportResult
@@ -68,8 +68,17 @@ def _print_problems(problems: list[Any]) -> None:
 @jobs_option
 @json_option
 @click.pass_context
-def check(ctx: click.Context, data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: Any,
-          db_url: str | None, jobs: int | None, as_json: bool) -> None:
+def check(
+    ctx: click.Context,
+    data_dir: Path,
+    month: str,
+    out_dir: Path,
+    rules_dir: Path | None,
+    as_of: Any,
+    db_url: str | None,
+    jobs: int | None,
+    as_json: bool,
+) -> None:
     """Judge every contact of a month and write OUT/decisions.csv.
 
     Prints a reconciled summary: rows read = billable + held + not billable +
@@ -91,16 +100,27 @@ def _print_bill(billed: Billed, as_json: bool) -> None:
     for note in billed.notes:
         click.echo(f"peerbill: note: {note}", err=True)
     if as_json:
-        click.echo(json.dumps({"summary": billed.check.summary.as_json(), "dry_run": billed.dry_run,
-                               "batches": [vars(b) for b in billed.batches], "notes": billed.notes}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "summary": billed.check.summary.as_json(),
+                    "dry_run": billed.dry_run,
+                    "batches": [vars(b) for b in billed.batches],
+                    "notes": billed.notes,
+                },
+                indent=2,
+            )
+        )
         return
     for line in billed.check.summary.lines():
         click.echo(line)
     verb = "would send" if billed.dry_run else "sent"
     for b in billed.batches:
         kinds = ", ".join(f"{n} {FREQUENCIES.get(f, f)}" for f, n in sorted(b.frequencies.items())) or "no claims"
-        click.echo(f"{b.payer}: {verb} {b.claims} claims ({kinds}), {b.contacts} contacts, ${float(b.total):,.2f};"
-                   f" {b.already_billed} contacts already on submitted claims")
+        click.echo(
+            f"{b.payer}: {verb} {b.claims} claims ({kinds}), {b.contacts} contacts, ${float(b.total):,.2f};"
+            f" {b.already_billed} contacts already on submitted claims"
+        )
         if b.file:
             click.echo(f"  batch {b.batch_id}: {b.file}  sha256 {b.sha256}")
 
@@ -114,9 +134,20 @@ def _print_bill(billed: Billed, as_json: bool) -> None:
 @jobs_option
 @json_option
 @click.pass_context
-def bill(ctx: click.Context, data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: Any,
-         db_url: str, payers: tuple[str, ...], production: bool, dry_run: bool, jobs: int | None,
-         as_json: bool) -> None:
+def bill(
+    ctx: click.Context,
+    data_dir: Path,
+    month: str,
+    out_dir: Path,
+    rules_dir: Path | None,
+    as_of: Any,
+    db_url: str,
+    payers: tuple[str, ...],
+    production: bool,
+    dry_run: bool,
+    jobs: int | None,
+    as_json: bool,
+) -> None:
     """Bill a month: one X12 837P file per payer, recorded in the store before it is written.
 
     A contact already on a submitted claim is never billed again; billing the
@@ -128,8 +159,19 @@ def bill(ctx: click.Context, data_dir: Path, month: str, out_dir: Path, rules_di
     Example:
       peerbill bill --data fixtures/demo --month 2026-09 --out out/2026-09 --db demo.db --dry-run
     """
-    billed = bill_job.bill(data_dir, month, out_dir, rules_dir, as_of, Store.open(db_url), payers=list(payers) or None,
-                           usage="P" if production else "T", dry_run=dry_run, jobs=jobs, progress=BarProgress())
+    billed = bill_job.bill(
+        data_dir,
+        month,
+        out_dir,
+        rules_dir,
+        as_of,
+        Store.open(db_url),
+        payers=list(payers) or None,
+        usage="P" if production else "T",
+        dry_run=dry_run,
+        jobs=jobs,
+        progress=BarProgress(),
+    )
     _print_problems(billed.check.problems)
     _print_bill(billed, as_json)
     ctx.exit(_exit_code(billed.check.summary))
@@ -141,8 +183,17 @@ def bill(ctx: click.Context, data_dir: Path, month: str, out_dir: Path, rules_di
 @jobs_option
 @json_option
 @click.pass_context
-def run(ctx: click.Context, data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: Any,
-        db_url: str, jobs: int | None, as_json: bool) -> None:
+def run(
+    ctx: click.Context,
+    data_dir: Path,
+    month: str,
+    out_dir: Path,
+    rules_dir: Path | None,
+    as_of: Any,
+    db_url: str,
+    jobs: int | None,
+    as_json: bool,
+) -> None:
     """The monthly job: import the bundle, judge the month, and bill it.
 
     Writes OUT/decisions.csv, OUT/problems.csv, OUT/summary.json, one 837P
@@ -156,16 +207,19 @@ def run(ctx: click.Context, data_dir: Path, month: str, out_dir: Path, rules_dir
     Example:
       peerbill run --data fixtures/demo --month 2026-09 --out out/2026-09 --db demo.db
     """
-    done = run_job.run(data_dir, month, out_dir, rules_dir, as_of, Store.open(db_url), jobs=jobs,
-                       progress=BarProgress())
+    done = run_job.run(
+        data_dir, month, out_dir, rules_dir, as_of, Store.open(db_url), jobs=jobs, progress=BarProgress()
+    )
     checked = done.billed.check
     _print_problems(checked.problems)
     if not as_json:
         click.echo(f"import {checked.import_id}, run {checked.run_id} recorded in {safe_url(normalize_url(db_url))}")
     _print_bill(done.billed, as_json)
     if not as_json:
-        click.echo(f"draft cost report for {done.report.quarter} in {done.report_dir} "
-                   f"(issue it with peerbill cost-report --quarter {done.report.quarter})")
+        click.echo(
+            f"draft cost report for {done.report.quarter} in {done.report_dir} "
+            f"(issue it with peerbill cost-report --quarter {done.report.quarter})"
+        )
         click.echo(f"coverage: {Path(out_dir) / 'coverage.html'}")
     ctx.exit(_exit_code(checked.summary))
 
@@ -175,25 +229,40 @@ def _print_cost_report(result: CostReportResult, as_json: bool, as_csv: bool) ->
 
     def for_people() -> None:
         click.echo(f"CB-496 {result.quarter} revision {result.revision} ({result.status})")
-        click.echo(f"  {'line':<48}{'current':>12}{'federal':>12}{'adjust':>12}{'federal':>12}{'estimate':>12}"
-                   f"{'federal':>12}")
+        click.echo(
+            f"  {'line':<48}{'current':>12}{'federal':>12}{'adjust':>12}{'federal':>12}{'estimate':>12}{'federal':>12}"
+        )
         for _, label, _, *amounts in result.lines:
             click.echo(f"  {label:<48}" + "".join(f"{a:>12}" for a in amounts))
         f = result.footers
-        click.echo(f"  FY{f['fiscal_year']} well-supported share {f['well_supported_share']} "
-                   f"(minimum {f['well_supported_minimum'] or 'none'}): {f['well_supported_result']}; "
-                   f"average monthly children served {f['average_monthly_children']}")
+        click.echo(
+            f"  FY{f['fiscal_year']} well-supported share {f['well_supported_share']} "
+            f"(minimum {f['well_supported_minimum'] or 'none'}): {f['well_supported_result']}; "
+            f"average monthly children served {f['average_monthly_children']}"
+        )
 
     if as_json:
-        click.echo(json.dumps({"quarter": result.quarter, "revision": result.revision, "status": result.status,
-                               "lines": lines, "footers": {k: str(v) for k, v in result.footers.items()},
-                               "files": result.files}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "quarter": result.quarter,
+                    "revision": result.revision,
+                    "status": result.status,
+                    "lines": lines,
+                    "footers": {k: str(v) for k, v in result.footers.items()},
+                    "files": result.files,
+                },
+                indent=2,
+            )
+        )
         return
     show(lines, False, as_csv, for_people, LINE_COLUMNS)
 
 
 @click.command("cost-report")
-@click.option("--quarter", required=True, callback=quarter, help="Federal fiscal quarter: FY2027Q1, or a month 2026-10.")
+@click.option(
+    "--quarter", required=True, callback=quarter, help="Federal fiscal quarter: FY2027Q1, or a month 2026-10."
+)
 @data_option
 @out_option
 @rules_option
@@ -202,8 +271,18 @@ def _print_cost_report(result: CostReportResult, as_json: bool, as_csv: bool) ->
 @click.option("--revise", is_flag=True, help="Issue a revised report for a quarter already issued.")
 @click.option("--draft", is_flag=True, help="Write what the report would say now, without issuing it.")
 @output_options
-def cost_report(quarter: str, data_dir: Path, out_dir: Path, rules_dir: Path | None, as_of: Any, db_url: str,
-                revise: bool, draft: bool, as_json: bool, as_csv: bool) -> None:
+def cost_report(
+    quarter: str,
+    data_dir: Path,
+    out_dir: Path,
+    rules_dir: Path | None,
+    as_of: Any,
+    db_url: str,
+    revise: bool,
+    draft: bool,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
     """Write the Title IV-E prevention lines of the quarterly CB-496 and record the report as issued.
 
     Writes cb496.csv, cb496.xml (valid against templates/cb496.xsd),
@@ -216,8 +295,9 @@ def cost_report(quarter: str, data_dir: Path, out_dir: Path, rules_dir: Path | N
     Example:
       peerbill cost-report --quarter FY2027Q1 --data fixtures/demo --out out/FY2027Q1 --db demo.db --as-of 2027-01-15
     """
-    result = cost_report_job.cost_report(data_dir, quarter, out_dir, rules_dir, as_of, Store.open(db_url),
-                                         revise=revise, draft=draft)
+    result = cost_report_job.cost_report(
+        data_dir, quarter, out_dir, rules_dir, as_of, Store.open(db_url), revise=revise, draft=draft
+    )
     _print_cost_report(result, as_json, as_csv)
 
 
@@ -225,8 +305,16 @@ def cost_report(quarter: str, data_dir: Path, out_dir: Path, rules_dir: Path | N
 @month_job_options
 @db_option(None)
 @output_options
-def coverage(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: Any, db_url: str | None,
-             as_json: bool, as_csv: bool) -> None:
+def coverage(
+    data_dir: Path,
+    month: str,
+    out_dir: Path,
+    rules_dir: Path | None,
+    as_of: Any,
+    db_url: str | None,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
     """How much of the team's work bills, and why the rest does not, for program managers.
 
     Writes OUT/coverage.csv and a self-contained OUT/coverage.html (charts and
@@ -240,8 +328,9 @@ def coverage(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, 
     Example:
       peerbill coverage --data fixtures/demo --month 2026-09 --out out/coverage --db demo.db --as-of 2026-11-15
     """
-    cov: Coverage = coverage_job.coverage(data_dir, month, out_dir, rules_dir, as_of,
-                                          Store.open(db_url) if db_url else None)
+    cov: Coverage = coverage_job.coverage(
+        data_dir, month, out_dir, rules_dir, as_of, Store.open(db_url) if db_url else None
+    )
 
     def for_people() -> None:
         for line in terminal(cov):
@@ -253,8 +342,13 @@ def coverage(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, 
 
 
 @click.command()
-@click.option("--rules", "draft_dir", required=True, type=click.Path(path_type=Path),
-              help="The draft rule packs folder to compare with the current ones.")
+@click.option(
+    "--rules",
+    "draft_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The draft rule packs folder to compare with the current ones.",
+)
 @data_option
 @month_option
 @click.option("--current", "current_dir", type=click.Path(path_type=Path), help="The current packs (default: shipped).")
@@ -262,8 +356,17 @@ def coverage(data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, 
 @db_option(None)
 @optional_out_option
 @output_options
-def whatif(draft_dir: Path, data_dir: Path, month: str, current_dir: Path | None, as_of: Any, db_url: str | None,
-           out_dir: Path | None, as_json: bool, as_csv: bool) -> None:
+def whatif(
+    draft_dir: Path,
+    data_dir: Path,
+    month: str,
+    current_dir: Path | None,
+    as_of: Any,
+    db_url: str | None,
+    out_dir: Path | None,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
     """Judge a month under draft rule packs beside the current ones and report what would change.
 
     Lists every contact whose verdict, units or amount would change, with the
@@ -275,25 +378,41 @@ def whatif(draft_dir: Path, data_dir: Path, month: str, current_dir: Path | None
     Example:
       peerbill whatif --rules my-draft-rules/ --data fixtures/demo --month 2026-09 --as-of 2026-11-15
     """
-    found = whatif_job.whatif(draft_dir, data_dir, month, as_of, current_dir,
-                              Store.open(db_url) if db_url else None, out_dir)
+    found = whatif_job.whatif(
+        draft_dir, data_dir, month, as_of, current_dir, Store.open(db_url) if db_url else None, out_dir
+    )
     changes = [dict(zip(WHATIF_HEADER, r)) for r in found.rows]
     if as_json:
-        click.echo(json.dumps({"month": month, "rules": {"current": found.current, "draft": found.draft},
-                               "changed": len(found.changes), "by_payer": found.by_payer, "changes": changes},
-                              indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "month": month,
+                    "rules": {"current": found.current, "draft": found.draft},
+                    "changed": len(found.changes),
+                    "by_payer": found.by_payer,
+                    "changes": changes,
+                },
+                indent=2,
+            )
+        )
         return
 
     def for_people() -> None:
-        click.echo(f"{month}: {len(found.changes)} of {found.judged} contacts change ({found.current} -> {found.draft})")
+        click.echo(
+            f"{month}: {len(found.changes)} of {found.judged} contacts change ({found.current} -> {found.draft})"
+        )
         for p, totals in found.by_payer.items():
             b, a = totals["before"], totals["after"]
-            click.echo(f"  {p:<12} billable {b['contacts']:>6} -> {a['contacts']:<6} ${float(b['amount']):>12,.2f} -> "
-                       f"${float(a['amount']):,.2f}")
+            click.echo(
+                f"  {p:<12} billable {b['contacts']:>6} -> {a['contacts']:<6} ${float(b['amount']):>12,.2f} -> "
+                f"${float(a['amount']):,.2f}"
+            )
         for r in found.rows[:50]:
             click.echo(f"  {r[0]:<12} {r[2]}/{r[4] or '-'} -> {r[3]}/{r[5] or '-'}  {r[8]} -> {r[9]}  {r[11]}")
         if len(found.rows) > 50:
-            click.echo(f"  ... {len(found.rows) - 50} more (--out DIR writes them all to whatif.csv, --csv prints them)")
+            click.echo(
+                f"  ... {len(found.rows) - 50} more (--out DIR writes them all to whatif.csv, --csv prints them)"
+            )
 
     show(changes, False, as_csv, for_people, WHATIF_HEADER)
 

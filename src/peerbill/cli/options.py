@@ -80,23 +80,49 @@ def _writable_folder(ctx: click.Context, param: click.Parameter, value: Path | N
     return value
 
 
-data_option = click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path),
-                           help="The bundle folder (contacts.csv, children.csv, ... agency.yaml).")
+data_option = click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The bundle folder (contacts.csv, children.csv, ... agency.yaml).",
+)
 month_option = click.option("--month", required=True, callback=month_value, help="The month to judge, YYYY-MM.")
-out_option = click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
-                          callback=_writable_folder, help="Folder for the outputs; created when missing.")
-optional_out_option = click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
-                                   callback=_writable_folder, help="Also write the list as CSV into this folder.")
-rules_option = click.option("--rules", "rules_dir", type=click.Path(path_type=Path),
-                            help="Rule packs folder replacing the shipped ones.")
-as_of_option = click.option("--as-of", "as_of", callback=_date, metavar="YYYY-MM-DD",
-                            help="The run date for time limits (default: today). Same inputs and --as-of, same outputs.")
+out_option = click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    callback=_writable_folder,
+    help="Folder for the outputs; created when missing.",
+)
+optional_out_option = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    callback=_writable_folder,
+    help="Also write the list as CSV into this folder.",
+)
+rules_option = click.option(
+    "--rules", "rules_dir", type=click.Path(path_type=Path), help="Rule packs folder replacing the shipped ones."
+)
+as_of_option = click.option(
+    "--as-of",
+    "as_of",
+    callback=_date,
+    metavar="YYYY-MM-DD",
+    help="The run date for time limits (default: today). Same inputs and --as-of, same outputs.",
+)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-jobs_option = click.option("--jobs", type=click.IntRange(1, 64), default=None,
-                           help="Processes that judge independent parts of the month, this one included (default: 2 "
-                                "for 20,000+ contacts on a multi-core machine, else 1); a large contacts.csv is then also "
-                                "read in two processes, and bill and run insert the batch's rows in a process of "
-                                "their own. Outputs do not depend on it.")
+jobs_option = click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Processes that judge independent parts of the month, this one included (default: 2 "
+    "for 20,000+ contacts on a multi-core machine, else 1); a large contacts.csv is then also "
+    "read in two processes, and bill and run insert the batch's rows in a process of "
+    "their own. Outputs do not depend on it.",
+)
 
 
 def month_job_options(command: F) -> F:
@@ -108,15 +134,23 @@ def month_job_options(command: F) -> F:
 
 def db_option(default: str | None) -> Callable[[F], F]:
     """``--db``: the store's URL, from the option, PEERBILL_DB, or ``default``."""
-    return click.option("--db", "db_url", envvar="PEERBILL_DB", default=default, show_default=bool(default),
-                        metavar="URL", help="SQLAlchemy URL of the store (env PEERBILL_DB); a bare path means a SQLite file.")
+    return click.option(
+        "--db",
+        "db_url",
+        envvar="PEERBILL_DB",
+        default=default,
+        show_default=bool(default),
+        metavar="URL",
+        help="SQLAlchemy URL of the store (env PEERBILL_DB); a bare path means a SQLite file.",
+    )
 
 
 def sub_db_option(command: F) -> F:
     """``--db`` on a command of a group that takes it too (``peerbill trace --db X claim 1`` and
     ``peerbill trace claim 1 --db X`` alike): this one, when given, wins."""
-    return click.option("--db", "db_url", default=None, metavar="URL",
-                        help="SQLAlchemy URL of the store, as the group's --db.")(command)
+    return click.option(
+        "--db", "db_url", default=None, metavar="URL", help="SQLAlchemy URL of the store, as the group's --db."
+    )(command)
 
 
 def store_of(ctx: click.Context, db_url: str | None) -> Store:
@@ -135,12 +169,19 @@ class GroupStore:
 def output_options(command: F) -> F:
     """``--json`` and ``--csv`` for a command that lists things: its list as JSON objects or CSV rows instead
     of a table for people (shown with :func:`show`)."""
-    command = click.option("--csv", "as_csv", is_flag=True, help="Print the list as CSV (a header row, then a row each).")(command)
+    command = click.option(
+        "--csv", "as_csv", is_flag=True, help="Print the list as CSV (a header row, then a row each)."
+    )(command)
     return click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")(command)
 
 
-def show(rows: Sequence[dict[str, Any]], as_json: bool, as_csv: bool, for_people: Callable[[], None],
-         columns: Sequence[str] | None = None) -> None:
+def show(
+    rows: Sequence[dict[str, Any]],
+    as_json: bool,
+    as_csv: bool,
+    for_people: Callable[[], None],
+    columns: Sequence[str] | None = None,
+) -> None:
     """Print ``rows`` as JSON, CSV (``columns``, default the first row's keys) or with ``for_people``."""
     if as_json:
         click.echo(json.dumps(list(rows), indent=2, default=str))

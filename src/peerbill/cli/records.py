@@ -77,23 +77,39 @@ def batches(ctx: click.Context, db_url: str, as_json: bool, as_csv: bool) -> Non
     if ctx.invoked_subcommand is not None:
         return
     rows = records.batches(Store.open(db_url))
-    listed = [{"batch": r.id, "payer": r.payer, "month": r.month, "prepared_at": r.prepared_at.isoformat(),
-               "usage": r.usage, "isa_control": r.isa_control, "claims": r.claims, "total": f"{r.total:.2f}",
-               "file": r.file_name, "sha256": r.sha256} for r in rows]
+    listed = [
+        {
+            "batch": r.id,
+            "payer": r.payer,
+            "month": r.month,
+            "prepared_at": r.prepared_at.isoformat(),
+            "usage": r.usage,
+            "isa_control": r.isa_control,
+            "claims": r.claims,
+            "total": f"{r.total:.2f}",
+            "file": r.file_name,
+            "sha256": r.sha256,
+        }
+        for r in rows
+    ]
 
     def for_people() -> None:
         if not rows:
             click.echo("no batches yet")
         for r in rows:
-            click.echo(f"{r.id:>5}  {r.payer:<10} {r.month}  {r.prepared_at:%Y-%m-%d %H:%M}  ISA {r.isa_control:09d} "
-                       f"{r.usage}  {r.claims:>5} claims  ${r.total:>12,.2f}  {r.file_name}  {r.sha256[:12]}")
+            click.echo(
+                f"{r.id:>5}  {r.payer:<10} {r.month}  {r.prepared_at:%Y-%m-%d %H:%M}  ISA {r.isa_control:09d} "
+                f"{r.usage}  {r.claims:>5} claims  ${r.total:>12,.2f}  {r.file_name}  {r.sha256[:12]}"
+            )
 
     show(listed, as_json, as_csv, for_people)
 
 
 @batches.command("write")
 @click.argument("batch_id", type=int)
-@click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path), help="The bundle (for agency.yaml).")
+@click.option(
+    "--data", "data_dir", required=True, type=click.Path(path_type=Path), help="The bundle (for agency.yaml)."
+)
 @out_option
 @sub_db_option
 @click.pass_context
@@ -228,11 +244,23 @@ def ledger_verify(ctx: click.Context, db_url: str, as_json: bool) -> None:
     """
     result = records.verify_ledger(Store.open(db_url))
     if as_json:
-        click.echo(json.dumps({"ok": result.ok, "entries": result.entries, "files_checked": result.files_checked,
-                               "files_not_found": result.files_missing, "first_break": result.first_break}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "ok": result.ok,
+                    "entries": result.entries,
+                    "files_checked": result.files_checked,
+                    "files_not_found": result.files_missing,
+                    "first_break": result.first_break,
+                },
+                indent=2,
+            )
+        )
     elif result.ok:
-        click.echo(f"ledger ok: {result.entries} entries, {result.files_checked} files checked"
-                   + (f", {len(result.files_missing)} not found here" if result.files_missing else ""))
+        click.echo(
+            f"ledger ok: {result.entries} entries, {result.files_checked} files checked"
+            + (f", {len(result.files_missing)} not found here" if result.files_missing else "")
+        )
     else:
         click.echo(f"ledger BROKEN: {result.first_break}")
     ctx.exit(errors.DONE if result.ok else errors.INTEGRITY)
@@ -254,8 +282,10 @@ def rules_check(directory: Path, as_json: bool, as_csv: bool) -> None:
       peerbill rules check rules/
     """
     ruleset = records.check_rules(directory)
-    listed = [{**record, "role": p.pack.role, "versions": [v.label for v in p.pack.versions]}
-              for record, p in zip(ruleset.records(), ruleset.packs)]
+    listed = [
+        {**record, "role": p.pack.role, "versions": [v.label for v in p.pack.versions]}
+        for record, p in zip(ruleset.records(), ruleset.packs)
+    ]
 
     def for_people() -> None:
         for p in ruleset.packs:
@@ -301,16 +331,18 @@ def fixtures() -> None:
 @click.option("--children", type=click.IntRange(1), help="Number of children (default: contacts / 33).")
 @click.option("--staff", type=click.IntRange(1), help="Number of staff (default: about 6 contacts a working day each).")
 @out_option
-def fixtures_generate(contacts: int, seed: int, start_month: str, months: int, children: int | None,
-                      staff: int | None, out_dir: Path) -> None:
+def fixtures_generate(
+    contacts: int, seed: int, start_month: str, months: int, children: int | None, staff: int | None, out_dir: Path
+) -> None:
     """Write a valid, realistic bundle of any size (deterministic for a seed).
 
     \b
     Example:
       peerbill fixtures generate --contacts 100000 --seed 7 --out bench/data/100k
     """
-    made = generate(out_dir, contacts, seed=seed, start_month=start_month, months=months, children=children,
-                    staff=staff)
+    made = generate(
+        out_dir, contacts, seed=seed, start_month=start_month, months=months, children=children, staff=staff
+    )
     click.echo(f"wrote {out_dir}: {made['contacts']} contacts, {made['children']} children, {made['staff']} staff")
 
 

@@ -12,16 +12,17 @@ quarter's current claims, at the next quarter's share.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from collections.abc import Collection, Iterable, Mapping
-from typing import AbstractSet
+from typing import Any
 
 from ..calendar import FiscalQuarter
 from ..checks.prevention import period_last_day
 from ..model.reference import Reference
 from ..model.verdict import Verdict
-from ..rules.schema import PreventionPeriod, ProgramModel, Version
+from ..rules.schema import FederalShare, PreventionPeriod, ProgramModel, Version
 
 CENT = Decimal("0.01")
 RATINGS = ("well_supported", "supported", "promising")
@@ -35,8 +36,10 @@ ROWS = (
     ("kinship_navigator", "Kinship navigator programs"),
 )
 COST_CATEGORIES = ("administration", "training", "kinship_navigator")
-ESTIMATE_METHOD = ("next-quarter estimate = the average of this quarter's and the previous quarter's current claims "
-                   "(this quarter's alone when no earlier report exists), at the next quarter's federal share")
+ESTIMATE_METHOD = (
+    "next-quarter estimate = the average of this quarter's and the previous quarter's current claims "
+    "(this quarter's alone when no earlier report exists), at the next quarter's federal share"
+)
 
 
 def share(total: Decimal, rate: Decimal) -> Decimal:
@@ -87,15 +90,24 @@ class Report:
     footers: dict[str, object] = field(default_factory=dict)
 
     def line(self, row: str, kind: str) -> tuple[Decimal, Decimal]:
-        rows = [r for r, _ in ROWS if r.startswith("services_") and r != "services_total"] if row == "services_total" else [row]
+        rows = (
+            [r for r, _ in ROWS if r.startswith("services_") and r != "services_total"]
+            if row == "services_total"
+            else [row]
+        )
         sums = self._sums()[0]
         picked = [sums[(r, kind)] for r in rows if (r, kind) in sums]
         return (sum((t for t, _ in picked), Decimal("0.00")), sum((f for _, f in picked), Decimal("0.00")))
 
     def rate_used(self, row: str) -> Decimal | None:
         by_row = self._sums()[1]
-        rates = set().union(*(r for name, r in by_row.items() if name == row or
-                              (row == "services_total" and name.startswith("services_"))))
+        rates = set().union(
+            *(
+                r
+                for name, r in by_row.items()
+                if name == row or (row == "services_total" and name.startswith("services_"))
+            )
+        )
         return rates.pop() if len(rates) == 1 else None
 
     def _sums(self) -> tuple[dict[tuple[str, str], tuple[Decimal, Decimal]], dict[str, set[Decimal]]]:
@@ -143,6 +155,7 @@ def in_judging_order(verdicts: dict[str, Verdict]) -> Iterable[str]:
     """The contact ids by service date, start time and id.  Filed month by month as the months were
     judged, they are in that order already (checked pair by pair): a million contacts need no sort
     keys held at once.  Otherwise they are sorted."""
+
     def key(cid: str) -> tuple[str, str, str]:
         return verdicts[cid].order_key()
 
@@ -189,84 +202,157 @@ def build_report(
     assert fs is not None, "the Title IV-E pack has no federal_share"
     fy_next = (quarter + 1).fiscal_year
     report = Report(quarter, state, fs.fmap.get(quarter.fiscal_year), fs.fmap.get(fy_next))
-    basis = version.expenditure.quarter_basis
-    period_rule = version.check_of("prevention_period")
-    assert period_rule is None or isinstance(period_rule, PreventionPeriod)
+    items = _Items(version, fs, reference)
+    claiming = _Claiming(payer, medicaid, quarter, payments, version.expenditure.quarter_basis, first_reported)
+    for cid in in_judging_order(verdicts):
+        item = claiming.item(items, verdicts[cid], claimed.get(cid))
+        if item is not None:
+            report.items.append(item)
+    for cid, before in sorted(claimed.items()):
+        if cid not in contacts_present:
+            report.items.append(items.withdrawn(cid, before))
+    for q_text, category, amount, note in costs:
+        q = FiscalQuarter.parse(q_text)
+        rate = items.rate(category, q)
+        kind = "current" if q == quarter else "adjustment" if q < quarter else None
+        if kind:
+            report.items.append(Item(kind, category, str(q), amount, rate, share(amount, rate), reason=note))
+    report.estimates = _estimates(report, fs, previous_current)
+    report.footers = _footers(report, version, fiscal_year_services)
+    return report
 
-    def rate_for(category: str, q: FiscalQuarter) -> Decimal:
-        rate = fs.rate(category, q.first_day, q.fiscal_year)
+
+class _Items:
+    """Items of contacts, with what a quarter's items repeat worked out once: quarters' rates, programs' rows
+    on a day, plans' periods."""
+
+    def __init__(self, version: Version, fs: FederalShare, reference: Reference):
+        self._version, self._fs, self._reference = version, fs, reference
+        rule = version.check_of("prevention_period")
+        assert rule is None or isinstance(rule, PreventionPeriod)
+        self._period_rule = rule
+        self._known: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+    def _once(self, key: tuple[Any, ...], make: Callable[[], tuple[Any, ...]]) -> tuple[Any, ...]:
+        found = self._known.get(key)
+        if found is None:
+            found = self._known[key] = make()
+        return found
+
+    def rate(self, category: str, q: FiscalQuarter) -> Decimal:
+        rate = self._fs.rate(category, q.first_day, q.fiscal_year)
         if rate is None:
             raise ValueError(f"the Title IV-E pack gives no federal share for {category} in {q}")
         return rate
 
-    # what a state's 100,000 items repeat, worked out once: quarters' rates, programs' rows on a day, plans' periods
-    known: dict[tuple, tuple] = {}
+    def of(self, v: Verdict, kind: str, q: FiscalQuarter, total: Decimal, reason: str = "") -> Item:
+        version = self._version
+        row, rating = self._once(
+            ("row", v.program, v.service_date),
+            lambda: _program_row(version.programs.get(v.program or ""), dt.date.fromisoformat(v.service_date)),
+        )
+        plan_id, candidacy, period = self._once(
+            ("plan", v.child_id, v.plan_id), lambda: _period(v, self._reference, self._period_rule)
+        )
+        quarter_text, rate = self._once(("quarter", q), lambda: (str(q), self.rate("services", q)))
+        return Item(
+            kind,
+            row,
+            quarter_text,
+            total,
+            rate,
+            share(total, rate),
+            v.contact_id,
+            v.child_id or "",
+            candidacy,
+            plan_id,
+            period,
+            v.program or "",
+            rating,
+            v.staff_id or "",
+            v.service_date,
+            v.units,
+            reason,
+            v.line,
+            ";".join(v.rule_versions),
+        )
 
-    def once(key: tuple, make) -> tuple:
-        found = known.get(key)
-        if found is None:
-            found = known[key] = make()
-        return found
-
-    def item_for(v: Verdict, kind: str, q: FiscalQuarter, total: Decimal, reason: str = "") -> Item:
-        row, rating = once(("row", v.program, v.service_date), lambda: _program_row(
-            version.programs.get(v.program or ""), dt.date.fromisoformat(v.service_date)))
-        plan_id, candidacy, period = once(("plan", v.child_id, v.plan_id), lambda: _period(v, reference, period_rule))
-        quarter_text, rate = once(("quarter", q), lambda: (str(q), rate_for("services", q)))
-        return Item(kind, row, quarter_text, total, rate, share(total, rate), v.contact_id, v.child_id or "", candidacy,
-                    plan_id, period, v.program or "", rating, v.staff_id or "", v.service_date, v.units, reason,
-                    v.line, ";".join(v.rule_versions))
-
-    for cid in in_judging_order(verdicts):
-        v = verdicts[cid]
-        billable = v.status == "billable" and v.payer == payer
-        q = expenditure_quarter(v, payments, basis) if billable else None
-        before = claimed.get(cid)
-        if before is None:
-            if billable and q is not None and q == quarter:
-                report.items.append(item_for(v, "current", q, v.amount))
-            elif billable and q is not None and q < quarter and first_reported is not None and not q < first_reported:
-                report.items.append(item_for(v, "adjustment", q, v.amount, "claimed late: first billable now"))
-            continue
-        now = v.amount if billable else Decimal("0.00")
-        if not billable and _only_expired(v, payer):
-            continue  # time passing does not undo a claim made in time
-        if now == before.total:
-            continue
+    def withdrawn(self, contact_id: str, before: Claimed) -> Item:
+        """The adjustment that takes back a claimed contact no longer in the contact log."""
         adjusted = FiscalQuarter.parse(before.quarter)
-        reason = ("billed to Medicaid" if v.status == "billable" and v.payer in medicaid else
-                  "corrected" if billable else f"no longer billable ({v.reasons})")
-        item = item_for(v, "adjustment", adjusted, now - before.total, reason)
+        rate = self.rate("services", adjusted)
+        return Item(
+            "adjustment",
+            before.row,
+            str(adjusted),
+            -before.total,
+            rate,
+            -share(before.total, rate),
+            contact_id,
+            reason="withdrawn from the contact log",
+        )
+
+
+@dataclass(frozen=True)
+class _Claiming:
+    """What decides whether a contact's verdict is claimed in the report's quarter, claimed late, or adjusts
+    what an earlier report claimed for it."""
+
+    payer: str
+    medicaid: Collection[str]
+    quarter: FiscalQuarter
+    payments: dict[str, dt.date]
+    basis: str
+    first_reported: FiscalQuarter | None
+
+    def item(self, items: _Items, v: Verdict, before: Claimed | None) -> Item | None:
+        billable = v.status == "billable" and v.payer == self.payer
+        q = expenditure_quarter(v, self.payments, self.basis) if billable else None
+        if before is None:
+            if billable and q is not None and q == self.quarter:
+                return items.of(v, "current", q, v.amount)
+            first = self.first_reported
+            if billable and q is not None and q < self.quarter and first is not None and not q < first:
+                return items.of(v, "adjustment", q, v.amount, "claimed late: first billable now")
+            return None
+        now = v.amount if billable else Decimal("0.00")
+        if not billable and _only_expired(v, self.payer):
+            return None  # time passing does not undo a claim made in time
+        if now == before.total:
+            return None
+        if v.status == "billable" and v.payer in self.medicaid:
+            reason = "billed to Medicaid"
+        else:
+            reason = "corrected" if billable else f"no longer billable ({v.reasons})"
+        item = items.of(v, "adjustment", FiscalQuarter.parse(before.quarter), now - before.total, reason)
         if not billable:
             item.row = before.row
-        report.items.append(item)
-    for cid, before in sorted(claimed.items()):
-        if cid not in contacts_present:
-            adjusted = FiscalQuarter.parse(before.quarter)
-            rate = rate_for("services", adjusted)
-            report.items.append(Item("adjustment", before.row, str(adjusted), -before.total, rate,
-                                     -share(before.total, rate), cid, reason="withdrawn from the contact log"))
-    for q_text, category, amount, note in costs:
-        q = FiscalQuarter.parse(q_text)
-        rate = rate_for(category, q)
-        kind = "current" if q == quarter else "adjustment" if q < quarter else None
-        if kind:
-            report.items.append(Item(kind, category, str(q), amount, rate, share(amount, rate), reason=note))
+        return item
 
-    next_q = quarter + 1
+
+def _estimates(
+    report: Report, fs: FederalShare, previous_current: dict[str, Decimal] | None
+) -> dict[str, tuple[Decimal, Decimal]]:
+    """Each row's next-quarter estimate (see :data:`ESTIMATE_METHOD`), at the next quarter's share."""
+    estimates: dict[str, tuple[Decimal, Decimal]] = {}
+    next_q = report.quarter + 1
     for row, _ in ROWS:
         if row == "services_total":
             continue
         this = report.line(row, "current")[0]
-        total = this if previous_current is None else ((this + previous_current.get(row, Decimal("0"))) / 2).quantize(CENT)
+        if previous_current is None:
+            total = this
+        else:
+            total = ((this + previous_current.get(row, Decimal("0"))) / 2).quantize(CENT)
         category = "services" if row.startswith("services_") else row
         rate = fs.rate(category, next_q.first_day, next_q.fiscal_year)
-        report.estimates[row] = (total, share(total, rate) if rate is not None else Decimal("0.00"))
-    report.estimates["services_total"] = tuple(  # type: ignore[assignment]
-        sum((report.estimates[r][i] for r in ("services_well_supported", "services_supported", "services_promising")),
-            Decimal("0.00")) for i in range(2))
-    report.footers = _footers(report, version, fiscal_year_services)
-    return report
+        estimates[row] = (total, share(total, rate) if rate is not None else Decimal("0.00"))
+    services = [estimates[r] for r in ("services_well_supported", "services_supported", "services_promising")]
+    estimates["services_total"] = (
+        sum((e[0] for e in services), Decimal("0.00")),
+        sum((e[1] for e in services), Decimal("0.00")),
+    )
+    return estimates
 
 
 def _only_expired(v: Verdict, payer: str) -> bool:
@@ -276,20 +362,32 @@ def _only_expired(v: Verdict, payer: str) -> bool:
 
 def _footers(report: Report, version: Version, fiscal_year_services: dict[str, Decimal]) -> dict[str, object]:
     fy = report.quarter.fiscal_year
-    by_row = {r: fiscal_year_services.get(r, Decimal("0")) + report.line(r, "current")[0]
-              for r in ("services_well_supported", "services_supported", "services_promising")}
+    by_row = {
+        r: fiscal_year_services.get(r, Decimal("0")) + report.line(r, "current")[0]
+        for r in ("services_well_supported", "services_supported", "services_promising")
+    }
     all_services = sum(by_row.values(), Decimal("0"))
-    rule = next((w for w in version.well_supported_minimum
-                 if w.first_fiscal_year <= fy and (w.last_fiscal_year is None or fy <= w.last_fiscal_year)), None)
-    counted = sum((by_row[f"services_{r}"] for r in (rule.counts if rule else []) if f"services_{r}" in by_row), Decimal("0"))
+    rule = next(
+        (
+            w
+            for w in version.well_supported_minimum
+            if w.first_fiscal_year <= fy and (w.last_fiscal_year is None or fy <= w.last_fiscal_year)
+        ),
+        None,
+    )
+    counted = sum(
+        (by_row[f"services_{r}"] for r in (rule.counts if rule else []) if f"services_{r}" in by_row), Decimal("0")
+    )
     share_value = (counted / all_services).quantize(Decimal("0.0001")) if all_services else Decimal("0")
     if rule is None or rule.minimum_share is None:
         result = "no minimum"
     else:
         result = "pass" if all_services and share_value >= rule.minimum_share else "fail"
     months = report.quarter.months
-    children = [len({i.child_id for i in report.items if i.kind == "current" and i.service_date.startswith(m) and i.child_id})
-                for m in months]
+    children = [
+        len({i.child_id for i in report.items if i.kind == "current" and i.service_date.startswith(m) and i.child_id})
+        for m in months
+    ]
     return {
         "fiscal_year": fy,
         "well_supported_share": share_value,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..outputs import csvout
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
@@ -10,14 +9,40 @@ from pathlib import Path
 from lxml import etree
 
 from ..model.reference import Reference
+from ..outputs import csvout
 from .figures import ESTIMATE_METHOD, ROWS, Report
 
 NS = "urn:peerbill:cb496:1"
-LINE_COLUMNS = ("row", "label", "rate", "current_total", "current_federal", "adjustments_total", "adjustments_federal",
-                "estimate_total", "estimate_federal")
-DETAIL_COLUMNS = ("kind", "cb496_row", "quarter", "contact_id", "child_id", "candidacy", "prevention_plan", "period",
-                  "program", "rating", "staff_id", "service_date", "units", "total_computable", "ffp_rate",
-                  "federal_share", "reason")
+LINE_COLUMNS = (
+    "row",
+    "label",
+    "rate",
+    "current_total",
+    "current_federal",
+    "adjustments_total",
+    "adjustments_federal",
+    "estimate_total",
+    "estimate_federal",
+)
+DETAIL_COLUMNS = (
+    "kind",
+    "cb496_row",
+    "quarter",
+    "contact_id",
+    "child_id",
+    "candidacy",
+    "prevention_plan",
+    "period",
+    "program",
+    "rating",
+    "staff_id",
+    "service_date",
+    "units",
+    "total_computable",
+    "ffp_rate",
+    "federal_share",
+    "reason",
+)
 
 
 def _money(d: Decimal) -> str:
@@ -41,14 +66,21 @@ def write_csv(report: Report, revision: int, status: str, as_of: dt.date, open_q
         w.writerows(line_values(report))
         w.writerow(())
         w.writerow(("item", "value"))
-        for key, value in (("state", report.state), ("quarter", str(report.quarter)), ("revision", revision), ("status", status),
-                           ("as_of", as_of), ("fmap_current_quarter", report.fmap_current or ""),
-                           ("fmap_next_quarter", report.fmap_next or ""), ("estimate_method", ESTIMATE_METHOD),
-                           (f"fy{f['fiscal_year']}_well_supported_share", f["well_supported_share"]),
-                           ("well_supported_minimum", f["well_supported_minimum"] or "none"),
-                           ("well_supported_counts", f["well_supported_counts"]),
-                           ("well_supported_result", f["well_supported_result"]),
-                           ("average_monthly_children_served", f["average_monthly_children"])):
+        for key, value in (
+            ("state", report.state),
+            ("quarter", str(report.quarter)),
+            ("revision", revision),
+            ("status", status),
+            ("as_of", as_of),
+            ("fmap_current_quarter", report.fmap_current or ""),
+            ("fmap_next_quarter", report.fmap_next or ""),
+            ("estimate_method", ESTIMATE_METHOD),
+            (f"fy{f['fiscal_year']}_well_supported_share", f["well_supported_share"]),
+            ("well_supported_minimum", f["well_supported_minimum"] or "none"),
+            ("well_supported_counts", f["well_supported_counts"]),
+            ("well_supported_result", f["well_supported_result"]),
+            ("average_monthly_children_served", f["average_monthly_children"]),
+        ):
             w.writerow((key, value))
         for quarter, last, days in open_quarters:
             w.writerow((f"days_left_to_claim_{quarter}", f"{days} (through {last})"))
@@ -74,9 +106,14 @@ def build_xml(report: Report, revision: int, status: str, as_of: dt.date, open_q
     etree.SubElement(root, f"{{{NS}}}estimateMethod").text = ESTIMATE_METHOD
     footer = etree.SubElement(root, f"{{{NS}}}footer")
     f = report.footers
-    ws = etree.SubElement(footer, f"{{{NS}}}wellSupportedShare", fiscalYear=str(f["fiscal_year"]),
-                          share=str(f["well_supported_share"]), counts=str(f["well_supported_counts"]),
-                          result=str(f["well_supported_result"]))
+    ws = etree.SubElement(
+        footer,
+        f"{{{NS}}}wellSupportedShare",
+        fiscalYear=str(f["fiscal_year"]),
+        share=str(f["well_supported_share"]),
+        counts=str(f["well_supported_counts"]),
+        result=str(f["well_supported_result"]),
+    )
     if f["well_supported_minimum"] is not None:
         ws.set("minimum", str(f["well_supported_minimum"]))
     etree.SubElement(footer, f"{{{NS}}}averageMonthlyChildren").text = str(f["average_monthly_children"])
@@ -90,8 +127,27 @@ def write_detail(report: Report, path: Path) -> None:
         w = csvout.writer(handle)
         w.writerow(DETAIL_COLUMNS)
         for i in report.items:
-            w.writerow((i.kind, i.row, i.quarter, i.contact_id, i.child_id, i.candidacy, i.plan_id, i.period, i.program,
-                        i.rating, i.staff_id, i.service_date, i.units, _money(i.total), i.rate, _money(i.federal), i.reason))
+            w.writerow(
+                (
+                    i.kind,
+                    i.row,
+                    i.quarter,
+                    i.contact_id,
+                    i.child_id,
+                    i.candidacy,
+                    i.plan_id,
+                    i.period,
+                    i.program,
+                    i.rating,
+                    i.staff_id,
+                    i.service_date,
+                    i.units,
+                    _money(i.total),
+                    i.rate,
+                    _money(i.federal),
+                    i.reason,
+                )
+            )
 
 
 def write_children(report: Report, reference: Reference, path: Path) -> None:
@@ -102,16 +158,41 @@ def write_children(report: Report, reference: Reference, path: Path) -> None:
             by_child.setdefault(i.child_id, []).append(i)
     with path.open("w", encoding="utf-8", newline="") as handle:
         w = csvout.writer(handle)
-        w.writerow(("child_id", "candidacy", "prevention_plan", "period_start", "period_end", "services", "units",
-                    "total_computable", "federal_share", "programs", "setting_at_start", "setting_at_end"))
+        w.writerow(
+            (
+                "child_id",
+                "candidacy",
+                "prevention_plan",
+                "period_start",
+                "period_end",
+                "services",
+                "units",
+                "total_computable",
+                "federal_share",
+                "programs",
+                "setting_at_start",
+                "setting_at_end",
+            )
+        )
         for child_id in sorted(by_child):
             items = by_child[child_id]
             start, _, end = items[0].period.partition("..")
-            w.writerow((child_id, items[0].candidacy, items[0].plan_id, start, end, len(items), sum(i.units for i in items),
-                        _money(sum((i.total for i in items), Decimal("0"))),
-                        _money(sum((i.federal for i in items), Decimal("0"))),
-                        ";".join(sorted({i.program for i in items})),
-                        _setting(reference, child_id, start), _setting(reference, child_id, end)))
+            w.writerow(
+                (
+                    child_id,
+                    items[0].candidacy,
+                    items[0].plan_id,
+                    start,
+                    end,
+                    len(items),
+                    sum(i.units for i in items),
+                    _money(sum((i.total for i in items), Decimal("0"))),
+                    _money(sum((i.federal for i in items), Decimal("0"))),
+                    ";".join(sorted({i.program for i in items})),
+                    _setting(reference, child_id, start),
+                    _setting(reference, child_id, end),
+                )
+            )
 
 
 def _setting(reference: Reference, child_id: str, day: str) -> str:

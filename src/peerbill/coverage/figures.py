@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterable, Sequence
 
 from ..bundle.reader import parse_contact
-from ..bundle.rows import SourceRow
-from ..bundle.rows import column_index, column_of
+from ..bundle.rows import SourceRow, column_index, column_of
 from ..engine import Judge, modifiers_for
 from ..model.records import Contact
 from ..model.reference import Reference
@@ -41,7 +40,17 @@ RELEASE = {
 GROUPS = ("payer", "program", "service", "staff", "child")
 _OVERALL_AND_GROUPS = (None, *GROUPS)
 #: a held contact's entry and a cap's, as Coverage lists them
-HELD_KEYS = ("contact_id", "service_date", "payer", "staff_id", "child_id", "potential", "deadline", "days_left", "release")
+HELD_KEYS = (
+    "contact_id",
+    "service_date",
+    "payer",
+    "staff_id",
+    "child_id",
+    "potential",
+    "deadline",
+    "days_left",
+    "release",
+)
 CAP_KEYS = ("child_id", "service_date", "contact_id", "effect")
 _STATUS_AT = {status: n for n, status in enumerate(STATUSES)}
 
@@ -159,8 +168,9 @@ class ContactFigures:
         self._explanations, self._releases, self._potentials = None, {}, {}
         return self
 
-    def add(self, at: int, v: Verdict, service: str | None, contact: Contact | None, rules: RuleSet,
-            as_of: dt.date) -> None:
+    def add(
+        self, at: int, v: Verdict, service: str | None, contact: Contact | None, rules: RuleSet, as_of: dt.date
+    ) -> None:
         """The verdict of the month's row at position ``at``; ``service`` is the row's service cell, ``contact``
         the row as parsed (None when unreadable; it is needed only when :func:`needs_contact`)."""
         status, findings = v.status, v.findings
@@ -168,8 +178,14 @@ class ContactFigures:
             dollars, readable = v.amount, True
         else:
             dollars, readable = potential(contact, v, rules, self._potentials), _readable(v)
-        key = (status, v.payer or "none", (v.program if readable else None) or "none",
-               service if readable else "unreadable", v.staff_id or "unknown", v.child_id or "unknown")
+        key = (
+            status,
+            v.payer or "none",
+            (v.program if readable else None) or "none",
+            service if readable else "unreadable",
+            v.staff_id or "unknown",
+            v.child_id or "unknown",
+        )
         sums = self.combos.get(key)
         if sums is None:
             sums = self.combos[key] = [0, 0, ZERO]
@@ -193,8 +209,16 @@ class ContactFigures:
             self.auth_used[v.plan_id] += v.units
         for k, f in enumerate(findings):
             if f.code in ("DAILY_UNIT_CAP", "UNITS_REDUCED_BY_CAP"):
-                self.caps.append((at, k, v.child_id, v.service_date, v.contact_id,
-                                  "reduced" if f.code == "UNITS_REDUCED_BY_CAP" else "refused"))
+                self.caps.append(
+                    (
+                        at,
+                        k,
+                        v.child_id,
+                        v.service_date,
+                        v.contact_id,
+                        "reduced" if f.code == "UNITS_REDUCED_BY_CAP" else "refused",
+                    )
+                )
 
     def _held(self, at: int, v: Verdict, contact: Contact, dollars: Decimal, rules: RuleSet, as_of: dt.date) -> tuple:
         version = rules.payers[v.payer].on(contact.service_date) if v.payer else None  # type: ignore[index]
@@ -204,6 +228,7 @@ class ContactFigures:
             deadline = contact.service_date + dt.timedelta(days=limit.days)  # type: ignore[attr-defined]
         elif claim is not None:
             from ..calendar import quarter_index, quarter_last_day
+
             deadline = quarter_last_day(quarter_index(contact.service_date) + claim.quarters)  # type: ignore[attr-defined]
         else:
             deadline = None
@@ -214,10 +239,21 @@ class ContactFigures:
         if release is None:
             release = self._releases[codes] = "; ".join(RELEASE.get(c, self._explanations.get(c, c)) for c in codes)
         days_left = (deadline - as_of).days if deadline else None
-        return (days_left if days_left is not None else 10**6, v.contact_id, at, v.service_date, v.payer, v.staff_id,
-                v.child_id, dollars, deadline, days_left, release)
+        return (
+            days_left if days_left is not None else 10**6,
+            v.contact_id,
+            at,
+            v.service_date,
+            v.payer,
+            v.staff_id,
+            v.child_id,
+            dollars,
+            deadline,
+            days_left,
+            release,
+        )
 
-    def fold(self) -> "ContactFigures":
+    def fold(self) -> ContactFigures:
         """Fold the sums by combination into the sums by group, and let the combinations go: a month's
         are many (about 100 MB at a million contacts, while the month was billed), its groups' few."""
         self._count_failing()
@@ -247,7 +283,7 @@ class ContactFigures:
                     entry[1] += dollars
         self._failing = {}
 
-    def merge(self, other: "ContactFigures") -> None:
+    def merge(self, other: ContactFigures) -> None:
         """Add the figures of a part judged elsewhere."""
         add_sums(self.sums, other.fold().sums)
         add_sums(self.reasons, other.reasons)
@@ -269,9 +305,17 @@ def needs_contact(v: Verdict) -> bool:
     return v.status != "billable"
 
 
-def build(month: str, as_of: dt.date, rows: Sequence[SourceRow], verdicts: Iterable[Verdict], rules: RuleSet,
-          reference: Reference, prior_auth: dict[tuple[str, str], int], trend: list[dict],
-          figures: ContactFigures | None = None) -> Coverage:
+def build(
+    month: str,
+    as_of: dt.date,
+    rows: Sequence[SourceRow],
+    verdicts: Iterable[Verdict],
+    rules: RuleSet,
+    reference: Reference,
+    prior_auth: dict[tuple[str, str], int],
+    trend: list[dict],
+    figures: ContactFigures | None = None,
+) -> Coverage:
     """``verdicts``: the verdict of each of the month's ``rows``, in order.  Of a row, the figures read
     its service cell, and parse it only where they need more than its verdict (a held, rejected or
     payer-refused contact's potential): a table's rows are not all made again.
@@ -301,9 +345,18 @@ def build(month: str, as_of: dt.date, rows: Sequence[SourceRow], verdicts: Itera
         for plan in plans:
             if plan.authorized_units is None:
                 continue
-            used = auth_used.get(plan.plan_id, 0) + sum(n for (payer, pid), n in prior_auth.items() if pid == plan.plan_id)
+            used = auth_used.get(plan.plan_id, 0) + sum(
+                n for (payer, pid), n in prior_auth.items() if pid == plan.plan_id
+            )
             if used or plan.plan_id in auth_used:
-                cov.authorizations.append({"plan_id": plan.plan_id, "child_id": child_id, "auth_number": plan.auth_number,
-                                           "authorized": plan.authorized_units, "used": used,
-                                           "left": plan.authorized_units - used})
+                cov.authorizations.append(
+                    {
+                        "plan_id": plan.plan_id,
+                        "child_id": child_id,
+                        "auth_number": plan.auth_number,
+                        "authorized": plan.authorized_units,
+                        "used": used,
+                        "left": plan.authorized_units - used,
+                    }
+                )
     return cov

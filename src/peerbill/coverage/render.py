@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
-from ..outputs import csvout
 import html
 from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
 
 from ..model.verdict import STATUSES
+from ..outputs import csvout
 from .figures import Coverage, Tally
 
-COLUMNS = ("section", "key", "contacts", "billable", "held", "not_billable", "rejected", "hours", "billable_hours",
-           "potential_dollars", "billable_dollars", "at_risk_dollars", "share_contacts", "share_hours", "share_dollars",
-           "note")
+COLUMNS = (
+    "section",
+    "key",
+    "contacts",
+    "billable",
+    "held",
+    "not_billable",
+    "rejected",
+    "hours",
+    "billable_hours",
+    "potential_dollars",
+    "billable_dollars",
+    "at_risk_dollars",
+    "share_contacts",
+    "share_hours",
+    "share_dollars",
+    "note",
+)
 COLORS = {"billable": "#2e7d32", "held": "#f9a825", "not_billable": "#c62828", "rejected": "#6d6d6d"}
-GROUP_TITLES = {"payer": "By payer", "program": "By program", "service": "By service", "staff": "By staff member",
-                "child": "By child"}
+GROUP_TITLES = {
+    "payer": "By payer",
+    "program": "By program",
+    "service": "By service",
+    "staff": "By staff member",
+    "child": "By child",
+}
 
 
 def _hours(minutes: int) -> str:
@@ -26,16 +46,43 @@ def _hours(minutes: int) -> str:
 def tally_row(section: str, key: str, t: Tally) -> tuple:
     potential = sum(t.dollars.values(), Decimal("0"))
     at_risk = t.dollars["held"] + t.dollars["not_billable"] + t.dollars["rejected"]
-    return (section, key, t.total_contacts, *(t.contacts[s] for s in STATUSES), _hours(sum(t.minutes.values())),
-            _hours(t.minutes["billable"]), f"{potential:.2f}", f"{t.dollars['billable']:.2f}", f"{at_risk:.2f}",
-            t.share("contacts"), t.share("minutes"), t.share("dollars"), "")
+    return (
+        section,
+        key,
+        t.total_contacts,
+        *(t.contacts[s] for s in STATUSES),
+        _hours(sum(t.minutes.values())),
+        _hours(t.minutes["billable"]),
+        f"{potential:.2f}",
+        f"{t.dollars['billable']:.2f}",
+        f"{at_risk:.2f}",
+        t.share("contacts"),
+        t.share("minutes"),
+        t.share("dollars"),
+        "",
+    )
 
 
 _COLUMN_AT = {c: i for i, c in enumerate(COLUMNS)}
 #: the cells of a group's HTML table, taken from its CSV row (:func:`tally_row`) by column name
-_GROUP_CELLS = itemgetter(*(_COLUMN_AT[c] for c in ("key", "contacts", "billable", "held", "not_billable", "rejected",
-                                                   "share_contacts", "share_hours", "share_dollars", "billable_dollars",
-                                                   "at_risk_dollars")))
+_GROUP_CELLS = itemgetter(
+    *(
+        _COLUMN_AT[c]
+        for c in (
+            "key",
+            "contacts",
+            "billable",
+            "held",
+            "not_billable",
+            "rejected",
+            "share_contacts",
+            "share_hours",
+            "share_dollars",
+            "billable_dollars",
+            "at_risk_dollars",
+        )
+    )
+)
 
 
 def _row(section: str, key: str, **values) -> tuple:
@@ -56,25 +103,63 @@ def rows(cov: Coverage) -> list[tuple]:
     for code, (n, dollars) in ranked_reasons(cov):
         out.append(_row("reason", code, contacts=n, at_risk_dollars=f"{dollars:.2f}"))
     for h in cov.held:
-        note = f"{h['days_left']} days left (until {h['deadline']}); release: {h['release']}" if h["deadline"] else h["release"]
-        out.append(_row("held", h["contact_id"], contacts=1, billable=0, held=1, not_billable=0, rejected=0,
-                        potential_dollars=f"{h['potential']:.2f}", billable_dollars="0.00",
-                        at_risk_dollars=f"{h['potential']:.2f}", note=note))
+        note = (
+            f"{h['days_left']} days left (until {h['deadline']}); release: {h['release']}"
+            if h["deadline"]
+            else h["release"]
+        )
+        out.append(
+            _row(
+                "held",
+                h["contact_id"],
+                contacts=1,
+                billable=0,
+                held=1,
+                not_billable=0,
+                rejected=0,
+                potential_dollars=f"{h['potential']:.2f}",
+                billable_dollars="0.00",
+                at_risk_dollars=f"{h['potential']:.2f}",
+                note=note,
+            )
+        )
     for a in cov.authorizations:
-        out.append(_row("authorization", a["plan_id"],
-                        note=f"child {a['child_id']} auth {a['auth_number'] or '-'}: {a['used']} of {a['authorized']} "
-                             f"units used, {a['left']} left"))
+        out.append(
+            _row(
+                "authorization",
+                a["plan_id"],
+                note=f"child {a['child_id']} auth {a['auth_number'] or '-'}: {a['used']} of {a['authorized']} "
+                f"units used, {a['left']} left",
+            )
+        )
     for c in cov.caps:
-        out.append(_row("daily_cap", c["contact_id"], contacts=1,
-                        note=f"child {c['child_id']} on {c['service_date']}: units {c['effect']} by the daily cap"))
+        out.append(
+            _row(
+                "daily_cap",
+                c["contact_id"],
+                contacts=1,
+                note=f"child {c['child_id']} on {c['service_date']}: units {c['effect']} by the daily cap",
+            )
+        )
     for t in cov.trend:
-        out.append(_row("trend", t["month"], contacts=t["contacts"], billable=t["billable"],
-                        billable_dollars=t["billable_amount"], share_contacts=t["share"], note=f"run {t['run']}"))
+        out.append(
+            _row(
+                "trend",
+                t["month"],
+                contacts=t["contacts"],
+                billable=t["billable"],
+                billable_dollars=t["billable_amount"],
+                share_contacts=t["share"],
+                note=f"run {t['run']}",
+            )
+        )
     return out
 
 
 def ranked_reasons(cov: Coverage) -> list[tuple[str, tuple[int, Decimal]]]:
-    return sorted(((code, (n, d)) for code, (n, d) in cov.reasons.items()), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))
+    return sorted(
+        ((code, (n, d)) for code, (n, d) in cov.reasons.items()), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0])
+    )
 
 
 def write_csv(cov: Coverage, path: Path, table: list[tuple] | None = None) -> None:
@@ -87,17 +172,24 @@ def write_csv(cov: Coverage, path: Path, table: list[tuple] | None = None) -> No
 
 def terminal(cov: Coverage) -> list[str]:
     o = cov.overall
-    out = [f"coverage {cov.month} (as of {cov.as_of}): {o.total_contacts} contacts, "
-           f"{o.share('contacts')}% of contacts, {o.share('minutes')}% of hours and {o.share('dollars')}% of potential dollars bill",
-           f"  {'':<24}{'contacts':>9}{'billable':>9}{'held':>7}{'not':>7}{'rej':>6}{'share $':>9}{'at risk $':>12}"]
+    out = [
+        f"coverage {cov.month} (as of {cov.as_of}): {o.total_contacts} contacts, "
+        f"{o.share('contacts')}% of contacts, {o.share('minutes')}% of hours and "
+        f"{o.share('dollars')}% of potential dollars bill",
+        f"  {'':<24}{'contacts':>9}{'billable':>9}{'held':>7}{'not':>7}{'rej':>6}{'share $':>9}{'at risk $':>12}",
+    ]
     for group in ("payer", "service", "program", "staff"):
         for key, t in sorted(cov.groups[group].items()):
             r = tally_row(group, key, t)
-            out.append(f"  {group + ' ' + key:<24}{r[2]:>9}{r[3]:>9}{r[4]:>7}{r[5]:>7}{r[6]:>6}{str(r[14]) + '%':>9}{r[11]:>12}")
+            share = f"{r[14]}%"
+            out.append(f"  {group + ' ' + key:<24}{r[2]:>9}{r[3]:>9}{r[4]:>7}{r[5]:>7}{r[6]:>6}{share:>9}{r[11]:>12}")
     out.append("  reasons by dollars at risk: " + ", ".join(f"{c} ${d:,.2f}" for c, (n, d) in ranked_reasons(cov)[:6]))
     if cov.held:
         h = cov.held[0]
-        out.append(f"  {len(cov.held)} held; soonest deadline: {h['contact_id']} with {h['days_left']} days left ({h['release']})")
+        out.append(
+            f"  {len(cov.held)} held; soonest deadline: {h['contact_id']} "
+            f"with {h['days_left']} days left ({h['release']})"
+        )
     return out
 
 
@@ -106,11 +198,15 @@ def _svg_bar(parts: list[tuple[str, float, str]], width: int = 600, height: int 
     x, out = 0.0, []
     for label, value, color in parts:
         w = width * value / total
-        out.append(f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="{height}" fill="{color}"><title>{html.escape(label)}: '
-                   f'{value:g}</title></rect>')
+        out.append(
+            f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="{height}" fill="{color}"><title>{html.escape(label)}: '
+            f"{value:g}</title></rect>"
+        )
         x += w
-    return (f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="share by status" '
-            f'preserveAspectRatio="none">{"".join(out)}</svg>')
+    return (
+        f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="share by status" '
+        f'preserveAspectRatio="none">{"".join(out)}</svg>'
+    )
 
 
 def _svg_bars(items: list[tuple[str, float]], width: int = 600, row: int = 22) -> str:
@@ -120,11 +216,15 @@ def _svg_bars(items: list[tuple[str, float]], width: int = 600, row: int = 22) -
     for i, (label, value) in enumerate(items):
         y = i * row
         w = (width - label_w - 70) * value / top
-        out.append(f'<text x="0" y="{y + 15}" font-size="12">{html.escape(label)}</text>'
-                   f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row - 8}" fill="#c62828"/>'
-                   f'<text x="{label_w + w + 4:.1f}" y="{y + 15}" font-size="12">${value:,.2f}</text>')
-    return (f'<svg viewBox="0 0 {width} {max(row, row * len(items))}" width="100%" role="img" '
-            f'aria-label="dollars at risk by reason">{"".join(out)}</svg>')
+        out.append(
+            f'<text x="0" y="{y + 15}" font-size="12">{html.escape(label)}</text>'
+            f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row - 8}" fill="#c62828"/>'
+            f'<text x="{label_w + w + 4:.1f}" y="{y + 15}" font-size="12">${value:,.2f}</text>'
+        )
+    return (
+        f'<svg viewBox="0 0 {width} {max(row, row * len(items))}" width="100%" role="img" '
+        f'aria-label="dollars at risk by reason">{"".join(out)}</svg>'
+    )
 
 
 #: what joins a row's cells while they are escaped together: a text of a bundle holds no control character
@@ -133,7 +233,7 @@ _CELLS = "\x1f"
 
 def _table(table_id: str, header: list[str], body: list[list], numeric: set[int]) -> str:
     head = "".join(f'<th scope="col" data-col="{i}">{html.escape(h)}</th>' for i, h in enumerate(header))
-    opens = [f'<td{" class=num" if i in numeric else ""}>' for i in range(len(header))]
+    opens = [f"<td{' class=num' if i in numeric else ''}>" for i in range(len(header))]
     lines = []
     for cells in body:
         # a row's cells escaped in one pass (a state's children and held contacts: 900,000 cells, escaped one by
@@ -142,8 +242,10 @@ def _table(table_id: str, header: list[str], body: list[list], numeric: set[int]
         if len(texts) != len(cells):
             texts = [html.escape(str(c)) for c in cells]
         lines.append("<tr>" + "".join([o + t + "</td>" for o, t in zip(opens, texts)]) + "</tr>")
-    return (f'<div class="scroll"><table class="sortable" id="{table_id}"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(lines)}</tbody></table></div>')
+    return (
+        f'<div class="scroll"><table class="sortable" id="{table_id}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(lines)}</tbody></table></div>"
+    )
 
 
 CSS = """
@@ -178,55 +280,142 @@ def write_html(cov: Coverage, path: Path, table: list[tuple] | None = None) -> N
     tables by group show the figures of its rows."""
     o = cov.overall
     at_risk = o.dollars["held"] + o.dollars["not_billable"] + o.dollars["rejected"]
-    kpis = [("overall-share-contacts", f"{o.share('contacts')}%", "of contacts bill"),
-            ("overall-share-hours", f"{o.share('minutes')}%", "of hours bill"),
-            ("overall-share-dollars", f"{o.share('dollars')}%", "of potential dollars bill"),
-            ("overall-billable-dollars", f"${o.dollars['billable']:,.2f}", "billable"),
-            ("overall-at-risk-dollars", f"${at_risk:,.2f}", "at risk (held, not billable, rejected)")]
-    parts = [f'<div class="kpi"><b data-figure="{k}">{html.escape(v)}</b><span>{html.escape(t)}</span></div>' for k, v, t in kpis]
+    kpis = [
+        ("overall-share-contacts", f"{o.share('contacts')}%", "of contacts bill"),
+        ("overall-share-hours", f"{o.share('minutes')}%", "of hours bill"),
+        ("overall-share-dollars", f"{o.share('dollars')}%", "of potential dollars bill"),
+        ("overall-billable-dollars", f"${o.dollars['billable']:,.2f}", "billable"),
+        ("overall-at-risk-dollars", f"${at_risk:,.2f}", "at risk (held, not billable, rejected)"),
+    ]
+    parts = [
+        f'<div class="kpi"><b data-figure="{k}">{html.escape(v)}</b><span>{html.escape(t)}</span></div>'
+        for k, v, t in kpis
+    ]
     bar = _svg_bar([(s.replace("_", " "), o.contacts[s], COLORS[s]) for s in STATUSES])
-    legend = "".join(f'<span><i style="background:{COLORS[s]}"></i>{s.replace("_", " ")} {o.contacts[s]}</span>'
-                     for s in STATUSES)
-    sections = [f"<h1>Billable coverage, {cov.month}</h1>",
-                f'<p class="muted">As of {cov.as_of}. {o.total_contacts} contacts judged. Potential dollars: what a '
-                f'contact would earn if it billed.</p>', f'<div class="kpis">{"".join(parts)}</div>',
-                "<h2>Contacts by status</h2>", bar, f'<p class="legend">{legend}</p>']
+    legend = "".join(
+        f'<span><i style="background:{COLORS[s]}"></i>{s.replace("_", " ")} {o.contacts[s]}</span>' for s in STATUSES
+    )
+    sections = [
+        f"<h1>Billable coverage, {cov.month}</h1>",
+        f'<p class="muted">As of {cov.as_of}. {o.total_contacts} contacts judged. Potential dollars: what a '
+        f"contact would earn if it billed.</p>",
+        f'<div class="kpis">{"".join(parts)}</div>',
+        "<h2>Contacts by status</h2>",
+        bar,
+        f'<p class="legend">{legend}</p>',
+    ]
     reasons = ranked_reasons(cov)
-    sections += ["<h2>Reasons, ranked by dollars at risk</h2>",
-                 '<p class="muted">A contact that fails for several reasons counts under each of them.</p>',
-                 _svg_bars([(code, float(d)) for code, (n, d) in reasons[:10]]),
-                 _table("reasons", ["reason", "contacts", "dollars at risk"],
-                        [[code, n, f"{d:.2f}"] for code, (n, d) in reasons], {1, 2})]
+    sections += [
+        "<h2>Reasons, ranked by dollars at risk</h2>",
+        '<p class="muted">A contact that fails for several reasons counts under each of them.</p>',
+        _svg_bars([(code, float(d)) for code, (n, d) in reasons[:10]]),
+        _table(
+            "reasons",
+            ["reason", "contacts", "dollars at risk"],
+            [[code, n, f"{d:.2f}"] for code, (n, d) in reasons],
+            {1, 2},
+        ),
+    ]
     by_group: dict[str, list[tuple]] = {group: [] for group in GROUP_TITLES}
     for row in rows(cov) if table is None else table:
         if row[0] in by_group:
             by_group[row[0]].append(row)
     for group, title in GROUP_TITLES.items():
-        body = [[key, n, billable, held, not_billable, rejected, f"{contacts}%", f"{hours}%", f"{dollars}%", billable_usd,
-                 at_risk_usd]
-                for key, n, billable, held, not_billable, rejected, contacts, hours, dollars, billable_usd, at_risk_usd
-                in map(_GROUP_CELLS, by_group[group])]
-        sections += [f"<h2>{title}</h2>", _table(f"by-{group}", [group, "contacts", "billable", "held", "not billable",
-                                                                "rejected", "% contacts", "% hours", "% dollars",
-                                                                "billable $", "at risk $"], body, set(range(1, 11)))]
-    sections += ["<h2>Held contacts, soonest filing deadline first</h2>",
-                 _table("held", ["contact", "date", "payer", "staff", "child", "days left", "deadline", "potential $",
-                                 "what releases it"],
-                        [[h["contact_id"], h["service_date"], h["payer"], h["staff_id"], h["child_id"], h["days_left"],
-                          h["deadline"], f"{h['potential']:.2f}", h["release"]] for h in cov.held], {5, 7})]
-    sections += ["<h2>Authorisations</h2>",
-                 _table("authorizations", ["plan", "child", "authorisation", "authorised", "used", "left"],
-                        [[a["plan_id"], a["child_id"], a["auth_number"] or "", a["authorized"], a["used"], a["left"]]
-                         for a in cov.authorizations], {3, 4, 5})]
-    sections += ["<h2>Daily caps hit</h2>",
-                 _table("caps", ["contact", "child", "date", "effect"],
-                        [[c["contact_id"], c["child_id"], c["service_date"], c["effect"]] for c in cov.caps], set())]
+        body = [
+            [
+                key,
+                n,
+                billable,
+                held,
+                not_billable,
+                rejected,
+                f"{contacts}%",
+                f"{hours}%",
+                f"{dollars}%",
+                billable_usd,
+                at_risk_usd,
+            ]
+            for key, n, billable, held, not_billable, rejected, contacts, hours, dollars, billable_usd, at_risk_usd in map(
+                _GROUP_CELLS, by_group[group]
+            )
+        ]
+        sections += [
+            f"<h2>{title}</h2>",
+            _table(
+                f"by-{group}",
+                [
+                    group,
+                    "contacts",
+                    "billable",
+                    "held",
+                    "not billable",
+                    "rejected",
+                    "% contacts",
+                    "% hours",
+                    "% dollars",
+                    "billable $",
+                    "at risk $",
+                ],
+                body,
+                set(range(1, 11)),
+            ),
+        ]
+    sections += [
+        "<h2>Held contacts, soonest filing deadline first</h2>",
+        _table(
+            "held",
+            ["contact", "date", "payer", "staff", "child", "days left", "deadline", "potential $", "what releases it"],
+            [
+                [
+                    h["contact_id"],
+                    h["service_date"],
+                    h["payer"],
+                    h["staff_id"],
+                    h["child_id"],
+                    h["days_left"],
+                    h["deadline"],
+                    f"{h['potential']:.2f}",
+                    h["release"],
+                ]
+                for h in cov.held
+            ],
+            {5, 7},
+        ),
+    ]
+    sections += [
+        "<h2>Authorisations</h2>",
+        _table(
+            "authorizations",
+            ["plan", "child", "authorisation", "authorised", "used", "left"],
+            [
+                [a["plan_id"], a["child_id"], a["auth_number"] or "", a["authorized"], a["used"], a["left"]]
+                for a in cov.authorizations
+            ],
+            {3, 4, 5},
+        ),
+    ]
+    sections += [
+        "<h2>Daily caps hit</h2>",
+        _table(
+            "caps",
+            ["contact", "child", "date", "effect"],
+            [[c["contact_id"], c["child_id"], c["service_date"], c["effect"]] for c in cov.caps],
+            set(),
+        ),
+    ]
     if cov.trend:
-        sections += ["<h2>Trend (months in the store)</h2>",
-                     _table("trend", ["month", "contacts", "billable", "% contacts", "billable $"],
-                            [[t["month"], t["contacts"], t["billable"], f"{t['share']}%", t["billable_amount"]]
-                             for t in cov.trend], {1, 2, 3, 4})]
-    page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
-            f'content="width=device-width,initial-scale=1"><title>peerbill coverage {cov.month}</title>'
-            f"<style>{CSS}</style></head><body>{''.join(sections)}<script>{SORT_JS}</script></body></html>\n")
+        sections += [
+            "<h2>Trend (months in the store)</h2>",
+            _table(
+                "trend",
+                ["month", "contacts", "billable", "% contacts", "billable $"],
+                [[t["month"], t["contacts"], t["billable"], f"{t['share']}%", t["billable_amount"]] for t in cov.trend],
+                {1, 2, 3, 4},
+            ),
+        ]
+    page = (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+        f'content="width=device-width,initial-scale=1"><title>peerbill coverage {cov.month}</title>'
+        f"<style>{CSS}</style></head><body>{''.join(sections)}<script>{SORT_JS}</script></body></html>\n"
+    )
     path.write_text(page, encoding="utf-8")

@@ -93,8 +93,9 @@ def bill(
     """``peerbill bill``: judge the month, record the run, and send each payer's new claims, replacements
     and voids.  ``writer``: whether batches are recorded by a process of their own (by default, for a
     bundle judged in parallel)."""
-    with open_billing(data_dir, month, as_of, rules_dir, store, out_dir, payers=payers, jobs=jobs, dry_run=dry_run,
-                      writer=writer) as billing:
+    with open_billing(
+        data_dir, month, as_of, rules_dir, store, out_dir, payers=payers, jobs=jobs, dry_run=dry_run, writer=writer
+    ) as billing:
         checked = judge(billing.month, out_dir, keep=True, record=not dry_run, progress=progress)
         return send(billing, checked, out_dir, usage=usage, dry_run=dry_run)
 
@@ -119,23 +120,26 @@ def open_billing(
     with store.exclusive("peerbill:bill"):
         recovered = [] if dry_run else finish_interrupted(store, out_dir)
         wish = BatchWriter.wish(writer)
-        with BatchWriter.for_bundle(store, data_dir, jobs, False if dry_run else wish) as batch_writer:
-            with open_month(data_dir, month, as_of, rules_dir, store=store, jobs=jobs) as m:
-                agency = read_agency(data_dir)
-                keys = payers or [p.key for p in agency.payers]
-                billable = m.rules.payers_in_role("medicaid_837p")
-                for key in keys:
-                    if agency.payer(key) is None:
-                        raise BillingError([f"payer {key!r} is not in agency.yaml"])
-                    if key not in billable:
-                        raise BillingError([f"payer {key!r} has no rule pack that bills on an 837P "
-                                            "(role: medicaid_837p, with procedure codes)"])
-                m.prior_from_store()
-                used = batch_writer
-                if m.prior.billed and used is not None and wish is None:
-                    used.close()  # billed before: the month sends few claims or none, recorded here
-                    used = None
-                yield Billing(m, store, agency, keys, recovered, used)
+        with (
+            BatchWriter.for_bundle(store, data_dir, jobs, False if dry_run else wish) as batch_writer,
+            open_month(data_dir, month, as_of, rules_dir, store=store, jobs=jobs) as m,
+        ):
+            agency = read_agency(data_dir)
+            keys = payers or [p.key for p in agency.payers]
+            billable = m.rules.payers_in_role("medicaid_837p")
+            for key in keys:
+                if agency.payer(key) is None:
+                    raise BillingError([f"payer {key!r} is not in agency.yaml"])
+                if key not in billable:
+                    raise BillingError(
+                        [f"payer {key!r} has no rule pack that bills on an 837P (role: medicaid_837p, procedure codes)"]
+                    )
+            m.prior_from_store()
+            used = batch_writer
+            if m.prior.billed and used is not None and wish is None:
+                used.close()  # billed before: the month sends few claims or none, recorded here
+                used = None
+            yield Billing(m, store, agency, keys, recovered, used)
 
 
 def send(billing: Billing, checked: Judged, out_dir: Path, *, usage: str = "T", dry_run: bool = False) -> Billed:
@@ -279,4 +283,3 @@ def write_batch_again(store: Store, batch_id: int, data_dir: Path, out_dir: Path
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     write_atomically(path, data)
     return path, hashlib.sha256(data).hexdigest() == row.sha256
-

@@ -106,8 +106,9 @@ def judge(
     sinks = Sinks((summary, *tallies), decisions_line, keep, parts if record else None)
     kept: list[Verdict] | None = [] if keep else None
     try:
-        judged = judge_rows(rows, month.judge(), sinks, jobs=jobs, workers=month.workers, meanwhile=meanwhile,
-                            progress=progress)
+        judged = judge_rows(
+            rows, month.judge(), sinks, jobs=jobs, workers=month.workers, meanwhile=meanwhile, progress=progress
+        )
         with DecisionsWriter(out) as writer:
             for line, verdict in judged:
                 writer.write(line)  # type: ignore[arg-type]

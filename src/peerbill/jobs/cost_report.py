@@ -83,7 +83,8 @@ def cost_report(
     revise: bool = False,
     draft: bool = False,
 ) -> CostReportResult:
-    """``peerbill cost-report``: issue (record) a quarter's report, or with ``draft`` only write what it would say now."""
+    """``peerbill cost-report``: issue (record) a quarter's report, or with ``draft`` only write what it would
+    say now."""
     quarter = FiscalQuarter.parse(quarter_text)
     issued = _issued(store, quarter, revise, draft)
     rules = load_rules(rules_dir)
@@ -97,8 +98,9 @@ def draft_after(month: Month, verdicts: list[Verdict], batches: tuple[int, ...],
     quarter = FiscalQuarter.parse(month.month)
     issued = _issued(month.store, quarter, revise=False, draft=True)
     judged = JudgedMonth(month.month, month.prior, verdicts, batches)
-    return _report(month.data_dir, month.bundle, month.rules, quarter, out_dir, month.as_of, month.store, issued,
-                   True, judged)
+    return _report(
+        month.data_dir, month.bundle, month.rules, quarter, out_dir, month.as_of, month.store, issued, True, judged
+    )
 
 
 def _issued(store: Store, quarter: FiscalQuarter, revise: bool, draft: bool) -> int:
@@ -109,8 +111,18 @@ def _issued(store: Store, quarter: FiscalQuarter, revise: bool, draft: bool) -> 
     return issued
 
 
-def _report(data_dir: Path, bundle: Bundle, rules: RuleSet, quarter: FiscalQuarter, out_dir: Path, as_of: dt.date,
-            store: Store, issued: int, draft: bool, judged_already: JudgedMonth | None = None) -> CostReportResult:
+def _report(
+    data_dir: Path,
+    bundle: Bundle,
+    rules: RuleSet,
+    quarter: FiscalQuarter,
+    out_dir: Path,
+    as_of: dt.date,
+    store: Store,
+    issued: int,
+    draft: bool,
+    judged_already: JudgedMonth | None = None,
+) -> CostReportResult:
     """Judge the quarter and the quarters it may adjust (each month as its own run, or ``judged_already``'s
     verdicts), compute the report, write its files, and record it unless it is a ``draft``."""
     agency = read_agency(data_dir)
@@ -118,7 +130,8 @@ def _report(data_dir: Path, bundle: Bundle, rules: RuleSet, quarter: FiscalQuart
     version = rules.payers[payer].on(quarter.first_day) if payer is not None else None
     if payer is None or version is None or version.federal_share is None:
         raise NoPreventionPack(
-            f"no Title IV-E prevention pack (role: iv_e_prevention) with federal shares is in force on {quarter.first_day}"
+            "no Title IV-E prevention pack (role: iv_e_prevention) with federal shares is in force on "
+            f"{quarter.first_day}"
         )
     claim = version.check_of("claim_period")
     window = claim.quarters if claim else ADJUSTABLE_QUARTERS  # type: ignore[attr-defined]
@@ -154,11 +167,21 @@ def _report(data_dir: Path, bundle: Bundle, rules: RuleSet, quarter: FiscalQuart
     present = bundle.row_hashes().keys()  # every contact id of the bundle
     fy_quarters = [str(q) for q in (quarter - n for n in range(1, quarter.number))]
     report = build_report(
-        payer, rules.payers_in_role("medicaid_837p"), quarter, verdicts, present, claimed, bundle.reference, version,
-        agency.address.state, bundle.reference.payments,
+        payer,
+        rules.payers_in_role("medicaid_837p"),
+        quarter,
+        verdicts,
+        present,
+        claimed,
+        bundle.reference,
+        version,
+        agency.address.state,
+        bundle.reference.payments,
         [(c.quarter, c.category, c.amount, c.note or "") for c in bundle.reference.costs],
-        current_by_row(store, [str(quarter - 1)]) or None, current_by_row(store, fy_quarters),
-        FiscalQuarter.parse(first) if (first := first_reported(store)) else None)
+        current_by_row(store, [str(quarter - 1)]) or None,
+        current_by_row(store, fy_quarters),
+        FiscalQuarter.parse(first) if (first := first_reported(store)) else None,
+    )
     revision = issued + 1
     status = "draft" if draft else "issued"
     out = out_folder(out_dir)
@@ -167,12 +190,21 @@ def _report(data_dir: Path, bundle: Bundle, rules: RuleSet, quarter: FiscalQuart
     (out / "cb496.xml").write_bytes(build_xml(report, revision, status, as_of, opened))
     write_detail(report, out / "cb496-detail.csv")
     write_children(report, bundle.reference, out / "children.csv")
-    files = {name: hashlib.sha256((out / name).read_bytes()).hexdigest()
-             for name in ("cb496.csv", "cb496.xml", "cb496-detail.csv", "children.csv")}
+    files = {
+        name: hashlib.sha256((out / name).read_bytes()).hexdigest()
+        for name in ("cb496.csv", "cb496.xml", "cb496-detail.csv", "children.csv")
+    }
     lines = line_values(report)
     packs = rules.records()
     contacts_file = str((Path(data_dir) / "contacts.csv").resolve())
     report_id = None if draft else record_report(store, report, revision, as_of, packs, lines, files, contacts_file)
-    logger.info("cost report %s revision %d %s: %d contacts judged over %d months (%d verdicts reused)", quarter,
-                revision, status, judged, len(months), reused)
+    logger.info(
+        "cost report %s revision %d %s: %d contacts judged over %d months (%d verdicts reused)",
+        quarter,
+        revision,
+        status,
+        judged,
+        len(months),
+        reused,
+    )
     return CostReportResult(str(quarter), revision, status, report_id, files, lines, report.footers)

@@ -35,8 +35,9 @@ def write(
     was judged (``run``), written into ``out_dir``."""
     rows = month.rows
     trend = month.store.trend(month.month) if month.store is not None else []
-    cov = build(month.month, month.as_of, rows, verdicts, month.rules, month.bundle.reference, month.prior.auth,
-                trend, figures)
+    cov = build(
+        month.month, month.as_of, rows, verdicts, month.rules, month.bundle.reference, month.prior.auth, trend, figures
+    )
     out = out_folder(out_dir)
     table = table_rows(cov)  # for both files
     write_csv(cov, out / "coverage.csv", table)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..identifiers import npi as npi_id
@@ -50,5 +49,3 @@ class Agency(Strict):
 
     def payer(self, key: str) -> PayerEntry | None:
         return next((p for p in self.payers if p.key == key), None)
-
-

@@ -50,8 +50,11 @@ def _date_text(text: str) -> dt.date:
         else:
             if FIRST_YEAR <= day.year <= LAST_YEAR:
                 return day
-            raise PydanticCustomError("date", "'{value}' is outside the years {first}-{last}",
-                                      {"value": text, "first": FIRST_YEAR, "last": LAST_YEAR})
+            raise PydanticCustomError(
+                "date",
+                "'{value}' is outside the years {first}-{last}",
+                {"value": text, "first": FIRST_YEAR, "last": LAST_YEAR},
+            )
     raise PydanticCustomError("date", "'{value}' is not a date YYYY-MM-DD", {"value": shown(text)})
 
 
@@ -109,6 +112,7 @@ def _text_of(limit: int):
         if not text.isprintable():
             raise PydanticCustomError("control", "holds a control character (a line break, tab or NUL byte)")
         return text
+
     return check
 
 

@@ -7,9 +7,9 @@ dates; ``end_date is None`` means open.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Collection, Literal
-
+from collections.abc import Collection
 from decimal import Decimal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
@@ -147,6 +147,13 @@ class _Once:
         return value
 
 
+def _pos(value: object) -> str:
+    text = str(value)
+    if len(text) == 2 and text.isascii() and text.isdigit():
+        return text
+    raise PydanticCustomError("pos", "'{value}' is not a two-digit place-of-service code", {"value": shown(text)})
+
+
 class Contact(Record):
     contact_id: Code
     service_date: Date
@@ -159,7 +166,7 @@ class Contact(Record):
     program: Code | None = None
     activity: one_of(*ACTIVITIES)
     modality: one_of(*MODALITIES)
-    place_of_service: Annotated[str, BeforeValidator(lambda v: _pos(v))] | None = None
+    place_of_service: Annotated[str, BeforeValidator(_pos)] | None = None
     child_present: Flag
     group_id: Code | None = None
     group_size: PositiveInt = 1
@@ -182,13 +189,6 @@ class Contact(Record):
         return self.end_minute - self.start_minute
 
 
-def _pos(value: object) -> str:
-    text = str(value)
-    if len(text) == 2 and text.isascii() and text.isdigit():
-        return text
-    raise PydanticCustomError("pos", "'{value}' is not a two-digit place-of-service code", {"value": shown(text)})
-
-
 class Payment(Record):
     """Optional payments.csv: when the provider was paid for a contact (the expenditure date, 45 CFR 95.13(b))."""
 
@@ -197,7 +197,8 @@ class Payment(Record):
 
 
 class Cost(Record):
-    """Optional costs.csv: Title IV-E prevention costs that are not contacts (administration, training, kinship navigator)."""
+    """Optional costs.csv: Title IV-E prevention costs that are not contacts (administration, training, kinship
+    navigator)."""
 
     quarter: Annotated[str, StringConstraints(pattern=r"^FY\d{4}Q[1-4]$")]
     category: one_of("administration", "training", "kinship_navigator")
@@ -206,8 +207,16 @@ class Cost(Record):
 
 
 CONTACT_REQUIRED = (
-    "contact_id", "service_date", "start_time", "end_time", "staff_id", "child_id",
-    "service", "activity", "modality", "child_present",
+    "contact_id",
+    "service_date",
+    "start_time",
+    "end_time",
+    "staff_id",
+    "child_id",
+    "service",
+    "activity",
+    "modality",
+    "child_present",
 )
 
 # file name -> (model, columns in contract order)
@@ -228,4 +237,3 @@ FILES: dict[str, type[Record]] = {
 def columns(model: type[Record]) -> tuple[str, ...]:
     """The contract's columns of a file, in contract order."""
     return tuple(model.model_fields)
-

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from .records import Child, Cost, Diagnosis, Eligibility, Payment, PreventionPlan, ServicePlan, Setting, Staff
 
@@ -45,8 +45,9 @@ class Reference:
         else:  # pragma: no cover - a programming error, not a data error
             raise TypeError(f"not a reference record: {type(record).__name__}")
 
-    def of(self, child_ids: Iterable[str | None], staff_ids: Iterable[str | None],
-           contact_ids: Iterable[str | None] = ()) -> "Reference":
+    def of(
+        self, child_ids: Iterable[str | None], staff_ids: Iterable[str | None], contact_ids: Iterable[str | None] = ()
+    ) -> Reference:
         """What the reference holds of these children, staff members and contacts (the costs, which belong
         to none, are left out): all that judging their contacts reads of it."""
         ids = dict.fromkeys(child_ids)  # in the order given: the subset's order does not depend on string hashing
@@ -57,10 +58,20 @@ class Reference:
             return {c: spans[c] for c in ids if c in spans}
 
         payments = self.payments
-        return Reference(children, staff, by_child(self.eligibility), by_child(self.diagnoses),
-                         by_child(self.settings), by_child(self.service_plans), by_child(self.prevention_plans),
-                         {c: payments[c] for c in contact_ids if c in payments})
+        return Reference(
+            children,
+            staff,
+            by_child(self.eligibility),
+            by_child(self.diagnoses),
+            by_child(self.settings),
+            by_child(self.service_plans),
+            by_child(self.prevention_plans),
+            {c: payments[c] for c in contact_ids if c in payments},
+        )
 
     def active_diagnoses(self, child_id: str, day: dt.date) -> list[str]:
-        return [d.icd10 for d in self.diagnoses.get(child_id, ())
-                if d.start_date <= day and (d.end_date is None or day <= d.end_date)]
+        return [
+            d.icd10
+            for d in self.diagnoses.get(child_id, ())
+            if d.start_date <= day and (d.end_date is None or day <= d.end_date)
+        ]

@@ -6,17 +6,28 @@ import hashlib
 import io
 import json
 import os
+from collections.abc import Iterable
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Iterable
+from typing import IO
 
-from . import csvout
 from ..bundle.problems import Problem
 from ..model.verdict import Finding, Verdict
 from ..summary import Summary
+from . import csvout
 
-CONTRACT_COLUMNS = ("contact_id", "status", "payer", "procedure", "modifiers", "units", "amount", "reasons", "rule_pack")
+CONTRACT_COLUMNS = (
+    "contact_id",
+    "status",
+    "payer",
+    "procedure",
+    "modifiers",
+    "units",
+    "amount",
+    "reasons",
+    "rule_pack",
+)
 EXTRA_COLUMNS = ("rule_ids", "rule_versions", "service_date", "source_row", "details")
 COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS
 
@@ -34,9 +45,20 @@ def finding_texts(v: Verdict) -> tuple[str, str, str]:
 def verdict_row(v: Verdict) -> tuple:
     reasons, rule_ids, detail = finding_texts(v)
     return (
-        v.contact_id, v.status, v.payer or "", v.procedure or "", joined(":", v.modifiers), v.units,
-        _money(v.amount), reasons, joined(";", v.rule_packs), rule_ids, joined(";", v.rule_versions),
-        v.service_date, v.line, detail,
+        v.contact_id,
+        v.status,
+        v.payer or "",
+        v.procedure or "",
+        joined(":", v.modifiers),
+        v.units,
+        _money(v.amount),
+        reasons,
+        joined(";", v.rule_packs),
+        rule_ids,
+        joined(";", v.rule_versions),
+        v.service_date,
+        v.line,
+        detail,
     )
 
 
@@ -54,8 +76,11 @@ def _money(amount: Decimal) -> str:
 
 def _texts(findings: tuple[Finding, ...]) -> tuple[str, str, str]:
     """Reasons (as :attr:`Verdict.reasons`), rule ids (as :attr:`Verdict.rule_ids`) and details."""
-    return (";".join(f.reason for f in findings), ";".join(f.rule_id for f in findings),
-            " | ".join(f.detail for f in findings if f.detail))
+    return (
+        ";".join(f.reason for f in findings),
+        ";".join(f.rule_id for f in findings),
+        " | ".join(f.detail for f in findings if f.detail),
+    )
 
 
 _shared_texts = lru_cache(maxsize=1024)(_texts)
@@ -68,9 +93,11 @@ def decisions_line(v: Verdict) -> str:
     cells' list and join were 2 s of judging's CPU); the csv writer writes the few lines that need it.
     """
     reasons, rule_ids, detail = finding_texts(v)
-    text = (f"{v.contact_id},{v.status},{v.payer or ''},{v.procedure or ''},{joined(':', v.modifiers)},{v.units},"
-            f"{_money(v.amount)},{reasons},{joined(';', v.rule_packs)},{rule_ids},{joined(';', v.rule_versions)},"
-            f"{v.service_date},{v.line},{detail}")
+    text = (
+        f"{v.contact_id},{v.status},{v.payer or ''},{v.procedure or ''},{joined(':', v.modifiers)},{v.units},"
+        f"{_money(v.amount)},{reasons},{joined(';', v.rule_packs)},{rule_ids},{joined(';', v.rule_versions)},"
+        f"{v.service_date},{v.line},{detail}"
+    )
     if csvout.plain(text, len(COLUMNS)):
         return text + "\n"
     return csvout.quoted(verdict_row(v))
@@ -91,9 +118,10 @@ class DecisionsWriter:
         read back and hashed after judging, a million contacts' 180 MB took 0.6 s and as many bytes of memory)."""
         return self._hash.hexdigest()
 
-    def __enter__(self) -> "DecisionsWriter":
-        self._handle = io.TextIOWrapper(io.BufferedWriter(_Hashing(self._tmp.open("wb", buffering=0), self._hash)),
-                                        encoding="utf-8", newline="")
+    def __enter__(self) -> DecisionsWriter:
+        self._handle = io.TextIOWrapper(
+            io.BufferedWriter(_Hashing(self._tmp.open("wb", buffering=0), self._hash)), encoding="utf-8", newline=""
+        )
         self._writer = csvout.writer(self._handle)
         self._writer.writerow(COLUMNS)
         return self

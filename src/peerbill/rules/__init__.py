@@ -1,6 +1,6 @@
 """Rule packs: YAML schema, loader with file:line errors, and the version in force on a date."""
 
-from .loader import RulePackError, load_rules, default_rules_dir
+from .loader import RulePackError, default_rules_dir, load_rules
 from .ruleset import RuleSet
 
-__all__ = ["RulePackError", "RuleSet", "load_rules", "default_rules_dir"]
+__all__ = ["RulePackError", "RuleSet", "default_rules_dir", "load_rules"]

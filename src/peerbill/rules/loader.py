@@ -6,6 +6,7 @@ as ``file:line: key.path: message``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +71,8 @@ class _PackLoader(yaml.SafeLoader):
             if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
                 if key_node.value in seen:
                     raise yaml.constructor.ConstructorError(
-                        None, None, f"the key '{key_node.value}' appears twice in one mapping", key_node.start_mark)
+                        None, None, f"the key '{key_node.value}' appears twice in one mapping", key_node.start_mark
+                    )
                 seen.add(key_node.value)
         return super().construct_mapping(node, deep=deep)
 
@@ -79,7 +81,8 @@ class _PackLoader(yaml.SafeLoader):
             return super().construct_yaml_timestamp(node)
         except (ValueError, OverflowError):
             raise yaml.constructor.ConstructorError(
-                None, None, f"'{node.value}' is not a date that exists", node.start_mark) from None
+                None, None, f"'{node.value}' is not a date that exists", node.start_mark
+            ) from None
 
 
 _PackLoader.add_constructor("tag:yaml.org,2002:timestamp", _PackLoader.construct_yaml_timestamp)
@@ -117,10 +120,8 @@ def _line_map(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dic
                 _line_map(value, path, out)
                 continue
             k = key.value
-            try:
+            with contextlib.suppress(ValueError):
                 k = int(k) if key.tag == "tag:yaml.org,2002:int" else k
-            except ValueError:
-                pass
             out[path + (k,)] = key.start_mark.line + 1
             _line_map(value, path + (k,), out)
     elif isinstance(node, yaml.SequenceNode):

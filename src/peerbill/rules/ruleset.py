@@ -50,7 +50,9 @@ class RuleSet:
         by_payer: dict[str, LoadedPack] = {}
         for p in payers:
             if p.pack.payer in by_payer:
-                errors.append(PackError(p.file, None, "payer", f"payer {p.pack.payer!r} also has {by_payer[p.pack.payer].file}"))
+                errors.append(
+                    PackError(p.file, None, "payer", f"payer {p.pack.payer!r} also has {by_payer[p.pack.payer].file}")
+                )
             by_payer[p.pack.payer] = p  # type: ignore[index]
         if len(routing) == 1:
             for v in routing[0].pack.versions:
@@ -59,7 +61,11 @@ class RuleSet:
                         errors.append(PackError(routing[0].file, None, "payer_order", f"no pack for payer {key!r}"))
         prevention = [p.file for p in payers if p.pack.role == "iv_e_prevention"]
         if len(prevention) > 1:
-            errors.append(PackError("rules", None, "role", f"more than one pack has role iv_e_prevention: {', '.join(prevention)}"))
+            errors.append(
+                PackError(
+                    "rules", None, "role", f"more than one pack has role iv_e_prevention: {', '.join(prevention)}"
+                )
+            )
         if errors:
             raise RulePackError(errors)
         self.routing = PackVersions(routing[0])
@@ -67,7 +73,7 @@ class RuleSet:
         self.packs = [self.routing.loaded] + [self.payers[k].loaded for k in sorted(self.payers)]
 
     @classmethod
-    def from_dir(cls, directory: Path) -> "RuleSet":
+    def from_dir(cls, directory: Path) -> RuleSet:
         return cls(load_rules(directory))
 
     @property

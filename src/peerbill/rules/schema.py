@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Literal, Union
+from itertools import pairwise
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -189,7 +190,9 @@ class ProgramApproved(CheckRule):
 
 class ClaimPeriod(CheckRule):
     check: Literal["claim_period"] = "claim_period"
-    quarters: int = Field(8, ge=1, description="claims are due by the end of this many quarters after the expenditure quarter")
+    quarters: int = Field(
+        8, ge=1, description="claims are due by the end of this many quarters after the expenditure quarter"
+    )
 
 
 DEFAULT_REASONS: dict[str, tuple[str | None, str | None]] = {
@@ -219,12 +222,29 @@ DEFAULT_REASONS: dict[str, tuple[str | None, str | None]] = {
 }
 
 Check = Annotated[
-    Union[
-        ActivityBillable, EligibilityRule, ExcludedSetting, QualifyingDiagnosis, ServicePlanRule,
-        DiagnosisLink, CredentialRule, ActivityCovered, ModalityAllowed, GroupSize, MinimumDuration,
-        NoteSigned, NoteDeadline, GoalLinked, TimelyFiling, Overlap, DailyCap, Authorization,
-        PreventionPlanRule, PreventionPeriod, ProgramInPlan, ProgramApproved, ClaimPeriod,
-    ],
+    ActivityBillable
+    | EligibilityRule
+    | ExcludedSetting
+    | QualifyingDiagnosis
+    | ServicePlanRule
+    | DiagnosisLink
+    | CredentialRule
+    | ActivityCovered
+    | ModalityAllowed
+    | GroupSize
+    | MinimumDuration
+    | NoteSigned
+    | NoteDeadline
+    | GoalLinked
+    | TimelyFiling
+    | Overlap
+    | DailyCap
+    | Authorization
+    | PreventionPlanRule
+    | PreventionPeriod
+    | ProgramInPlan
+    | ProgramApproved
+    | ClaimPeriod,
     Field(discriminator="check"),
 ]
 
@@ -256,13 +276,15 @@ class Units(Strict):
 
     minutes_per_unit: int = Field(ge=1)
     round_up_from: int | None = Field(
-        None, ge=1, description="a remainder of at least this many minutes adds a unit (midpoint rule: 8); null = whole units only"
+        None,
+        ge=1,
+        description="a remainder of at least this many minutes adds a unit (midpoint rule: 8); null = whole units only",
     )
     minimum_minutes: int = Field(ge=1, description="shorter contacts fail minimum_duration")
     source: str | None = None
 
     @model_validator(mode="after")
-    def _sane(self) -> "Units":
+    def _sane(self) -> Units:
         if self.round_up_from is not None and self.round_up_from >= self.minutes_per_unit:
             raise ValueError("round_up_from must be less than minutes_per_unit")
         return self
@@ -312,7 +334,7 @@ class ReasonClasses(Strict):
     note: list[ReasonCode] = []
 
     @model_validator(mode="after")
-    def _disjoint(self) -> "ReasonClasses":
+    def _disjoint(self) -> ReasonClasses:
         seen: dict[str, str] = {}
         for cls in ("coverage", "lapse", "held", "note"):
             for code in getattr(self, cls):
@@ -373,7 +395,7 @@ class ShareRate(Strict):
     source: str | None = None
 
     @model_validator(mode="after")
-    def _rate_or_fmap(self) -> "ShareRate":
+    def _rate_or_fmap(self) -> ShareRate:
         if (self.basis == "fixed") == (self.rate is None):
             raise ValueError("give a rate for basis fixed, and no rate for basis fmap")
         return self
@@ -434,7 +456,7 @@ class Version(Strict):
     expenditure: Expenditure = Expenditure()
 
     @model_validator(mode="after")
-    def _dates(self) -> "Version":
+    def _dates(self) -> Version:
         if self.effective_to is not None and self.effective_to < self.effective_from:
             raise ValueError("effective_to is before effective_from")
         ids = [c.id for c in self.checks]
@@ -486,7 +508,7 @@ class Pack(Strict):
     @field_validator("versions")
     @classmethod
     def _contiguous(cls, versions: list[Version]) -> list[Version]:
-        for before, after in zip(versions, versions[1:]):
+        for before, after in pairwise(versions):
             if before.effective_to is None:
                 raise ValueError(f"version {before.label!r} is open-ended but {after.label!r} follows it")
             if after.effective_from <= before.effective_to:
@@ -499,7 +521,7 @@ class Pack(Strict):
         return versions
 
     @model_validator(mode="after")
-    def _role(self) -> "Pack":
+    def _role(self) -> Pack:
         for v in self.versions:
             routing_only = [c.id for c in v.checks if c.check == "activity_billable"]
             if self.role == "routing":
@@ -507,10 +529,15 @@ class Pack(Strict):
                     raise ValueError(f"version {v.label!r}: a routing pack needs payer_order")
                 others = [c.id for c in v.checks if c.check != "activity_billable"]
                 if others:
-                    raise ValueError(f"version {v.label!r}: a routing pack runs only activity_billable checks, not {', '.join(others)}")
+                    raise ValueError(
+                        f"version {v.label!r}: a routing pack runs only activity_billable checks, "
+                        f"not {', '.join(others)}"
+                    )
                 continue
             if routing_only:
-                raise ValueError(f"version {v.label!r}: activity_billable belongs in the routing pack ({', '.join(routing_only)})")
+                raise ValueError(
+                    f"version {v.label!r}: activity_billable belongs in the routing pack ({', '.join(routing_only)})"
+                )
             if self.payer is None:
                 raise ValueError("a payer pack needs payer")
             if v.units is None:

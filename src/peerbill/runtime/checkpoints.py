@@ -82,7 +82,7 @@ class Checkpoints:
 
 
 #: the checkpoints of each SQLite engine a store opened
-_ALL: "weakref.WeakKeyDictionary[Engine, Checkpoints]" = weakref.WeakKeyDictionary()
+_ALL: weakref.WeakKeyDictionary[Engine, Checkpoints] = weakref.WeakKeyDictionary()
 
 
 def attach(engine: Engine) -> None:

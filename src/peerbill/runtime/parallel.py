@@ -68,7 +68,8 @@ class Tally(Protocol):
     """Figures added up verdict by verdict, in whichever process judges the verdict's row, then merged."""
 
     def count(self, at: int, verdict: Verdict, row: SourceRow, contact: Contact | None, judge: Judge) -> None:
-        """Add the verdict of the month's row at position ``at`` (``contact``: the row as parsed, None when unreadable)."""
+        """Add the verdict of the month's row at position ``at`` (``contact``: the row as parsed, None when
+        unreadable)."""
 
     def empty(self) -> Self:
         """An empty tally of the same kind, for a part judged elsewhere."""

@@ -10,7 +10,7 @@ import copyreg
 import pickle
 from dataclasses import fields
 from operator import attrgetter
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 from ..model.verdict import Finding, Verdict
 
@@ -27,7 +27,7 @@ def _verdict(v: Verdict) -> tuple[type[Verdict], tuple[Any, ...]]:
 
 
 class _Pickler(pickle.Pickler):
-    dispatch_table = {**copyreg.dispatch_table, Finding: _finding, Verdict: _verdict}
+    dispatch_table: ClassVar[dict[type, Any]] = {**copyreg.dispatch_table, Finding: _finding, Verdict: _verdict}
 
 
 def dump(value: object, file: IO[bytes]) -> None:

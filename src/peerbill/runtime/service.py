@@ -11,6 +11,7 @@ one ends, however it ends.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -67,10 +68,8 @@ class Service:
     def close(self) -> None:
         if self._pipe is None:
             return
-        try:
+        with contextlib.suppress(OSError):
             self._pipe.send(("close", (), False))
-        except OSError:
-            pass
         self._pipe.close()
         self._pipe = None
         self._process.join()
@@ -97,7 +96,7 @@ def _serve(pipe: Connection, parent: int, make: Callable[[], Handler]) -> None:
             continue
         try:
             value = getattr(handler, op)(*args)
-        except Exception as exc:  # noqa: BLE001 - told to the caller, which stops with it
+        except Exception as exc:
             logger.debug("%s: %s failed: %s", type(handler).__name__, op, type(exc).__name__)
             message = f"{type(exc).__name__}: {getattr(exc, 'orig', None) or exc}".splitlines()[0]
             handler.reset()

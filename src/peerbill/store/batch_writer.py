@@ -16,8 +16,8 @@ a writer that fails sends its error back, and the billing process stops with it.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from contextlib import nullcontext
 from pathlib import Path
 
 from sqlalchemy import event
@@ -45,14 +45,14 @@ class BatchWriter:
     @classmethod
     def for_bundle(
         cls, store: Database, data_dir: Path, jobs: int | None, wanted: bool | None = None
-    ) -> BatchWriter | nullcontext[None]:
+    ) -> BatchWriter | contextlib.nullcontext[None]:
         """A writer for a job about to read the bundle in ``data_dir`` and bill it, when it pays: a bundle
         large enough to be judged in parallel, on a machine with the cores for it, and ``jobs`` not 1;
         ``wanted`` True or False (the :meth:`wish`) decides instead.  Otherwise a context of None (the batch
         is recorded in the billing process)."""
         if wanted is None:
             wanted = (jobs is None or jobs > 1) and default_workers() > 0 and large_bundle(data_dir)
-        return cls(store) if wanted else nullcontext(None)
+        return cls(store) if wanted else contextlib.nullcontext(None)
 
     @staticmethod
     def wish(wanted: bool | None) -> bool | None:
@@ -122,10 +122,8 @@ class _BatchThere:
     def __exit__(self, *exc: object) -> None:
         if self._open:
             self._open = False
-            try:
+            with contextlib.suppress(StoreError):  # the writer has gone, and its transaction with it
                 self._writer.call("abort")
-            except StoreError:
-                pass  # the writer has gone, and its transaction with it
 
 
 def _smaller_cache(dbapi_conn: object, _record: object) -> None:

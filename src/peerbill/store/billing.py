@@ -6,13 +6,14 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from decimal import Decimal
 from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
-from typing import Callable, ContextManager, Iterable, Iterator, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -35,13 +36,22 @@ def billed_claims(store: Database, payer: str, month: str) -> Iterator[tuple[int
     """
     with store.engine.connect() as conn:
         rows = conn.execute(
-            select(BilledContact.contact_id, ClaimRow.id, ClaimRow.claim_ref, ClaimRow.payer, ClaimRow.month,
-                   ClaimRow.child_id, ClaimRow.staff_id, LineContact.row_hash)
+            select(
+                BilledContact.contact_id,
+                ClaimRow.id,
+                ClaimRow.claim_ref,
+                ClaimRow.payer,
+                ClaimRow.month,
+                ClaimRow.child_id,
+                ClaimRow.staff_id,
+                LineContact.row_hash,
+            )
             .join(ClaimRow, ClaimRow.id == BilledContact.claim_id)
             .join(LineContact, LineContact.id == BilledContact.line_contact_id)
             .where(ClaimRow.payer == payer, ClaimRow.month == month)
             .order_by(ClaimRow.id, LineContact.id)
-            .execution_options(yield_per=CHUNK))  # PostgreSQL: a cursor on the server, not every row here at once
+            .execution_options(yield_per=CHUNK)
+        )  # PostgreSQL: a cursor on the server, not every row here at once
         for claim_id, group in groupby(rows, key=itemgetter(1)):
             yield claim_id, [Billed(*r) for r in group]
 
@@ -56,11 +66,20 @@ def prior_usage(store: Database, judged: set[str], except_batches: Collection[in
     daily: dict = defaultdict(int)
     auth: dict = defaultdict(int)
     billed: set[str] = set()
-    query = (select(BilledContact.contact_id, ClaimRow.payer, ClaimRow.child_id, ClaimLineRow.procedure,
-                    ClaimLineRow.service_date, LineContact.plan_id, LineContact.units)
-             .join(ClaimRow, ClaimRow.id == BilledContact.claim_id)
-             .join(LineContact, LineContact.id == BilledContact.line_contact_id)
-             .join(ClaimLineRow, ClaimLineRow.id == LineContact.line_id))
+    query = (
+        select(
+            BilledContact.contact_id,
+            ClaimRow.payer,
+            ClaimRow.child_id,
+            ClaimLineRow.procedure,
+            ClaimLineRow.service_date,
+            LineContact.plan_id,
+            LineContact.units,
+        )
+        .join(ClaimRow, ClaimRow.id == BilledContact.claim_id)
+        .join(LineContact, LineContact.id == BilledContact.line_contact_id)
+        .join(ClaimLineRow, ClaimLineRow.id == LineContact.line_id)
+    )
     if except_batches:
         query = query.where(ClaimRow.batch_id.not_in(list(except_batches)))
     with store.engine.connect() as conn:  # rows one at a time: a state's month bills 650,000 contacts
@@ -93,19 +112,40 @@ def _next(session: Session, name: str, count: int = 1) -> int:
 
 def _claim_json(claim: Claim) -> tuple[dict, dict]:
     sub, ren = claim.subscriber, claim.rendering
-    subscriber = {"child_id": sub.child_id, "last": sub.name.last, "first": sub.name.first, "member_id": sub.member_id,
-                  "birth_date": sub.birth_date.isoformat() if sub.birth_date else None, "sex": sub.sex,
-                  "line1": sub.line1, "city": sub.city, "state": sub.state, "zip": sub.zip}
+    subscriber = {
+        "child_id": sub.child_id,
+        "last": sub.name.last,
+        "first": sub.name.first,
+        "member_id": sub.member_id,
+        "birth_date": sub.birth_date.isoformat() if sub.birth_date else None,
+        "sex": sub.sex,
+        "line1": sub.line1,
+        "city": sub.city,
+        "state": sub.state,
+        "zip": sub.zip,
+    }
     rendering = {"staff_id": ren.staff_id, "last": ren.name.last, "first": ren.name.first, "npi": ren.npi}
     return subscriber, rendering
 
 
-def record_batch(store: Database, claims: Iterable[Claim], payer: str, month: str, as_of: dt.date, usage: str,
-                 rule_packs: list[dict], run_id: int | None, prepared_at: dt.datetime,
-                 row_hashes: Mapping[str, str], contacts: dict[str, Verdict],
-                 render: Callable[[Batch], Iterable[bytes]], out_dir: Path,
-                 stage: Callable[[str, Iterable[bytes]], None], publish: Callable[[str], None],
-                 writer: Recorder | None = None) -> tuple[int, str, str]:
+def record_batch(
+    store: Database,
+    claims: Iterable[Claim],
+    payer: str,
+    month: str,
+    as_of: dt.date,
+    usage: str,
+    rule_packs: list[dict],
+    run_id: int | None,
+    prepared_at: dt.datetime,
+    row_hashes: Mapping[str, str],
+    contacts: dict[str, Verdict],
+    render: Callable[[Batch], Iterable[bytes]],
+    out_dir: Path,
+    stage: Callable[[str, Iterable[bytes]], None],
+    publish: Callable[[str], None],
+    writer: Recorder | None = None,
+) -> tuple[int, str, str]:
     """Record a batch, its claims, lines and contacts, and the file's SHA-256, in one transaction.
 
     Returns the batch's id, its file's name and its SHA-256.  ``render(batch)`` gives the file in parts;
@@ -125,7 +165,7 @@ def record_batch(store: Database, claims: Iterable[Claim], payer: str, month: st
     while they go in.
     """
     head = BatchHead(payer, month, as_of, prepared_at, usage, rule_packs, run_id)
-    with (writer.batch(head) if writer is not None else _BatchHere(store, head)) as recording:
+    with writer.batch(head) if writer is not None else _BatchHere(store, head) as recording:
         opened = recording.opened
         taken = [0, Decimal("0.00")]  # claims, their total
 
@@ -146,8 +186,17 @@ def record_batch(store: Database, claims: Iterable[Claim], payer: str, month: st
                 yield from chunk
 
         controls = ControlNumbers(opened.st_first)
-        batch = Batch(payer, month, prepared_at, usage, opened.isa, opened.gs, controls, sent(),  # type: ignore[arg-type]
-                      batch_id=opened.batch_id)
+        batch = Batch(
+            payer,
+            month,
+            prepared_at,
+            usage,
+            opened.isa,
+            opened.gs,
+            controls,
+            sent(),  # type: ignore[arg-type]
+            batch_id=opened.batch_id,
+        )
         name = f"{payer}-{month}-batch{opened.batch_id:06d}.837"
         sha = hashlib.sha256()
 
@@ -158,8 +207,9 @@ def record_batch(store: Database, claims: Iterable[Claim], payer: str, month: st
 
         stage(name, hashed())
         digest = sha.hexdigest()
-        recording.finish(Closing(name, digest, {str((Path(out_dir) / name).resolve()): digest}, controls.used,
-                                 taken[0], taken[1]))
+        recording.finish(
+            Closing(name, digest, {str((Path(out_dir) / name).resolve()): digest}, controls.used, taken[0], taken[1])
+        )
     publish(name)
     return opened.batch_id, name, digest
 
@@ -239,9 +289,22 @@ def open_batch(s: Session, head: BatchHead) -> tuple[BatchRow, Opened]:
     gs = _next(s, "gs")
     st = _next(s, "st", 0)
     first_claim = _next(s, "claim", 0)
-    row = BatchRow(payer=head.payer, month=head.month, as_of=head.as_of, prepared_at=head.prepared_at, usage=head.usage,
-                   isa_control=isa, gs_control=gs, st_controls=[], rule_packs=head.rule_packs, file_name="", sha256="",
-                   claims=0, total=Decimal("0.00"), run_id=head.run_id)
+    row = BatchRow(
+        payer=head.payer,
+        month=head.month,
+        as_of=head.as_of,
+        prepared_at=head.prepared_at,
+        usage=head.usage,
+        isa_control=isa,
+        gs_control=gs,
+        st_controls=[],
+        rule_packs=head.rule_packs,
+        file_name="",
+        sha256="",
+        claims=0,
+        total=Decimal("0.00"),
+        run_id=head.run_id,
+    )
     s.add(row)
     s.flush()
     return row, Opened(row.id, isa, gs, st, first_claim)
@@ -281,7 +344,7 @@ class Recording(Protocol):
 class Recorder(Protocol):
     """What records batches in a process of its own."""
 
-    def batch(self, head: BatchHead) -> ContextManager[Recording]: ...
+    def batch(self, head: BatchHead) -> AbstractContextManager[Recording]: ...
 
 
 class _BatchHere:
@@ -290,7 +353,7 @@ class _BatchHere:
     def __init__(self, store: Database, head: BatchHead):
         self._store, self._head = store, head
 
-    def __enter__(self) -> "_BatchHere":
+    def __enter__(self) -> _BatchHere:
         self._session = Session(self._store.engine)
         self._transaction = self._session.begin()
         try:
@@ -333,12 +396,37 @@ LINK_ROW = ("line_id", "contact_id", "row_hash", "service_date", "plan_id", "uni
 #: its peak, with 500 and 16 MB (writer.WRITER_CACHE_KB) 85 MB)
 CLAIMS_AT_ONCE = 500
 #: the columns of a claim, in the order insert_chunk gives them
-CLAIM_ROW = ("batch_id", "claim_ref", "payer", "month", "child_id", "staff_id", "frequency", "replaces_id",
-             "original_ref", "payer_claim_number", "place_of_service", "diagnoses", "subscriber", "rendering", "total",
-             "status")
+CLAIM_ROW = (
+    "batch_id",
+    "claim_ref",
+    "payer",
+    "month",
+    "child_id",
+    "staff_id",
+    "frequency",
+    "replaces_id",
+    "original_ref",
+    "payer_claim_number",
+    "place_of_service",
+    "diagnoses",
+    "subscriber",
+    "rendering",
+    "total",
+    "status",
+)
 #: the columns of a claim line, in the order insert_chunk gives them
-LINE_ROW = ("claim_id", "number", "service_date", "procedure", "modifiers", "place_of_service", "units", "rate",
-            "amount", "pointers")
+LINE_ROW = (
+    "claim_id",
+    "number",
+    "service_date",
+    "procedure",
+    "modifiers",
+    "place_of_service",
+    "units",
+    "rate",
+    "amount",
+    "pointers",
+)
 
 
 def chunk_rows(claims: list[Claim], row_hashes: Mapping[str, str], contacts: dict[str, Verdict]) -> ChunkRows:
@@ -346,10 +434,25 @@ def chunk_rows(claims: list[Claim], row_hashes: Mapping[str, str], contacts: dic
     claim_rows, line_rows, links, owners = [], [], [], []  # links: (line index, contact id, day, verdict)
     for at, claim in enumerate(claims):
         subscriber, rendering = _claim_json(claim)
-        claim_rows.append((claim.claim_ref, claim.payer, claim.month, claim.subscriber.child_id,
-                           claim.rendering.staff_id, claim.frequency, claim.replaces, claim.original_ref, None,
-                           claim.place_of_service, list(claim.diagnoses), subscriber, rendering, claim.total,
-                           "submitted" if claim.frequency != "8" else "void"))
+        claim_rows.append(
+            (
+                claim.claim_ref,
+                claim.payer,
+                claim.month,
+                claim.subscriber.child_id,
+                claim.rendering.staff_id,
+                claim.frequency,
+                claim.replaces,
+                claim.original_ref,
+                None,
+                claim.place_of_service,
+                list(claim.diagnoses),
+                subscriber,
+                rendering,
+                claim.total,
+                "submitted" if claim.frequency != "8" else "void",
+            )
+        )
         void = claim.frequency == "8"  # a void bills nothing
         for line in claim.lines:
             if not void:
@@ -357,11 +460,25 @@ def chunk_rows(claims: list[Claim], row_hashes: Mapping[str, str], contacts: dic
                 for contact_id in line.contact_ids:
                     links.append((len(line_rows), contact_id, day, contacts[contact_id]))
                     owners.append(at)
-            line_rows.append((at, line.number, line.service_date, line.procedure, ":".join(line.modifiers),
-                              line.place_of_service, line.units, line.rate, line.amount, _pointers_json(line.pointers)))
+            line_rows.append(
+                (
+                    at,
+                    line.number,
+                    line.service_date,
+                    line.procedure,
+                    ":".join(line.modifiers),
+                    line.place_of_service,
+                    line.units,
+                    line.rate,
+                    line.amount,
+                    _pointers_json(line.pointers),
+                )
+            )
     hashes = _hashes(row_hashes, [(cid, v.line) for _, cid, _, v in links])
     # each link's row made once, with its hash (made first and again with the hash: 1 s of a 1M batch, on one core)
-    link_rows = [(line_at, cid, h, day, v.plan_id, v.units, v.amount) for (line_at, cid, day, v), h in zip(links, hashes)]
+    link_rows = [
+        (line_at, cid, h, day, v.plan_id, v.units, v.amount) for (line_at, cid, day, v), h in zip(links, hashes)
+    ]
     return ChunkRows(claim_rows, line_rows, link_rows, owners)
 
 
@@ -370,8 +487,12 @@ def insert_chunk(s: Session, batch_id: int, rows: ChunkRows) -> None:
     claim_ids = insert_tuples(s, ClaimRow, CLAIM_ROW, [(batch_id, *claim) for claim in rows.claims], ids=True)
     line_ids = insert_tuples(s, ClaimLineRow, LINE_ROW, [(claim_ids[at], *line) for at, *line in rows.lines], ids=True)
     link_ids = insert_tuples(s, LineContact, LINK_ROW, [(line_ids[at], *link) for at, *link in rows.links], ids=True)
-    insert_tuples(s, BilledContact, ("contact_id", "claim_id", "line_contact_id"),
-                  [(link[1], claim_ids[at], link_id) for link, at, link_id in zip(rows.links, rows.owners, link_ids)])
+    insert_tuples(
+        s,
+        BilledContact,
+        ("contact_id", "claim_id", "line_contact_id"),
+        [(link[1], claim_ids[at], link_id) for link, at, link_id in zip(rows.links, rows.owners, link_ids)],
+    )
 
 
 def _hashes(row_hashes: Mapping[str, str], contacts: list[tuple[str, int]]) -> list[str]:
@@ -396,23 +517,50 @@ def load_claim(store: Database, claim_id: int) -> Claim:
 def _load(s: Session, row: ClaimRow) -> Claim:
     lines = s.scalars(select(ClaimLineRow).where(ClaimLineRow.claim_id == row.id).order_by(ClaimLineRow.number)).all()
     contacts: dict[int, list[str]] = defaultdict(list)
-    for line_id, contact_id in s.execute(select(LineContact.line_id, LineContact.contact_id)
-                                         .where(LineContact.line_id.in_([ln.id for ln in lines]))
-                                         .order_by(LineContact.id)):
+    for line_id, contact_id in s.execute(
+        select(LineContact.line_id, LineContact.contact_id)
+        .where(LineContact.line_id.in_([ln.id for ln in lines]))
+        .order_by(LineContact.id)
+    ):
         contacts[line_id].append(contact_id)
     sub, ren = row.subscriber, row.rendering
     claim = Claim(
-        payer=row.payer, month=row.month,
-        subscriber=Subscriber(sub["child_id"], Person(sub["last"], sub["first"]), sub["member_id"],
-                              dt.date.fromisoformat(sub["birth_date"]) if sub["birth_date"] else None, sub["sex"],
-                              sub["line1"], sub["city"], sub["state"], sub["zip"]),
+        payer=row.payer,
+        month=row.month,
+        subscriber=Subscriber(
+            sub["child_id"],
+            Person(sub["last"], sub["first"]),
+            sub["member_id"],
+            dt.date.fromisoformat(sub["birth_date"]) if sub["birth_date"] else None,
+            sub["sex"],
+            sub["line1"],
+            sub["city"],
+            sub["state"],
+            sub["zip"],
+        ),
         rendering=Rendering(ren["staff_id"], Person(ren["last"], ren["first"]), ren["npi"]),
         diagnoses=tuple(row.diagnoses),
-        lines=[ClaimLine(ln.service_date, ln.procedure, tuple(m for m in ln.modifiers.split(":") if m),
-                         ln.place_of_service, ln.units, ln.amount, ln.rate, tuple(ln.pointers),
-                         tuple(contacts.get(ln.id, ())), number=ln.number) for ln in lines],
-        frequency=row.frequency, place_of_service=row.place_of_service, claim_ref=row.claim_ref,
-        replaces=row.replaces_id, original_ref=row.original_ref, payer_claim_number=row.payer_claim_number,
+        lines=[
+            ClaimLine(
+                ln.service_date,
+                ln.procedure,
+                tuple(m for m in ln.modifiers.split(":") if m),
+                ln.place_of_service,
+                ln.units,
+                ln.amount,
+                ln.rate,
+                tuple(ln.pointers),
+                tuple(contacts.get(ln.id, ())),
+                number=ln.number,
+            )
+            for ln in lines
+        ],
+        frequency=row.frequency,
+        place_of_service=row.place_of_service,
+        claim_ref=row.claim_ref,
+        replaces=row.replaces_id,
+        original_ref=row.original_ref,
+        payer_claim_number=row.payer_claim_number,
     )
     return claim
 
@@ -423,11 +571,22 @@ def load_batch(store: Database, batch_id: int) -> tuple[Batch, BatchRow]:
         row = s.get(BatchRow, batch_id)
         if row is None:
             raise LookupError(f"no batch {batch_id}")
-        claims = [_load(s, c) for c in s.scalars(select(ClaimRow).where(ClaimRow.batch_id == batch_id)
-                                                  .order_by(ClaimRow.id)).all()]
+        claims = [
+            _load(s, c)
+            for c in s.scalars(select(ClaimRow).where(ClaimRow.batch_id == batch_id).order_by(ClaimRow.id)).all()
+        ]
         s.expunge(row)
-    batch = Batch(row.payer, row.month, row.prepared_at, row.usage, row.isa_control, row.gs_control,
-                  list(row.st_controls), claims, batch_id=row.id)
+    batch = Batch(
+        row.payer,
+        row.month,
+        row.prepared_at,
+        row.usage,
+        row.isa_control,
+        row.gs_control,
+        list(row.st_controls),
+        claims,
+        batch_id=row.id,
+    )
     return batch, row
 
 

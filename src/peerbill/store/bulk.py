@@ -57,10 +57,10 @@ def insert_tuples(s: Session, table, names: tuple[str, ...], rows: list[tuple], 
     dicts = [{k: json.loads(v) if isinstance(v, JSONText) else v for k, v in zip(names, r)} for r in rows]
     for i in range(0, len(dicts), CHUNK):
         if ids:
-            result = s.execute(insert(core).returning(core.c.id, sort_by_parameter_order=True), dicts[i:i + CHUNK])
+            result = s.execute(insert(core).returning(core.c.id, sort_by_parameter_order=True), dicts[i : i + CHUNK])
             new_ids.extend(result.scalars().all())
         else:
-            s.execute(insert(core), dicts[i:i + CHUNK])
+            s.execute(insert(core), dicts[i : i + CHUNK])
     return new_ids
 
 
@@ -77,8 +77,11 @@ def _columns(core, names: tuple[str, ...]) -> tuple[list, tuple]:
 def _sqlite(s: Session, core, names: tuple[str, ...], rows: list[tuple], ids: bool) -> list[int]:
     dialect = s.get_bind().dialect
     columns, defaults = _columns(core, names)
-    processors = [(i, process, {} if isinstance(c.type, _SMALL_DOMAINS) else None) for i, c in enumerate(columns)
-                  if (process := c.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
+    processors = [
+        (i, process, {} if isinstance(c.type, _SMALL_DOMAINS) else None)
+        for i, c in enumerate(columns)
+        if (process := c.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    ]
 
     def values(row: tuple) -> tuple | list:
         if not processors:
@@ -104,15 +107,18 @@ def _sqlite(s: Session, core, names: tuple[str, ...], rows: list[tuple], ids: bo
     try:
         if not ids:
             for i in range(0, len(rows), CHUNK):
-                cursor.executemany(f'INSERT INTO "{core.name}" ({quoted}) VALUES ({marks})',
-                                   [values(r) for r in rows[i:i + CHUNK]])
+                cursor.executemany(
+                    f'INSERT INTO "{core.name}" ({quoted}) VALUES ({marks})', [values(r) for r in rows[i : i + CHUNK]]
+                )
             return []
         cursor.execute(f'INSERT INTO "{core.name}" ({quoted}) VALUES ({marks})', values(rows[0]))
         first = cursor.lastrowid
         new_ids = list(range(first, first + len(rows)))
         for i in range(1, len(rows), CHUNK):
-            cursor.executemany(f'INSERT INTO "{core.name}" ("id", {quoted}) VALUES (?, {marks})',
-                               [(first + n, *values(rows[n])) for n in range(i, min(i + CHUNK, len(rows)))])
+            cursor.executemany(
+                f'INSERT INTO "{core.name}" ("id", {quoted}) VALUES (?, {marks})',
+                [(first + n, *values(rows[n])) for n in range(i, min(i + CHUNK, len(rows)))],
+            )
         return new_ids
     finally:
         cursor.close()
@@ -124,8 +130,11 @@ def _copy(s: Session, core, names: tuple[str, ...], rows: list[tuple], ids: bool
     new_ids: list[int] = []
     if ids:
         sequence = s.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": core.name}).scalar()
-        new_ids = sorted(s.execute(text("SELECT nextval(:q) FROM generate_series(1, :n)"),
-                                   {"q": sequence, "n": len(rows)}).scalars().all())
+        new_ids = sorted(
+            s.execute(text("SELECT nextval(:q) FROM generate_series(1, :n)"), {"q": sequence, "n": len(rows)})
+            .scalars()
+            .all()
+        )
     columns, defaults = _columns(core, names)
     json_at = [i for i, c in enumerate(columns) if isinstance(c.type, JSON)]
     raw = s.connection().connection.driver_connection

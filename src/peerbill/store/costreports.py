@@ -16,16 +16,20 @@ from .ledger import append
 from .schema import CostReportItem, CostReportRow
 
 
-
 def _latest(s: Session, exclude: str | None = None) -> list[int]:
     """Ids of the latest revision of every issued quarter (but ``exclude``)."""
-    latest = select(CostReportRow.quarter, func.max(CostReportRow.revision).label("rev")).group_by(CostReportRow.quarter)
+    latest = select(CostReportRow.quarter, func.max(CostReportRow.revision).label("rev")).group_by(
+        CostReportRow.quarter
+    )
     rows = s.execute(latest).all()
     ids = []
     for quarter, rev in rows:
         if quarter != exclude:
-            ids.append(s.scalar(select(CostReportRow.id).where(CostReportRow.quarter == quarter,
-                                                              CostReportRow.revision == rev)))
+            ids.append(
+                s.scalar(
+                    select(CostReportRow.id).where(CostReportRow.quarter == quarter, CostReportRow.revision == rev)
+                )
+            )
     return ids
 
 
@@ -46,10 +50,21 @@ def claimed_so_far(store: Database, exclude: str) -> dict[str, Claimed]:
     totals: dict[str, list] = defaultdict(lambda: [Decimal("0"), Decimal("0"), None, None])
     with Session(store.engine) as s:
         ids = _latest(s, exclude)
-        rows = s.execute(select(CostReportItem.contact_id, CostReportItem.total, CostReportItem.federal,
-                                CostReportItem.quarter, CostReportItem.row)
-                         .where(CostReportItem.report_id.in_(ids), CostReportItem.contact_id != "")
-                         .order_by(CostReportItem.id)).all() if ids else []
+        rows = (
+            s.execute(
+                select(
+                    CostReportItem.contact_id,
+                    CostReportItem.total,
+                    CostReportItem.federal,
+                    CostReportItem.quarter,
+                    CostReportItem.row,
+                )
+                .where(CostReportItem.report_id.in_(ids), CostReportItem.contact_id != "")
+                .order_by(CostReportItem.id)
+            ).all()
+            if ids
+            else []
+        )
     for cid, total, federal, quarter, row in rows:
         t = totals[cid]
         t[0] += total
@@ -63,26 +78,57 @@ def current_by_row(store: Database, quarters: list[str]) -> dict[str, Decimal]:
     """Current-quarter claims by row in the latest revisions of ``quarters``."""
     out: dict[str, Decimal] = defaultdict(lambda: Decimal("0"))
     with Session(store.engine) as s:
-        ids = [i for i in _latest(s) if s.scalar(select(CostReportRow.quarter).where(CostReportRow.id == i)) in quarters]
-        for row, total in s.execute(select(CostReportItem.row, CostReportItem.total)
-                                    .where(CostReportItem.report_id.in_(ids), CostReportItem.kind == "current")).all():
+        ids = [
+            i for i in _latest(s) if s.scalar(select(CostReportRow.quarter).where(CostReportRow.id == i)) in quarters
+        ]
+        for row, total in s.execute(
+            select(CostReportItem.row, CostReportItem.total).where(
+                CostReportItem.report_id.in_(ids), CostReportItem.kind == "current"
+            )
+        ).all():
             out[row] += total
     return dict(out)
 
 
-def record_report(store: Database, report: Report, revision: int, as_of: dt.date, rule_packs: list[dict],
-                  lines: list, files: dict[str, str], contacts_file: str) -> int:
+def record_report(
+    store: Database,
+    report: Report,
+    revision: int,
+    as_of: dt.date,
+    rule_packs: list[dict],
+    lines: list,
+    files: dict[str, str],
+    contacts_file: str,
+) -> int:
     """Record an issued report and its items; ``contacts_file`` names the contact log the items' lines refer to."""
     with Session(store.engine) as s, s.begin():
-        row = CostReportRow(quarter=str(report.quarter), revision=revision, as_of=as_of,
-                            issued_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0),
-                            rule_packs=rule_packs, lines=[list(map(str, line)) for line in lines], files=files)
+        row = CostReportRow(
+            quarter=str(report.quarter),
+            revision=revision,
+            as_of=as_of,
+            issued_at=dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
+            rule_packs=rule_packs,
+            lines=[list(map(str, line)) for line in lines],
+            files=files,
+        )
         s.add(row)
         s.flush()
-        items = [{"report_id": row.id, "kind": i.kind, "row": i.row, "quarter": i.quarter, "contact_id": i.contact_id,
-                  "total": i.total, "rate": i.rate, "federal": i.federal, "reason": i.reason,
-                  "source": f"{contacts_file}:{i.line}" if i.line else "", "rule_versions": i.rule_versions}
-                 for i in report.items]
+        items = [
+            {
+                "report_id": row.id,
+                "kind": i.kind,
+                "row": i.row,
+                "quarter": i.quarter,
+                "contact_id": i.contact_id,
+                "total": i.total,
+                "rate": i.rate,
+                "federal": i.federal,
+                "reason": i.reason,
+                "source": f"{contacts_file}:{i.line}" if i.line else "",
+                "rule_versions": i.rule_versions,
+            }
+            for i in report.items
+        ]
         insert_rows(s, CostReportItem, items)
         append(s, "cost_report", row.id, inputs=files)
         return row.id

@@ -40,7 +40,7 @@ def alembic_config():
 
 
 #: every engine a Store opened in this process, for :func:`close_all`
-_ENGINES: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def close_all() -> None:
@@ -159,8 +159,10 @@ class Database:
 
     def counts(self) -> dict[str, int]:
         with Session(self.engine) as session:
-            return {t.__tablename__: session.scalar(select(func.count()).select_from(t)) or 0
-                    for t in (Import, ReferenceRow, ContactRow, Run, VerdictRow)}
+            return {
+                t.__tablename__: session.scalar(select(func.count()).select_from(t)) or 0
+                for t in (Import, ReferenceRow, ContactRow, Run, VerdictRow)
+            }
 
 
 #: bytes a page of a new SQLite store (set before its first table; an existing file keeps its own)
@@ -183,4 +185,3 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     # each open connection keeps its own cache
     cur.execute("PRAGMA cache_size=-32768")
     cur.close()
-

@@ -4,10 +4,10 @@ version and the old one is kept."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from itertools import islice, repeat
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -22,11 +22,12 @@ from .database import Database, now
 from .ledger import CanonicalJSON, append, canonical_json
 from .schema import ContactRow, Import, ReferenceRow
 
+
 class Imported(NamedTuple):
     import_id: int
     counts: dict[str, dict[str, int]]
     #: with ``versions_of``: the current version of each stored row of that month
-    versions: "MonthVersions | None" = None
+    versions: MonthVersions | None = None
 
 
 class MonthVersions:
@@ -85,9 +86,18 @@ class _Block:
         import_id, fields)."""
         if self._cells is None:
             rows, indexes, dates = self._rows, self.indexes, self.dates
-            self._cells = list(zip(self.ids, dates, map(month_of, dates), cells_at(rows, "child_id", indexes),
-                                   cells_at(rows, "staff_id", indexes), self.lines, repeat(self._import_id),
-                                   map(CanonicalJSON, json_at(rows, indexes, self._fragments))))
+            self._cells = list(
+                zip(
+                    self.ids,
+                    dates,
+                    map(month_of, dates),
+                    cells_at(rows, "child_id", indexes),
+                    cells_at(rows, "staff_id", indexes),
+                    self.lines,
+                    repeat(self._import_id),
+                    map(CanonicalJSON, json_at(rows, indexes, self._fragments)),
+                )
+            )
         return self._cells[at]
 
 
@@ -116,7 +126,12 @@ def import_bundle(db: Database, bundle: Bundle, versions_of: str | None = None) 
     counts: dict[str, dict[str, int]] = {}
     versions = MonthVersions(versions_of, bundle) if versions_of is not None else None
     with Session(db.engine) as session, session.begin():
-        imp = Import(imported_at=now(), source=str(Path(bundle.directory).resolve()), files=dict(sorted(bundle.files.items())), counts={})
+        imp = Import(
+            imported_at=now(),
+            source=str(Path(bundle.directory).resolve()),
+            files=dict(sorted(bundle.files.items())),
+            counts={},
+        )
         session.add(imp)
         session.flush()
         for name, rows in bundle.raw.items():
@@ -128,12 +143,18 @@ def import_bundle(db: Database, bundle: Bundle, versions_of: str | None = None) 
     logger.info("import %d recorded: %s", import_id, "; ".join(f"{n} {c}" for n, c in counts.items()))
     return Imported(import_id, counts, versions)
 
+
 def _import_reference(session: Session, import_id: int, name: str, rows) -> dict[str, int]:
     cols = columns(FILES[name])
     key_idx = [cols.index(k) for k in KEYS[name]]
-    current = {k: (v, h, i) for k, v, h, i in session.execute(
-        select(ReferenceRow.key, ReferenceRow.version, ReferenceRow.row_hash, ReferenceRow.id)
-        .where(ReferenceRow.file == name, ReferenceRow.current.is_(True)))}
+    current = {
+        k: (v, h, i)
+        for k, v, h, i in session.execute(
+            select(ReferenceRow.key, ReferenceRow.version, ReferenceRow.row_hash, ReferenceRow.id).where(
+                ReferenceRow.file == name, ReferenceRow.current.is_(True)
+            )
+        )
+    }
 
     def records():
         seen: Counter = Counter()
@@ -147,11 +168,20 @@ def _import_reference(session: Session, import_id: int, name: str, rows) -> dict
         key, line, values = item
         return name, key, line, import_id, canonical_json({c: v for c, v in zip(cols, values) if v is not None})
 
-    return _store_versions(session, ReferenceRow, ("file", "key", "line", "import_id", "fields"),
-                                lambda keys: current, records(), cells, Counter())
+    return _store_versions(
+        session,
+        ReferenceRow,
+        ("file", "key", "line", "import_id", "fields"),
+        lambda keys: current,
+        records(),
+        cells,
+        Counter(),
+    )
 
-def _import_contacts(session: Session, import_id: int, bundle: Bundle,
-                     versions: MonthVersions | None = None) -> dict[str, int]:
+
+def _import_contacts(
+    session: Session, import_id: int, bundle: Bundle, versions: MonthVersions | None = None
+) -> dict[str, int]:
     # any row at all: an id's versions are retired only by a newer current one (no index on current alone)
     stored = session.execute(select(ContactRow.id).limit(1)).first()
 
@@ -160,9 +190,14 @@ def _import_contacts(session: Session, import_id: int, bundle: Bundle,
         one, imported before) would otherwise be read whole, about 300 bytes a contact held for the import."""
         if stored is None:
             return {}
-        return {cid: (v, h, i) for cid, v, h, i in session.execute(
-            select(ContactRow.contact_id, ContactRow.version, ContactRow.row_hash, ContactRow.id)
-            .where(ContactRow.current.is_(True), ContactRow.contact_id.in_(ids)))}
+        return {
+            cid: (v, h, i)
+            for cid, v, h, i in session.execute(
+                select(ContactRow.contact_id, ContactRow.version, ContactRow.row_hash, ContactRow.id).where(
+                    ContactRow.current.is_(True), ContactRow.contact_id.in_(ids)
+                )
+            )
+        }
 
     tally: Counter = Counter({"skipped": 0})
 
@@ -183,13 +218,28 @@ def _import_contacts(session: Session, import_id: int, bundle: Bundle,
             block, at = item
             versions.stored(block.ids[at], block.dates[at], version)  # type: ignore[union-attr]
 
-    return _store_versions(session, ContactRow, ("contact_id", "service_date", "month", "child_id", "staff_id",
-                                                      "line", "import_id", "fields"), current, records(),
-                                lambda item: item[0].cells(item[1]), tally, stored_as if versions is not None else None)
+    return _store_versions(
+        session,
+        ContactRow,
+        ("contact_id", "service_date", "month", "child_id", "staff_id", "line", "import_id", "fields"),
+        current,
+        records(),
+        lambda item: item[0].cells(item[1]),
+        tally,
+        stored_as if versions is not None else None,
+    )
 
-def _store_versions(session: Session, table, names: tuple[str, ...], current_of: Callable[[list[str]], dict],
-                    records, cells, tally: Counter, stored_as: Callable[[object, int], None] | None = None,
-                    ) -> dict[str, int]:
+
+def _store_versions(
+    session: Session,
+    table,
+    names: tuple[str, ...],
+    current_of: Callable[[list[str]], dict],
+    records,
+    cells,
+    tally: Counter,
+    stored_as: Callable[[object, int], None] | None = None,
+) -> dict[str, int]:
     """Insert a new version of each record whose cells changed, and retire the version it replaces.
 
     ``records`` yields (key, row_hash, item), unique keys; ``current_of(keys)`` maps those of a chunk of
@@ -233,8 +283,10 @@ def _store_versions(session: Session, table, names: tuple[str, ...], current_of:
         counts["skipped"] = tally["skipped"]
     return counts
 
+
 def _retire(session: Session, table, ids: list[int]) -> None:
     for i in range(0, len(ids), CHUNK):
-        session.execute(update(table).where(table.id.in_(ids[i:i + CHUNK])).values(current=False))
+        session.execute(update(table).where(table.id.in_(ids[i : i + CHUNK])).values(current=False))
+
 
 # -- runs --------------------------------------------------------------------------------

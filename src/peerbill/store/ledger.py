@@ -22,9 +22,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .database import Database
-from .schema import (BatchRow, ClaimLineRow, ClaimRow, ContactRow, CostReportItem, CostReportRow, Import, LedgerEntry,
-                     LineContact, ReferenceRow, Run, VerdictRow)
-
+from .schema import (
+    BatchRow,
+    ClaimLineRow,
+    ClaimRow,
+    ContactRow,
+    CostReportItem,
+    CostReportRow,
+    Import,
+    LedgerEntry,
+    LineContact,
+    ReferenceRow,
+    Run,
+    VerdictRow,
+)
 
 GENESIS = "0" * 64
 
@@ -117,8 +128,20 @@ def _digest_rows(s: Session, table, where, columns: list[str]) -> str:
     return h.hexdigest()
 
 
-VERDICT_COLUMNS = ["contact_id", "contact_version", "status", "payer", "procedure", "modifiers", "units", "amount",
-                   "reasons", "rule_ids", "rule_versions", "plan_id"]
+VERDICT_COLUMNS = [
+    "contact_id",
+    "contact_version",
+    "status",
+    "payer",
+    "procedure",
+    "modifiers",
+    "units",
+    "amount",
+    "reasons",
+    "rule_ids",
+    "rule_versions",
+    "plan_id",
+]
 
 
 REFERENCE_COLUMNS = ["file", "key", "version", "row_hash", "fields"]
@@ -128,10 +151,15 @@ LINE_COLUMNS = ["claim_id", "number", "service_date", "procedure", "modifiers", 
 LINK_COLUMNS = ["line_id", "contact_id", "row_hash", "units", "amount"]
 ITEM_COLUMNS = ["kind", "row", "quarter", "contact_id", "total", "rate", "federal", "source", "rule_versions"]
 #: table -> (the digest it feeds, its columns); the large row sets, hashed as they are inserted
-INSERTED = {"reference_rows": ("reference_rows", REFERENCE_COLUMNS), "contacts": ("contacts", CONTACT_COLUMNS),
-            "verdicts": ("verdicts", VERDICT_COLUMNS), "claims": ("claims", CLAIM_COLUMNS),
-            "claim_lines": ("lines", LINE_COLUMNS), "line_contacts": ("line_contacts", LINK_COLUMNS),
-            "cost_report_items": ("items", ITEM_COLUMNS)}
+INSERTED = {
+    "reference_rows": ("reference_rows", REFERENCE_COLUMNS),
+    "contacts": ("contacts", CONTACT_COLUMNS),
+    "verdicts": ("verdicts", VERDICT_COLUMNS),
+    "claims": ("claims", CLAIM_COLUMNS),
+    "claim_lines": ("lines", LINE_COLUMNS),
+    "line_contacts": ("line_contacts", LINK_COLUMNS),
+    "cost_report_items": ("items", ITEM_COLUMNS),
+}
 
 
 def note_inserted(s: Session, table, names: tuple[str, ...], rows: list[tuple]) -> None:
@@ -172,25 +200,49 @@ def digests(s: Session, kind: str, ref_id: int, inserted: dict | None = None) ->
         return inserted[part].hexdigest() if part in inserted else _digest_rows(s, table, where, columns)
 
     if kind == "import":
-        return {"import": _digest_rows(s, Import, Import.id == ref_id, ["id", "source", "files", "counts"]),
-                "reference_rows": rows("reference_rows", ReferenceRow, ReferenceRow.import_id == ref_id, REFERENCE_COLUMNS),
-                "contacts": rows("contacts", ContactRow, ContactRow.import_id == ref_id, CONTACT_COLUMNS)}
+        return {
+            "import": _digest_rows(s, Import, Import.id == ref_id, ["id", "source", "files", "counts"]),
+            "reference_rows": rows("reference_rows", ReferenceRow, ReferenceRow.import_id == ref_id, REFERENCE_COLUMNS),
+            "contacts": rows("contacts", ContactRow, ContactRow.import_id == ref_id, CONTACT_COLUMNS),
+        }
     if kind == "run":
-        return {"run": _digest_rows(s, Run, Run.id == ref_id, ["id", "month", "as_of", "files", "rule_packs", "summary"]),
-                "verdicts": rows("verdicts", VerdictRow, VerdictRow.run_id == ref_id, VERDICT_COLUMNS)}
+        return {
+            "run": _digest_rows(s, Run, Run.id == ref_id, ["id", "month", "as_of", "files", "rule_packs", "summary"]),
+            "verdicts": rows("verdicts", VerdictRow, VerdictRow.run_id == ref_id, VERDICT_COLUMNS),
+        }
     if kind == "batch":
         claim_ids = select(ClaimRow.id).where(ClaimRow.batch_id == ref_id)
         line_ids = select(ClaimLineRow.id).where(ClaimLineRow.claim_id.in_(claim_ids))
-        return {"batch": _digest_rows(s, BatchRow, BatchRow.id == ref_id,
-                                      ["id", "payer", "month", "isa_control", "gs_control", "st_controls", "usage",
-                                       "file_name", "sha256", "claims", "total"]),
-                "claims": rows("claims", ClaimRow, ClaimRow.batch_id == ref_id, CLAIM_COLUMNS),
-                "lines": rows("lines", ClaimLineRow, ClaimLineRow.claim_id.in_(claim_ids), LINE_COLUMNS),
-                "line_contacts": rows("line_contacts", LineContact, LineContact.line_id.in_(line_ids), LINK_COLUMNS)}
+        return {
+            "batch": _digest_rows(
+                s,
+                BatchRow,
+                BatchRow.id == ref_id,
+                [
+                    "id",
+                    "payer",
+                    "month",
+                    "isa_control",
+                    "gs_control",
+                    "st_controls",
+                    "usage",
+                    "file_name",
+                    "sha256",
+                    "claims",
+                    "total",
+                ],
+            ),
+            "claims": rows("claims", ClaimRow, ClaimRow.batch_id == ref_id, CLAIM_COLUMNS),
+            "lines": rows("lines", ClaimLineRow, ClaimLineRow.claim_id.in_(claim_ids), LINE_COLUMNS),
+            "line_contacts": rows("line_contacts", LineContact, LineContact.line_id.in_(line_ids), LINK_COLUMNS),
+        }
     if kind == "cost_report":
-        return {"report": _digest_rows(s, CostReportRow, CostReportRow.id == ref_id,
-                                       ["id", "quarter", "revision", "as_of", "lines", "files"]),
-                "items": rows("items", CostReportItem, CostReportItem.report_id == ref_id, ITEM_COLUMNS)}
+        return {
+            "report": _digest_rows(
+                s, CostReportRow, CostReportRow.id == ref_id, ["id", "quarter", "revision", "as_of", "lines", "files"]
+            ),
+            "items": rows("items", CostReportItem, CostReportItem.report_id == ref_id, ITEM_COLUMNS),
+        }
     raise ValueError(f"unknown ledger kind {kind}")
 
 
@@ -198,8 +250,9 @@ def _entry_hash(prev: str, kind: str, ref_id: int, payload: dict) -> str:
     return hashlib.sha256(prev.encode() + _canonical([kind, ref_id, payload])).hexdigest()
 
 
-def append(s: Session, kind: str, ref_id: int, files: dict[str, str] | None = None,
-           inputs: dict[str, str] | None = None) -> LedgerEntry:
+def append(
+    s: Session, kind: str, ref_id: int, files: dict[str, str] | None = None, inputs: dict[str, str] | None = None
+) -> LedgerEntry:
     """Add an entry for rows just written in this session's transaction.
 
     ``files``: outputs (path -> sha256) that `verify` checks on disk; ``inputs``: hashes recorded only
@@ -208,10 +261,14 @@ def append(s: Session, kind: str, ref_id: int, files: dict[str, str] | None = No
     s.flush()
     last = s.execute(select(LedgerEntry.entry_hash).order_by(LedgerEntry.id.desc()).limit(1)).scalar()
     prev = last or GENESIS
-    payload = {"digests": digests(s, kind, ref_id, s.info.pop("ledger_inserted", None)), "files": files or {},
-               "inputs": inputs or {}}
-    entry = LedgerEntry(kind=kind, ref_id=ref_id, payload=payload, prev_hash=prev,
-                        entry_hash=_entry_hash(prev, kind, ref_id, payload))
+    payload = {
+        "digests": digests(s, kind, ref_id, s.info.pop("ledger_inserted", None)),
+        "files": files or {},
+        "inputs": inputs or {},
+    }
+    entry = LedgerEntry(
+        kind=kind, ref_id=ref_id, payload=payload, prev_hash=prev, entry_hash=_entry_hash(prev, kind, ref_id, payload)
+    )
     s.add(entry)
     s.flush()
     return entry
@@ -242,8 +299,12 @@ def verify(store: Database) -> Verification:
             now = digests(s, e.kind, e.ref_id)
             for name, digest in e.payload["digests"].items():
                 if now.get(name) != digest:
-                    return Verification(n, checked, missing,
-                                        f"{where}: its {name.replace('_', ' ')} rows changed since they were recorded")
+                    return Verification(
+                        n,
+                        checked,
+                        missing,
+                        f"{where}: its {name.replace('_', ' ')} rows changed since they were recorded",
+                    )
             for path, sha in sorted(e.payload.get("files", {}).items()):
                 p = Path(path)
                 if not p.is_file():

@@ -22,9 +22,27 @@ from .ledger import append
 from .schema import ContactRow, Run, VerdictRow
 
 #: the columns of a verdict's row, in the order RunRecorder.add gives them
-VERDICT_ROW = ("run_id", "contact_id", "contact_version", "line", "service_date", "status", "payer", "procedure",
-               "modifiers", "units", "amount", "rate", "reasons", "rule_ids", "rule_versions", "child_id", "staff_id",
-               "plan_id", "details")
+VERDICT_ROW = (
+    "run_id",
+    "contact_id",
+    "contact_version",
+    "line",
+    "service_date",
+    "status",
+    "payer",
+    "procedure",
+    "modifiers",
+    "units",
+    "amount",
+    "rate",
+    "reasons",
+    "rule_ids",
+    "rule_versions",
+    "child_id",
+    "staff_id",
+    "plan_id",
+    "details",
+)
 
 
 class RunRecorder:
@@ -38,8 +56,16 @@ class RunRecorder:
     parts), which is no order anything reads them in (the trace asks by contact, the ledger by run).
     """
 
-    def __init__(self, db: Database, rules: RuleSet, bundle: Bundle, month: str, as_of: dt.date,
-                 import_id: int | None = None, versions: MonthVersions | None = None):
+    def __init__(
+        self,
+        db: Database,
+        rules: RuleSet,
+        bundle: Bundle,
+        month: str,
+        as_of: dt.date,
+        import_id: int | None = None,
+        versions: MonthVersions | None = None,
+    ):
         self._session = Session(db.engine)
         self._transaction = self._session.begin()
         try:
@@ -48,14 +74,28 @@ class RunRecorder:
             if versions is not None:
                 self._version_of = versions.get
             else:
-                stored = dict(iter(self._session.execute(
-                    select(ContactRow.contact_id, ContactRow.version).where(ContactRow.current.is_(True))
-                    .where((ContactRow.month == month) | ContactRow.month.is_(None))
-                    .execution_options(yield_per=CHUNK)).tuples()))
+                stored = dict(
+                    iter(
+                        self._session.execute(
+                            select(ContactRow.contact_id, ContactRow.version)
+                            .where(ContactRow.current.is_(True))
+                            .where((ContactRow.month == month) | ContactRow.month.is_(None))
+                            .execution_options(yield_per=CHUNK)
+                        ).tuples()
+                    )
+                )
                 self._version_of = lambda contact_id, line: stored.get(contact_id)  # the same for every row of an id
-            self._run = Run(kind="check", month=month, as_of=as_of, started_at=now(),
-                            source=str(Path(bundle.directory).resolve()), files=dict(sorted(bundle.files.items())),
-                            rule_packs=rules.records(), summary={}, import_id=import_id)
+            self._run = Run(
+                kind="check",
+                month=month,
+                as_of=as_of,
+                started_at=now(),
+                source=str(Path(bundle.directory).resolve()),
+                files=dict(sorted(bundle.files.items())),
+                rule_packs=rules.records(),
+                summary={},
+                import_id=import_id,
+            )
             self._session.add(self._run)
             self._session.flush()
         except BaseException:
@@ -68,9 +108,29 @@ class RunRecorder:
         try:
             for v in verdicts:
                 reasons, rule_ids, detail = finding_texts(v)
-                rows.append((run_id, v.contact_id, version_of(v.contact_id, v.line), v.line, v.service_date, v.status, v.payer,
-                             v.procedure, joined(":", v.modifiers), v.units, v.amount, v.rate, reasons, rule_ids,
-                             joined(";", v.rule_versions), v.child_id, v.staff_id, v.plan_id, detail))
+                rows.append(
+                    (
+                        run_id,
+                        v.contact_id,
+                        version_of(v.contact_id, v.line),
+                        v.line,
+                        v.service_date,
+                        v.status,
+                        v.payer,
+                        v.procedure,
+                        joined(":", v.modifiers),
+                        v.units,
+                        v.amount,
+                        v.rate,
+                        reasons,
+                        rule_ids,
+                        joined(";", v.rule_versions),
+                        v.child_id,
+                        v.staff_id,
+                        v.plan_id,
+                        detail,
+                    )
+                )
                 if len(rows) >= CHUNK:
                     insert_tuples(self._session, VerdictRow, VERDICT_ROW, rows)
                     rows = []
@@ -101,7 +161,7 @@ class RunRecorder:
 
 def _released(contact_id: str, line: int) -> None:
     """The versions of a run finished or aborted: let go."""
-    return None
+    return
 
 
 def trend(db: Database, month: str, months: int = 6) -> list[dict[str, object]]:
@@ -120,7 +180,14 @@ def trend(db: Database, month: str, months: int = 6) -> list[dict[str, object]]:
             summary = run.summary
             billable = summary["by_status"]["billable"]
             rows = summary["rows_read"]
-            out.append({"month": key, "run": run.id, "contacts": rows, "billable": billable["count"],
-                        "billable_amount": billable["amount"],
-                        "share": f"{(100 * billable['count'] / rows) if rows else 0:.1f}"})
+            out.append(
+                {
+                    "month": key,
+                    "run": run.id,
+                    "contacts": rows,
+                    "billable": billable["count"],
+                    "billable_amount": billable["amount"],
+                    "share": f"{(100 * billable['count'] / rows) if rows else 0:.1f}",
+                }
+            )
     return out

@@ -5,7 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -236,7 +248,10 @@ class CostReportItem(Base):
     reason: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(Text)  # the contact's row: path/contacts.csv:line
     rule_versions: Mapped[str] = mapped_column(Text)
-    __table_args__ = (Index("ix_cost_report_items_report", "report_id"), Index("ix_cost_report_items_contact", "contact_id"))
+    __table_args__ = (
+        Index("ix_cost_report_items_report", "report_id"),
+        Index("ix_cost_report_items_contact", "contact_id"),
+    )
 
 
 class LedgerEntry(Base):

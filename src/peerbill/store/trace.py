@@ -13,8 +13,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .database import Database
-from .schema import (BatchRow, ClaimLineRow, ClaimRow, ContactRow, CostReportItem, CostReportRow, Import,
-                           LineContact, Run, VerdictRow)
+from .schema import (
+    BatchRow,
+    ClaimLineRow,
+    ClaimRow,
+    ContactRow,
+    CostReportItem,
+    CostReportRow,
+    Import,
+    LineContact,
+    Run,
+    VerdictRow,
+)
 
 
 class NotFound(LookupError):
@@ -27,36 +37,89 @@ def _money(value: Decimal | None) -> str | None:
 
 def _contact(s: Session, contact_id: str, run_id: int | None = None) -> dict:
     """A contact's source rows (every version), its verdict (in ``run_id``, else the latest) and the rules."""
-    versions = [{"version": c.version, "import": c.import_id, "current": c.current, "row_hash": c.row_hash,
-                 "source": str(Path(s.get(Import, c.import_id).source) / "contacts.csv") + f":{c.line}"}
-                for c in s.scalars(select(ContactRow).where(ContactRow.contact_id == contact_id).order_by(ContactRow.version))]
+    versions = [
+        {
+            "version": c.version,
+            "import": c.import_id,
+            "current": c.current,
+            "row_hash": c.row_hash,
+            "source": str(Path(s.get(Import, c.import_id).source) / "contacts.csv") + f":{c.line}",
+        }
+        for c in s.scalars(select(ContactRow).where(ContactRow.contact_id == contact_id).order_by(ContactRow.version))
+    ]
     q = select(VerdictRow).where(VerdictRow.contact_id == contact_id)
     q = q.where(VerdictRow.run_id == run_id) if run_id is not None else q.order_by(VerdictRow.run_id.desc())
     v = s.scalars(q.limit(1)).first()
     verdict = None
     if v is not None:
         run = s.get(Run, v.run_id)
-        verdict = {"run": v.run_id, "month": run.month, "as_of": run.as_of.isoformat(),
-                   "source": str(Path(run.source) / "contacts.csv") + f":{v.line}", "contact_version": v.contact_version,
-                   "status": v.status, "payer": v.payer, "procedure": v.procedure, "modifiers": v.modifiers,
-                   "units": v.units, "amount": _money(v.amount), "reasons": v.reasons, "rule_ids": v.rule_ids,
-                   "rule_versions": v.rule_versions, "details": v.details, "rule_packs": run.rule_packs}
+        verdict = {
+            "run": v.run_id,
+            "month": run.month,
+            "as_of": run.as_of.isoformat(),
+            "source": str(Path(run.source) / "contacts.csv") + f":{v.line}",
+            "contact_version": v.contact_version,
+            "status": v.status,
+            "payer": v.payer,
+            "procedure": v.procedure,
+            "modifiers": v.modifiers,
+            "units": v.units,
+            "amount": _money(v.amount),
+            "reasons": v.reasons,
+            "rule_ids": v.rule_ids,
+            "rule_versions": v.rule_versions,
+            "details": v.details,
+            "rule_packs": run.rule_packs,
+        }
     claims = []
     for link, line, claim in s.execute(
-            select(LineContact, ClaimLineRow, ClaimRow).join(ClaimLineRow, ClaimLineRow.id == LineContact.line_id)
-            .join(ClaimRow, ClaimRow.id == ClaimLineRow.claim_id).where(LineContact.contact_id == contact_id)
-            .order_by(LineContact.id)):
+        select(LineContact, ClaimLineRow, ClaimRow)
+        .join(ClaimLineRow, ClaimLineRow.id == LineContact.line_id)
+        .join(ClaimRow, ClaimRow.id == ClaimLineRow.claim_id)
+        .where(LineContact.contact_id == contact_id)
+        .order_by(LineContact.id)
+    ):
         batch = s.get(BatchRow, claim.batch_id)
-        claims.append({"claim": claim.claim_ref, "line": line.number, "frequency": claim.frequency, "status": claim.status,
-                       "batch": batch.id, "file": batch.file_name, "sha256": batch.sha256, "units": link.units,
-                       "amount": _money(link.amount)})
-    reports = [{"report": f"{r.quarter} revision {r.revision}", "kind": i.kind, "row": i.row, "quarter": i.quarter,
-                "total": _money(i.total), "federal": _money(i.federal), "reason": i.reason, "source": i.source,
-                "rule_versions": i.rule_versions, "rule_packs": r.rule_packs}
-               for i, r in s.execute(select(CostReportItem, CostReportRow)
-                                     .join(CostReportRow, CostReportRow.id == CostReportItem.report_id)
-                                     .where(CostReportItem.contact_id == contact_id).order_by(CostReportItem.id))]
-    return {"contact_id": contact_id, "versions": versions, "verdict": verdict, "claims": claims, "cost_reports": reports}
+        claims.append(
+            {
+                "claim": claim.claim_ref,
+                "line": line.number,
+                "frequency": claim.frequency,
+                "status": claim.status,
+                "batch": batch.id,
+                "file": batch.file_name,
+                "sha256": batch.sha256,
+                "units": link.units,
+                "amount": _money(link.amount),
+            }
+        )
+    reports = [
+        {
+            "report": f"{r.quarter} revision {r.revision}",
+            "kind": i.kind,
+            "row": i.row,
+            "quarter": i.quarter,
+            "total": _money(i.total),
+            "federal": _money(i.federal),
+            "reason": i.reason,
+            "source": i.source,
+            "rule_versions": i.rule_versions,
+            "rule_packs": r.rule_packs,
+        }
+        for i, r in s.execute(
+            select(CostReportItem, CostReportRow)
+            .join(CostReportRow, CostReportRow.id == CostReportItem.report_id)
+            .where(CostReportItem.contact_id == contact_id)
+            .order_by(CostReportItem.id)
+        )
+    ]
+    return {
+        "contact_id": contact_id,
+        "versions": versions,
+        "verdict": verdict,
+        "claims": claims,
+        "cost_reports": reports,
+    }
 
 
 def _claim_row(s: Session, claim: str) -> ClaimRow:
@@ -74,24 +137,50 @@ def trace_claim(store: Database, claim: str, line_number: int | None = None) -> 
         batch = s.get(BatchRow, row.batch_id)
         replaced_by = s.scalars(select(ClaimRow.claim_ref).where(ClaimRow.replaces_id == row.id)).all()
         lines = []
-        for line in s.scalars(select(ClaimLineRow).where(ClaimLineRow.claim_id == row.id).order_by(ClaimLineRow.number)):
+        for line in s.scalars(
+            select(ClaimLineRow).where(ClaimLineRow.claim_id == row.id).order_by(ClaimLineRow.number)
+        ):
             if line_number is not None and line.number != line_number:
                 continue
-            contact_ids = s.scalars(select(LineContact.contact_id).where(LineContact.line_id == line.id)
-                                    .order_by(LineContact.id)).all()
-            lines.append({"line": line.number, "service_date": line.service_date.isoformat(), "procedure": line.procedure,
-                          "modifiers": line.modifiers, "units": line.units, "rate": _money(line.rate),
-                          "amount": _money(line.amount), "pointers": line.pointers,
-                          "contacts": [_contact(s, c, batch.run_id) for c in contact_ids]})
+            contact_ids = s.scalars(
+                select(LineContact.contact_id).where(LineContact.line_id == line.id).order_by(LineContact.id)
+            ).all()
+            lines.append(
+                {
+                    "line": line.number,
+                    "service_date": line.service_date.isoformat(),
+                    "procedure": line.procedure,
+                    "modifiers": line.modifiers,
+                    "units": line.units,
+                    "rate": _money(line.rate),
+                    "amount": _money(line.amount),
+                    "pointers": line.pointers,
+                    "contacts": [_contact(s, c, batch.run_id) for c in contact_ids],
+                }
+            )
         if line_number is not None and not lines:
             raise NotFound(f"claim {row.claim_ref} has no line {line_number}")
-        return {"claim": row.claim_ref, "frequency": row.frequency, "status": row.status, "total": _money(row.total),
-                "child_id": row.child_id, "staff_id": row.staff_id, "month": row.month, "diagnoses": row.diagnoses,
-                "replaces": s.get(ClaimRow, row.replaces_id).claim_ref if row.replaces_id else None,
-                "replaced_by": list(replaced_by),
-                "batch": {"id": batch.id, "file": batch.file_name, "sha256": batch.sha256, "isa_control": batch.isa_control,
-                          "run": batch.run_id, "rule_packs": batch.rule_packs},
-                "lines": lines}
+        return {
+            "claim": row.claim_ref,
+            "frequency": row.frequency,
+            "status": row.status,
+            "total": _money(row.total),
+            "child_id": row.child_id,
+            "staff_id": row.staff_id,
+            "month": row.month,
+            "diagnoses": row.diagnoses,
+            "replaces": s.get(ClaimRow, row.replaces_id).claim_ref if row.replaces_id else None,
+            "replaced_by": list(replaced_by),
+            "batch": {
+                "id": batch.id,
+                "file": batch.file_name,
+                "sha256": batch.sha256,
+                "isa_control": batch.isa_control,
+                "run": batch.run_id,
+                "rule_packs": batch.rule_packs,
+            },
+            "lines": lines,
+        }
 
 
 def trace_contact(store: Database, contact_id: str) -> dict:
@@ -104,16 +193,36 @@ def trace_contact(store: Database, contact_id: str) -> dict:
 
 def trace_cost_report(store: Database, quarter: str, row: str) -> dict:
     with Session(store.engine) as s:
-        report = s.scalars(select(CostReportRow).where(CostReportRow.quarter == quarter)
-                           .order_by(CostReportRow.revision.desc())).first()
+        report = s.scalars(
+            select(CostReportRow).where(CostReportRow.quarter == quarter).order_by(CostReportRow.revision.desc())
+        ).first()
         if report is None:
             raise NotFound(f"no issued report for {quarter}")
-        rows = [row] if row != "services_total" else ["services_well_supported", "services_supported", "services_promising"]
-        items = s.scalars(select(CostReportItem).where(CostReportItem.report_id == report.id, CostReportItem.row.in_(rows))
-                          .order_by(CostReportItem.id)).all()
-        return {"report": f"{report.quarter} revision {report.revision}", "row": row,
-                "current_total": _money(sum((i.total for i in items if i.kind == "current"), Decimal("0"))),
-                "adjustments_total": _money(sum((i.total for i in items if i.kind == "adjustment"), Decimal("0"))),
-                "items": [{"kind": i.kind, "quarter": i.quarter, "total": _money(i.total), "rate": str(i.rate),
-                           "federal": _money(i.federal), "reason": i.reason,
-                           "contact": _contact(s, i.contact_id) if i.contact_id else None} for i in items]}
+        rows = (
+            [row]
+            if row != "services_total"
+            else ["services_well_supported", "services_supported", "services_promising"]
+        )
+        items = s.scalars(
+            select(CostReportItem)
+            .where(CostReportItem.report_id == report.id, CostReportItem.row.in_(rows))
+            .order_by(CostReportItem.id)
+        ).all()
+        return {
+            "report": f"{report.quarter} revision {report.revision}",
+            "row": row,
+            "current_total": _money(sum((i.total for i in items if i.kind == "current"), Decimal("0"))),
+            "adjustments_total": _money(sum((i.total for i in items if i.kind == "adjustment"), Decimal("0"))),
+            "items": [
+                {
+                    "kind": i.kind,
+                    "quarter": i.quarter,
+                    "total": _money(i.total),
+                    "rate": str(i.rate),
+                    "federal": _money(i.federal),
+                    "reason": i.reason,
+                    "contact": _contact(s, i.contact_id) if i.contact_id else None,
+                }
+                for i in items
+            ],
+        }

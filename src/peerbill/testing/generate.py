@@ -20,14 +20,66 @@ from ..calendar import parse_month
 from ..identifiers.npi import check_digit
 from ..model.records import Child, Contact, Diagnosis, Eligibility, PreventionPlan, ServicePlan, Setting, Staff, columns
 
-FIRST = ["Avery", "Jordan", "Riley", "Morgan", "Casey", "Quinn", "Rowan", "Skyler", "Emerson", "Harper", "Jamie",
-         "Kendall", "Logan", "Parker", "Reese", "Sawyer", "Taylor", "Dakota", "Elliot", "Finley", "Hayden", "Marlowe"]
-LAST = ["Abbott", "Baker", "Castillo", "Dunn", "Ellison", "Foster", "Garcia", "Hughes", "Ibarra", "Jensen", "Kowalski",
-        "Lindqvist", "Moreno", "Nguyen", "Okafor", "Patel", "Quintero", "Ramirez", "Sorensen", "Tran", "Underwood", "Vance"]
+FIRST = [
+    "Avery",
+    "Jordan",
+    "Riley",
+    "Morgan",
+    "Casey",
+    "Quinn",
+    "Rowan",
+    "Skyler",
+    "Emerson",
+    "Harper",
+    "Jamie",
+    "Kendall",
+    "Logan",
+    "Parker",
+    "Reese",
+    "Sawyer",
+    "Taylor",
+    "Dakota",
+    "Elliot",
+    "Finley",
+    "Hayden",
+    "Marlowe",
+]
+LAST = [
+    "Abbott",
+    "Baker",
+    "Castillo",
+    "Dunn",
+    "Ellison",
+    "Foster",
+    "Garcia",
+    "Hughes",
+    "Ibarra",
+    "Jensen",
+    "Kowalski",
+    "Lindqvist",
+    "Moreno",
+    "Nguyen",
+    "Okafor",
+    "Patel",
+    "Quintero",
+    "Ramirez",
+    "Sorensen",
+    "Tran",
+    "Underwood",
+    "Vance",
+]
 CITIES = [("Riverton", "50310"), ("Lakeside", "50317"), ("Cedar Falls", "50613"), ("Millbrook", "50021")]
 QUALIFYING = ["F43.10", "F90.2", "F32.1", "F41.1", "F91.3", "F84.0", "F43.25", "F34.1", "F93.0"]
-ACTIVITIES = (["individual"] * 48 + ["phone"] * 14 + ["family_team_meeting"] * 12 + ["group"] * 8 + ["court"] * 3
-              + ["travel"] * 7 + ["documentation"] * 6 + ["outreach"] * 2)
+ACTIVITIES = (
+    ["individual"] * 48
+    + ["phone"] * 14
+    + ["family_team_meeting"] * 12
+    + ["group"] * 8
+    + ["court"] * 3
+    + ["travel"] * 7
+    + ["documentation"] * 6
+    + ["outreach"] * 2
+)
 
 
 def _npi(rng: random.Random) -> str:
@@ -79,8 +131,69 @@ def month_range(start: str, count: int) -> list[str]:
     return out
 
 
-def generate(out: Path, contacts: int, seed: int = 1, start_month: str = "2026-09", months: int = 1,
-             children: int | None = None, staff: int | None = None, id_prefix: str = "") -> dict[str, int]:
+def _contact_row(
+    rng: random.Random,
+    p: str,
+    n: int,
+    when: tuple[dt.date, int, int],
+    s: int,
+    cid: str,
+    service: str,
+    activity: str,
+    group_id: str,
+    group_size: str,
+) -> tuple[str, ...]:
+    """The contacts.csv row of contact ``n`` with one child, at ``when`` (the day, its start and end minute)."""
+    day, start, end = when
+    modality = "in_person"
+    if activity == "phone":
+        modality = rng.choice(["audio", "audio", "video"])
+    elif activity in ("individual", "family_team_meeting") and rng.random() < 0.2:
+        modality = "video"
+    pos = {"in_person": rng.choice(["12", "12", "11", "99"]), "video": "10", "audio": "02"}[modality]
+    if service == "peer_parent_support":
+        program = "iowa_parent_partner"
+    else:
+        program = rng.choice(["start", "start", "wraparound"])
+    roll = rng.random()
+    if roll < 0.03:
+        signed = ""
+    elif roll < 0.05:
+        signed = (day + dt.timedelta(days=rng.randrange(8, 15))).isoformat()
+    else:
+        signed = (day + dt.timedelta(days=rng.randrange(0, 4))).isoformat()
+    goal = "" if rng.random() < 0.02 else f"{cid}-G{rng.randrange(1, 4)}"
+    return (
+        f"{p}C{n:07d}",
+        day.isoformat(),
+        f"{start // 60:02d}:{start % 60:02d}",
+        f"{end // 60:02d}:{end % 60:02d}",
+        f"{p}S{s + 1:04d}",
+        cid,
+        f"{cid}-CG1",
+        service,
+        program,
+        activity,
+        modality,
+        pos,
+        rng.choice("YYN"),
+        group_id,
+        group_size,
+        goal,
+        signed,
+    )
+
+
+def generate(
+    out: Path,
+    contacts: int,
+    seed: int = 1,
+    start_month: str = "2026-09",
+    months: int = 1,
+    children: int | None = None,
+    staff: int | None = None,
+    id_prefix: str = "",
+) -> dict[str, int]:
     """Write a bundle of about ``contacts`` contacts over ``months`` months starting ``start_month``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -96,8 +209,18 @@ def generate(out: Path, contacts: int, seed: int = 1, start_month: str = "2026-0
     for i in range(n_staff):
         role = "peer_intervener" if i % 4 == 3 else "parent_partner"
         roles.append(role)
-        staff_rows.append((f"{p}S{i + 1:04d}", rng.choice(FIRST), rng.choice(LAST), _npi(rng), role, "CFPS",
-                           f"{rng.choice([2022, 2023, 2024, 2025])}-0{rng.randrange(1, 10)}-15", ""))
+        staff_rows.append(
+            (
+                f"{p}S{i + 1:04d}",
+                rng.choice(FIRST),
+                rng.choice(LAST),
+                _npi(rng),
+                role,
+                "CFPS",
+                f"{rng.choice([2022, 2023, 2024, 2025])}-0{rng.randrange(1, 10)}-15",
+                "",
+            )
+        )
     _write(out / "staff.csv", Staff, staff_rows)
 
     # ---- children and their records
@@ -108,9 +231,19 @@ def generate(out: Path, contacts: int, seed: int = 1, start_month: str = "2026-0
         cid = f"{p}K{i + 1:05d}"
         city, zip5 = rng.choice(CITIES)
         born = dt.date(2026 - rng.randrange(4, 17), rng.randrange(1, 13), rng.randrange(1, 29))
-        child_rows.append((cid, rng.choice(FIRST), rng.choice(LAST), born.isoformat(), rng.choice("FMU"),
-                           f"{rng.randrange(10, 9999)} {rng.choice(['Oak', 'Elm', 'Pine', 'Maple'])} Street",
-                           city, "IA", zip5 + f"{rng.randrange(10000):04d}"))
+        child_rows.append(
+            (
+                cid,
+                rng.choice(FIRST),
+                rng.choice(LAST),
+                born.isoformat(),
+                rng.choice("FMU"),
+                f"{rng.randrange(10, 9999)} {rng.choice(['Oak', 'Elm', 'Pine', 'Maple'])} Street",
+                city,
+                "IA",
+                zip5 + f"{rng.randrange(10000):04d}",
+            )
+        )
         medicaid = rng.random() < 0.9
         if medicaid:
             elig.append((cid, "medicaid", f"XM{rng.randrange(10**8, 10**9)}", "2025-01-01", ""))
@@ -124,8 +257,18 @@ def generate(out: Path, contacts: int, seed: int = 1, start_month: str = "2026-0
         caseload[s].append(i)
         service = "peer_intervener" if roles[s] == "peer_intervener" else "peer_parent_support"
         auth = "" if rng.random() < 0.6 else str(rng.choice([240, 320, 400]) * months)
-        plans.append((f"{p}SP{i + 1:05d}", cid, service, code, "2026-01-01", "2027-06-30", auth,
-                      f"A{rng.randrange(10**6, 10**7)}" if auth else ""))
+        plans.append(
+            (
+                f"{p}SP{i + 1:05d}",
+                cid,
+                service,
+                code,
+                "2026-01-01",
+                "2027-06-30",
+                auth,
+                f"A{rng.randrange(10**6, 10**7)}" if auth else "",
+            )
+        )
         has_prev = rng.random() < (0.35 if medicaid else 0.9)
         if has_prev:
             programs = "iowa_parent_partner" if service == "peer_parent_support" else "start;iowa_parent_partner"
@@ -158,7 +301,11 @@ def generate(out: Path, contacts: int, seed: int = 1, start_month: str = "2026-0
                 done = 0
                 while done < todo and written < contacts:
                     activity = rng.choice(ACTIVITIES)
-                    length = rng.choice([15, 20, 30, 30, 45, 45, 60, 60, 75, 90]) if activity != "phone" else rng.choice([8, 10, 15, 20, 25])
+                    length = (
+                        rng.choice([15, 20, 30, 30, 45, 45, 60, 60, 75, 90])
+                        if activity != "phone"
+                        else rng.choice([8, 10, 15, 20, 25])
+                    )
                     if minute + length > 23 * 60 + 59:
                         minute = max(0, 23 * 60 + 59 - length)
                     start, end = minute, minute + length
@@ -173,28 +320,8 @@ def generate(out: Path, contacts: int, seed: int = 1, start_month: str = "2026-0
                     for ci in group_children:
                         n += 1
                         cid, service = child_info[ci]
-                        modality = "in_person"
-                        if activity == "phone":
-                            modality = rng.choice(["audio", "audio", "video"])
-                        elif activity in ("individual", "family_team_meeting") and rng.random() < 0.2:
-                            modality = "video"
-                        pos = {"in_person": rng.choice(["12", "12", "11", "99"]), "video": "10", "audio": "02"}[modality]
-                        program = ("iowa_parent_partner" if service == "peer_parent_support"
-                                   else rng.choice(["start", "start", "wraparound"]))
-                        roll = rng.random()
-                        if roll < 0.03:
-                            signed = ""
-                        elif roll < 0.05:
-                            signed = (day + dt.timedelta(days=rng.randrange(8, 15))).isoformat()
-                        else:
-                            signed = (day + dt.timedelta(days=rng.randrange(0, 4))).isoformat()
-                        goal = "" if rng.random() < 0.02 else f"{cid}-G{rng.randrange(1, 4)}"
-                        w.writerow((
-                            f"{p}C{n:07d}", day.isoformat(), f"{start // 60:02d}:{start % 60:02d}",
-                            f"{end // 60:02d}:{end % 60:02d}", f"{p}S{s + 1:04d}", cid, f"{cid}-CG1",
-                            service, program, activity, modality, pos, rng.choice("YYN"),
-                            group_id, group_size, goal, signed,
-                        ))
+                        when = (day, start, end)
+                        w.writerow(_contact_row(rng, p, n, when, s, cid, service, activity, group_id, group_size))
                         written += 1
                         done += 1
     with (out / "agency.yaml").open("w", encoding="utf-8") as f:
