@@ -12,18 +12,19 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from operator import itemgetter
+from typing import Any
 
 from .bundle.hashes import duplicate_lines
 from .bundle.months import MonthRows
 from .bundle.reader import parse_contact
 from .bundle.rows import SourceRow, column_index
 from .calendar import parse_month
-from .checks import PAYER_CHECKS, PRE_CHECKS, Case, PriorUsage, RunState
-from .model.records import Contact
+from .checks import PAYER_CHECKS, PRE_CHECKS, Case, PayerCheck, PriorUsage, RunState
+from .model.records import Contact, PreventionPlan, ServicePlan
 from .model.reference import Reference
 from .model.verdict import Finding, Verdict
 from .rules.ruleset import PackVersions, RuleSet
-from .rules.schema import Condition, Version
+from .rules.schema import CheckRule, Condition, Rate, Version
 
 CENT = Decimal("0.01")
 _CHILD_ID, _STAFF_ID = column_index("child_id"), column_index("staff_id")
@@ -57,6 +58,10 @@ _row_cells = itemgetter(
 )
 
 
+#: a payer check as the judge runs it: the check's function, its rule, its failure code and class, and its note code
+_Compiled = tuple[PayerCheck, CheckRule, str, str | None, str | None]
+
+
 class Judge:
     """Judges rows one after another, carrying the run state between them."""
 
@@ -75,13 +80,13 @@ class Judge:
         self.duplicates = duplicates
         self.state = RunState()
         self.routing_label = rules.routing.loaded.label
-        self._compiled_versions: dict[int, list[tuple]] = {}
+        self._compiled_versions: dict[int, list[_Compiled]] = {}
         self._amounts: dict[tuple[Decimal, int], Decimal] = {}
-        self._labels: dict[tuple, tuple] = {}
+        self._shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         #: each payer's pack label, and (payer, version) -> its rule_versions entry, made once each
         self._pack_labels = {payer: pv.loaded.label for payer, pv in rules.payers.items()}
         self._version_labels: dict[tuple[str, int], str] = {}
-        self._rates: dict[tuple, object] = {}
+        self._rates: dict[tuple[int, str | None, str | None, tuple[str, ...]], Rate | None] = {}
 
     def __call__(self, row: SourceRow) -> Verdict:
         return self.judge(row)[0]
@@ -96,7 +101,6 @@ class Judge:
             service_date or "",
             start_time or "",
             "rejected",
-            findings=findings,
             child_id=child_id,
             staff_id=staff_id,
             place_of_service=place,
@@ -105,25 +109,23 @@ class Judge:
         )
         if contact is not None and not findings:
             self.state.start_day(contact.service_date)
-            self._route(contact, verdict)
+            self._route(contact, verdict, findings)
             self._remember(contact, verdict)
-        return self._settled(verdict), contact
+        return self._settled(verdict, findings), contact
 
-    def _settled(self, verdict: Verdict) -> Verdict:
-        """The verdict as kept: its findings a tuple, and its pack and version labels one shared tuple per combination.
+    def _settled(self, verdict: Verdict, findings: list[Finding]) -> Verdict:
+        """The verdict as kept: its findings, and its pack and version labels, one shared tuple per combination.
 
-        A run keeps a million verdicts; built label by label each would hold its own tuples and strings
-        (about 250 bytes), and an empty findings list costs more than the empty tuple every verdict shares.
-        Equal findings are shared too: when a month is billed again, each of 650,000 contacts has the
-        same ALREADY_BILLED note (about 100 MB at a million), and the 250,000 contacts that do not bill
-        fall into a few thousand combinations of reasons and details (80 MB held once each).
+        A run keeps a verdict per contact: built label by label each would hold its own tuples and strings.
+        Equal findings are shared too: a month billed again gives every contact the same ALREADY_BILLED
+        note, and the contacts that do not bill fall into a few thousand combinations of reasons and details.
         """
-        labels = self._labels
-        verdict.findings = tuple(verdict.findings)
-        if verdict.findings:
-            verdict.findings = labels.setdefault(verdict.findings, verdict.findings)
-        verdict.rule_packs = labels.setdefault(verdict.rule_packs, verdict.rule_packs)
-        verdict.rule_versions = labels.setdefault(verdict.rule_versions, verdict.rule_versions)
+        shared = self._shared
+        if findings:
+            found = tuple(findings)
+            verdict.findings = shared.setdefault(found, found)
+        verdict.rule_packs = shared.setdefault(verdict.rule_packs, verdict.rule_packs)
+        verdict.rule_versions = shared.setdefault(verdict.rule_versions, verdict.rule_versions)
         return verdict
 
     # -- 1. the row ---------------------------------------------------------------------------
@@ -151,12 +153,12 @@ class Judge:
 
     # -- 2..4. activity, payers, routing ---------------------------------------------------
 
-    def _route(self, c: Contact, verdict: Verdict) -> None:
+    def _route(self, c: Contact, verdict: Verdict, findings: list[Finding]) -> None:
         routing = self.rules.routing.on(c.service_date)
         verdict.rule_packs = (self.routing_label,)
         if routing is None:
             verdict.status = "not_billable"
-            verdict.findings.append(
+            findings.append(
                 Finding(
                     "NO_RULE_VERSION",
                     f"{self.rules.routing.pack.id}:versions",
@@ -168,7 +170,7 @@ class Judge:
             detail = PRE_CHECKS[rule.check](rule, c)
             if detail:
                 verdict.status = "not_billable"
-                verdict.findings.append(Finding(rule.failure_code, rule.id, detail=detail))  # type: ignore[arg-type]
+                findings.append(Finding(rule.failure_code, rule.id, detail=detail))
                 return
         order = routing.payer_order or []
         for i, payer in enumerate(order):
@@ -178,15 +180,16 @@ class Judge:
             if case is not None:
                 verdict.rule_versions += (self._version_label(payer, case.version),)
             if not failures:
-                self._bill(verdict, payer, case, notes)  # type: ignore[arg-type]
+                assert case is not None, "a payer without a version in force fails"
+                self._bill(verdict, payer, case, notes, findings)
                 return
-            verdict.findings.extend(failures)
+            findings.extend(failures)
             classes = {f.reason_class for f in failures}
             if "coverage" in classes and i < len(order) - 1:
                 continue
             if classes == {"held"}:
                 verdict.status, verdict.payer = "held", payer
-                verdict.findings.extend(notes)
+                findings.extend(notes)
             else:
                 verdict.status = "not_billable"
             return
@@ -194,36 +197,22 @@ class Judge:
     def _evaluate(self, payer: str, pv: PackVersions, c: Contact) -> tuple[list[Finding], list[Finding], Case | None]:
         version = pv.on(c.service_date)
         if version is None:
+            detail = f"no version of {pv.pack.id} is in force on {c.service_date}"
             return (
-                [
-                    Finding(
-                        "NO_RULE_VERSION",
-                        f"{pv.pack.id}:versions",
-                        payer,
-                        f"no version of {pv.pack.id} is in force on {c.service_date}",
-                        reason_class="coverage",
-                    )
-                ],
+                [Finding("NO_RULE_VERSION", f"{pv.pack.id}:versions", payer, detail, reason_class="coverage")],
                 [],
                 None,
             )
         procedure = None
         if version.procedures:
-            procedure = version.procedures.get(c.service)  # type: ignore[call-overload]
+            procedure = version.procedures.get(c.service)
             if procedure is None:
-                return (
-                    [
-                        Finding(
-                            "SERVICE_NOT_COVERED",
-                            f"{pv.pack.id}:procedures",
-                            payer,
-                            f"{c.service} has no procedure code",
-                            reason_class="coverage",
-                        )
-                    ],
-                    [],
-                    None,
+                detail = f"{c.service} has no procedure code"
+                finding = Finding(
+                    "SERVICE_NOT_COVERED", f"{pv.pack.id}:procedures", payer, detail, reason_class="coverage"
                 )
+                return [finding], [], None
+        assert version.units is not None, "a payer pack's versions have units"
         case = Case(
             c,
             self.ref,
@@ -235,7 +224,7 @@ class Judge:
             units=version.units.of(c.minutes),
             procedure=procedure,
             day=c.service_date,
-        )  # type: ignore[union-attr]
+        )
         failures: list[Finding] = []
         notes: list[Finding] = []
         for fn, rule, fail_code, fail_class, note_code in self._compiled(version):
@@ -243,12 +232,13 @@ class Judge:
             if outcome is None:
                 continue
             if outcome.note:
+                assert note_code is not None, f"{rule.check} notes nothing"
                 notes.append(Finding(note_code, rule.id, payer, outcome.detail, "note", "note"))
             else:
                 failures.append(Finding(fail_code, rule.id, payer, outcome.detail, "failure", fail_class))
         return failures, notes, case
 
-    def _compiled(self, version: Version) -> list[tuple]:
+    def _compiled(self, version: Version) -> list[_Compiled]:
         """The version's checks with their functions and reason codes resolved once."""
         key = id(version)
         compiled = self._compiled_versions.get(key)
@@ -269,7 +259,7 @@ class Judge:
             label = self._version_labels[key] = f"{payer}:{version.label}"
         return label
 
-    def _bill(self, verdict: Verdict, payer: str, case: Case, notes: list[Finding]) -> None:
+    def _bill(self, verdict: Verdict, payer: str, case: Case, notes: list[Finding], findings: list[Finding]) -> None:
         c = case.contact
         verdict.status, verdict.payer = "billable", payer
         verdict.units = case.units
@@ -280,23 +270,22 @@ class Judge:
         rate = self._rates.get(key)
         if rate is None:
             rate = self._rates[key] = case.version.rate_for(case.procedure, c.program, verdict.modifiers)
-        verdict.rate = rate.per_unit  # type: ignore[union-attr]
-        key = (rate.per_unit, case.units)  # type: ignore[union-attr]
-        amount = self._amounts.get(key)
+        assert rate is not None, "every payer pack has a catch-all rate"
+        verdict.rate = rate.per_unit
+        priced = (rate.per_unit, case.units)
+        amount = self._amounts.get(priced)
         if amount is None:  # a few dozen distinct amounts in a month: one object each, shared by the verdicts
-            amount = self._amounts[key] = (rate.per_unit * case.units).quantize(CENT)  # type: ignore[union-attr]
+            amount = self._amounts[priced] = (rate.per_unit * case.units).quantize(CENT)
         verdict.amount = amount
-        plan = (
-            case.service_plan()
-            if case.rule_of("service_plan")
-            else case.prevention_plan()
-            if case.rule_of("prevention_plan")
-            else None
-        )
+        plan: ServicePlan | PreventionPlan | None = None
+        if case.rule_of("service_plan"):
+            plan = case.service_plan()
+        elif case.rule_of("prevention_plan"):
+            plan = case.prevention_plan()
         verdict.plan_id = plan.plan_id if plan is not None else None
-        verdict.findings.extend(notes)
+        findings.extend(notes)
         if c.contact_id in self.prior.billed:
-            verdict.findings.append(
+            findings.append(
                 Finding("ALREADY_BILLED", "LEDGER-BILLED", payer, "already on a submitted claim", "note", "note")
             )
 
@@ -304,11 +293,12 @@ class Judge:
 
     def _remember(self, c: Contact, verdict: Verdict) -> None:
         self.state.busy[c.staff_id].append((c.start_minute, c.end_minute, c.group_id))
-        if verdict.status != "billable":
+        payer = verdict.payer
+        if verdict.status != "billable" or payer is None:
             return
-        self.state.daily[(verdict.payer, c.child_id, verdict.procedure or "")] += verdict.units  # type: ignore[index]
+        self.state.daily[(payer, c.child_id, verdict.procedure or "")] += verdict.units
         if verdict.plan_id is not None:
-            self.state.auth[(verdict.payer, verdict.plan_id)] += verdict.units  # type: ignore[index]
+            self.state.auth[(payer, verdict.plan_id)] += verdict.units
 
 
 def _matches(when: Condition, c: Contact) -> bool:
@@ -325,7 +315,7 @@ def _matches(when: Condition, c: Contact) -> bool:
     return True
 
 
-_MODIFIER_CACHE: dict[tuple, tuple[str, ...]] = {}
+_MODIFIER_CACHE: dict[tuple[int, bool, bool, str, str, str], tuple[Version, tuple[str, ...]]] = {}
 
 
 def modifiers_for(version: Version, c: Contact) -> tuple[str, ...]:
@@ -333,7 +323,7 @@ def modifiers_for(version: Version, c: Contact) -> tuple[str, ...]:
     key = (id(version), c.child_present, c.group_size > 1, c.modality, c.activity, c.service)
     cached = _MODIFIER_CACHE.get(key)
     if cached is not None and cached[0] is version:
-        return cached[1]  # type: ignore[return-value]
+        return cached[1]
     out: list[str] = []
     for rule in version.modifiers:
         if rule.add not in out and _matches(rule.when, c):

@@ -20,9 +20,9 @@ def setup(level: str, file: Path | None = None) -> None:
 
     Without a file, the default level logs nothing: errors and warnings are already printed.
     """
-    for handler in list(logger.handlers):
-        logger.removeHandler(handler)
-        handler.close()
+    for old in list(logger.handlers):
+        logger.removeHandler(old)
+        old.close()
     if file is None and LEVELS[level] >= logging.WARNING:
         # what a user must see is printed by the commands themselves; a log line would only repeat it
         logger.addHandler(logging.NullHandler())

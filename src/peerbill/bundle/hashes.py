@@ -43,7 +43,8 @@ class RowHashes(Mapping[str, str]):
         """The indexes of the rows with an id, sorted by id (worked out when first asked for: 0.7 s at a million)."""
         if self._sorted is None:
             ids = self._ids
-            self._sorted = array("I", sorted((i for i, cid in enumerate(ids) if cid is not None), key=ids.__getitem__))
+            with_id = (i for i, cid in enumerate(ids) if cid is not None)
+            self._sorted = array("I", sorted(with_id, key=ids.__getitem__))  # type: ignore[arg-type]  # ids, not None
         return self._sorted
 
     def keep(self) -> None:
@@ -73,14 +74,16 @@ class RowHashes(Mapping[str, str]):
             self._lines = self._rows.lines if isinstance(self._rows, ContactTable) else [r.line for r in self._rows]
             if self._duplicates is None:
                 self._duplicates = _duplicates_of(self._lines, self._ids)
-        lines, ids, duplicates, n = self._lines, self._ids, self._duplicates, len(self._ids)
+        lines, ids, n = self._lines, self._ids, len(self._ids)
+        duplicates = self._duplicates or set()
         indexes = []
         for cid, line in contacts:
             k = bisect_left(lines, line)
             if not (k < n and lines[k] == line and ids[k] == cid and line not in duplicates):
-                k = self.first(cid)  # type: ignore[assignment]
-                if k is None:
+                found = self.first(cid)
+                if found is None:
                     raise KeyError(cid)
+                k = found
             indexes.append(k)
         hashes: list[str | None] = [None] * len(indexes)
         missing: Iterable[int] = range(len(indexes))
@@ -101,7 +104,7 @@ class RowHashes(Mapping[str, str]):
         """The index of the contact id's first row (None when no row has it)."""
         if not isinstance(contact_id, str):
             return None
-        k = bisect_left(self._order, contact_id, key=self._ids.__getitem__)
+        k = bisect_left(self._order, contact_id, key=self._ids.__getitem__)  # type: ignore[arg-type]  # not None
         if k < len(self._order) and self._ids[self._order[k]] == contact_id:
             return self._order[k]
         return None

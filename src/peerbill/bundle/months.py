@@ -48,6 +48,6 @@ class MonthRows:
     def ids(self, month: str) -> set[str]:
         """The contact ids of the month's rows."""
         # in a C loop (a set comprehension took 0.4 s at a million rows, this 0.1 s)
-        ids = set(map(column_of(self._rows, "contact_id").__getitem__, self._indexes(month)))
+        ids: set[str | None] = set(map(column_of(self._rows, "contact_id").__getitem__, self._indexes(month)))
         ids.difference_update((None, ""))  # a row without an id (rejected)
-        return ids
+        return ids  # type: ignore[return-value]

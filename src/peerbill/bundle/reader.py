@@ -150,7 +150,7 @@ def _rows(
 ) -> Iterator[tuple[int, tuple[str | None, ...]]]:
     """The rows after the header (see :func:`_open_rows`); lines count from where ``reader`` started."""
     positions, width, plain = layout
-    keep = {}.setdefault
+    keep = dict[str, str]().setdefault
     line = reader.line_num
     clean = True
     while True:
@@ -285,7 +285,9 @@ def _read_files(bundle: Bundle, rest: RestSource | None) -> None:
             continue
         cols = columns(model)
         key = cols[0]
-        raw = bundle.raw[name] = []
+        raw: list[tuple[int, tuple[str | None, ...]]] = []
+        if bundle.raw is not None:
+            bundle.raw[name] = raw
         fields_sets: dict[frozenset[str], frozenset[str]] = {}
         for line, values in _open_rows(path, name, cols, problems, _required(model)):
             raw.append((line, values))
@@ -295,7 +297,7 @@ def _read_files(bundle: Bundle, rest: RestSource | None) -> None:
                 reference.add(record)
             elif name in ("children.csv", "staff.csv") and values[0]:
                 # the id is readable: the child or staff member is known, its row reported
-                reference.add(model.model_construct(**{key: values[0]}))
+                reference.add(model.model_construct(None, **{key: values[0]}))
 
 
 def _read_contacts(path: Path, name: str, problems: list[Problem], rest: RestSource | None) -> ContactTable:
@@ -303,9 +305,9 @@ def _read_contacts(path: Path, name: str, problems: list[Problem], rest: RestSou
     if rest is not None:
         split = _read_first(path, name, rest)
         if split is not None:
-            table, unreadable, mine = split
+            table, unread, mine = split
             problems.extend(mine)
-            return _sealed(table, unreadable)
+            return _sealed(table, unread)
         logger.info("%s read again in one pass: it could not be split at byte %d", name, rest.start)
     unreadable: list[tuple[int, str]] = []
     return _sealed(_contact_table(path, name, problems, unreadable), unreadable)
@@ -353,7 +355,7 @@ def _read_first(
     if part is None:
         return None
     part = part.moved(ending.lines)
-    table.extend_table(part.table, ending.lines)  # type: ignore[arg-type]
+    table.extend_table(part.table, ending.lines)
     return table, unreadable + part.unreadable, mine + part.problems
 
 

@@ -69,7 +69,8 @@ class SourceRow(NamedTuple):
     def as_dict(self) -> dict[str, str]:
         """The filled cells by column name.  A cell is None or text that is not empty (the reader makes an
         empty cell None), so its truth tells which: the pairs are picked in C, not one by one in Python."""
-        return dict(compress(zip(CONTACT_COLUMNS, self.values), self.values))
+        filled: dict[str, str] = dict(compress(zip(CONTACT_COLUMNS, self.values), self.values))  # type: ignore[arg-type]
+        return filled
 
 
 def column_index(name: str) -> int:
@@ -84,7 +85,7 @@ def month_of(service_date: str | None) -> str | None:
 
 
 #: what the standard JSON encoder writes for a str (with ensure_ascii, as the store's canonical JSON)
-_ENCODE_STR = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_ENCODE_STR: Callable[[str], str] = json.encoder.encode_basestring_ascii
 #: rows made at a time when a table is read in order
 _BLOCK = 4096
 #: rows coded at a time as they are added: the cells of a block are read, coded and let go together; with

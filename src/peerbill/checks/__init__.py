@@ -1,10 +1,19 @@
 """One small pure function per kind of check.  A pack's version lists which run, in which order."""
 
+from collections.abc import Callable
+from typing import Any
+
+from ..model.records import Contact
 from . import coverage, documentation, prevention, timing, units
 from .case import Case, Outcome, PriorUsage, RunState
 from .routing import activity_billable
 
-PAYER_CHECKS = {
+#: a check of a payer's: (its rule, the contact's case) -> a failure, a note, or None when it passes
+PayerCheck = Callable[[Any, Case], Outcome | None]
+#: a check before any payer: (its rule, the contact) -> why the contact is not billable, or None
+PreCheck = Callable[[Any, Contact], str | None]
+
+PAYER_CHECKS: dict[str, PayerCheck] = {
     "eligibility": coverage.eligibility,
     "excluded_setting": coverage.excluded_setting,
     "qualifying_diagnosis": coverage.qualifying_diagnosis,
@@ -29,6 +38,6 @@ PAYER_CHECKS = {
     "program_approved": prevention.program_approved,
 }
 
-PRE_CHECKS = {"activity_billable": activity_billable}
+PRE_CHECKS: dict[str, PreCheck] = {"activity_billable": activity_billable}
 
 __all__ = ["PAYER_CHECKS", "PRE_CHECKS", "Case", "Outcome", "PriorUsage", "RunState"]

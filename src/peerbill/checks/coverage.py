@@ -61,7 +61,7 @@ def activity_covered(rule: s.ActivityCovered, case: Case) -> Outcome | None:
 
 def modality_allowed(rule: s.ModalityAllowed, case: Case) -> Outcome | None:
     c = case.contact
-    if c.modality in rule.not_allowed.get(c.service, ()):  # type: ignore[call-overload]
+    if c.modality in rule.not_allowed.get(c.service, ()):
         return fail(f"{c.modality} is not allowed for {c.service}")
     return None
 

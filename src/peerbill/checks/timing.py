@@ -21,9 +21,10 @@ def claim_period(rule: s.ClaimPeriod, case: Case) -> Outcome | None:
     """Two years after the expenditure quarter: the service date's, or the payment's (payments.csv)."""
     spent = case.day
     if case.version.expenditure.quarter_basis == "payment_date":
-        spent = case.ref.payments.get(case.contact.contact_id)
-        if spent is None:
+        paid = case.ref.payments.get(case.contact.contact_id)
+        if paid is None:
             return None  # not paid yet: not an expenditure, no limit running
+        spent = paid
     last = quarter_last_day(quarter_index(spent) + rule.quarters)
     if case.as_of > last:
         return fail(f"the claiming period ended on {last}")

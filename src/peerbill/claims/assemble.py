@@ -14,10 +14,14 @@ from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
+from typing import Any, TypeVar
 
+from ..model.records import Diagnosis
 from ..model.reference import Reference
 from ..model.verdict import Verdict
 from .model import Claim, ClaimLine, Person, Rendering, Subscriber
+
+_T = TypeVar("_T")
 
 MAX_LINES = 50
 MAX_DIAGNOSES = 12
@@ -45,11 +49,8 @@ def assemble(
     groups: dict[tuple[str, str], list[Verdict]] = defaultdict(list)
     for v in verdicts:
         if v.status == "billable" and v.payer == payer:
-            groups[(v.child_id, v.staff_id)].append(v)  # type: ignore[index]
-    shared: dict = {}
-
-    def share(value):  # equal dates, plan ids and pointers of the lines: one object each
-        return shared.setdefault(value, value)
+            groups[(v.child_id or "", v.staff_id or "")].append(v)  # a billable contact names both
+    share = _Shared()
 
     for child_id, staff_id in sorted(groups):
         lines = _lines(groups.pop((child_id, staff_id)), reference, child_id, share)
@@ -57,8 +58,19 @@ def assemble(
             yield _claim(chunk, linked, reference, qualifying, payer, month, child_id, staff_id, share)
 
 
+class _Shared:
+    """Equal dates, plan ids and pointers of the lines: one object each."""
+
+    def __init__(self) -> None:
+        self._known: dict[Any, Any] = {}
+
+    def __call__(self, value: _T) -> _T:
+        found: _T = self._known.setdefault(value, value)
+        return found
+
+
 def _lines(
-    verdicts: list[Verdict], reference: Reference, child_id: str, share: Callable
+    verdicts: list[Verdict], reference: Reference, child_id: str, share: _Shared
 ) -> list[tuple[ClaimLine, tuple[str, ...]]]:
     """(line, the plan diagnoses its contacts bill under), in date, procedure, modifier order.
 
@@ -67,17 +79,18 @@ def _lines(
     equal (about 230 bytes a line less, 135 MB at a million contacts).
     """
     plans = {p.plan_id: p for p in reference.service_plans.get(child_id, ())}
-    grouped: dict[tuple, list[Verdict]] = defaultdict(list)
+    grouped: dict[tuple[str, str, tuple[str, ...], str], list[Verdict]] = defaultdict(list)
     for v in verdicts:
-        key = (v.service_date, v.procedure, v.modifiers, v.place_of_service or "")
+        key = (v.service_date, v.procedure or "", v.modifiers, v.place_of_service or "")
         grouped[key].append(v)
     out = []
     dates: dict[str, dt.date] = {}
     for (day, procedure, modifiers, pos), vs in sorted(grouped.items()):
         if len(vs) == 1:  # most lines: one contact's, its figures as they are
             v = vs[0]
-            rate, units, amount, contact_ids = v.rate, v.units, v.amount, (v.contact_id,)
-            plan_ids = share((v.plan_id,)) if v.plan_id else ()
+            rate, units, amount = v.rate, v.units, v.amount
+            contact_ids: tuple[str, ...] = (v.contact_id,)
+            plan_ids: tuple[str, ...] = share((v.plan_id,)) if v.plan_id else ()
         else:
             rates = {v.rate for v in vs}
             if len(rates) != 1:
@@ -86,8 +99,9 @@ def _lines(
             amount = sum((v.amount for v in vs), Decimal("0.00"))
             contact_ids = tuple(v.contact_id for v in vs)
             plan_ids = share(tuple(dict.fromkeys(v.plan_id for v in vs if v.plan_id)))
+        diagnoses: tuple[str, ...]
         if len(plan_ids) == 1 and plan_ids[0] in plans:  # most lines: one plan's diagnosis
-            diagnoses: tuple[str, ...] = (plans[plan_ids[0]].icd10,)
+            diagnoses = (plans[plan_ids[0]].icd10,)
         else:
             missing = [p for p in plan_ids if p not in plans]
             if missing or not plan_ids:
@@ -98,10 +112,11 @@ def _lines(
         date = dates.get(day)
         if date is None:
             date = dates[day] = share(dt.date.fromisoformat(day))
+        assert rate is not None, "a billable contact has its rate"
         line = ClaimLine(
             service_date=date,
             procedure=procedure,
-            modifiers=tuple(modifiers),  # type: ignore[arg-type]
+            modifiers=tuple(modifiers),
             place_of_service=pos,
             units=units,
             amount=amount,
@@ -114,9 +129,12 @@ def _lines(
     return out
 
 
-def _chunks(lines, max_lines: int):
+_Linked = list[tuple[ClaimLine, tuple[str, ...]]]
+
+
+def _chunks(lines: _Linked, max_lines: int) -> Iterator[tuple[_Linked, list[str]]]:
     """Split lines so that each claim has at most ``max_lines`` lines and 12 linked diagnoses."""
-    chunk: list = []
+    chunk: _Linked = []
     linked: list[str] = []
     for line, diagnoses in lines:
         new = [d for d in diagnoses if d not in linked]
@@ -130,15 +148,15 @@ def _chunks(lines, max_lines: int):
 
 
 def _claim(
-    chunk,
+    chunk: _Linked,
     linked: list[str],
     reference: Reference,
-    qualifying,
+    qualifying: Callable[[dt.date], frozenset[str] | None],
     payer: str,
     month: str,
     child_id: str,
     staff_id: str,
-    share: Callable,
+    share: _Shared,
 ) -> Claim:
     days = sorted({line.service_date for line, _ in chunk})
     others = _active_on_any(reference.diagnoses.get(child_id, ()), days, qualifying)
@@ -161,7 +179,9 @@ def _claim(
     )
 
 
-def _active_on_any(diagnoses, days: list[dt.date], qualifying) -> set[str]:
+def _active_on_any(
+    diagnoses: Iterable[Diagnosis], days: list[dt.date], qualifying: Callable[[dt.date], frozenset[str] | None]
+) -> set[str]:
     """The codes of ``diagnoses`` active on any of ``days`` (sorted) whose category qualifies on such a day.
 
     The days are taken together where the same categories qualify (a month's, as a rule): a diagnosis

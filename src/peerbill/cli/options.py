@@ -155,14 +155,18 @@ def sub_db_option(command: F) -> F:
 
 def store_of(ctx: click.Context, db_url: str | None) -> Store:
     """The store a group's command works on: its own --db, else the group's."""
-    url = db_url or ctx.find_object(GroupStore).url
-    return Store.open(url)
+    return Store.open(db_url or group_of(ctx).url)
+
+
+def group_of(ctx: click.Context) -> GroupStore:
+    """What the group a command belongs to was given (--db, --json)."""
+    return ctx.ensure_object(GroupStore)
 
 
 class GroupStore:
     """What a group that takes --db hands its commands."""
 
-    def __init__(self, url: str, as_json: bool = False):
+    def __init__(self, url: str = "peerbill.db", as_json: bool = False):
         self.url, self.as_json = url, as_json
 
 

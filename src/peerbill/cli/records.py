@@ -18,6 +18,7 @@ from .options import (
     GroupStore,
     data_option,
     db_option,
+    group_of,
     json_option,
     month_value,
     out_option,
@@ -154,7 +155,7 @@ def lines_for_people(found: dict[str, Any], indent: str = "") -> list[str]:
 
 
 def _show_trace(ctx: click.Context, found: dict[str, Any], as_json: bool) -> None:
-    if as_json or ctx.find_object(GroupStore).as_json:
+    if as_json or group_of(ctx).as_json:
         click.echo(json.dumps(found, indent=2, default=str))
     else:
         for line in lines_for_people(found):

@@ -10,7 +10,7 @@ from lxml import etree
 
 from ..model.reference import Reference
 from ..outputs import csvout
-from .figures import ESTIMATE_METHOD, ROWS, Report
+from .figures import ESTIMATE_METHOD, ROWS, Item, Report
 
 NS = "urn:peerbill:cb496:1"
 LINE_COLUMNS = (
@@ -45,12 +45,16 @@ DETAIL_COLUMNS = (
 )
 
 
+#: (quarter, the last day to claim it, days left), as :func:`~.figures.open_quarters` gives them
+OpenQuarters = list[tuple[str, dt.date, int]]
+
+
 def _money(d: Decimal) -> str:
     return f"{d:.2f}"
 
 
-def line_values(report: Report) -> list[tuple]:
-    out = []
+def line_values(report: Report) -> list[tuple[str, ...]]:
+    out: list[tuple[str, ...]] = []
     for row, label in ROWS:
         cur, adj, est = report.line(row, "current"), report.line(row, "adjustment"), report.estimates[row]
         rate = report.rate_used(row)
@@ -58,7 +62,9 @@ def line_values(report: Report) -> list[tuple]:
     return out
 
 
-def write_csv(report: Report, revision: int, status: str, as_of: dt.date, open_quarters, path: Path) -> None:
+def write_csv(
+    report: Report, revision: int, status: str, as_of: dt.date, open_quarters: OpenQuarters, path: Path
+) -> None:
     f = report.footers
     with path.open("w", encoding="utf-8", newline="") as handle:
         w = csvout.writer(handle)
@@ -86,7 +92,7 @@ def write_csv(report: Report, revision: int, status: str, as_of: dt.date, open_q
             w.writerow((f"days_left_to_claim_{quarter}", f"{days} (through {last})"))
 
 
-def build_xml(report: Report, revision: int, status: str, as_of: dt.date, open_quarters) -> bytes:
+def build_xml(report: Report, revision: int, status: str, as_of: dt.date, open_quarters: OpenQuarters) -> bytes:
     root = etree.Element(f"{{{NS}}}cb496", nsmap={None: NS})
     root.set("state", report.state)
     root.set("quarter", str(report.quarter))
@@ -119,7 +125,7 @@ def build_xml(report: Report, revision: int, status: str, as_of: dt.date, open_q
     etree.SubElement(footer, f"{{{NS}}}averageMonthlyChildren").text = str(f["average_monthly_children"])
     for quarter, last, days in open_quarters:
         etree.SubElement(footer, f"{{{NS}}}openQuarter", quarter=quarter, lastDay=last.isoformat(), daysLeft=str(days))
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
 def write_detail(report: Report, path: Path) -> None:
@@ -152,7 +158,7 @@ def write_detail(report: Report, path: Path) -> None:
 
 def write_children(report: Report, reference: Reference, path: Path) -> None:
     """Child-level prevention data: services, spending, the 12-month period, setting at its start and end."""
-    by_child: dict[str, list] = {}
+    by_child: dict[str, list[Item]] = {}
     for i in report.items:
         if i.kind == "current" and i.child_id:
             by_child.setdefault(i.child_id, []).append(i)

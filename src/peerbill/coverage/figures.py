@@ -117,7 +117,7 @@ def _potential(contact: Contact, rules: RuleSet) -> Decimal:
         version = rules.payers[payer].on(contact.service_date)
         if version is None or version.units is None:
             continue
-        procedure = version.procedures.get(contact.service) if version.procedures else None  # type: ignore[call-overload]
+        procedure = version.procedures.get(contact.service) if version.procedures else None
         if version.procedures and procedure is None:
             continue
         rate = version.rate_for(procedure, contact.program, modifiers_for(version, contact) if procedure else ())
@@ -221,7 +221,7 @@ class ContactFigures:
                 )
 
     def _held(self, at: int, v: Verdict, contact: Contact, dollars: Decimal, rules: RuleSet, as_of: dt.date) -> tuple:
-        version = rules.payers[v.payer].on(contact.service_date) if v.payer else None  # type: ignore[index]
+        version = rules.payers[v.payer].on(contact.service_date) if v.payer else None
         limit = version.check_of("timely_filing") if version else None
         claim = version.check_of("claim_period") if version else None
         if limit is not None:

@@ -141,16 +141,16 @@ def rows(cov: Coverage) -> list[tuple]:
                 note=f"child {c['child_id']} on {c['service_date']}: units {c['effect']} by the daily cap",
             )
         )
-    for t in cov.trend:
+    for m in cov.trend:
         out.append(
             _row(
                 "trend",
-                t["month"],
-                contacts=t["contacts"],
-                billable=t["billable"],
-                billable_dollars=t["billable_amount"],
-                share_contacts=t["share"],
-                note=f"run {t['run']}",
+                str(m["month"]),
+                contacts=m["contacts"],
+                billable=m["billable"],
+                billable_dollars=m["billable_amount"],
+                share_contacts=m["share"],
+                note=f"run {m['run']}",
             )
         )
     return out

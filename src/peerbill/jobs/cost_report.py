@@ -147,7 +147,7 @@ def _report(
     if skip and reusable(judged_already, judged_already.month, prior) is None:  # type: ignore[union-attr]
         prior = store.prior_usage(judged_ids)  # the month is judged again: with every batch
     claimed = claimed_so_far(store, str(quarter))
-    verdicts = {}  # those the report may make items of
+    verdicts: dict[str, Verdict] = {}  # those the report may make items of
     judged = reused = 0
     for month in months:
         rows = by_month.rows(month)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated
 
@@ -104,7 +105,7 @@ def _icd10(value: object) -> str:
     raise PydanticCustomError("icd10", "'{value}' is not an ICD-10-CM code", {"value": shown(str(value))})
 
 
-def _text_of(limit: int):
+def _text_of(limit: int) -> Callable[[object], str]:
     def check(value: object) -> str:
         text = str(value)
         if len(text) > limit:

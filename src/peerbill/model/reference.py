@@ -6,8 +6,11 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from .records import Child, Cost, Diagnosis, Eligibility, Payment, PreventionPlan, ServicePlan, Setting, Staff
+
+_Span = TypeVar("_Span")
 
 
 @dataclass
@@ -54,7 +57,7 @@ class Reference:
         children = {c: self.children[c] for c in ids if c in self.children}
         staff = {s: self.staff[s] for s in dict.fromkeys(staff_ids) if s in self.staff}
 
-        def by_child(spans: dict[str, list]) -> dict[str, list]:
+        def by_child(spans: dict[str, list[_Span]]) -> dict[str, list[_Span]]:
             return {c: spans[c] for c in ids if c in spans}
 
         payments = self.payments

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 STATUSES = ("billable", "held", "not_billable", "rejected")
@@ -38,8 +38,7 @@ class Verdict:
     modifiers: tuple[str, ...] = ()
     units: int = 0
     amount: Decimal = ZERO
-    #: a list while the engine judges; a tuple in the verdict it returns
-    findings: list[Finding] | tuple[Finding, ...] = field(default_factory=list)
+    findings: tuple[Finding, ...] = ()
     rule_packs: tuple[str, ...] = ()  # id@version of each pack that judged it
     rule_versions: tuple[str, ...] = ()  # payer:version label in force on the date
     child_id: str | None = None

@@ -38,8 +38,8 @@ def finding_texts(v: Verdict) -> tuple[str, str, str]:
     if not findings:
         return "", "", ""
     if v.status == "billable":  # a few combinations of notes, each one shared tuple (see Judge): made once each
-        return _shared_texts(findings)  # type: ignore[arg-type]
-    return _texts(findings)  # type: ignore[arg-type]
+        return _shared_texts(findings)
+    return _texts(findings)
 
 
 def verdict_row(v: Verdict) -> tuple:

@@ -65,8 +65,8 @@ MAX_VALUES = 100_000
 class _PackLoader(yaml.SafeLoader):
     """Safe YAML (no Python objects) that also refuses a key set twice in one mapping."""
 
-    def construct_mapping(self, node, deep=False):
-        seen: set = set()
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[str] = set()
         for key_node, _ in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
                 if key_node.value in seen:
@@ -76,7 +76,7 @@ class _PackLoader(yaml.SafeLoader):
                 seen.add(key_node.value)
         return super().construct_mapping(node, deep=deep)
 
-    def construct_yaml_timestamp(self, node):
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
         try:
             return super().construct_yaml_timestamp(node)
         except (ValueError, OverflowError):
@@ -110,7 +110,9 @@ def _safe_yaml(text: str) -> tuple[yaml.Node | None, Any]:
         loader.dispose()
 
 
-def _line_map(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
+def _line_map(
+    node: yaml.Node, path: tuple[Any, ...] = (), out: dict[tuple[Any, ...], int] | None = None
+) -> dict[tuple[Any, ...], int]:
     """Map each key path in a composed YAML document to its 1-based line."""
     out = {} if out is None else out
     out.setdefault(path, node.start_mark.line + 1)
@@ -148,7 +150,7 @@ def _resolve_versions(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "versions": resolved}
 
 
-def _inherited(real: tuple, data: dict[str, Any]) -> bool:
+def _inherited(real: tuple[Any, ...], data: dict[str, Any]) -> bool:
     """True when ``real`` points into a key a version inherited rather than wrote."""
     if len(real) < 3 or real[0] != "versions" or not isinstance(real[1], int):
         return False
@@ -156,7 +158,7 @@ def _inherited(real: tuple, data: dict[str, Any]) -> bool:
     return isinstance(written, dict) and real[2] not in written
 
 
-def _format_path(loc: tuple, data: Any) -> tuple[str, tuple]:
+def _format_path(loc: tuple[int | str, ...], data: Any) -> tuple[str, tuple[Any, ...]]:
     """A readable key path and the data path it names (union tags dropped)."""
     parts: list[str] = []
     real: list[Any] = []
@@ -190,8 +192,10 @@ def load_pack(path: Path, display: str | None = None) -> tuple[LoadedPack | None
     except OSError as exc:
         return None, [PackError(shown, None, "", f"cannot read: {exc.strerror}")]
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        return None, [PackError(shown, line, "", f"is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8")]
+        bad_line = raw.count(b"\n", 0, exc.start) + 1
+        return None, [
+            PackError(shown, bad_line, "", f"is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8")
+        ]
     try:
         node, data = _safe_yaml(text)
     except yaml.YAMLError as exc:
@@ -210,7 +214,7 @@ def load_pack(path: Path, display: str | None = None) -> tuple[LoadedPack | None
             where, real = _format_path(err["loc"], resolved)
             if _inherited(real, data):
                 continue  # reported where the value is written
-            line = None
+            line: int | None = None
             for cut in range(len(real), -1, -1):
                 line = lines.get(real[:cut])
                 if line is not None:

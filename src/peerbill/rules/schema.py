@@ -14,21 +14,17 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from itertools import pairwise
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..model.records import ACTIVITIES, MODALITIES, SERVICES, SETTINGS
+from ..model.records import Activity, Modality, Service, SettingName
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-Activity = Literal[ACTIVITIES]  # type: ignore[valid-type]
-Modality = Literal[MODALITIES]  # type: ignore[valid-type]
-Service = Literal[SERVICES]  # type: ignore[valid-type]
-SettingName = Literal[SETTINGS]  # type: ignore[valid-type]
 Rating = Literal["promising", "supported", "well_supported", "does_not_meet"]
 ReasonCode = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
 
@@ -39,13 +35,16 @@ ReasonCode = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
 class CheckRule(Strict):
     """Common to every check: a stable rule id and the public source it encodes."""
 
+    if TYPE_CHECKING:
+        check: str  # each kind of check names itself (a Literal of its own)
+
     id: str = Field(min_length=1)
     source: str | None = None
     description: str | None = None
     reason: ReasonCode | None = None
 
     @property
-    def failure_code(self) -> str | None:
+    def failure_code(self) -> str:
         return self.reason or self._defaults()[0]
 
     @property
@@ -53,8 +52,9 @@ class CheckRule(Strict):
         return self._defaults()[1]
 
     @classmethod
-    def _defaults(cls) -> tuple[str | None, str | None]:
-        return DEFAULT_REASONS[cls.model_fields["check"].default]
+    def _defaults(cls) -> tuple[str, str | None]:
+        kind: str = cls.model_fields["check"].default
+        return DEFAULT_REASONS[kind]
 
 
 class ActivityBillable(CheckRule):
@@ -195,7 +195,7 @@ class ClaimPeriod(CheckRule):
     )
 
 
-DEFAULT_REASONS: dict[str, tuple[str | None, str | None]] = {
+DEFAULT_REASONS: dict[str, tuple[str, str | None]] = {
     "activity_billable": ("ACTIVITY_NOT_BILLABLE", None),
     "eligibility": ("NOT_MEDICAID_ELIGIBLE", None),
     "excluded_setting": ("CHILD_IN_EXCLUDED_SETTING", None),

@@ -114,7 +114,7 @@ def wait_all() -> None:
 
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
-    checkpoints = _ALL.get(session.bind) if isinstance(session.bind, Engine) else None  # type: ignore[arg-type]
+    checkpoints = _ALL.get(session.bind) if isinstance(session.bind, Engine) else None
     if checkpoints is not None:
         checkpoints.soon()
 

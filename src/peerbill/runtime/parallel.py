@@ -351,8 +351,11 @@ def _write_part(folder: str, number: int, judged: list[tuple[int, str | None, Ve
     for kind, column in (("lines", 1), ("verdicts", 2)) if verdicts else (("lines", 1),):
         with open(os.path.join(folder, f"part-{number}.{kind}"), "wb") as f:
             for start in range(0, len(judged), PICKLED_AT_ONCE):
-                chunk = [item[column] for item in judged[start : start + PICKLED_AT_ONCE]]
-                pickling.dump([_without_row_cells(v) for v in chunk] if column == 2 else chunk, f)
+                chunk = judged[start : start + PICKLED_AT_ONCE]
+                if column == 1:
+                    pickling.dump([text for _, text, _ in chunk], f)
+                else:
+                    pickling.dump([_without_row_cells(v) for _, _, v in chunk], f)
 
 
 class _Rows:
@@ -544,7 +547,7 @@ def _merge_verdicts(
         if v.plan_id is not None:
             v.plan_id = plans.setdefault(v.plan_id, v.plan_id)
         if v.findings:
-            v.findings = shared.setdefault(v.findings, v.findings)  # type: ignore[arg-type]
+            v.findings = shared.setdefault(v.findings, v.findings)
         part.append(v)
     if sinks.parts is not None:
         sinks.parts(part)

@@ -56,7 +56,7 @@ def components(rows: Sequence[SourceRow]) -> list[list[int]]:
         for i in [i for i, root in enumerate(component) if root is None]:
             root = child_root[child[i]]
             component[i] = -1 - i if root is None else root
-    order = sorted(range(len(component)), key=component.__getitem__)
+    order = sorted(range(len(component)), key=component.__getitem__)  # type: ignore[arg-type]  # every row has one
     groups, at = [], 0
     for _, count in sorted(Counter(component).items()):
         groups.append(order[at : at + count])

@@ -10,7 +10,7 @@ import copyreg
 import pickle
 from dataclasses import fields
 from operator import attrgetter
-from typing import IO, Any, ClassVar
+from typing import IO, Any
 
 from ..model.verdict import Finding, Verdict
 
@@ -26,10 +26,11 @@ def _verdict(v: Verdict) -> tuple[type[Verdict], tuple[Any, ...]]:
     return Verdict, _VERDICT(v)
 
 
-class _Pickler(pickle.Pickler):
-    dispatch_table: ClassVar[dict[type, Any]] = {**copyreg.dispatch_table, Finding: _finding, Verdict: _verdict}
+_REDUCERS: dict[type, Any] = {**copyreg.dispatch_table, Finding: _finding, Verdict: _verdict}
 
 
 def dump(value: object, file: IO[bytes]) -> None:
     """Pickle ``value`` to ``file``, its verdicts and findings as their constructors' arguments."""
-    _Pickler(file, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    pickler = pickle.Pickler(file, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _REDUCERS
+    pickler.dump(value)

@@ -13,7 +13,7 @@ from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -167,15 +167,15 @@ def record_batch(
     head = BatchHead(payer, month, as_of, prepared_at, usage, rule_packs, run_id)
     with writer.batch(head) if writer is not None else _BatchHere(store, head) as recording:
         opened = recording.opened
-        taken = [0, Decimal("0.00")]  # claims, their total
+        taken = _Taken()
 
         def sent() -> Iterator[Claim]:
             """The claims, numbered, each chunk's rows sent before its claims are rendered."""
             chunk: list[Claim] = []
             for claim in claims:
-                claim.claim_ref = f"PB{opened.first_claim + taken[0]:010d}"
-                taken[0] += 1
-                taken[1] += claim.total
+                claim.claim_ref = f"PB{opened.first_claim + taken.claims:010d}"
+                taken.claims += 1
+                taken.total += claim.total
                 chunk.append(claim)
                 if len(chunk) == CLAIMS_AT_ONCE:
                     _send(recording, chunk, row_hashes, contacts)
@@ -194,7 +194,7 @@ def record_batch(
             opened.isa,
             opened.gs,
             controls,
-            sent(),  # type: ignore[arg-type]
+            sent(),
             batch_id=opened.batch_id,
         )
         name = f"{payer}-{month}-batch{opened.batch_id:06d}.837"
@@ -208,7 +208,9 @@ def record_batch(
         stage(name, hashed())
         digest = sha.hexdigest()
         recording.finish(
-            Closing(name, digest, {str((Path(out_dir) / name).resolve()): digest}, controls.used, taken[0], taken[1])
+            Closing(
+                name, digest, {str((Path(out_dir) / name).resolve()): digest}, controls.used, taken.claims, taken.total
+            )
         )
     publish(name)
     return opened.batch_id, name, digest
@@ -221,6 +223,13 @@ def _send(recording, chunk: list[Claim], row_hashes: Mapping[str, str], contacts
     if replaced or voided:
         recording.retire(replaced, voided)
     recording.add(chunk_rows(chunk, row_hashes, contacts))
+
+
+class _Taken:
+    """The claims of a batch taken so far, and their total."""
+
+    def __init__(self) -> None:
+        self.claims, self.total = 0, Decimal("0.00")
 
 
 class ControlNumbers:
@@ -431,7 +440,10 @@ LINE_ROW = (
 
 def chunk_rows(claims: list[Claim], row_hashes: Mapping[str, str], contacts: dict[str, Verdict]) -> ChunkRows:
     """The rows of ``claims`` (each table's in claim order), their ids left to :func:`insert_chunk`."""
-    claim_rows, line_rows, links, owners = [], [], [], []  # links: (line index, contact id, day, verdict)
+    claim_rows: list[tuple[Any, ...]] = []
+    line_rows: list[tuple[Any, ...]] = []
+    links: list[tuple[int, str, str, Verdict]] = []  # (line index, contact id, day, verdict)
+    owners: list[int] = []
     for at, claim in enumerate(claims):
         subscriber, rendering = _claim_json(claim)
         claim_rows.append(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from operator import itemgetter
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, Numeric, insert, text
 from sqlalchemy.orm import Session
@@ -77,7 +78,7 @@ def _columns(core, names: tuple[str, ...]) -> tuple[list, tuple]:
 def _sqlite(s: Session, core, names: tuple[str, ...], rows: list[tuple], ids: bool) -> list[int]:
     dialect = s.get_bind().dialect
     columns, defaults = _columns(core, names)
-    processors = [
+    processors: list[tuple[int, Any, dict[Any, Any] | None]] = [
         (i, process, {} if isinstance(c.type, _SMALL_DOMAINS) else None)
         for i, c in enumerate(columns)
         if (process := c.type.dialect_impl(dialect).bind_processor(dialect)) is not None
@@ -103,7 +104,9 @@ def _sqlite(s: Session, core, names: tuple[str, ...], rows: list[tuple], ids: bo
 
     quoted = ", ".join(f'"{c.name}"' for c in columns)
     marks = ", ".join("?" for _ in columns)
-    cursor = s.connection().connection.driver_connection.cursor()
+    driver = s.connection().connection.driver_connection
+    assert driver is not None, "a connection of the pool is open"
+    cursor = driver.cursor()
     try:
         if not ids:
             for i in range(0, len(rows), CHUNK):
@@ -138,6 +141,7 @@ def _copy(s: Session, core, names: tuple[str, ...], rows: list[tuple], ids: bool
     columns, defaults = _columns(core, names)
     json_at = [i for i, c in enumerate(columns) if isinstance(c.type, JSON)]
     raw = s.connection().connection.driver_connection
+    assert raw is not None, "a connection of the pool is open"
     quoted = ", ".join(f'"{n}"' for n in (["id"] if ids else []) + [c.name for c in columns])
     with raw.cursor() as cursor, cursor.copy(f'COPY "{core.name}" ({quoted}) FROM STDIN') as copy:
         for n, row in enumerate(rows):

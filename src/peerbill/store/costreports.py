@@ -25,11 +25,11 @@ def _latest(s: Session, exclude: str | None = None) -> list[int]:
     ids = []
     for quarter, rev in rows:
         if quarter != exclude:
-            ids.append(
-                s.scalar(
-                    select(CostReportRow.id).where(CostReportRow.quarter == quarter, CostReportRow.revision == rev)
-                )
+            found = s.scalar(
+                select(CostReportRow.id).where(CostReportRow.quarter == quarter, CostReportRow.revision == rev)
             )
+            if found is not None:
+                ids.append(found)
     return ids
 
 

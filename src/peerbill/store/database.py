@@ -96,7 +96,9 @@ class Database:
             try:
                 store.migrate()
             except SQLAlchemyError as exc:
-                raise StoreError(f"cannot open database {safe_url(url)}: {type(exc.orig or exc).__name__}") from None
+                raise StoreError(
+                    f"cannot open database {safe_url(url)}: {type(getattr(exc, 'orig', None) or exc).__name__}"
+                ) from None
         return store
 
     @contextmanager

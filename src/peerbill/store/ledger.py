@@ -288,7 +288,7 @@ class Verification:
 
 def verify(store: Database) -> Verification:
     """Recompute the chain, every entry's row digests and every file hash it can find; stop at the first break."""
-    checked, missing = 0, []
+    checked, missing = 0, list[str]()
     with Session(store.engine) as s:
         entries = s.scalars(select(LedgerEntry).order_by(LedgerEntry.id)).all()
         prev = GENESIS

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,6 +32,16 @@ class NotFound(LookupError):
     pass
 
 
+_Row = TypeVar("_Row")
+
+
+def _row(s: Session, table: type[_Row], row_id: int) -> _Row:
+    """The row a foreign key names (the schema's foreign keys keep it there)."""
+    found = s.get(table, row_id)
+    assert found is not None, f"{table.__name__} {row_id} is named but missing"
+    return found
+
+
 def _money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
@@ -43,7 +54,7 @@ def _contact(s: Session, contact_id: str, run_id: int | None = None) -> dict:
             "import": c.import_id,
             "current": c.current,
             "row_hash": c.row_hash,
-            "source": str(Path(s.get(Import, c.import_id).source) / "contacts.csv") + f":{c.line}",
+            "source": str(Path(_row(s, Import, c.import_id).source) / "contacts.csv") + f":{c.line}",
         }
         for c in s.scalars(select(ContactRow).where(ContactRow.contact_id == contact_id).order_by(ContactRow.version))
     ]
@@ -52,7 +63,7 @@ def _contact(s: Session, contact_id: str, run_id: int | None = None) -> dict:
     v = s.scalars(q.limit(1)).first()
     verdict = None
     if v is not None:
-        run = s.get(Run, v.run_id)
+        run = _row(s, Run, v.run_id)
         verdict = {
             "run": v.run_id,
             "month": run.month,
@@ -79,7 +90,7 @@ def _contact(s: Session, contact_id: str, run_id: int | None = None) -> dict:
         .where(LineContact.contact_id == contact_id)
         .order_by(LineContact.id)
     ):
-        batch = s.get(BatchRow, claim.batch_id)
+        batch = _row(s, BatchRow, claim.batch_id)
         claims.append(
             {
                 "claim": claim.claim_ref,
@@ -134,7 +145,7 @@ def _claim_row(s: Session, claim: str) -> ClaimRow:
 def trace_claim(store: Database, claim: str, line_number: int | None = None) -> dict:
     with Session(store.engine) as s:
         row = _claim_row(s, claim)
-        batch = s.get(BatchRow, row.batch_id)
+        batch = _row(s, BatchRow, row.batch_id)
         replaced_by = s.scalars(select(ClaimRow.claim_ref).where(ClaimRow.replaces_id == row.id)).all()
         lines = []
         for line in s.scalars(
@@ -169,7 +180,7 @@ def trace_claim(store: Database, claim: str, line_number: int | None = None) -> 
             "staff_id": row.staff_id,
             "month": row.month,
             "diagnoses": row.diagnoses,
-            "replaces": s.get(ClaimRow, row.replaces_id).claim_ref if row.replaces_id else None,
+            "replaces": _row(s, ClaimRow, row.replaces_id).claim_ref if row.replaces_id else None,
             "replaced_by": list(replaced_by),
             "batch": {
                 "id": batch.id,
