@@ -3,15 +3,15 @@
     python bench/bill_bench.py                      # 100k and 1M contacts
     python bench/bill_bench.py --sizes 100000
 
-Uses the bundles of check_bench.py (generated once into bench/data/), a fresh
-SQLite store each time, and one process per size.  Prints a line per size and
-writes bench/results/bill.json.
+Uses the bundles of the other benchmarks (generated once into bench/data/), a fresh SQLite store
+each time, and one process per size.  Prints a line per size, beside the floor measured in the
+same run (every CSV of the bundle read with the standard library's csv module), and writes
+bench/results/bill.json.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import subprocess
 import sys
@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from check_bench import MONTH, Sitting, TreeMemory, write_results  # noqa: E402
+from measure import AS_OF, MONTH, TreeMemory, bundle, describe_interpreter, floor, write_results  # noqa: E402
 
 
 def one(data: Path) -> dict:
@@ -46,7 +46,7 @@ def one(data: Path) -> dict:
     with tempfile.TemporaryDirectory() as tmp, TreeMemory() as memory:
         store = Store.open(f"sqlite:///{tmp}/bench.db")
         t0 = time.perf_counter()
-        result = billing.bill(data, MONTH, Path(tmp) / "out", None, dt.date(2026, 11, 15), store)
+        result = billing.bill(data, MONTH, Path(tmp) / "out", None, AS_OF, store)
         total = time.perf_counter() - t0
         size = sum(p.stat().st_size for p in (Path(tmp) / "out").glob("*.837"))
     claims = sum(b.claims for b in result.batches)
@@ -71,26 +71,23 @@ def main() -> None:
     if args.one:
         print(json.dumps(one(args.one)))
         return
-    from peerbill.testing.generate import generate
-
-    sitting = Sitting()
+    print(describe_interpreter(), flush=True)
     runs = []
     for size in args.sizes:
-        data = HERE / "data" / f"check-{size}"
-        if not (data / "contacts.csv").exists():
-            generate(data, size, seed=1, start_month=MONTH)
+        data = bundle(size)
+        below = floor(data)
         proc = subprocess.run(
             [sys.executable, __file__, "--one", str(data)], capture_output=True, text=True, check=True
         )
-        r = json.loads(proc.stdout)
+        r = {**json.loads(proc.stdout), "floor_s": below}
+        r["floor_ratio"] = round(r["total_s"] / below, 1)
         runs.append(r)
         print(
-            f"{r['contacts']:>9} contacts  {r['claims']:>7} claims  total {r['total_s']:>7.2f}s  "
-            f"837P writing {r['render_837p_s']:>6.2f}s ({r['render_share']:.0%} of the run)  "
+            f"{r['contacts']:>9} contacts  {r['claims']:>7} claims  total {r['total_s']:>7.2f}s = {r['floor_ratio']} x "
+            f"the floor ({below:.2f}s)  837P writing {r['render_837p_s']:>6.2f}s ({r['render_share']:.0%} of the run)  "
             f"{r['claims_per_s']:>6} claims/s  {r['file_mb']} MB of 837P  memory (PSS) {r['peak_tree_pss_mb']} MB"
         )
-    sitting.end()
-    write_results("bill", runs, sitting)
+    print(f"wrote {write_results('bill', runs)}")
 
 
 if __name__ == "__main__":

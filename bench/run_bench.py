@@ -4,20 +4,18 @@
     python bench/run_bench.py --sizes 100000 --stores sqlite
     python bench/run_bench.py --again                          # each month also billed again on the same store
 
-Generates the bundles once into bench/data/ (as check_bench.py: seed 1, one month, 2026-09),
-then runs `peerbill --log-level info run` in a fresh process for each size and store, on an
-empty store each time (a SQLite file, or a new database on a throwaway PostgreSQL 15 server the
-benchmark starts with initdb/pg_ctl, as the tests do).  The stages are read from the log's
-timestamps; memory is the PSS of peerbill's process and its worker processes together, sampled
-every 0.2 s (the PostgreSQL server's own memory is not counted; it runs with fsync off, as in the tests).
-With each stage's time goes the CPU time (user and system) the processes used in it, and how many cores
-that kept busy on average: on a 2-core machine, a stage near 2.0 can only get faster by doing less work,
-one near 1.0 also by doing more of it in parallel.  The run's CPU total is the operating system's account
-of the process and its workers; the stages' are read from /proc with the memory, so they add up to a
-little less (the PostgreSQL server's CPU is not counted either).  Prints a table per run and
-the growth from the smallest to the largest size (first runs); writes bench/results/run.json.  With ``--again``
-the month is then run a second time on the same store: the import finds every row unchanged, every
-billable contact is already on a submitted claim, and bill sends nothing (it logs "no batch").
+Generates the bundles once into bench/data/ (seed 1, one month, 2026-09), then, for each size and
+store, measures the floor (every CSV of the bundle read with the standard library's csv module)
+and runs `peerbill --log-level info run` in a fresh process on an empty store (a SQLite file, or a
+new database on a throwaway PostgreSQL 15 server the benchmark starts with initdb/pg_ctl, as the
+tests do).  Each run's time is printed beside its floor, and as the ratio of the two: the ratio
+is what compares across machines and days.  The stages are read from the log's timestamps;
+memory is the PSS of peerbill's process and its worker processes together, sampled every 0.2 s
+(the PostgreSQL server's own memory and CPU are not counted; it runs with fsync off, as in the
+tests).  With each stage's time goes the CPU time its processes used, and how many cores that
+kept busy on average.  With ``--again`` the month is then run a second time on the same store:
+the import finds every row unchanged, every billable contact is already on a submitted claim,
+and bill sends nothing.  Writes bench/results/run.json.
 """
 
 from __future__ import annotations
@@ -37,9 +35,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 sys.path.insert(0, str(HERE))
 
-from check_bench import MONTH, Sitting, TreeMemory, write_results  # noqa: E402
-
-AS_OF = "2026-11-15"
+from measure import AS_OF, MONTH, TreeMemory, bundle, describe_interpreter, floor, write_results  # noqa: E402
 
 #: the log line that ends each stage, in order ("exit": from the last line to the end of the process).
 #: `run` imports while its workers judge, then records each part's verdicts as it is judged: "import + judge +
@@ -79,7 +75,7 @@ def one(data: Path, url: str, work: Path, name: str = "run") -> dict:
         "--db",
         url,
         "--as-of",
-        AS_OF,
+        AS_OF.isoformat(),
     ]
     started, used = time.time(), _children_cpu()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -90,10 +86,10 @@ def one(data: Path, url: str, work: Path, name: str = "run") -> dict:
         raise SystemExit(f"peerbill run failed ({proc.returncode}): {err.decode()[-2000:]}")
     lines = log.read_text(encoding="utf-8").splitlines()
     bounds, t = [], started
-    for name, pattern in STAGES:
+    for stage, pattern in STAGES:
         hit = next((_stamp(l) for l in lines if pattern and re.search(pattern, l)), None) if pattern else ended
         end = hit if hit is not None else t  # a stage with nothing to do (no batch) takes no time
-        bounds.append((name, t, end))
+        bounds.append((stage, t, end))
         t = end
     contacts = int(re.search(r"read \S+: (\d+) contact rows", "\n".join(lines)).group(1))
 
@@ -101,12 +97,12 @@ def one(data: Path, url: str, work: Path, name: str = "run") -> dict:
         return max((cpu for at, _, cpu in sampler.samples if at <= when), default=0.0)
 
     stages = []
-    for name, a, b in bounds:
+    for stage, a, b in bounds:
         inside = [kb for when, kb, _ in sampler.samples if a <= when <= b]
         cpu = cpu_at(b) - cpu_at(a)
         stages.append(
             {
-                "stage": name,
+                "stage": stage,
                 "seconds": round(b - a, 2),
                 "cpu_s": round(cpu, 1),
                 "cores": round(cpu / (b - a), 2) if b > a else 0.0,
@@ -140,9 +136,7 @@ def main() -> None:
         help="then run the month again on the same store (every contact already billed), and report it too",
     )
     args = parser.parse_args()
-    from peerbill.testing.generate import generate
-
-    sitting = Sitting()
+    print(describe_interpreter(), flush=True)
     server = None
     if "postgresql" in args.stores:
         from pg import PostgresServer, find_bin
@@ -161,25 +155,16 @@ def main() -> None:
     runs = []
     try:
         for size in args.sizes:
-            data = HERE / "data" / f"check-{size}"
-            if not (data / "contacts.csv").exists():
-                print(f"generating {size} contacts ...", file=sys.stderr)
-                generate(data, size, seed=1, start_month=MONTH)
+            data = bundle(size)
             for store in args.stores:
                 work = Path(tempfile.mkdtemp(prefix=f"peerbill-bench-{size}-{store}-"))
                 url = f"sqlite:///{work / 'store.db'}" if store == "sqlite" else server.create_database(f"bench{size}")
                 for name in ("run", "again") if args.again else ("run",):
-                    r = {"store": store, "run": name, **one(data, url, work, name)}
+                    below = floor(data)
+                    r = {"store": store, "run": name, "floor_s": below, **one(data, url, work, name)}
+                    r["floor_ratio"] = round(r["total_s"] / below, 1)
                     runs.append(r)
-                    print(
-                        f"\n{r['contacts']:,} contacts, {store}{', run again' if name == 'again' else ''}: {r['total_s']} s, "
-                        f"{r['contacts_per_s']:,} contacts/s, {r['cpu_s']} CPU s, peak memory {r['peak_pss_mb']:,} MB"
-                    )
-                    for s in r["stages"]:
-                        print(
-                            f"  {s['stage']:<28} {s['seconds']:>7.2f} s   CPU {s['cpu_s']:>6.1f} s ({s['cores']:.2f} cores)"
-                            f"   peak {s['peak_pss_mb']:>6,} MB"
-                        )
+                    _print_run(r)
                 shutil.rmtree(work, ignore_errors=True)
     finally:
         if server is not None:
@@ -187,12 +172,26 @@ def main() -> None:
     for store in args.stores:
         mine = sorted((r for r in runs if r["store"] == store and r["run"] == "run"), key=lambda r: r["contacts"])
         if len(mine) > 1:
+            small, large = mine[0], mine[-1]
             print(
-                f"{store}: {mine[-1]['contacts']:,} contacts took {mine[-1]['total_s'] / mine[0]['total_s']:.1f}x "
-                f"the time of {mine[0]['contacts']:,}"
+                f"{store}: {large['contacts']:,} contacts took {large['total_s'] / small['total_s']:.1f}x the time of "
+                f"{small['contacts']:,} ({large['floor_ratio']} and {small['floor_ratio']} times their floors)"
             )
-    sitting.end()
-    write_results("run", runs, sitting)
+    print(f"wrote {write_results('run', runs)}")
+
+
+def _print_run(r: dict) -> None:
+    again = ", run again" if r["run"] == "again" else ""
+    print(
+        f"\n{r['contacts']:,} contacts, {r['store']}{again}: {r['total_s']} s = {r['floor_ratio']} x the floor "
+        f"({r['floor_s']} s), {r['contacts_per_s']:,} contacts/s, {r['cpu_s']} CPU s, "
+        f"peak memory {r['peak_pss_mb']:,} MB"
+    )
+    for s in r["stages"]:
+        print(
+            f"  {s['stage']:<28} {s['seconds']:>7.2f} s   CPU {s['cpu_s']:>6.1f} s ({s['cores']:.2f} cores)"
+            f"   peak {s['peak_pss_mb']:>6,} MB"
+        )
 
 
 if __name__ == "__main__":

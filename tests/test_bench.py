@@ -1,47 +1,40 @@
-"""The benchmarks' record of what they were measured with: the interpreter and the yardstick."""
+"""The benchmarks' record of what they measured: each figure with its floor, and the interpreter."""
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
-import check_bench
+import measure  # noqa: E402
 
 
-@pytest.mark.parametrize("collecting", [True, False])
-def test_the_yardstick_times_its_work_and_leaves_the_collector_as_it_was(collecting):
-    was = gc.isenabled()
-    (gc.enable if collecting else gc.disable)()
-    try:
-        seconds = check_bench.yardstick(rounds=1)
-        assert gc.isenabled() is collecting
-    finally:
-        (gc.enable if was else gc.disable)()
+def test_the_floor_reads_every_csv_of_the_bundle(tmp_path, monkeypatch):
+    read = []
+    real_open = Path.open
+
+    def counting(self, *args, **kwargs):
+        read.append(self.name)
+        return real_open(self, *args, **kwargs)
+
+    for name in ("contacts.csv", "children.csv"):
+        (tmp_path / name).write_text("a,b\n" + "1,2\n" * 50_000)
+    (tmp_path / "agency.yaml").write_text("name: x\n")
+    monkeypatch.setattr(Path, "open", counting)
+    seconds = measure.floor(tmp_path, rounds=3)
     assert 0 < seconds < 60
+    assert sorted(read) == ["children.csv"] * 3 + ["contacts.csv"] * 3
 
 
-def test_results_name_the_interpreter_and_the_yardstick_before_and_after(tmp_path, monkeypatch, capsys):
-    readings = iter([0.75, 0.8])
-    monkeypatch.setattr(check_bench, "yardstick", lambda rounds=3: next(readings))
-    monkeypatch.setattr(check_bench, "HERE", tmp_path)
-    sitting = check_bench.Sitting()
-    sitting.end()
-    check_bench.write_results("run", [{"contacts": 10}], sitting)
-
-    printed = capsys.readouterr().out.splitlines()
-    assert printed[0].startswith(f"Python {sys.version.split()[0]} from {os.path.realpath(sys.executable)} (")
-    assert printed[0].endswith("; yardstick 0.75 s (see check_bench.yardstick)")
-    assert printed[1] == "yardstick 0.75 s before the runs, 0.80 s after"
-    results = json.loads((tmp_path / "results" / "run.json").read_text())
+def test_results_name_the_interpreter_and_keep_each_run_with_its_floor(tmp_path, monkeypatch):
+    monkeypatch.setattr(measure, "HERE", tmp_path)
+    path = measure.write_results("run", [{"contacts": 10, "total_s": 3.0, "floor_s": 0.5, "floor_ratio": 6.0}])
+    results = json.loads(path.read_text())
     assert results["executable"] == os.path.realpath(sys.executable)
     assert results["python"] == sys.version.split()[0]
     assert results["venv"] is (sys.prefix != sys.base_prefix)
-    assert results["yardstick_s"] == {"before": 0.75, "after": 0.8}
-    assert results["runs"] == [{"contacts": 10}]
+    assert results["runs"] == [{"contacts": 10, "total_s": 3.0, "floor_s": 0.5, "floor_ratio": 6.0}]
+    assert measure.describe_interpreter().startswith(f"Python {sys.version.split()[0]} from ")
