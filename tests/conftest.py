@@ -50,7 +50,7 @@ def postgres():
     server.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def db_url(request, tmp_path) -> str:
     """A fresh, empty store: a SQLite file, or a new database on the session's PostgreSQL server."""
     if request.param == "sqlite":

@@ -7,9 +7,13 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
-import measure  # noqa: E402
+import measure
+
+pytestmark = pytest.mark.slow
 
 
 def test_the_floor_reads_every_csv_of_the_bundle(tmp_path, monkeypatch):

@@ -323,6 +323,7 @@ def test_claims_split_into_transactions_by_the_payers_option(tmp_path):
     assert sum(1 for s in segs if s[0] == "CLM") == 31
 
 
+@pytest.mark.slow
 def test_two_bill_runs_at_once_make_one_batch(tmp_path, postgres):
     """Two `peerbill bill` processes on one PostgreSQL database, 20 times: one batch, no contact on two claims."""
     import subprocess
@@ -380,6 +381,7 @@ def test_check_with_the_store_knows_what_is_billed(tmp_path):
     assert sum(d["reasons"].endswith("medicaid:ALREADY_BILLED") for d in decisions) == 232
 
 
+@pytest.mark.slow
 def test_billed_contacts_are_read_through_a_cursor_on_the_server(tmp_path, postgres):
     """On PostgreSQL, what earlier batches billed is read a chunk at a time through a cursor on the server, not
     taken into the process whole by the driver first (a million-contact month run again: 650,000 rows, twice)."""

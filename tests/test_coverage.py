@@ -103,6 +103,7 @@ def test_coverage_reconciles_with_decisions_and_claims(month):
     assert [r["key"] for (s, _), r in rows.items() if s == "trend"] == ["2026-08", "2026-09"]
 
 
+@pytest.mark.slow
 def test_the_page_renders_in_chromium_with_the_csv_figures(month, tmp_path):
     page = month / "coverage.html"
     text = page.read_text()
@@ -126,6 +127,7 @@ def test_the_page_renders_in_chromium_with_the_csv_figures(month, tmp_path):
     assert screenshot.stat().st_size > 20_000
 
 
+@pytest.mark.slow
 def test_sorting_runs_in_the_browser(month, tmp_path):
     dom = lxml_html.fromstring(
         browser(tmp_path, (month / "coverage.html").as_uri() + "#sort=by-staff:10:desc", "--dump-dom")

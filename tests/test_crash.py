@@ -27,6 +27,8 @@ from peerbill.store import Store, StoreError
 from peerbill.store.ledger import verify
 from peerbill.testing.generate import generate
 
+pytestmark = pytest.mark.slow
+
 KILLS = 20
 MONTH, AS_OF = "2026-09", "2026-11-15"
 #: a generated month big enough that each command works for about a second after start-up, so that

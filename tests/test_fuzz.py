@@ -8,6 +8,7 @@ import io
 import tempfile
 from pathlib import Path
 
+import pytest
 from bundles import CONTACT, contact, write_bundle
 from conftest import RULES, run_cli
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +19,8 @@ from peerbill.bundle.reader import parse_contact, read_bundle
 from peerbill.bundle.rows import CONTACT_COLUMNS
 from peerbill.rules import RulePackError, RuleSet
 from peerbill.rules.loader import load_pack
+
+pytestmark = pytest.mark.slow
 
 SHIPPED_PACK = (RULES / "medicaid" / "example-state.yaml").read_text(encoding="utf-8")
 HOSTILE_TEXT = st.text(alphabet=st.sampled_from(list("abcZ09-:/.,\"'\n\r\t\x00~*^=+@ éØ王\ufeff")), max_size=40)
