@@ -384,7 +384,7 @@ def test_check_with_the_store_knows_what_is_billed(tmp_path):
 @pytest.mark.slow
 def test_billed_contacts_are_read_through_a_cursor_on_the_server(tmp_path, postgres):
     """On PostgreSQL, what earlier batches billed is read a chunk at a time through a cursor on the server, not
-    taken into the process whole by the driver first (a million-contact month run again: 650,000 rows, twice)."""
+    taken into the process whole by the driver first (a large month run again reads most of its contacts back)."""
     from sqlalchemy import event
 
     from peerbill.store.billing import billed_claims

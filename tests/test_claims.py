@@ -205,7 +205,7 @@ def test_the_segment_writer_refuses_any_value_that_would_shift_elements():
 
 
 def test_lines_share_equal_dates_plan_ids_and_pointers_and_their_contacts_amounts(tmp_path):
-    """A state's month has half a million lines: what repeats is one object, not one per line."""
+    """A state's month has hundreds of thousands of lines: what repeats is one object, not one per line."""
     bundle = read_bundle(write_bundle(tmp_path / "b", busy_month()))
     verdicts = list(
         judge_month(bundle.contacts, bundle.reference, RuleSet.from_dir(RULES), "2026-09", dt.date(2026, 10, 15))

@@ -28,7 +28,7 @@ def commands(group: click.Group = main, prefix: str = "") -> list[str]:
 
 
 @pytest.mark.parametrize("command", commands())
-def test_every_command_has_help_with_an_example_and_is_in_the_readme(command):
+def test_every_command_has_help_with_an_example_and_is_in_the_reference(command):
     code, stdout, _ = run_cli(*command.split(), "--help")
     assert code == 0
     cmd = main
@@ -36,7 +36,17 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme(command):
         cmd = cmd.commands[part]
     if not isinstance(cmd, click.Group):
         assert "Example" in stdout, f"peerbill {command} --help has no example"
-    assert f"peerbill {command}" in (ROOT / "README.md").read_text(), f"README does not document peerbill {command}"
+    assert f"## peerbill {command}\n" in (ROOT / "docs" / "commands.md").read_text(), (
+        f"docs/commands.md does not document peerbill {command}"
+    )
+
+
+def test_the_command_reference_is_the_commands_own_help():
+    from peerbill.cli import reference
+
+    assert (ROOT / "docs" / "commands.md").read_text() == reference.render(), (
+        "docs/commands.md is out of date: python -m peerbill.cli.reference > docs/commands.md"
+    )
 
 
 def test_reasons_lists_every_stable_code():
@@ -279,3 +289,104 @@ def test_an_internal_error_is_one_line_unless_peerbill_debug_asks_for_the_traceb
     monkeypatch.setenv("PEERBILL_DEBUG", "1")
     with pytest.raises(RuntimeError, match="a bug"):
         run_cli("reasons")
+
+
+def test_db_is_taken_after_the_subcommand_as_well(tmp_path):
+    db = str(tmp_path / "s.db")
+    code, _, err = run_cli(
+        "run",
+        "--data",
+        str(DEMO),
+        "--month",
+        "2026-09",
+        "--out",
+        str(tmp_path / "o"),
+        "--db",
+        db,
+        "--as-of",
+        "2026-11-15",
+    )
+    assert code == 1, err
+    before = run_cli("trace", "--db", db, "line", "PB0000000001", "1")
+    after = run_cli("trace", "line", "PB0000000001", "1", "--db", db)
+    assert before[0] == after[0] == 0 and before[1] == after[1] and "contacts:" in after[1]
+    assert (
+        run_cli("trace", "--db", db, "line", "PB0000000001", "1", "--json")[1]
+        == run_cli("trace", "line", "PB0000000001", "1", "--db", db, "--json")[1]
+    )
+    code, out, _ = run_cli("batches", "write", "1", "--data", str(DEMO), "--out", str(tmp_path / "again"), "--db", db)
+    assert code == 0 and "identical to the recorded file" in out
+    missing = run_cli("trace", "line", "PB0000000001", "1", "--db", str(tmp_path / "empty.db"))
+    assert missing[0] == 2 and "no claim PB0000000001" in missing[2]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["reasons"],
+        ["rules", "check", str(ROOT / "rules")],
+        ["batches"],
+        ["import", "--data", str(DEMO)],
+        ["coverage", "--data", str(DEMO), "--month", "2026-09", "--as-of", "2026-11-15"],
+        ["whatif", "--data", str(DEMO), "--month", "2026-09", "--as-of", "2026-11-15"],
+        ["cost-report", "--quarter", "FY2026Q4", "--data", str(DEMO), "--draft", "--as-of", "2026-11-15"],
+    ],
+)
+def test_every_listing_command_prints_json_and_csv_of_the_same_rows(tmp_path, args):
+    import csv
+    import io
+    import shutil
+
+    extra = ["--db", str(tmp_path / "s.db")] if args[0] in ("batches", "cost-report") else []
+    if args[0] in ("coverage", "cost-report"):
+        extra += ["--out", str(tmp_path / "out")]
+    if args[0] == "whatif":  # a draft that raises the H0038 rate
+        shutil.copytree(ROOT / "rules", tmp_path / "draft")
+        pack = tmp_path / "draft" / "medicaid" / "example-state.yaml"
+        pack.write_text(pack.read_text().replace('per_unit: "21.50"', 'per_unit: "22.00"'))
+        extra += ["--rules", str(tmp_path / "draft")]
+    if args[0] == "batches":
+        bill = [
+            "bill",
+            "--data",
+            str(DEMO),
+            "--month",
+            "2026-09",
+            "--out",
+            str(tmp_path / "b"),
+            "--as-of",
+            "2026-11-15",
+        ]
+        run_cli(*bill, *extra)
+    listings = {}
+    for kind in ("csv", "json"):
+        fresh = ["--db", str(tmp_path / f"{kind}.db")] if args[0] == "import" else []  # a first import each
+        code, listings[kind], err = run_cli(*args, *extra, *fresh, f"--{kind}")
+        assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(listings["csv"])))
+    listed = json.loads(listings["json"])
+    if args[0] == "reasons":  # code -> explanation, as it always was
+        listed = [{"code": code, "explanation": text} for code, text in listed.items()]
+    elif isinstance(listed, dict):  # a list inside a result (whatif's changes, cost-report's lines, import's files)
+        listed = next(v for k, v in listed.items() if k in ("changes", "lines", "files"))
+        listed = [{"file": k, **v} for k, v in listed.items()] if isinstance(listed, dict) else listed
+    assert rows, listings["csv"]
+    assert len(rows) == len(listed)
+    first = {k: str(v) for k, v in listed[0].items() if not isinstance(v, (list, dict)) and k in rows[0]}
+    assert first == {k: rows[0][k] for k in first}
+
+
+def test_exit_codes_follow_one_table():
+    from peerbill.bundle import BundleError
+    from peerbill.cli import errors
+    from peerbill.store import StoreError
+    from peerbill.summary import ReconciliationError
+
+    assert errors.explain(BundleError([])).code == errors.CONFIGURATION == 2
+    assert errors.explain(StoreError("x")).code == 2
+    assert errors.explain(ReconciliationError("x")).code == errors.INTEGRITY == 3
+    assert errors.explain(KeyError("x")).code == 2  # a LookupError: something named that is not there
+    assert errors.explain(RuntimeError("x")).code == errors.INTERNAL == 4
+    readme = (ROOT / "README.md").read_text()
+    for code in ("0", "1", "2", "3", "4"):
+        assert f"| {code} |" in readme, f"the README's table of exit codes lacks {code}"

@@ -326,7 +326,8 @@ def test_verdicts_survive_crossing_to_another_process_whole():
 
 
 def test_kept_verdicts_share_their_labels_and_equal_notes(tmp_path):
-    """A run keeps a million verdicts: equal labels, and the equal notes of billable verdicts, are one object each."""
+    """A run keeps every verdict of its month: equal labels, and the equal notes of billable verdicts, are one
+    object each."""
     contacts = [
         contact(contact_id=f"C{n}", start_time=f"{8 + n:02d}:00", end_time=f"{8 + n:02d}:30") for n in (1, 2, 3)
     ]

@@ -446,7 +446,7 @@ def test_a_run_records_the_contact_versions_its_own_import_stored(tmp_path, db_u
 
 
 def test_run_lets_the_reference_rows_go_once_it_imported_them(tmp_path, db_url):
-    """`run` drops the reference files' rows as read once its import stored them (a state's are 30 MB): the
+    """`run` drops the reference files' rows as read once its import stored them (a state's are many): the
     store holds the rows `import` stores, and a bundle whose rows were let go cannot be imported again."""
     import pytest
 

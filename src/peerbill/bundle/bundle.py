@@ -33,8 +33,8 @@ class Bundle:
     def imported(self) -> None:
         """The reference files' rows as read are in the store: let them go (only the import reads them).
 
-        ``run`` imports the bundle once, then judges, bills and reports on it: at a state's scale the
-        177,000 rows held 30 MB beside the verdicts.  Importing the bundle again is an error.
+        ``run`` imports the bundle once, then judges, bills and reports on it; the rows would be held
+        beside the verdicts for nothing.  Importing the bundle again is an error.
         """
         self.raw = None
 

@@ -14,10 +14,10 @@ from .rows import ContactTable, SourceRow, column_of, joined_at
 class RowHashes(Mapping[str, str]):
     """Contact id -> :func:`row_hash` of its first row, each hash worked out when it is asked for.
 
-    Held as digests, a million contacts' hashes took 160 MB for the whole run, though the import
-    asks for each once and a batch only for the contacts it bills; a dict of each id's first row
-    took 70 MB more.  The rows' indexes sorted by contact id (4 bytes a row) find a contact's
-    first row by bisection: equal ids keep file order, so the leftmost is the first.
+    Every hash held for the whole run would cost more memory than the run's verdicts, though the
+    import asks for each once and a batch only for the contacts it bills.  The rows' indexes sorted
+    by contact id (4 bytes a row) find a contact's first row by bisection: equal ids keep file
+    order, so the leftmost is the first.
 
     A batch asks for the hashes of its contacts together (:meth:`of`), each with the line of its
     verdict's row, which is the id's first row unless it is a duplicate: found from the line
@@ -25,8 +25,8 @@ class RowHashes(Mapping[str, str]):
 
     The import hashes every first row (:meth:`hash_at`).  After :meth:`keep` the digests it works
     out are kept, 32 bytes a row at the row's index, until :meth:`let_go`, and a batch takes its
-    contacts' hashes from them instead of joining and hashing the rows again (65,000 contacts:
-    0.22 -> 0.07 s; at a million, 1.5 s of the batch, which runs on one core).
+    contacts' hashes from them instead of joining and hashing the rows again (the batch runs on one
+    core).
     """
 
     def __init__(self, rows: Sequence[SourceRow], duplicates: set[int] | None = None):
@@ -40,7 +40,7 @@ class RowHashes(Mapping[str, str]):
 
     @property
     def _order(self) -> array:
-        """The indexes of the rows with an id, sorted by id (worked out when first asked for: 0.7 s at a million)."""
+        """The indexes of the rows with an id, sorted by id (worked out when first asked for)."""
         if self._sorted is None:
             ids = self._ids
             with_id = (i for i, cid in enumerate(ids) if cid is not None)
@@ -69,7 +69,7 @@ class RowHashes(Mapping[str, str]):
 
     def of(self, contacts: Iterable[tuple[str, int]]) -> list[str]:
         """The hash of each (contact id, line of a row with that id)'s first row, in order (KeyError for an id
-        no row has).  One by one, a lookup took 6.6 µs (bisecting the ids, then making the row); together, 3.7."""
+        no row has).  Asked together, the rows are found from their lines and joined column by column."""
         if self._lines is None:
             self._lines = self._rows.lines if isinstance(self._rows, ContactTable) else [r.line for r in self._rows]
             if self._duplicates is None:
@@ -162,7 +162,7 @@ def duplicate_lines(rows: Iterable[SourceRow]) -> set[int]:
 
 def _duplicates_of(lines: Sequence[int], ids: Sequence[str | None]) -> set[int]:
     """:func:`_duplicates` of rows given as their columns: none when there are as many distinct ids as rows
-    with one, found in C loops (0.4 -> 0.2 s at a million, before any judging)."""
+    with one, found in C loops (before any judging)."""
     distinct = set(ids)
     distinct.discard(None)
     if len(distinct) == len(ids) - ids.count(None):

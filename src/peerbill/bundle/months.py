@@ -14,7 +14,7 @@ class MonthRows:
 
     A row whose date is unreadable belongs to every month (each run reports it).  Jobs of one
     process (``run``: bill, cost report, coverage) share one of these through :meth:`Bundle.months`,
-    so a million rows are grouped and sorted once, not once per job.  A month's rows are a view of
+    so a month's rows are grouped and sorted once, not once per job.  A month's rows are a view of
     the bundle's: the indexes of its rows, each row made when it is read (see :class:`ContactTable`).
     """
 
@@ -47,7 +47,7 @@ class MonthRows:
 
     def ids(self, month: str) -> set[str]:
         """The contact ids of the month's rows."""
-        # in a C loop (a set comprehension took 0.4 s at a million rows, this 0.1 s)
+        # in a C loop, not a set comprehension
         ids: set[str | None] = set(map(column_of(self._rows, "contact_id").__getitem__, self._indexes(month)))
         ids.difference_update((None, ""))  # a row without an id (rejected)
         return ids  # type: ignore[return-value]

@@ -3,7 +3,7 @@
 Reference files are parsed into pydantic records at once; a bad reference row
 is left out and reported.  Contacts are kept as raw rows (line number and
 cell texts), column by column in a :class:`~peerbill.bundle.rows.ContactTable`,
-so that a month of a million contacts stays small in memory; they are parsed
+so that a large month stays small in memory; they are parsed
 one at a time, in judging order, by :func:`parse_contact`.
 """
 
@@ -398,9 +398,8 @@ def _required(model: type[Record]) -> tuple[str, ...]:
 def _share_fields_set(record: Record, shared: dict[frozenset[str], frozenset[str]]) -> None:
     """Give ``record`` the one frozen set of field names every record with the same filled cells shares.
 
-    pydantic keeps a set of the fields given per instance, 200 to 700 bytes: at a state's scale
-    (150,000 reference records) that set was a third of the reference data's memory.  Records are
-    frozen, so nothing adds to it.
+    pydantic keeps a set of the fields given per instance, a large part of a small record's memory.
+    Records are frozen, so nothing adds to it.
     """
     names = frozenset(record.__pydantic_fields_set__)
     object.__setattr__(record, "__pydantic_fields_set__", shared.setdefault(names, names))

@@ -1,8 +1,8 @@
-"""Contact rows as read, and the table that holds a bundle's million of them column by column.
+"""Contact rows as read, and the table that holds a bundle's rows column by column.
 
 A row is handed out as a :class:`SourceRow` (its line and its cells in contract column order), but
 a bundle does not keep one object per row: a row object, its tuple of cells and its line number
-took 270 bytes a contact, most of a million-contact run's memory.  :class:`ContactTable` keeps
+would be most of a large month's memory.  :class:`ContactTable` keeps
 each column as an array of small codes into that column's distinct texts (dates, ids and codes
 repeat), the contact ids as their strings and the line numbers as an array, and makes a row's
 :class:`SourceRow` when it is asked for; the cells of the rows it makes are the very strings the
@@ -88,9 +88,8 @@ def month_of(service_date: str | None) -> str | None:
 _ENCODE_STR: Callable[[str], str] = json.encoder.encode_basestring_ascii
 #: rows made at a time when a table is read in order
 _BLOCK = 4096
-#: rows coded at a time as they are added: the cells of a block are read, coded and let go together; with
-#: blocks of 32,768 rows the kept contact ids were strewn among the freed cells, and the process kept 75 MB
-#: more at a million rows (measured: 319 MB after reading with 1,024-row blocks, 394 MB with 32,768)
+#: rows coded at a time as they are added: the cells of a block are read, coded and let go together; in larger
+#: blocks the kept contact ids are strewn among the freed cells, which the process then cannot give back
 _CODE_AT_ONCE = 1024
 #: SourceRow((line, values, error)) without the Python-level __new__ of a named tuple
 _make_row = partial(tuple.__new__, SourceRow)
@@ -184,7 +183,7 @@ class ContactTable(Sequence[SourceRow]):
             theirs = other._codes[n]
             if len(own) <= 256 and max(own) < 256 and theirs.typecode == self._codes[n].typecode == "H":
                 # codes below 256 both sides (most columns: dates, times, services): each 2-byte code's low
-                # byte translated, its high byte 0 to own[0] == 0 (an empty cell), in one C loop (0.6 s -> 0.2 s)
+                # byte translated, its high byte 0 to own[0] == 0 (an empty cell), in one C loop
                 self._codes[n].frombytes(theirs.tobytes().translate(bytes(own) + bytes(256 - len(own))))
             else:
                 self._codes[n].extend(map(own.__getitem__, theirs))
@@ -218,7 +217,7 @@ class ContactTable(Sequence[SourceRow]):
             yield from self.rows_at(range(start, min(start + _BLOCK, len(self._lines))))
 
     def rows_at(self, indexes: Sequence[int]) -> list[SourceRow]:
-        """The rows at ``indexes``, made column by column in C loops (0.8 µs a row; one at a time, 2.5)."""
+        """The rows at ``indexes``, made column by column in C loops (a third of the cost of one at a time)."""
         if isinstance(indexes, range) and indexes.step == 1:
             a, b = indexes.start, indexes.stop
             cells: list[Iterable] = [
@@ -243,8 +242,8 @@ class ContactTable(Sequence[SourceRow]):
     def packed_at(self, indexes: Sequence[int]) -> PackedRows:
         """The rows at ``indexes`` as their codes, line numbers and ids, to be made elsewhere with :meth:`texts`.
 
-        A worker's part went as its rows, pickled: about 5 µs a row in this process, the worker
-        waiting on it.  Codes are arrays, pickled as bytes; the texts go to the worker once.
+        Pickling a part's rows would keep this process busy while the worker waits on it.  Codes
+        are arrays, pickled as bytes; the texts go to the worker once.
         """
         if not indexes:
             return PackedRows(array("I"), (), [array(codes.typecode) for codes in self._codes], None)
@@ -298,15 +297,15 @@ class ContactTable(Sequence[SourceRow]):
         return [of[c] for c in self._codes[n]]
 
     def order_keys(self, indexes: Sequence[int]) -> list[tuple[str, str, str]]:
-        """:meth:`SourceRow.order_key` of the rows at ``indexes`` (only their cells are looked up: a job that
-        asks for the empty months of a quarter's window made three columns of a million for each)."""
+        """:meth:`SourceRow.order_key` of the rows at ``indexes`` (only their cells are looked up, not whole
+        columns: a job asks for every month of a quarter's window, most of them empty)."""
         date, start, ids = (self.cells_at(k, indexes) for k in (_SERVICE_DATE, _START_TIME, _CONTACT_ID))
         return [(d or "", s or "", c or "") for d, s, c in zip(date, start, ids)]
 
     def in_order(self, indexes: Sequence[int]) -> list[int]:
         """``indexes`` sorted by :meth:`SourceRow.order_key` of their rows (rows with equal keys in the order given).
 
-        Sorting a million keys of three texts took 1.5 s, before any process could judge.  Dates and
+        Sorting keys of three texts is slow, and it comes before any process can judge.  Dates and
         times of day are coded, so each distinct text gets its rank once and a row's date and time are
         one number: the rows are sorted by contact id, then (stably) by that number.
         """
@@ -337,7 +336,7 @@ class ContactTable(Sequence[SourceRow]):
 
     def joined_at(self, indexes: Sequence[int], separator: str) -> list[str]:
         """Each row's cells at ``indexes`` joined by ``separator``, an empty cell as "", column by column
-        in C loops (what a row hash hashes: about 1.7 µs a row less than making the rows and joining their cells)."""
+        in C loops (what a row hash hashes), without making the rows."""
         if self._blank is None:
             self._blank = [["" if text is None else text for text in texts] for texts in self._texts]
         columns: list[Iterable[str]] = [
@@ -349,8 +348,7 @@ class ContactTable(Sequence[SourceRow]):
     def json_at(self, indexes: Sequence[int], fragments: JSONFragments) -> list[str]:
         """Each row's filled cells at ``indexes`` as a JSON object, keys sorted: what the standard encoder writes
         (``ensure_ascii``, separators "," and ":") for ``{column: cell}``, made column by column from
-        ``fragments`` (each column's ``"column":"text"`` once per distinct text) instead of row by row
-        (at a million rows, 3.9 s of an import's 1-core time; this, 1.2 s)."""
+        ``fragments`` (each column's ``"column":"text"`` once per distinct text) instead of row by row."""
         columns: list[Iterable[str]] = []
         for k in fragments.order:
             if k == self._unique:
@@ -477,7 +475,7 @@ def column_of(rows: Sequence[SourceRow], column: str) -> Sequence[str | None]:
 class JSONFragments:
     """Each column's ``"column":<text as JSON>`` per distinct text of a table, made once (:meth:`ContactTable.json_at`).
 
-    Held while an import runs (a million rows have about 400,000 distinct texts), then let go."""
+    Held while an import runs (a large month has hundreds of thousands of distinct texts), then let go."""
 
     def __init__(self, names: Sequence[str] = CONTACT_COLUMNS):
         self.names = names

@@ -74,9 +74,9 @@ def _lines(
 ) -> list[tuple[ClaimLine, tuple[str, ...]]]:
     """(line, the plan diagnoses its contacts bill under), in date, procedure, modifier order.
 
-    A state's month has half a million lines, most of one contact: a line takes its contact's
-    amount object as it is, and shares its date, plan ids and pointers with the lines whose are
-    equal (about 230 bytes a line less, 135 MB at a million contacts).
+    Most lines are of one contact: a line takes its contact's amount object as it is, and shares
+    its date, plan ids and pointers with the lines whose are equal, as a state's month has hundreds
+    of thousands of lines.
     """
     plans = {p.plan_id: p for p in reference.service_plans.get(child_id, ())}
     grouped: dict[tuple[str, str, tuple[str, ...], str], list[Verdict]] = defaultdict(list)
@@ -185,8 +185,8 @@ def _active_on_any(
     """The codes of ``diagnoses`` active on any of ``days`` (sorted) whose category qualifies on such a day.
 
     The days are taken together where the same categories qualify (a month's, as a rule): a diagnosis
-    is active on one of them when the first day on or after its start is on or before its end.  A
-    state's 25,000 claims asked for each of their days' active diagnoses: 600,000 questions.
+    is active on one of them when the first day on or after its start is on or before its end,
+    rather than asking for each day of each claim.
     """
     alike: dict[frozenset[str] | None, list[dt.date]] = {}
     for day in days:

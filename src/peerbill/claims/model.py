@@ -36,7 +36,7 @@ class Rendering:
     npi: str
 
 
-@dataclass(slots=True)  # a state's batch has half a million lines: no __dict__ each
+@dataclass(slots=True)  # a state's batch has hundreds of thousands of lines: no __dict__ each
 class ClaimLine:
     service_date: dt.date
     procedure: str

@@ -37,14 +37,14 @@ class Billed:
 
 @dataclass
 class Plan:
-    #: the replacements and voids first, then the new claims, each made when it is taken (a state's batch:
-    #: 25,000 claims, 100 MB if they were all made first)
+    #: the replacements and voids first, then the new claims, each made when it is taken (a state's batch is
+    #: never made whole)
     claims: Iterator[Claim]
     already_billed: int  # billable contacts skipped because they are on a submitted claim, unchanged
     billable: dict[str, Verdict]  # the payer's billable verdicts by contact id (what the claims' contacts bill)
 
 
-#: :meth:`Verdict.order_key`, each key made in C: a state's 650,000 new contacts sorted in 0.3 s, not 0.6
+#: :meth:`Verdict.order_key`, each key made in C
 _ORDER = attrgetter("service_date", "start_time", "contact_id")
 
 

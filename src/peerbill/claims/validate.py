@@ -49,7 +49,7 @@ def claim_problems(claim: Claim) -> list[str]:
 
 @lru_cache(maxsize=1024)
 def _priced(rate: Decimal, units: int) -> Decimal:
-    """``units`` at ``rate``, to the cent: a state's batch prices 600,000 lines from a few dozen combinations."""
+    """``units`` at ``rate``, to the cent: a batch prices its many lines from a few dozen combinations."""
     return (rate * units).quantize(CENT)
 
 

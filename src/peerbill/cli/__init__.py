@@ -70,6 +70,10 @@ def main(log_level: str, log_file: Path | None) -> None:
     \b
     Everything peerbill did, by id, for an audit or a support request:
       peerbill --log-level debug --log-file peerbill.log run ...
+
+    Exit codes: 0 done; 1 done with findings (rejected rows, reference rows left out);
+    2 a usage or configuration error; 3 an integrity failure (a broken ledger, a
+    rewritten 837P unlike the recorded one); 4 an internal error.
     """
     log.setup(log_level, log_file)
 

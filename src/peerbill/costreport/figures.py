@@ -153,8 +153,8 @@ def _period(v: Verdict, reference: Reference, rule: PreventionPeriod | None) -> 
 
 def in_judging_order(verdicts: dict[str, Verdict]) -> Iterable[str]:
     """The contact ids by service date, start time and id.  Filed month by month as the months were
-    judged, they are in that order already (checked pair by pair): a million contacts need no sort
-    keys held at once.  Otherwise they are sorted."""
+    judged, they are in that order already (checked pair by pair), and a quarter's contacts need no
+    sort keys held at once.  Otherwise they are sorted."""
 
     def key(cid: str) -> tuple[str, str, str]:
         return verdicts[cid].order_key()

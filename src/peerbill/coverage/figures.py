@@ -142,8 +142,8 @@ class ContactFigures:
         # (group, or None for overall; key) -> contacts, minutes and dollars by status (in STATUSES order)
         self.sums: dict[tuple[str | None, str], list] = {}
         self.reasons: dict[str, list] = {}  # code -> [contacts, dollars]
-        # each held contact as a tuple (a dict each took 30 MB more at a million contacts while the month was
-        # billed): (sort key, contact id, position in the month, then the values of HELD_KEYS after the first)
+        # each held contact as a tuple, smaller than a dict, held while the month is billed: (sort key,
+        # contact id, position in the month, then the values of HELD_KEYS after the first)
         self.held: list[tuple] = []
         self.caps: list[tuple] = []  # (position in the month, finding's position, then the values of CAP_KEYS)
         self.auth_used: dict[str, int] = defaultdict(int)
@@ -255,7 +255,7 @@ class ContactFigures:
 
     def fold(self) -> ContactFigures:
         """Fold the sums by combination into the sums by group, and let the combinations go: a month's
-        are many (about 100 MB at a million contacts, while the month was billed), its groups' few."""
+        are many, and held while the month is billed; its groups' few."""
         self._count_failing()
         at = _STATUS_AT
         for (status, *keys), (contacts, minutes, dollars) in self.combos.items():

@@ -236,8 +236,8 @@ def _table(table_id: str, header: list[str], body: list[list], numeric: set[int]
     opens = [f"<td{' class=num' if i in numeric else ''}>" for i in range(len(header))]
     lines = []
     for cells in body:
-        # a row's cells escaped in one pass (a state's children and held contacts: 900,000 cells, escaped one by
-        # one in half a second), unless a cell holds the separator
+        # a row's cells escaped in one pass rather than one by one (a state's children and held contacts fill
+        # large tables), unless a cell holds the separator
         texts = html.escape(_CELLS.join([c if type(c) is str else str(c) for c in cells])).split(_CELLS)
         if len(texts) != len(cells):
             texts = [html.escape(str(c)) for c in cells]

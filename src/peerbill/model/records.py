@@ -57,7 +57,7 @@ class Record(BaseModel):
         """True when ``day`` lies in this record's span, both ends included.
 
         The checks a contact goes through test their records' spans in line instead (a start date is
-        required there): at a million contacts, the calls were 2% of judging.
+        required there), without a call per span.
         """
         start, end = self.start_date, self.end_date  # type: ignore[attr-defined]
         return (start is None or start <= day) and (end is None or day <= end)

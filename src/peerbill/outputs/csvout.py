@@ -27,8 +27,8 @@ def safe(value: Any) -> Any:
 
 
 #: in a line, what sends it to the csv writer: a character only a cell needing quotes holds, or that no cell of
-#: peerbill's starts or holds but a formula would, anywhere in the line (one character is searched for several
-#: times faster than two); then "-" and "@" after a comma, as service dates and pack labels hold them
+#: peerbill's starts or holds but a formula would, anywhere in the line (a single character is the quicker
+#: search); then "-" and "@" after a comma, as service dates and pack labels hold them
 _NOT_PLAIN = ('"', "\n", "\r", "=", "+", "\t", ",-", ",@")
 
 
@@ -37,9 +37,9 @@ def line(row: Iterable[Any]) -> str:
 
     When no cell needs quoting or neutralising (no comma, quote or line break inside a cell, none
     starting as a formula would), the line is the cells joined by commas, as the csv writer would
-    write it; otherwise the csv writer writes it.  decisions.csv has a line per contact: at a
-    million, the writer took about a sixth of judging's CPU (str methods check the line: a
-    regular expression over it took longer than the writer).
+    write it; otherwise the csv writer writes it.  decisions.csv has a line per contact, and the
+    writer is costly beside judging (str methods check the line: a regular expression over it is
+    slower than the writer).
     """
     cells = row if isinstance(row, (tuple, list)) else list(row)
     text = ",".join([c if type(c) is str else "" if c is None else str(c) for c in cells])

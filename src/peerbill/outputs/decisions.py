@@ -62,7 +62,7 @@ def verdict_row(v: Verdict) -> tuple:
     )
 
 
-# texts a million verdicts repeat (labels, modifiers, amounts, a billable verdict's notes), made once each
+# texts a month's verdicts repeat (labels, modifiers, amounts, a billable verdict's notes), made once each
 @lru_cache(maxsize=4096)
 def joined(separator: str, parts: tuple[str, ...]) -> str:
     """``separator.join(parts)`` of label and modifier tuples, which verdicts share."""
@@ -89,8 +89,8 @@ _shared_texts = lru_cache(maxsize=1024)(_texts)
 def decisions_line(v: Verdict) -> str:
     """The verdict's decisions.csv line: the cells of :func:`verdict_row` as :func:`csvout.line` writes them.
 
-    Formatted at once rather than cell by cell, as there is a line per contact (at a million, the
-    cells' list and join were 2 s of judging's CPU); the csv writer writes the few lines that need it.
+    Formatted at once rather than cell by cell, as there is a line per contact; the csv writer
+    writes the few lines that need it.
     """
     reasons, rule_ids, detail = finding_texts(v)
     text = (
@@ -114,8 +114,8 @@ class DecisionsWriter:
 
     @property
     def sha256(self) -> str:
-        """The SHA-256 of the bytes written, hashed as they were (the run's ledger entry names the file by it:
-        read back and hashed after judging, a million contacts' 180 MB took 0.6 s and as many bytes of memory)."""
+        """The SHA-256 of the bytes written, hashed as they were (the run's ledger entry names the file by it,
+        and reading a month's decisions back to hash them would cost time and memory)."""
         return self._hash.hexdigest()
 
     def __enter__(self) -> DecisionsWriter:

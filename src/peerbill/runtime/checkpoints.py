@@ -2,8 +2,8 @@
 
 SQLite in WAL mode appends a transaction's pages to the log and, on the commit that takes the log
 over 1,000 pages, copies the log into the database file and flushes it to disk before the commit
-returns.  A month's import, run and batch each write hundreds of megabytes: their commits took
-1.8, 0.9 and 0.7 s at a million contacts, mostly waiting for the disk.  Here the store's own
+returns.  A month's import, run and batch each write hundreds of megabytes, and their commits
+would mostly wait for the disk.  Here the store's own
 connections never checkpoint (``wal_autocheckpoint=0``); after every commit of a session on the
 store, a short-lived thread with a connection of its own runs a PASSIVE checkpoint, which copies
 what it can without waiting for readers or writers.  sqlite3 lets go of Python's lock for the

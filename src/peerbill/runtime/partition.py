@@ -22,11 +22,9 @@ def components(rows: Sequence[SourceRow]) -> list[list[int]]:
     """Row indexes grouped by connected component, each ascending, ordered by first index.
 
     The staff members and children are linked once per distinct pair of them a row holds (a month
-    of a million rows has about a hundred thousand): linking row by row took 1.8 s at a million,
-    before the worker could start.  They are linked as their codes (a table's own, see
-    :func:`~peerbill.bundle.rows.coded`), not as their ids, and the rows are grouped by sorting their
-    positions by component (stable: each group ascending): a million rows' parts took 1.5-2.5 s with
-    ids, 0.7-1.0 s with codes.
+    has far fewer pairs than rows), as their codes (a table's own, see
+    :func:`~peerbill.bundle.rows.coded`) rather than their ids, and the rows are grouped by sorting
+    their positions by component (stable: each group ascending): all of it before a worker can start.
     Each row takes its staff member's component (its child's when it has no staff member; a row
     with neither is one alone).
     """
@@ -68,8 +66,8 @@ def distinct_pairs(first: Sequence[int], second: Sequence[int]) -> Iterator[tupl
     """The distinct pairs of ``zip(first, second)``, in no particular order.
 
     Two arrays of 2-byte codes (a table's) are interleaved byte for byte into one array of 4-byte
-    numbers, whose distinct values a set finds: a million rows of a month took 0.6 s as a set of
-    pairs, this about 0.1 s.  The values are taken back apart the same way, so byte order does not matter.
+    numbers, whose distinct values a set finds faster than a set of pairs would.  The values are
+    taken back apart the same way, so byte order does not matter.
     """
     if not (
         isinstance(first, array)
@@ -96,13 +94,11 @@ def partition(rows: Sequence[SourceRow], parts: int) -> list[list[int]]:
     (each ascending): of similar size, but of 16 parts or more the last :data:`TAPER` taper off.
 
     Judged in this order, a component's contacts come together, so its children's and staff's
-    reference data stay in the processor's cache: at a million contacts, judging took 38.5 s
-    instead of 45.6 s in date order across components.  The verdicts are the same (components
+    reference data stay in the processor's cache.  The verdicts are those of date order (components
     share nothing); a worker puts them back into row order before sending them.
 
     Processes take the parts in order, so the one done first waits for the part the other is
-    judging: with 32 parts of equal size, about 2 s at a million contacts, 1 s on average;
-    the last parts smaller (the very last a few thousand rows), a fraction of that.
+    judging; the last parts smaller, that wait is short.
     """
     n = max(1, parts)
     taper = TAPER if n >= 2 * TAPER else 1

@@ -31,8 +31,8 @@ from .schema import BatchRow, BilledContact, ClaimLineRow, ClaimRow, Counter, Li
 def billed_claims(store: Database, payer: str, month: str) -> Iterator[tuple[int, list[Billed]]]:
     """The submitted claims of ``payer`` and ``month``, each (claim id, its billed contacts), in claim order.
 
-    One claim at a time: a state's month has 650,000 billed contacts, and holding them all took
-    450 MB when the month was billed again.
+    One claim at a time: a state's month has hundreds of thousands of billed contacts, too many to
+    hold when the month is billed again.
     """
     with store.engine.connect() as conn:
         rows = conn.execute(
@@ -82,9 +82,8 @@ def prior_usage(store: Database, judged: set[str], except_batches: Collection[in
     )
     if except_batches:
         query = query.where(ClaimRow.batch_id.not_in(list(except_batches)))
-    with store.engine.connect() as conn:  # rows one at a time: a state's month bills 650,000 contacts
+    with store.engine.connect() as conn:  # rows one at a time: a state's month bills most of its contacts
         # on PostgreSQL a cursor on the server: psycopg otherwise takes every row into the process first
-        # (a million-contact month run again: 650,000 rows; that run's peak went from 1,025 to 938 MB)
         rows = conn.execute(query.execution_options(yield_per=CHUNK))
         for contact_id, payer, child_id, procedure, day, plan_id, units in rows:
             if contact_id in judged:
@@ -93,7 +92,7 @@ def prior_usage(store: Database, judged: set[str], except_batches: Collection[in
             daily[(payer, child_id, procedure, day)] += units
             if plan_id:
                 auth[(payer, plan_id)] += units
-    # the caller's own id strings, not the store's copies (650,000 billed ids of a month run again: 37 MB)
+    # the caller's own id strings, not the store's copies (a month run again: its billed ids are many)
     kept = frozenset(cid for cid in judged if cid in billed) if billed else frozenset()
     return PriorUsage(daily=dict(daily), auth=dict(auth), billed=kept)
 
@@ -154,7 +153,7 @@ def record_batch(
     so a file with the real name is always recorded.  The digest is taken from the parts as they are written.
 
     ``claims`` are taken one at a time, as the file is rendered: a chunk's rows are inserted before its
-    claims are rendered, and a state's 25,000 claims (100 MB) are never all held.  So the number of
+    claims are rendered, and a state's claims are never all held.  So the number of
     claims and of transactions is known at the end: the batch's row is completed then, and its
     control numbers, reserved from counters its transaction holds locked from the start, follow on.
     What ``claims`` raises as they are taken (the caller's checks) rolls the batch back.
@@ -399,10 +398,8 @@ def batch_named(store: Database, file_name: str) -> BatchRow | None:
 LINK_ROW = ("line_id", "contact_id", "row_hash", "service_date", "plan_id", "units", "amount")
 
 
-#: claims whose rows are made and inserted at once: a state's month has half a million lines, and their rows are
-#: never all held; a batch writer holds one chunk's as it inserts them (500 claims: about 12,500 lines and
-#: as many contacts; with 2,000 and a 32 MB page cache the writer reached 165 MB beside the billing process at
-#: its peak, with 500 and 16 MB (writer.WRITER_CACHE_KB) 85 MB)
+#: claims whose rows are made and inserted at once: a month's lines are never all held as rows, and a batch
+#: writer holds one chunk's as it inserts them, beside the billing process at that one's peak
 CLAIMS_AT_ONCE = 500
 #: the columns of a claim, in the order insert_chunk gives them
 CLAIM_ROW = (
@@ -487,7 +484,7 @@ def chunk_rows(claims: list[Claim], row_hashes: Mapping[str, str], contacts: dic
                 )
             )
     hashes = _hashes(row_hashes, [(cid, v.line) for _, cid, _, v in links])
-    # each link's row made once, with its hash (made first and again with the hash: 1 s of a 1M batch, on one core)
+    # each link's row made once, with its hash (the batch runs on one core)
     link_rows = [
         (line_at, cid, h, day, v.plan_id, v.units, v.amount) for (line_at, cid, day, v), h in zip(links, hashes)
     ]
@@ -516,7 +513,7 @@ def _hashes(row_hashes: Mapping[str, str], contacts: list[tuple[str, int]]) -> l
 @lru_cache(maxsize=256)
 def _pointers_json(pointers: tuple[int, ...]) -> JSONText:
     """A line's diagnosis pointers as the JSON column stores them (the text SQLAlchemy's JSON type writes),
-    encoded once per combination: a state's month has 600,000 lines and a handful of combinations."""
+    encoded once per combination: a month has many lines and a handful of combinations."""
     return JSONText(json.dumps(list(pointers)))
 
 

@@ -1,14 +1,14 @@
 """Bulk inserts: PostgreSQL's COPY where the store is PostgreSQL, the sqlite3 driver's executemany on SQLite.
 
-On PostgreSQL a million rows go through ``COPY ... FROM STDIN`` (psycopg), several times faster
-than INSERT statements, whose text the driver must parse.  Where the caller needs the new ids,
+On PostgreSQL the rows go through ``COPY ... FROM STDIN`` (psycopg), several times faster than
+INSERT statements, whose text the driver must parse.  Where the caller needs the new ids,
 they are drawn from the table's sequence first and copied with the rows, ascending in row order,
 so the ids follow the rows as with INSERT ... RETURNING.
 
 On SQLite the rows go straight to the driver's ``executemany`` with one prepared statement,
 each value converted by the column type's own SQLAlchemy bind processor (so the stored text is
-what an ORM insert stores), which skips SQLAlchemy's per-row parameter handling: two thirds of
-the time a million rows took.  Where the caller needs the new ids, the first row is inserted
+what an ORM insert stores), which skips SQLAlchemy's per-row parameter handling, most of the
+time an insert of many rows takes.  Where the caller needs the new ids, the first row is inserted
 alone and its id read; the transaction then holds SQLite's write lock, so the other rows take
 the ids that follow, given explicitly, as SQLite would have given them.
 """
@@ -42,7 +42,7 @@ def insert_rows(s: Session, table, rows: list[dict], ids: bool = False) -> list[
 
 def insert_tuples(s: Session, table, names: tuple[str, ...], rows: list[tuple], ids: bool = False) -> list[int]:
     """As :func:`insert_rows` with each row the values of the columns ``names``, in that order:
-    a million rows need no dict each (recording a month's verdicts, their claims' contacts)."""
+    a month's rows need no dict each (recording its verdicts, its claims' contacts)."""
     if table.__tablename__ in INSERTED:
         note_inserted(s, table, names, rows)
     if not rows:
@@ -94,8 +94,8 @@ def _sqlite(s: Session, core, names: tuple[str, ...], rows: list[tuple], ids: bo
                 if not isinstance(value, JSONText):  # JSON text already (CanonicalJSON too): stored as it is
                     out[i] = process(value)
                 continue
-            # dates, amounts and flags repeat down a million rows: each distinct value converted once
-            # (a date's processor takes 1 µs); equal values convert alike (a decimal to its float)
+            # dates, amounts and flags repeat down the rows: each distinct value converted once; equal
+            # values convert alike (a decimal to its float)
             converted = done.get(value, done)
             if converted is done:
                 converted = done[value] = process(value)

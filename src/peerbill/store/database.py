@@ -174,16 +174,14 @@ PAGE_SIZE = 16384
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     # 16 KB pages for a new file (a store made with SQLite's default 4 KB keeps them): a month's
-    # million contacts, verdicts and claim contacts write a gigabyte in a few large transactions, and
-    # larger pages mean fewer of them to split, index and log (measured on 1M contact rows with their
-    # indexes, insert and commit 7.6 s with 4 KB pages, 5.2 s with 16 KB; `run` at 1M, 99 -> 96 s)
+    # contacts, verdicts and claim contacts go in in a few large transactions, and larger pages mean
+    # fewer of them to split, index and log
     cur.execute(f"PRAGMA page_size={PAGE_SIZE}")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    # 32 MB of page cache (SQLite's default is 2 MB): a million rows go into indexes on random keys
-    # (contact ids), and a small cache reads and spills the same index pages again and again
-    # (measured: 1M rows into a table with two such indexes, 6.4 s with 2 MB, 3.9 s with 32 MB or more);
-    # each open connection keeps its own cache
+    # 32 MB of page cache (SQLite's default is 2 MB): a month's rows go into indexes on random keys
+    # (contact ids), and a small cache reads and spills the same index pages again and again; each
+    # open connection keeps its own cache
     cur.execute("PRAGMA cache_size=-32768")
     cur.close()

@@ -33,8 +33,8 @@ class Imported(NamedTuple):
 class MonthVersions:
     """The version each contact of a month's rows is stored at, as the import that stored them found it.
 
-    Nearly every version is 1 (a contact's row has never changed), so only the others are listed:
-    a dict of a million contacts' versions held 41 MB while the month's verdicts were recorded.
+    Nearly every version is 1 (a contact's row has never changed), so only the others are listed,
+    rather than a dict of every contact's version held while the month's verdicts are recorded.
     A row stored under its contact id is the id's first row; the id of a later row (a duplicate,
     rejected) has the first row's version when that row is of the month, as the store is read.
     """
@@ -250,7 +250,7 @@ def _store_versions(
     names = names + ("version", "row_hash", "current")
     new, retire = [], []
     records = iter(records)
-    while chunk := list(islice(records, CHUNK)):  # a million rows are never held at once
+    while chunk := list(islice(records, CHUNK)):  # a month's rows are never held at once
         current = current_of([key for key, _, _ in chunk])
         if not current:  # none of the chunk stored (a month imported the first time): all new, at version 1
             tally["new"] += len(chunk)

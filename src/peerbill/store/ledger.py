@@ -48,17 +48,17 @@ def _plain(value):
     return value
 
 
-#: json.dumps with options builds a new encoder on every call; a million rows share this one
+#: json.dumps with options builds a new encoder on every call; every row shares this one
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_plain)
 _ORJSON = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME  # dates and times through _plain, as _ENCODER
-#: _plain for orjson, each distinct amount or date written once: rows repeat a few dozen of them, and a
-#: million verdicts, claim lines and their contacts called it per row (a claim line's row 1.4 -> 0.4 µs)
+#: _plain for orjson, each distinct amount or date written once: a month's verdicts, claim lines and their
+#: contacts repeat a few dozen of them
 _plain_once = lru_cache(maxsize=4096)(_plain)
 
 
 def _encoded(value) -> bytes:
     """``_ENCODER.encode(value)`` as bytes (ASCII: the standard encoder escapes the rest), made by orjson
-    where that gives the same text: 7 times faster.  A row's tuple is written as the list it is read
+    where that gives the same text, several times faster.  A row's tuple is written as the list it is read
     back as.
 
     orjson writes letters beyond ASCII and DEL as they are where the standard encoder escapes them,
@@ -166,7 +166,7 @@ def note_inserted(s: Session, table, names: tuple[str, ...], rows: list[tuple]) 
     """Hash rows as they are bulk-inserted (each the values of the columns ``names``), in id order,
     exactly as :func:`digests` would read them back.
 
-    Recording a million verdicts then costs one pass over rows already in memory instead of
+    Recording a month's verdicts then costs one pass over rows already in memory instead of
     reading them all back; ``verify`` still reads them back, so a digest that did not match the
     rows would show there (and the store's tests verify after every kind of recording).
     """

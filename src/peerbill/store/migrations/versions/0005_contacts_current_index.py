@@ -2,8 +2,8 @@
 
 The import asks for the current version of a chunk of contact ids (``contact_id IN (...)`` and
 ``current``); both databases find those rows through the unique index's leading column, a
-version or two per id.  The second index was written on every contact imported (a million at a
-state's month: 0.5 s of SQLite's 5.1 s, and 19.6 MB of the file) and read by no query.
+version or two per id.  The second index was written on every contact imported, taking time and
+room in the file, and read by no query.
 
 Revision ID: 0005
 """
