@@ -84,4 +84,5 @@ for command in (*month.COMMANDS, *records.COMMANDS):
 
 def entry() -> None:
     """The ``peerbill`` program (the console script and ``python -m peerbill``)."""
+    memory.process_ends_after_command()
     main(prog_name="peerbill")

@@ -17,10 +17,26 @@ def hold() -> None:
     gc.disable()
 
 
+class _Process:
+    """What this process is known to do once its command is done."""
+
+    ends = False
+
+
+def process_ends_after_command() -> None:
+    """The process ends when the command does (the ``peerbill`` program): see :func:`release`."""
+    _Process.ends = True
+
+
 def release() -> None:
     """At the end of a command: collect as usual again (for in-process callers, the tests).
 
     No collection here: the command's data may still be alive (an exception's frames), and
-    walking millions of objects would cost seconds for the few cycles there are.
+    walking it would cost much for the few cycles there are.  When the process ends with the
+    command, what is alive is frozen out of collection instead: the interpreter would walk it all
+    once more as it ends, and reference counting frees it anyway.
     """
+    if _Process.ends:
+        gc.freeze()
+        return
     gc.enable()
