@@ -1,3 +1,3 @@
 """peerbill: judge peer support contacts against dated billing rules, explain every verdict."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -91,13 +91,15 @@ def judge(
     recording: list[RunRecorder] = []
 
     def meanwhile() -> None:
+        if store is None:
+            return
         if import_first:
-            imported.append(store.import_bundle(bundle, versions_of=month.month))  # type: ignore[union-attr]
+            imported.append(store.import_bundle(bundle, versions_of=month.month))
             bundle.imported()  # nothing of this command reads the reference files' rows again
         if record:
             versions = imported[0].versions if imported else None
             import_id = imported[0].import_id if imported else None
-            recording.append(store.recorder(rules, bundle, month.month, month.as_of, import_id, versions))  # type: ignore[union-attr]
+            recording.append(store.recorder(rules, bundle, month.month, month.as_of, import_id, versions))
 
     def parts(verdicts: list[Verdict]) -> None:
         if recording:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from ..log import logger
 from ..model.verdict import Verdict
 from ..outputs.files import out_folder
 from ..rules import RuleSet
+from ..rules.schema import ClaimPeriod
 from ..runtime import Sinks, judge_rows
 from ..store import Store
 from ..store.costreports import claimed_so_far, current_by_row, first_reported, issued_revision, record_report
@@ -134,7 +136,7 @@ def _report(
             f"{quarter.first_day}"
         )
     claim = version.check_of("claim_period")
-    window = claim.quarters if claim else ADJUSTABLE_QUARTERS  # type: ignore[attr-defined]
+    window = claim.quarters if isinstance(claim, ClaimPeriod) else ADJUSTABLE_QUARTERS
     months = [m for back in range(window, -1, -1) for m in (quarter - back).months]
     by_month = bundle.months()
     judged_ids = set().union(*(by_month.ids(m) for m in months))
@@ -144,7 +146,7 @@ def _report(
     # reused, its batches need not be read back.
     skip = judged_already.batches if judged_already is not None and judged_already.month in months else ()
     prior, duplicates = store.prior_usage(judged_ids, except_batches=skip), bundle.duplicate_lines()
-    if skip and reusable(judged_already, judged_already.month, prior) is None:  # type: ignore[union-attr]
+    if skip and judged_already is not None and reusable(judged_already, judged_already.month, prior) is None:
         prior = store.prior_usage(judged_ids)  # the month is judged again: with every batch
     claimed = claimed_so_far(store, str(quarter))
     verdicts: dict[str, Verdict] = {}  # those the report may make items of
@@ -153,13 +155,15 @@ def _report(
         rows = by_month.rows(month)
         if not rows:
             continue
-        again = reusable(judged_already, month, prior)
-        if again is not None:
-            reused += len(again)
+        kept = reusable(judged_already, month, prior)
+        if kept is not None:
+            reused += len(kept)
+            again: Iterable[Verdict | None] = kept
         else:
             judge = Judge(bundle.reference, rules, as_of, prior, duplicates)  # each month is judged as its own run
-            again = (v for _, v in judge_rows(rows, judge, Sinks(keep=True)))  # type: ignore[assignment]
-        for v in again:  # type: ignore[union-attr]
+            again = (v for _, v in judge_rows(rows, judge, Sinks(keep=True)))
+        for v in again:
+            assert v is not None, "kept verdicts"
             if v.status != "rejected":  # only an id's first row can be: a later one is a duplicate, rejected
                 judged += 1
                 if may_report(v, claimed, payer):

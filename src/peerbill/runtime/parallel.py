@@ -224,13 +224,14 @@ def _here(
     """The month judged in this process alone."""
     if meanwhile is not None:
         meanwhile()
-    kept: list[Verdict] | None = [] if sinks.parts is not None else None
+    kept: list[Verdict] = []
+    told = sinks.parts is not None
     for text, verdict in judge_part(rows, judge, sinks.tallies, sinks.line, progress):
-        if kept is not None:
+        if told:
             kept.append(verdict)
         yield text, (verdict if sinks.keep else None)
     if sinks.parts is not None:
-        sinks.parts(kept)  # type: ignore[arg-type]
+        sinks.parts(kept)
 
 
 #: the verdict's fields that repeat its row's cells, as the judge gives them: a worker sends its verdicts

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -103,7 +104,9 @@ class _BatchThere:
         self._open = False
 
     def __enter__(self) -> _BatchThere:
-        self.opened = Opened(*self._writer.call("open", self._head))  # type: ignore[misc]
+        opened = self._writer.call("open", self._head)
+        assert isinstance(opened, tuple)
+        self.opened = Opened(*opened)
         self._open = True
         return self
 
@@ -126,8 +129,8 @@ class _BatchThere:
                 self._writer.call("abort")
 
 
-def _smaller_cache(dbapi_conn: object, _record: object) -> None:
-    cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
+def _smaller_cache(dbapi_conn: Any, _record: object) -> None:
+    cur = dbapi_conn.cursor()
     cur.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KB}")
     cur.close()
 

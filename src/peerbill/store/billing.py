@@ -520,7 +520,10 @@ def _pointers_json(pointers: tuple[int, ...]) -> JSONText:
 def load_claim(store: Database, claim_id: int) -> Claim:
     """A stored claim as data; ``original_ref`` is the number a replacement or void cites."""
     with Session(store.engine) as s:
-        return _load(s, s.get(ClaimRow, claim_id))  # type: ignore[arg-type]
+        row = s.get(ClaimRow, claim_id)
+        if row is None:
+            raise LookupError(f"no claim {claim_id}")
+        return _load(s, row)
 
 
 def _load(s: Session, row: ClaimRow) -> Claim:

@@ -214,9 +214,9 @@ def _import_contacts(
                 yield cid, bundle.hash_row(k, cells), (block, at)
 
     def stored_as(item, version: int) -> None:
-        if version != 1:
+        if version != 1 and versions is not None:
             block, at = item
-            versions.stored(block.ids[at], block.dates[at], version)  # type: ignore[union-attr]
+            versions.stored(block.ids[at], block.dates[at], version)
 
     return _store_versions(
         session,
