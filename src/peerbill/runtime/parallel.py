@@ -246,9 +246,18 @@ def _without_row_cells(verdict: Verdict) -> Verdict:
     return verdict
 
 
-def _with_row_cells(verdict: Verdict, line: int, *cells: str | None) -> Verdict:
+def _with_row_cells(
+    verdict: Verdict,
+    line: int,
+    contact_id: str | None,
+    service_date: str | None,
+    start_time: str | None,
+    child_id: str | None,
+    staff_id: str | None,
+    place_of_service: str | None,
+    program: str | None,
+) -> Verdict:
     """Give back what :func:`_without_row_cells` took, as the judge gave it (an empty id, date or time as "")."""
-    contact_id, service_date, start_time, child_id, staff_id, place_of_service, program = cells
     verdict.line, verdict.contact_id, verdict.service_date = line, contact_id or "", service_date or ""
     verdict.start_time, verdict.child_id, verdict.staff_id = start_time or "", child_id, staff_id
     verdict.place_of_service, verdict.program = place_of_service, program
