@@ -6,7 +6,6 @@ import datetime as dt
 import io
 import json
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,6 +14,7 @@ import click
 
 from ..calendar import FiscalQuarter, parse_month
 from ..outputs import csvout
+from ..outputs.files import writable_folder
 from ..runtime import Progress
 from ..store import Store
 
@@ -72,9 +72,7 @@ def _writable_folder(ctx: click.Context, param: click.Parameter, value: Path | N
     if value is None:
         return None
     try:
-        value.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=value):
-            pass
+        writable_folder(value)
     except OSError as exc:
         raise click.BadParameter(f"the folder {str(value)!r} cannot be written: {exc.strerror or exc}") from None
     return value

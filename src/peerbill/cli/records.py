@@ -12,7 +12,6 @@ import click
 from ..jobs import records
 from ..jobs import trace as trace_job
 from ..store import Store
-from ..testing.generate import generate
 from . import errors
 from .options import (
     GroupStore,
@@ -341,7 +340,7 @@ def fixtures_generate(
     Example:
       peerbill fixtures generate --contacts 100000 --seed 7 --out bench/data/100k
     """
-    made = generate(
+    made = records.fixtures(
         out_dir, contacts, seed=seed, start_month=start_month, months=months, children=children, staff=staff
     )
     click.echo(f"wrote {out_dir}: {made['contacts']} contacts, {made['children']} children, {made['staff']} staff")

@@ -4,6 +4,7 @@ reason codes a store's runs are judged with."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ..reasons import catalogue
 from ..rules import RuleSet
@@ -12,10 +13,11 @@ from ..store import Imported, Store
 from ..store.billing import list_batches
 from ..store.ledger import Verification, verify
 from ..store.schema import BatchRow
+from ..testing.generate import generate
 from .bill import write_batch_again
 from .month import load_rules, read
 
-__all__ = ["batches", "check_rules", "import_bundle", "reasons", "verify_ledger", "write_batch_again"]
+__all__ = ["batches", "check_rules", "fixtures", "import_bundle", "reasons", "verify_ledger", "write_batch_again"]
 
 
 def import_bundle(data_dir: Path, store: Store, rules_dir: Path | None = None) -> tuple[Imported, list[str]]:
@@ -39,6 +41,12 @@ def verify_ledger(store: Store) -> Verification:
 def check_rules(directory: Path) -> RuleSet:
     """Every pack under ``directory`` validated (:class:`~peerbill.rules.RulePackError` lists every problem)."""
     return RuleSet(load_packs(directory))
+
+
+def fixtures(out_dir: Path, contacts: int, **shape: Any) -> dict[str, int]:
+    """``peerbill fixtures generate``: a made-up bundle of about ``contacts`` contacts (see
+    :func:`peerbill.testing.generate.generate` for its ``shape``); what it holds."""
+    return generate(out_dir, contacts, **shape)
 
 
 def reasons(rules_dir: Path | None = None) -> dict[str, str]:

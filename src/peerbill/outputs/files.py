@@ -7,6 +7,7 @@ publishes it after the commit, so a file with a real name is always one the stor
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -15,6 +16,15 @@ def out_folder(out_dir: Path) -> Path:
     """The output folder, made when missing."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def writable_folder(out_dir: Path) -> Path:
+    """The output folder, made when missing, proven writable now rather than after a long run
+    (:class:`OSError` when it cannot be)."""
+    out = out_folder(out_dir)
+    with tempfile.TemporaryFile(dir=out):
+        pass
     return out
 
 
