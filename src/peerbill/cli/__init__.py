@@ -15,7 +15,7 @@ import click
 from .. import __version__, log
 from ..runtime import memory
 from ..store.database import close_all
-from . import errors, month, records
+from . import errors, month, packs, records, reports
 
 
 class Peerbill(click.Group):
@@ -78,7 +78,7 @@ def main(log_level: str, log_file: Path | None) -> None:
     log.setup(log_level, log_file)
 
 
-for command in (*month.COMMANDS, *records.COMMANDS):
+for command in (*month.COMMANDS, *reports.COMMANDS, *records.COMMANDS, *packs.COMMANDS):
     main.add_command(command)
 
 

@@ -1,4 +1,4 @@
-"""The commands that judge a month: check, bill, run, cost-report, coverage, whatif."""
+"""The commands that judge and bill a month: check, bill, run."""
 
 from __future__ import annotations
 
@@ -8,38 +8,19 @@ from typing import Any
 
 import click
 
-from ..changes import HEADER as WHATIF_HEADER
-from ..costreport.render import LINE_COLUMNS
-from ..coverage.figures import Coverage
-from ..coverage.render import COLUMNS as COVERAGE_COLUMNS
-from ..coverage.render import rows as coverage_rows
-from ..coverage.render import terminal
 from ..jobs import bill as bill_job
 from ..jobs import check as check_job
-from ..jobs import cost_report as cost_report_job
-from ..jobs import coverage as coverage_job
 from ..jobs import run as run_job
-from ..jobs import whatif as whatif_job
 from ..jobs.bill import Billed
-from ..jobs.cost_report import CostReportResult
 from ..store import Store, normalize_url, safe_url
 from ..summary import Summary
 from . import errors
 from .options import (
     BarProgress,
-    as_of_option,
-    data_option,
     db_option,
     jobs_option,
     json_option,
     month_job_options,
-    month_option,
-    optional_out_option,
-    out_option,
-    output_options,
-    quarter,
-    rules_option,
-    show,
 )
 
 FREQUENCIES = {"1": "original", "7": "replacement", "8": "void"}
@@ -224,197 +205,4 @@ def run(
     ctx.exit(_exit_code(checked.summary))
 
 
-def _print_cost_report(result: CostReportResult, as_json: bool, as_csv: bool) -> None:
-    lines = [dict(zip(LINE_COLUMNS, line)) for line in result.lines]
-
-    def for_people() -> None:
-        click.echo(f"CB-496 {result.quarter} revision {result.revision} ({result.status})")
-        click.echo(
-            f"  {'line':<48}{'current':>12}{'federal':>12}{'adjust':>12}{'federal':>12}{'estimate':>12}{'federal':>12}"
-        )
-        for _, label, _, *amounts in result.lines:
-            click.echo(f"  {label:<48}" + "".join(f"{a:>12}" for a in amounts))
-        f = result.footers
-        click.echo(
-            f"  FY{f['fiscal_year']} well-supported share {f['well_supported_share']} "
-            f"(minimum {f['well_supported_minimum'] or 'none'}): {f['well_supported_result']}; "
-            f"average monthly children served {f['average_monthly_children']}"
-        )
-
-    if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "quarter": result.quarter,
-                    "revision": result.revision,
-                    "status": result.status,
-                    "lines": lines,
-                    "footers": {k: str(v) for k, v in result.footers.items()},
-                    "files": result.files,
-                },
-                indent=2,
-            )
-        )
-        return
-    show(lines, False, as_csv, for_people, LINE_COLUMNS)
-
-
-@click.command("cost-report")
-@click.option(
-    "--quarter", required=True, callback=quarter, help="Federal fiscal quarter: FY2027Q1, or a month 2026-10."
-)
-@data_option
-@out_option
-@rules_option
-@as_of_option
-@db_option("peerbill.db")
-@click.option("--revise", is_flag=True, help="Issue a revised report for a quarter already issued.")
-@click.option("--draft", is_flag=True, help="Write what the report would say now, without issuing it.")
-@output_options
-def cost_report(
-    quarter: str,
-    data_dir: Path,
-    out_dir: Path,
-    rules_dir: Path | None,
-    as_of: Any,
-    db_url: str,
-    revise: bool,
-    draft: bool,
-    as_json: bool,
-    as_csv: bool,
-) -> None:
-    """Write the Title IV-E prevention lines of the quarterly CB-496 and record the report as issued.
-
-    Writes cb496.csv, cb496.xml (valid against templates/cb496.xsd),
-    cb496-detail.csv (every contact behind every figure) and children.csv.
-    Prior-quarter adjustments come from contacts that earlier reports claimed
-    and that have since been billed to Medicaid, corrected or withdrawn.
-    Issued reports never change: issue a revision with --revise.
-
-    \b
-    Example:
-      peerbill cost-report --quarter FY2027Q1 --data fixtures/demo --out out/FY2027Q1 --db demo.db --as-of 2027-01-15
-    """
-    result = cost_report_job.cost_report(
-        data_dir, quarter, out_dir, rules_dir, as_of, Store.open(db_url), revise=revise, draft=draft
-    )
-    _print_cost_report(result, as_json, as_csv)
-
-
-@click.command()
-@month_job_options
-@db_option(None)
-@output_options
-def coverage(
-    data_dir: Path,
-    month: str,
-    out_dir: Path,
-    rules_dir: Path | None,
-    as_of: Any,
-    db_url: str | None,
-    as_json: bool,
-    as_csv: bool,
-) -> None:
-    """How much of the team's work bills, and why the rest does not, for program managers.
-
-    Writes OUT/coverage.csv and a self-contained OUT/coverage.html (charts and
-    sortable tables, no network): shares of contacts, hours and potential
-    dollars that bill, by payer, program, service, staff member and child;
-    reasons ranked by dollars at risk; held contacts with the days left to
-    file and what releases them; authorisation units left; daily caps hit;
-    and, with --db, the trend over the last 6 months recorded in the store.
-
-    \b
-    Example:
-      peerbill coverage --data fixtures/demo --month 2026-09 --out out/coverage --db demo.db --as-of 2026-11-15
-    """
-    cov: Coverage = coverage_job.coverage(
-        data_dir, month, out_dir, rules_dir, as_of, Store.open(db_url) if db_url else None
-    )
-
-    def for_people() -> None:
-        for line in terminal(cov):
-            click.echo(line)
-        click.echo(f"wrote {Path(out_dir) / 'coverage.csv'} and {Path(out_dir) / 'coverage.html'}")
-
-    listed = [dict(zip(COVERAGE_COLUMNS, map(str, r))) for r in coverage_rows(cov)]
-    show(listed, as_json, as_csv, for_people, COVERAGE_COLUMNS)
-
-
-@click.command()
-@click.option(
-    "--rules",
-    "draft_dir",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="The draft rule packs folder to compare with the current ones.",
-)
-@data_option
-@month_option
-@click.option("--current", "current_dir", type=click.Path(path_type=Path), help="The current packs (default: shipped).")
-@as_of_option
-@db_option(None)
-@optional_out_option
-@output_options
-def whatif(
-    draft_dir: Path,
-    data_dir: Path,
-    month: str,
-    current_dir: Path | None,
-    as_of: Any,
-    db_url: str | None,
-    out_dir: Path | None,
-    as_json: bool,
-    as_csv: bool,
-) -> None:
-    """Judge a month under draft rule packs beside the current ones and report what would change.
-
-    Lists every contact whose verdict, units or amount would change, with the
-    rule that made the difference, and the totals by payer.  Records nothing:
-    no claim, no report, no run; the store (--db, for units already billed) is only read.
-    --out DIR also writes every change to DIR/whatif.csv.
-
-    \b
-    Example:
-      peerbill whatif --rules my-draft-rules/ --data fixtures/demo --month 2026-09 --as-of 2026-11-15
-    """
-    found = whatif_job.whatif(
-        draft_dir, data_dir, month, as_of, current_dir, Store.open(db_url) if db_url else None, out_dir
-    )
-    changes = [dict(zip(WHATIF_HEADER, r)) for r in found.rows]
-    if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "month": month,
-                    "rules": {"current": found.current, "draft": found.draft},
-                    "changed": len(found.changes),
-                    "by_payer": found.by_payer,
-                    "changes": changes,
-                },
-                indent=2,
-            )
-        )
-        return
-
-    def for_people() -> None:
-        click.echo(
-            f"{month}: {len(found.changes)} of {found.judged} contacts change ({found.current} -> {found.draft})"
-        )
-        for p, totals in found.by_payer.items():
-            b, a = totals["before"], totals["after"]
-            click.echo(
-                f"  {p:<12} billable {b['contacts']:>6} -> {a['contacts']:<6} ${float(b['amount']):>12,.2f} -> "
-                f"${float(a['amount']):,.2f}"
-            )
-        for r in found.rows[:50]:
-            click.echo(f"  {r[0]:<12} {r[2]}/{r[4] or '-'} -> {r[3]}/{r[5] or '-'}  {r[8]} -> {r[9]}  {r[11]}")
-        if len(found.rows) > 50:
-            click.echo(
-                f"  ... {len(found.rows) - 50} more (--out DIR writes them all to whatif.csv, --csv prints them)"
-            )
-
-    show(changes, False, as_csv, for_people, WHATIF_HEADER)
-
-
-COMMANDS = (check, bill, run, cost_report, coverage, whatif)
+COMMANDS = (check, bill, run)
