@@ -431,7 +431,7 @@ class RowsView(Sequence[SourceRow]):
 
     def column(self, k: int) -> list[str | None]:
         """Column ``k``'s cells, row by row of this view."""
-        return list(map(column_of(self._rows, CONTACT_COLUMNS[k]).__getitem__, self._indexes))
+        return list(map(_column_at(self._rows, k).__getitem__, self._indexes))
 
     def rows_at(self, positions: Sequence[int]) -> list[SourceRow]:
         """The rows at ``positions`` of this view."""
@@ -439,7 +439,7 @@ class RowsView(Sequence[SourceRow]):
 
     def cells_at(self, k: int, positions: Sequence[int]) -> list[str | None]:
         """Column ``k``'s cells of the rows at ``positions`` of this view."""
-        return cells_at(self._rows, CONTACT_COLUMNS[k], [self._indexes[p] for p in positions])
+        return _cells_at(self._rows, k, [self._indexes[p] for p in positions])
 
     def lines_at(self, positions: Sequence[int]) -> list[int]:
         """The line numbers of the rows at ``positions`` of this view."""
@@ -467,7 +467,10 @@ def in_key_order(indexes: Sequence[int], keys: Sequence) -> list[int]:
 
 def column_of(rows: Sequence[SourceRow], column: str) -> Sequence[str | None]:
     """Column ``column``'s cells of ``rows``, row by row: a table's (or a view's) without making its rows."""
-    k = COLUMN_INDEX[column]
+    return _column_at(rows, COLUMN_INDEX[column])
+
+
+def _column_at(rows: Sequence[SourceRow], k: int) -> Sequence[str | None]:
     at = getattr(rows, "column", None)
     return at(k) if at is not None else [row.values[k] for row in rows]
 
@@ -513,7 +516,10 @@ def joined_at(rows: Sequence[SourceRow], indexes: Sequence[int], separator: str)
 def cells_at(rows: Sequence[SourceRow], column: str, indexes: Sequence[int]) -> list[str | None]:
     """Column ``column``'s cells of the rows at ``indexes``, from a table's (or a view's) column without making
     its rows."""
-    k = COLUMN_INDEX[column]
+    return _cells_at(rows, COLUMN_INDEX[column], indexes)
+
+
+def _cells_at(rows: Sequence[SourceRow], k: int, indexes: Sequence[int]) -> list[str | None]:
     at = getattr(rows, "cells_at", None)
     return at(k, indexes) if at is not None else [rows[i].values[k] for i in indexes]
 
