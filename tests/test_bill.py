@@ -401,5 +401,5 @@ def test_billed_contacts_are_read_through_a_cursor_on_the_server(tmp_path, postg
     prior = store.prior_usage({"C-001", "C-002"})
     claims = list(billed_claims(store, "medicaid", "2026-09"))
     assert prior.billed and len(claims) == 31
-    reads = [name for statement, name in cursors if "billed_contacts" in statement]
+    reads = [name for statement, name in cursors if "line_contacts" in statement]
     assert reads == ["ServerCursor", "ServerCursor"], cursors

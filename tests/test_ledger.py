@@ -186,7 +186,7 @@ def test_rows_hashed_as_inserted_hash_as_verify_reads_them():
     from hypothesis import given
     from hypothesis import strategies as st
 
-    from peerbill.store.ledger import _ENCODER, canonical_json, note_inserted
+    from peerbill.store.ledger import _ENCODER, COLUMNS, SCHEME, canonical_json, note_inserted
     from peerbill.store.schema import ContactRow, VerdictRow
 
     class Session:
@@ -201,9 +201,10 @@ def test_rows_hashed_as_inserted_hash_as_verify_reads_them():
         | st.dates()
         | st.decimals(allow_nan=False, allow_infinity=False, places=2, max_value=10**9, min_value=-(10**9))
     )
-    verdicts = st.lists(st.tuples(*[scalars] * 12), min_size=1, max_size=5)
+    verdicts = st.lists(st.tuples(*[scalars] * len(COLUMNS[SCHEME]["verdicts"])), min_size=1, max_size=5)
+    contact_names = tuple(COLUMNS[SCHEME]["contacts"])
     contacts = st.lists(
-        st.tuples(text, st.integers(), text, st.dictionaries(text, st.none() | text, max_size=5)),
+        st.tuples(*[scalars] * (len(contact_names) - 1), st.dictionaries(text, st.none() | text, max_size=5)),
         min_size=1,
         max_size=5,
     )
@@ -216,29 +217,11 @@ def test_rows_hashed_as_inserted_hash_as_verify_reads_them():
 
     @given(verdicts, contacts)
     def check(verdict_rows, contact_rows):
-        names = (
-            "contact_id",
-            "contact_version",
-            "status",
-            "payer",
-            "procedure",
-            "modifiers",
-            "units",
-            "amount",
-            "reasons",
-            "rule_ids",
-            "rule_versions",
-            "plan_id",
-        )
+        names = tuple(COLUMNS[SCHEME]["verdicts"])
         s = Session()
         s.info = {}
         note_inserted(s, VerdictRow, names, verdict_rows)
-        note_inserted(
-            s,
-            ContactRow,
-            ("contact_id", "version", "row_hash", "fields"),
-            [(*row[:3], canonical_json(row[3])) for row in contact_rows],
-        )
+        note_inserted(s, ContactRow, contact_names, [(*row[:-1], canonical_json(row[-1])) for row in contact_rows])
         hashed = s.info["ledger_inserted"]
         assert hashed["verdicts"].hexdigest() == read_back(verdict_rows)
         assert hashed["contacts"].hexdigest() == read_back(contact_rows)

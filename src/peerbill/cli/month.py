@@ -21,6 +21,7 @@ from .options import (
     jobs_option,
     json_option,
     month_job_options,
+    print_head,
 )
 
 FREQUENCIES = {"1": "original", "7": "replacement", "8": "void"}
@@ -74,6 +75,8 @@ def check(
     judged = check_job.check(data_dir, month, out_dir, rules_dir, as_of, store, jobs=jobs, progress=BarProgress())
     _print_problems(judged.problems)
     _print_summary(judged.summary, as_json)
+    if store is not None:
+        print_head(store)
     ctx.exit(_exit_code(judged.summary))
 
 
@@ -140,13 +143,14 @@ def bill(
     Example:
       peerbill bill --data fixtures/demo --month 2026-09 --out out/2026-09 --db demo.db --dry-run
     """
+    store = Store.open(db_url)
     billed = bill_job.bill(
         data_dir,
         month,
         out_dir,
         rules_dir,
         as_of,
-        Store.open(db_url),
+        store,
         payers=list(payers) or None,
         usage="P" if production else "T",
         dry_run=dry_run,
@@ -155,6 +159,8 @@ def bill(
     )
     _print_problems(billed.check.problems)
     _print_bill(billed, as_json)
+    if not dry_run:
+        print_head(store)
     ctx.exit(_exit_code(billed.check.summary))
 
 
@@ -188,9 +194,8 @@ def run(
     Example:
       peerbill run --data fixtures/demo --month 2026-09 --out out/2026-09 --db demo.db
     """
-    done = run_job.run(
-        data_dir, month, out_dir, rules_dir, as_of, Store.open(db_url), jobs=jobs, progress=BarProgress()
-    )
+    store = Store.open(db_url)
+    done = run_job.run(data_dir, month, out_dir, rules_dir, as_of, store, jobs=jobs, progress=BarProgress())
     checked = done.billed.check
     _print_problems(checked.problems)
     if not as_json:
@@ -202,6 +207,7 @@ def run(
             f"(issue it with peerbill cost-report --quarter {done.report.quarter})"
         )
         click.echo(f"coverage: {Path(out_dir) / 'coverage.html'}")
+    print_head(store)
     ctx.exit(_exit_code(checked.summary))
 
 

@@ -151,6 +151,12 @@ def sub_db_option(command: F) -> F:
     )(command)
 
 
+def print_head(store: Store) -> None:
+    """Name the ledger's newest entry after a command recorded something: kept outside the store (a
+    run log, a ticket), it lets `peerbill ledger verify --expect-head` prove no entry was cut since."""
+    click.echo(f"peerbill: ledger head {store.ledger_head()}", err=True)
+
+
 def store_of(ctx: click.Context, db_url: str | None) -> Store:
     """The store a group's command works on: its own --db, else the group's."""
     return Store.open(db_url or group_of(ctx).url)

@@ -20,6 +20,7 @@ from .options import (
     json_option,
     out_option,
     output_options,
+    print_head,
     quarter,
     rules_option,
     show,
@@ -44,9 +45,11 @@ def import_(data_dir: Path, db_url: str, rules_dir: Path | None, as_json: bool, 
     Example:
       peerbill import --data fixtures/demo --db peerbill.db
     """
-    imported, problems = records.import_bundle(data_dir, Store.open(db_url), rules_dir)
+    store = Store.open(db_url)
+    imported, problems = records.import_bundle(data_dir, store, rules_dir)
     for p in problems:
         click.echo(f"peerbill: {p}", err=True)
+    print_head(store)
     if as_json:
         click.echo(json.dumps({"import_id": imported.import_id, "files": imported.counts}, indent=2))
         return
@@ -114,15 +117,19 @@ def batches(ctx: click.Context, db_url: str, as_json: bool, as_csv: bool) -> Non
 def batches_write(ctx: click.Context, batch_id: int, data_dir: Path, out_dir: Path, db_url: str | None) -> None:
     """Write a recorded batch's 837P file again, from the store, and compare it with the recorded SHA-256.
 
-    Exit 3 when the file written differs from the one recorded.
+    A file already under the batch's name is never replaced (it may be the one
+    sent): the new file takes the next free name, NAME.1.837, ...  Exit 3 when
+    the file written differs from the one recorded (agency.yaml changed since).
 
     \b
     Example:
       peerbill batches --db demo.db write 1 --data fixtures/demo --out resend/
     """
-    path, same = records.write_batch_again(store_of(ctx, db_url), batch_id, data_dir, out_dir)
-    click.echo(f"wrote {path}: {'identical to' if same else 'DIFFERS from'} the recorded file")
-    ctx.exit(errors.DONE if same else errors.INTEGRITY)
+    written = records.write_batch_again(store_of(ctx, db_url), batch_id, data_dir, out_dir)
+    if written.kept is not None:
+        click.echo(f"peerbill: {written.kept} exists and is kept as it is; writing beside it", err=True)
+    click.echo(f"wrote {written.path}: {'identical to' if written.same else 'DIFFERS from'} the recorded file")
+    ctx.exit(errors.DONE if written.same else errors.INTEGRITY)
 
 
 @click.group()
@@ -228,19 +235,32 @@ def ledger() -> None:
 
 @ledger.command("verify")
 @db_option("peerbill.db")
+@click.option(
+    "--expect-head",
+    metavar="HASH",
+    help="An entry hash printed by an earlier command ('ledger head ...'; 12 characters or more): "
+    "the ledger must still hold it, or entries were cut from its end.",
+)
 @json_option
 @click.pass_context
-def ledger_verify(ctx: click.Context, db_url: str, as_json: bool) -> None:
+def ledger_verify(ctx: click.Context, db_url: str, expect_head: str | None, as_json: bool) -> None:
     """Recompute the hash chain, the rows every entry vouches for and the 837P files' hashes.
 
+    Then re-derives what no digest covers from the rows that are covered: which
+    contacts are on submitted claims (against the billed-contact marks, none on
+    two claims), each claim's status, the current version of every row, and
+    that every recorded import, run, batch and report has its entry.
+
     Reports the first break: an altered ledger entry, a changed verdict, batch,
-    claim or report row, or a changed 837P file.  Exit 3 when anything broke.
+    claim or report row, a changed 837P file, a removed entry.  Prints the
+    ledger's head, to keep outside the store for the next --expect-head.
+    Exit 3 when anything broke.
 
     \b
     Example:
-      peerbill ledger verify --db demo.db
+      peerbill ledger verify --db demo.db --expect-head 3f2a9c41d07b
     """
-    result = records.verify_ledger(Store.open(db_url))
+    result = records.verify_ledger(Store.open(db_url), expect_head)
     if as_json:
         click.echo(
             json.dumps(
@@ -250,6 +270,7 @@ def ledger_verify(ctx: click.Context, db_url: str, as_json: bool) -> None:
                     "files_checked": result.files_checked,
                     "files_not_found": result.files_missing,
                     "first_break": result.first_break,
+                    "head": result.head,
                 },
                 indent=2,
             )
@@ -259,6 +280,7 @@ def ledger_verify(ctx: click.Context, db_url: str, as_json: bool) -> None:
             f"ledger ok: {result.entries} entries, {result.files_checked} files checked"
             + (f", {len(result.files_missing)} not found here" if result.files_missing else "")
         )
+        click.echo(f"head {result.head}")
     else:
         click.echo(f"ledger BROKEN: {result.first_break}")
     ctx.exit(errors.DONE if result.ok else errors.INTEGRITY)

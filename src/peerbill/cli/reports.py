@@ -28,6 +28,7 @@ from .options import (
     optional_out_option,
     out_option,
     output_options,
+    print_head,
     quarter,
     rules_option,
     show,
@@ -105,10 +106,13 @@ def cost_report(
     Example:
       peerbill cost-report --quarter FY2027Q1 --data fixtures/demo --out out/FY2027Q1 --db demo.db --as-of 2027-01-15
     """
+    store = Store.open(db_url)
     result = cost_report_job.cost_report(
-        data_dir, quarter, out_dir, rules_dir, as_of, Store.open(db_url), revise=revise, draft=draft
+        data_dir, quarter, out_dir, rules_dir, as_of, store, revise=revise, draft=draft
     )
     _print_cost_report(result, as_json, as_csv)
+    if not draft:
+        print_head(store)
 
 
 @click.command()

@@ -9,7 +9,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..model.reference import Reference
-from ..outputs import csvout
+from ..outputs import csvout, files
 from .figures import ESTIMATE_METHOD, ROWS, Item, Report
 
 NS = "urn:peerbill:cb496:1"
@@ -66,7 +66,7 @@ def write_csv(
     report: Report, revision: int, status: str, as_of: dt.date, open_quarters: OpenQuarters, path: Path
 ) -> None:
     f = report.footers
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    with files.replacing(path) as handle:
         w = csvout.writer(handle)
         w.writerow(LINE_COLUMNS)
         w.writerows(line_values(report))
@@ -129,7 +129,7 @@ def build_xml(report: Report, revision: int, status: str, as_of: dt.date, open_q
 
 
 def write_detail(report: Report, path: Path) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    with files.replacing(path) as handle:
         w = csvout.writer(handle)
         w.writerow(DETAIL_COLUMNS)
         for i in report.items:
@@ -162,7 +162,7 @@ def write_children(report: Report, reference: Reference, path: Path) -> None:
     for i in report.items:
         if i.kind == "current" and i.child_id:
             by_child.setdefault(i.child_id, []).append(i)
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    with files.replacing(path) as handle:
         w = csvout.writer(handle)
         w.writerow(
             (

@@ -8,7 +8,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from ..model.verdict import STATUSES
-from ..outputs import csvout
+from ..outputs import csvout, files
 from .figures import Coverage, Tally
 
 COLUMNS = (
@@ -164,7 +164,7 @@ def ranked_reasons(cov: Coverage) -> list[tuple[str, tuple[int, Decimal]]]:
 
 def write_csv(cov: Coverage, path: Path, table: list[tuple] | None = None) -> None:
     """coverage.csv; ``table``: the :func:`rows` of ``cov``, when worked out already (for the HTML too)."""
-    with path.open("w", encoding="utf-8", newline="") as f:
+    with files.replacing(path) as f:
         w = csvout.writer(f)
         w.writerow(COLUMNS)
         w.writerows(rows(cov) if table is None else table)
@@ -418,4 +418,4 @@ def write_html(cov: Coverage, path: Path, table: list[tuple] | None = None) -> N
         f'content="width=device-width,initial-scale=1"><title>peerbill coverage {cov.month}</title>'
         f"<style>{CSS}</style></head><body>{''.join(sections)}<script>{SORT_JS}</script></body></html>\n"
     )
-    path.write_text(page, encoding="utf-8")
+    files.write_text(path, page)

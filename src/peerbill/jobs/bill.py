@@ -24,7 +24,7 @@ from ..claims.validate import BillingError, CheckedClaims
 from ..claims.x837 import render, render_parts
 from ..log import debugging, logger
 from ..model.agency import Agency
-from ..outputs.files import publish_file, stage_file, staged, write_atomically
+from ..outputs.files import out_folder, publish_file, stage_file, staged, write_new
 from ..runtime import Progress
 from ..store import Store
 from ..store.batch_writer import BatchWriter
@@ -271,15 +271,28 @@ def finish_interrupted(store: Store, out_dir: Path) -> list[str]:
     return notes
 
 
-def write_batch_again(store: Store, batch_id: int, data_dir: Path, out_dir: Path) -> tuple[Path, bool]:
-    """Render a recorded batch from the store; True when it matches the recorded SHA-256."""
+@dataclass(frozen=True)
+class Rewritten:
+    """A recorded batch written again: where, whether its bytes are the recorded file's, and whether
+    a file already had its name (which is never replaced: the evidence of what was sent)."""
+
+    path: Path
+    same: bool
+    kept: Path | None
+
+
+def write_batch_again(store: Store, batch_id: int, data_dir: Path, out_dir: Path) -> Rewritten:
+    """Render a recorded batch from the store and write it under its recorded name, or beside a file that
+    has that name (``NAME.1.837``, ...), never over it; an identical file already there is left as it is."""
     batch, row = load_batch(store, batch_id)
     agency = read_agency(data_dir)
     entry = agency.payer(row.payer)
     if entry is None:
         raise BillingError([f"payer {row.payer!r} is not in agency.yaml"])
     data = render(batch, agency, entry)
-    path = Path(out_dir) / row.file_name
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    write_atomically(path, data)
-    return path, hashlib.sha256(data).hexdigest() == row.sha256
+    digest = hashlib.sha256(data).hexdigest()
+    target = out_folder(out_dir) / row.file_name
+    if target.is_file() and not target.is_symlink() and hashlib.sha256(target.read_bytes()).hexdigest() == digest:
+        return Rewritten(target, digest == row.sha256, None)
+    path = write_new(target, data)
+    return Rewritten(path, digest == row.sha256, target if path != target else None)

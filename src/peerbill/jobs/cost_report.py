@@ -17,7 +17,7 @@ from ..costreport.render import build_xml, line_values, write_children, write_cs
 from ..engine import Judge
 from ..log import logger
 from ..model.verdict import Verdict
-from ..outputs.files import out_folder
+from ..outputs.files import out_folder, write_atomically
 from ..rules import RuleSet
 from ..rules.schema import ClaimPeriod
 from ..runtime import Sinks, judge_rows
@@ -191,7 +191,7 @@ def _report(
     out = out_folder(out_dir)
     opened = open_quarters(quarter, as_of, window)
     write_csv(report, revision, status, as_of, opened, out / "cb496.csv")
-    (out / "cb496.xml").write_bytes(build_xml(report, revision, status, as_of, opened))
+    write_atomically(out / "cb496.xml", build_xml(report, revision, status, as_of, opened))
     write_detail(report, out / "cb496-detail.csv")
     write_children(report, bundle.reference, out / "children.csv")
     files = {

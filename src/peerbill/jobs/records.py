@@ -33,9 +33,10 @@ def batches(store: Store) -> list[BatchRow]:
     return list_batches(store)
 
 
-def verify_ledger(store: Store) -> Verification:
-    """Recompute the ledger's hash chain, the rows each entry vouches for, and the files' hashes."""
-    return verify(store)
+def verify_ledger(store: Store, expect_head: str | None = None) -> Verification:
+    """Recompute the ledger's hash chain, the rows each entry vouches for, and the files' hashes; re-derive
+    what no digest covers; with ``expect_head``, prove the chain still holds that entry."""
+    return verify(store, expect_head)
 
 
 def check_rules(directory: Path) -> RuleSet:

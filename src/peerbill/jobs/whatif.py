@@ -14,7 +14,7 @@ from typing import Any
 from ..changes import HEADER, Change, by_payer, compare, table
 from ..engine import judge_month
 from ..outputs import csvout
-from ..outputs.files import out_folder
+from ..outputs.files import out_folder, replacing
 from ..store import Store
 from .month import load_rules, read
 
@@ -53,7 +53,7 @@ def whatif(
     )
     found = WhatIf(month, current.label, draft.label, len(before), compare(before, after), by_payer(before, after))
     if out_dir is not None:
-        with (out_folder(out_dir) / "whatif.csv").open("w", encoding="utf-8", newline="") as f:
+        with replacing(out_folder(out_dir) / "whatif.csv") as f:
             writer = csvout.writer(f)
             writer.writerow(HEADER)
             writer.writerows(found.rows)

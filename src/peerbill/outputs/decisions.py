@@ -15,7 +15,7 @@ from typing import IO
 from ..bundle.problems import Problem
 from ..model.verdict import Finding, Verdict
 from ..summary import Summary
-from . import csvout
+from . import csvout, files
 
 CONTRACT_COLUMNS = (
     "contact_id",
@@ -108,7 +108,7 @@ class DecisionsWriter:
 
     def __init__(self, out_dir: Path, name: str = "decisions.csv"):
         self.path = Path(out_dir) / name
-        self._tmp = self.path.with_name(f".{name}.tmp")
+        self._tmp: Path | None = None
         self._handle: IO[str] | None = None
         self._hash = hashlib.sha256()
 
@@ -119,8 +119,9 @@ class DecisionsWriter:
         return self._hash.hexdigest()
 
     def __enter__(self) -> DecisionsWriter:
+        handle, self._tmp = files.temporary_beside(self.path)  # this process's own, owner-only
         self._handle = io.TextIOWrapper(
-            io.BufferedWriter(_Hashing(self._tmp.open("wb", buffering=0), self._hash)), encoding="utf-8", newline=""
+            io.BufferedWriter(_Hashing(open(handle, "wb", buffering=0), self._hash)), encoding="utf-8", newline=""
         )
         self._writer = csvout.writer(self._handle)
         self._writer.writerow(COLUMNS)
@@ -131,12 +132,12 @@ class DecisionsWriter:
         self._handle.write(line)  # type: ignore[union-attr]
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        assert self._handle is not None
+        assert self._handle is not None and self._tmp is not None
         self._handle.flush()
         os.fsync(self._handle.fileno())
         self._handle.close()
         if exc_type is None:
-            os.replace(self._tmp, self.path)
+            os.replace(self._tmp, self.path)  # replaces a link planted at the name, never writes through it
         else:
             self._tmp.unlink(missing_ok=True)
 
@@ -166,7 +167,7 @@ class _Hashing(io.RawIOBase):
 
 def write_problems(out_dir: Path, problems: Iterable[Problem]) -> Path:
     path = Path(out_dir) / "problems.csv"
-    with path.open("w", encoding="utf-8", newline="") as f:
+    with files.replacing(path) as f:
         w = csvout.writer(f)
         w.writerow(("file", "row", "column", "severity", "message"))
         for p in problems:
@@ -176,5 +177,5 @@ def write_problems(out_dir: Path, problems: Iterable[Problem]) -> Path:
 
 def write_summary(out_dir: Path, summary: Summary) -> Path:
     path = Path(out_dir) / "summary.json"
-    path.write_text(json.dumps(summary.as_json(), indent=2) + "\n", encoding="utf-8")
+    files.write_text(path, json.dumps(summary.as_json(), indent=2) + "\n")
     return path

@@ -12,7 +12,7 @@ from collections.abc import Collection
 from ..bundle import Bundle
 from ..checks import PriorUsage
 from ..rules import RuleSet
-from . import billing, imports, runs
+from . import billing, imports, ledger, runs
 from .database import Database, StoreError, normalize_url, safe_url
 from .imports import Imported, MonthVersions
 from .runs import RunRecorder
@@ -44,6 +44,10 @@ class Store(Database):
         job imported the bundle it judges (else the store's current versions are read).
         """
         return RunRecorder(self, rules, bundle, month, as_of, import_id, versions)
+
+    def ledger_head(self) -> str:
+        """See :func:`.ledger.head`."""
+        return ledger.head(self)
 
     def trend(self, month: str, months: int = 6) -> list[dict[str, object]]:
         """See :func:`.runs.trend`."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
@@ -24,12 +23,16 @@ from ..claims.plan import Billed
 from ..model.verdict import Verdict
 from .bulk import CHUNK, insert_tuples
 from .database import Database
-from .ledger import JSONText, append
-from .schema import BatchRow, BilledContact, ClaimLineRow, ClaimRow, Counter, LineContact
+from .ledger import CanonicalJSON, append, canonical_json
+from .schema import SUBMITTED, BatchRow, BilledContact, ClaimLineRow, ClaimRow, Counter, LineContact
 
 
 def billed_claims(store: Database, payer: str, month: str) -> Iterator[tuple[int, list[Billed]]]:
     """The submitted claims of ``payer`` and ``month``, each (claim id, its billed contacts), in claim order.
+
+    What is billed is read from the lines of submitted claims, which the ledger's digests cover, not
+    from the billed-contact marks: a mark deleted behind peerbill's back cannot free a contact to
+    be billed again (the marks' primary key still refuses a second claim; `ledger verify` compares the two).
 
     One claim at a time: a state's month has hundreds of thousands of billed contacts, too many to
     hold when the month is billed again.
@@ -37,7 +40,7 @@ def billed_claims(store: Database, payer: str, month: str) -> Iterator[tuple[int
     with store.engine.connect() as conn:
         rows = conn.execute(
             select(
-                BilledContact.contact_id,
+                LineContact.contact_id,
                 ClaimRow.id,
                 ClaimRow.claim_ref,
                 ClaimRow.payer,
@@ -46,9 +49,9 @@ def billed_claims(store: Database, payer: str, month: str) -> Iterator[tuple[int
                 ClaimRow.staff_id,
                 LineContact.row_hash,
             )
-            .join(ClaimRow, ClaimRow.id == BilledContact.claim_id)
-            .join(LineContact, LineContact.id == BilledContact.line_contact_id)
-            .where(ClaimRow.payer == payer, ClaimRow.month == month)
+            .join(ClaimLineRow, ClaimLineRow.id == LineContact.line_id)
+            .join(ClaimRow, ClaimRow.id == ClaimLineRow.claim_id)
+            .where(ClaimRow.payer == payer, ClaimRow.month == month, ClaimRow.status == SUBMITTED)
             .order_by(ClaimRow.id, LineContact.id)
             .execution_options(yield_per=CHUNK)
         )  # PostgreSQL: a cursor on the server, not every row here at once
@@ -57,7 +60,8 @@ def billed_claims(store: Database, payer: str, month: str) -> Iterator[tuple[int
 
 
 def prior_usage(store: Database, judged: set[str], except_batches: Collection[int] = ()) -> PriorUsage:
-    """Units on submitted claims for contacts this run does not judge, and which contacts it judges are billed.
+    """Units on submitted claims for contacts this run does not judge, and which contacts it judges are billed
+    (from the claims' lines, as :func:`billed_claims`).
 
     Only the judged contacts' ids are kept: the engine and the claim planner ask about no other,
     and a store holding a year of a state's months has millions of billed contacts.  The claims of
@@ -68,7 +72,7 @@ def prior_usage(store: Database, judged: set[str], except_batches: Collection[in
     billed: set[str] = set()
     query = (
         select(
-            BilledContact.contact_id,
+            LineContact.contact_id,
             ClaimRow.payer,
             ClaimRow.child_id,
             ClaimLineRow.procedure,
@@ -76,9 +80,9 @@ def prior_usage(store: Database, judged: set[str], except_batches: Collection[in
             LineContact.plan_id,
             LineContact.units,
         )
-        .join(ClaimRow, ClaimRow.id == BilledContact.claim_id)
-        .join(LineContact, LineContact.id == BilledContact.line_contact_id)
         .join(ClaimLineRow, ClaimLineRow.id == LineContact.line_id)
+        .join(ClaimRow, ClaimRow.id == ClaimLineRow.claim_id)
+        .where(ClaimRow.status == SUBMITTED)
     )
     if except_batches:
         query = query.where(ClaimRow.batch_id.not_in(list(except_batches)))
@@ -459,7 +463,7 @@ def chunk_rows(claims: list[Claim], row_hashes: Mapping[str, str], contacts: dic
                 subscriber,
                 rendering,
                 claim.total,
-                "submitted" if claim.frequency != "8" else "void",
+                SUBMITTED if claim.frequency != "8" else "void",
             )
         )
         void = claim.frequency == "8"  # a void bills nothing
@@ -511,10 +515,10 @@ def _hashes(row_hashes: Mapping[str, str], contacts: list[tuple[str, int]]) -> l
 
 
 @lru_cache(maxsize=256)
-def _pointers_json(pointers: tuple[int, ...]) -> JSONText:
-    """A line's diagnosis pointers as the JSON column stores them (the text SQLAlchemy's JSON type writes),
-    encoded once per combination: a month has many lines and a handful of combinations."""
-    return JSONText(json.dumps(list(pointers)))
+def _pointers_json(pointers: tuple[int, ...]) -> CanonicalJSON:
+    """A line's diagnosis pointers as the JSON column stores them, encoded canonically (the ledger hashes
+    the text as it is) once per combination: a month has many lines and a handful of combinations."""
+    return canonical_json(list(pointers))
 
 
 def load_claim(store: Database, claim_id: int) -> Claim:

@@ -178,7 +178,11 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     # fewer of them to split, index and log
     cur.execute(f"PRAGMA page_size={PAGE_SIZE}")
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
+    # FULL: each commit's log is flushed to disk before the commit returns.  NORMAL would let an OS crash or
+    # a power loss take back a committed batch while its 837P, flushed and published after the commit,
+    # survived, and the next bill would send those contacts again.  peerbill commits a few large
+    # transactions per command, so the flushes cost little
+    cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
     # 32 MB of page cache (SQLite's default is 2 MB): a month's rows go into indexes on random keys
     # (contact ids), and a small cache reads and spills the same index pages again and again; each

@@ -21,6 +21,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import consistency
 from .database import Database
 from .schema import (
     BatchRow,
@@ -128,37 +129,168 @@ def _digest_rows(s: Session, table, where, columns: list[str]) -> str:
     return h.hexdigest()
 
 
-VERDICT_COLUMNS = [
-    "contact_id",
-    "contact_version",
-    "status",
-    "payer",
-    "procedure",
-    "modifiers",
-    "units",
-    "amount",
-    "reasons",
-    "rule_ids",
-    "rule_versions",
-    "plan_id",
-]
-
-
-REFERENCE_COLUMNS = ["file", "key", "version", "row_hash", "fields"]
-CONTACT_COLUMNS = ["contact_id", "version", "row_hash", "fields"]
-CLAIM_COLUMNS = ["claim_ref", "frequency", "replaces_id", "original_ref", "child_id", "staff_id", "diagnoses", "total"]
-LINE_COLUMNS = ["claim_id", "number", "service_date", "procedure", "modifiers", "units", "amount"]
-LINK_COLUMNS = ["line_id", "contact_id", "row_hash", "units", "amount"]
-ITEM_COLUMNS = ["kind", "row", "quarter", "contact_id", "total", "rate", "federal", "source", "rule_versions"]
-#: table -> (the digest it feeds, its columns); the large row sets, hashed as they are inserted
+#: the digests' schemes: which columns of each kind of row an entry hashes.  An entry names its scheme
+#: (entries without one were recorded under scheme 1), so a store recorded under an older scheme still
+#: verifies.  Scheme 2 covers every column a figure or the never-bill-twice promise depends on; the
+#: columns it leaves out are derived from covered rows and re-derived by :func:`verify` (a claim's
+#: status, a row's ``current`` flag, the billed contacts) or carry no weight (an id the store gives).
+SCHEME = 2
+COLUMNS: dict[int, dict[str, list[str]]] = {
+    1: {
+        "import": ["id", "source", "files", "counts"],
+        "reference_rows": ["file", "key", "version", "row_hash", "fields"],
+        "contacts": ["contact_id", "version", "row_hash", "fields"],
+        "run": ["id", "month", "as_of", "files", "rule_packs", "summary"],
+        "verdicts": [
+            "contact_id",
+            "contact_version",
+            "status",
+            "payer",
+            "procedure",
+            "modifiers",
+            "units",
+            "amount",
+            "reasons",
+            "rule_ids",
+            "rule_versions",
+            "plan_id",
+        ],
+        "batch": [
+            "id",
+            "payer",
+            "month",
+            "isa_control",
+            "gs_control",
+            "st_controls",
+            "usage",
+            "file_name",
+            "sha256",
+            "claims",
+            "total",
+        ],
+        "claims": [
+            "claim_ref",
+            "frequency",
+            "replaces_id",
+            "original_ref",
+            "child_id",
+            "staff_id",
+            "diagnoses",
+            "total",
+        ],
+        "lines": ["claim_id", "number", "service_date", "procedure", "modifiers", "units", "amount"],
+        "line_contacts": ["line_id", "contact_id", "row_hash", "units", "amount"],
+        "report": ["id", "quarter", "revision", "as_of", "lines", "files"],
+        "items": ["kind", "row", "quarter", "contact_id", "total", "rate", "federal", "source", "rule_versions"],
+    },
+    2: {
+        "import": ["id", "imported_at", "source", "files", "counts"],
+        "reference_rows": ["file", "key", "version", "row_hash", "line", "import_id", "fields"],
+        "contacts": [
+            "contact_id",
+            "version",
+            "row_hash",
+            "service_date",
+            "month",
+            "child_id",
+            "staff_id",
+            "line",
+            "import_id",
+            "fields",
+        ],
+        "run": ["id", "kind", "month", "as_of", "started_at", "source", "files", "rule_packs", "summary", "import_id"],
+        "verdicts": [
+            "run_id",
+            "contact_id",
+            "contact_version",
+            "line",
+            "service_date",
+            "status",
+            "payer",
+            "procedure",
+            "modifiers",
+            "units",
+            "amount",
+            "rate",
+            "reasons",
+            "rule_ids",
+            "rule_versions",
+            "child_id",
+            "staff_id",
+            "plan_id",
+            "details",
+        ],
+        "batch": [
+            "id",
+            "payer",
+            "month",
+            "as_of",
+            "prepared_at",
+            "usage",
+            "isa_control",
+            "gs_control",
+            "st_controls",
+            "rule_packs",
+            "file_name",
+            "sha256",
+            "claims",
+            "total",
+            "run_id",
+        ],
+        "claims": [
+            "batch_id",
+            "claim_ref",
+            "payer",
+            "month",
+            "child_id",
+            "staff_id",
+            "frequency",
+            "replaces_id",
+            "original_ref",
+            "place_of_service",
+            "diagnoses",
+            "subscriber",
+            "rendering",
+            "total",
+        ],
+        "lines": [
+            "claim_id",
+            "number",
+            "service_date",
+            "procedure",
+            "modifiers",
+            "place_of_service",
+            "units",
+            "rate",
+            "amount",
+            "pointers",
+        ],
+        "line_contacts": ["line_id", "contact_id", "row_hash", "service_date", "plan_id", "units", "amount"],
+        "report": ["id", "quarter", "revision", "as_of", "issued_at", "rule_packs", "lines", "files"],
+        "items": [
+            "report_id",
+            "kind",
+            "row",
+            "quarter",
+            "contact_id",
+            "total",
+            "rate",
+            "federal",
+            "reason",
+            "source",
+            "rule_versions",
+        ],
+    },
+}
+#: table -> the digest it feeds; the large row sets, hashed (under the newest scheme) as they are inserted
 INSERTED = {
-    "reference_rows": ("reference_rows", REFERENCE_COLUMNS),
-    "contacts": ("contacts", CONTACT_COLUMNS),
-    "verdicts": ("verdicts", VERDICT_COLUMNS),
-    "claims": ("claims", CLAIM_COLUMNS),
-    "claim_lines": ("lines", LINE_COLUMNS),
-    "line_contacts": ("line_contacts", LINK_COLUMNS),
-    "cost_report_items": ("items", ITEM_COLUMNS),
+    "reference_rows": "reference_rows",
+    "contacts": "contacts",
+    "verdicts": "verdicts",
+    "claims": "claims",
+    "claim_lines": "lines",
+    "line_contacts": "line_contacts",
+    "cost_report_items": "items",
 }
 
 
@@ -170,7 +302,8 @@ def note_inserted(s: Session, table, names: tuple[str, ...], rows: list[tuple]) 
     reading them all back; ``verify`` still reads them back, so a digest that did not match the
     rows would show there (and the store's tests verify after every kind of recording).
     """
-    part, cols = INSERTED[table.__tablename__]
+    part = INSERTED[table.__tablename__]
+    cols = COLUMNS[SCHEME][part]
     h = s.info.setdefault("ledger_inserted", {}).setdefault(part, hashlib.sha256())
     if not rows:
         return
@@ -192,56 +325,40 @@ def note_inserted(s: Session, table, names: tuple[str, ...], rows: list[tuple]) 
             update(_canonical_row(list(cells(row))) + b"\n")
 
 
-def digests(s: Session, kind: str, ref_id: int, inserted: dict | None = None) -> dict[str, str]:
+def digests(s: Session, kind: str, ref_id: int, inserted: dict | None = None, scheme: int = SCHEME) -> dict[str, str]:
     """The digests of the rows an entry of ``kind`` vouches for: as they are now, or as ``inserted`` hashed them."""
     inserted = inserted or {}
+    columns = COLUMNS[scheme]
 
-    def rows(part: str, table, where, columns: list[str]) -> str:
-        return inserted[part].hexdigest() if part in inserted else _digest_rows(s, table, where, columns)
+    def rows(part: str, table, where) -> str:
+        if part in inserted:
+            return inserted[part].hexdigest()
+        return _digest_rows(s, table, where, columns[part])
 
     if kind == "import":
         return {
-            "import": _digest_rows(s, Import, Import.id == ref_id, ["id", "source", "files", "counts"]),
-            "reference_rows": rows("reference_rows", ReferenceRow, ReferenceRow.import_id == ref_id, REFERENCE_COLUMNS),
-            "contacts": rows("contacts", ContactRow, ContactRow.import_id == ref_id, CONTACT_COLUMNS),
+            "import": rows("import", Import, Import.id == ref_id),
+            "reference_rows": rows("reference_rows", ReferenceRow, ReferenceRow.import_id == ref_id),
+            "contacts": rows("contacts", ContactRow, ContactRow.import_id == ref_id),
         }
     if kind == "run":
         return {
-            "run": _digest_rows(s, Run, Run.id == ref_id, ["id", "month", "as_of", "files", "rule_packs", "summary"]),
-            "verdicts": rows("verdicts", VerdictRow, VerdictRow.run_id == ref_id, VERDICT_COLUMNS),
+            "run": rows("run", Run, Run.id == ref_id),
+            "verdicts": rows("verdicts", VerdictRow, VerdictRow.run_id == ref_id),
         }
     if kind == "batch":
         claim_ids = select(ClaimRow.id).where(ClaimRow.batch_id == ref_id)
         line_ids = select(ClaimLineRow.id).where(ClaimLineRow.claim_id.in_(claim_ids))
         return {
-            "batch": _digest_rows(
-                s,
-                BatchRow,
-                BatchRow.id == ref_id,
-                [
-                    "id",
-                    "payer",
-                    "month",
-                    "isa_control",
-                    "gs_control",
-                    "st_controls",
-                    "usage",
-                    "file_name",
-                    "sha256",
-                    "claims",
-                    "total",
-                ],
-            ),
-            "claims": rows("claims", ClaimRow, ClaimRow.batch_id == ref_id, CLAIM_COLUMNS),
-            "lines": rows("lines", ClaimLineRow, ClaimLineRow.claim_id.in_(claim_ids), LINE_COLUMNS),
-            "line_contacts": rows("line_contacts", LineContact, LineContact.line_id.in_(line_ids), LINK_COLUMNS),
+            "batch": rows("batch", BatchRow, BatchRow.id == ref_id),
+            "claims": rows("claims", ClaimRow, ClaimRow.batch_id == ref_id),
+            "lines": rows("lines", ClaimLineRow, ClaimLineRow.claim_id.in_(claim_ids)),
+            "line_contacts": rows("line_contacts", LineContact, LineContact.line_id.in_(line_ids)),
         }
     if kind == "cost_report":
         return {
-            "report": _digest_rows(
-                s, CostReportRow, CostReportRow.id == ref_id, ["id", "quarter", "revision", "as_of", "lines", "files"]
-            ),
-            "items": rows("items", CostReportItem, CostReportItem.report_id == ref_id, ITEM_COLUMNS),
+            "report": rows("report", CostReportRow, CostReportRow.id == ref_id),
+            "items": rows("items", CostReportItem, CostReportItem.report_id == ref_id),
         }
     raise ValueError(f"unknown ledger kind {kind}")
 
@@ -265,6 +382,7 @@ def append(
         "digests": digests(s, kind, ref_id, s.info.pop("ledger_inserted", None)),
         "files": files or {},
         "inputs": inputs or {},
+        "scheme": SCHEME,
     }
     entry = LedgerEntry(
         kind=kind, ref_id=ref_id, payload=payload, prev_hash=prev, entry_hash=_entry_hash(prev, kind, ref_id, payload)
@@ -280,14 +398,27 @@ class Verification:
     files_checked: int
     files_missing: list[str]
     first_break: str | None
+    #: the hash of the newest entry: kept outside the store, it lets a later ``verify`` prove no entry was cut
+    head: str = GENESIS
 
     @property
     def ok(self) -> bool:
         return self.first_break is None
 
 
-def verify(store: Database) -> Verification:
-    """Recompute the chain, every entry's row digests and every file hash it can find; stop at the first break."""
+def head(store: Database) -> str:
+    """The hash of the ledger's newest entry (the genesis hash of an empty ledger)."""
+    with Session(store.engine) as s:
+        return s.execute(select(LedgerEntry.entry_hash).order_by(LedgerEntry.id.desc()).limit(1)).scalar() or GENESIS
+
+
+def verify(store: Database, expect_head: str | None = None) -> Verification:
+    """Recompute the chain, every entry's row digests and every file hash it can find, then re-derive what
+    no digest covers (:mod:`.consistency`); stop at the first break.
+
+    ``expect_head``: an entry hash (or a prefix of at least 12 of its characters) printed by an earlier
+    command; the chain must still hold it, or entries after it were removed.
+    """
     checked, missing = 0, list[str]()
     with Session(store.engine) as s:
         entries = s.scalars(select(LedgerEntry).order_by(LedgerEntry.id)).all()
@@ -295,8 +426,8 @@ def verify(store: Database) -> Verification:
         for n, e in enumerate(entries, 1):
             where = f"ledger entry {e.id} ({e.kind} {e.ref_id})"
             if e.prev_hash != prev or _entry_hash(prev, e.kind, e.ref_id, e.payload) != e.entry_hash:
-                return Verification(n, checked, missing, f"{where}: the chain is broken (the entry was altered)")
-            now = digests(s, e.kind, e.ref_id)
+                return Verification(n, checked, missing, f"{where}: the chain is broken (the entry was altered)", prev)
+            now = digests(s, e.kind, e.ref_id, scheme=e.payload.get("scheme", 1))
             for name, digest in e.payload["digests"].items():
                 if now.get(name) != digest:
                     return Verification(
@@ -304,6 +435,7 @@ def verify(store: Database) -> Verification:
                         checked,
                         missing,
                         f"{where}: its {name.replace('_', ' ')} rows changed since they were recorded",
+                        prev,
                     )
             for path, sha in sorted(e.payload.get("files", {}).items()):
                 p = Path(path)
@@ -312,6 +444,19 @@ def verify(store: Database) -> Verification:
                     continue
                 checked += 1
                 if hashlib.sha256(p.read_bytes()).hexdigest() != sha:
-                    return Verification(n, checked, missing, f"{where}: file {path} changed since it was written")
+                    return Verification(n, checked, missing, f"{where}: file {path} changed since it was written", prev)
             prev = e.entry_hash
-        return Verification(len(entries), checked, missing, None)
+        done = len(entries)
+        if expect_head is not None:
+            wanted = expect_head.strip().lower()
+            if len(wanted) < 12 or not any(e.entry_hash.startswith(wanted) for e in entries):
+                return Verification(
+                    done,
+                    checked,
+                    missing,
+                    f"the ledger holds no entry {wanted}: entries were cut from its end (or it is another store's)",
+                    prev,
+                )
+        for problem in consistency.problems(s):
+            return Verification(done, checked, missing, problem, prev)
+        return Verification(done, checked, missing, None, prev)

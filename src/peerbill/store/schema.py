@@ -25,6 +25,10 @@ class Base(DeclarativeBase):
     pass
 
 
+#: the status of a claim that bills its contacts (neither replaced, voided, nor a void)
+SUBMITTED = "submitted"
+
+
 class Import(Base):
     """One load of a bundle: where from, the hash of every file, and what changed."""
 

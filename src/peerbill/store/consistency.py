@@ -1,0 +1,166 @@
+"""What `ledger verify` re-derives: the store's rows that no digest covers, checked against the rows that are.
+
+The ledger's digests cover every row a figure or the never-bill-twice promise depends on, except
+those the store changes after recording them, which are derived from covered rows:
+
+- a claim's status: ``replaced`` or ``voided`` when a later claim replaces or voids it, ``void``
+  for a void, otherwise ``submitted``;
+- the ``current`` flag of a contact's or reference row's versions: the newest version only;
+- the billed contacts: exactly the contacts on the lines of submitted claims, none on two;
+- the control-number counters: never behind a number a batch used.
+
+And every recorded import, run, batch and report must be vouched for by a ledger entry, and every
+row they hold must belong to one (a row whose parent is gone is in no digest).  Each check is one
+query over a table, so verifying a state's year stays linear in its rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from .schema import (
+    SUBMITTED,
+    BatchRow,
+    BilledContact,
+    ClaimLineRow,
+    ClaimRow,
+    ContactRow,
+    CostReportItem,
+    CostReportRow,
+    Counter,
+    Import,
+    LedgerEntry,
+    LineContact,
+    ReferenceRow,
+    Run,
+    VerdictRow,
+)
+
+#: what each kind of ledger entry vouches for
+VOUCHED = (("import", Import), ("run", Run), ("batch", BatchRow), ("cost_report", CostReportRow))
+#: rows held by a vouched parent: (table, its parent key, the parent table)
+HELD = (
+    (ReferenceRow, ReferenceRow.import_id, Import),
+    (ContactRow, ContactRow.import_id, Import),
+    (VerdictRow, VerdictRow.run_id, Run),
+    (ClaimRow, ClaimRow.batch_id, BatchRow),
+    (ClaimLineRow, ClaimLineRow.claim_id, ClaimRow),
+    (LineContact, LineContact.line_id, ClaimLineRow),
+    (CostReportItem, CostReportItem.report_id, CostReportRow),
+)
+
+
+def problems(s: Session) -> Iterator[str]:
+    """Every way the store's derived rows disagree with its covered ones (the first is enough to fail)."""
+    checks: tuple[Callable[[Session], Iterator[str]], ...] = (
+        _unvouched,
+        _orphans,
+        _claim_statuses,
+        _current_versions,
+        _billed_contacts,
+        _counters,
+    )
+    for check in checks:
+        yield from check(s)
+
+
+def _unvouched(s: Session) -> Iterator[str]:
+    vouched = set(s.execute(select(LedgerEntry.kind, LedgerEntry.ref_id)).tuples())
+    for kind, table in VOUCHED:
+        for (ref_id,) in s.execute(select(table.id).order_by(table.id)).tuples():
+            if (kind, ref_id) not in vouched:
+                yield (
+                    f"{kind.replace('_', ' ')} {ref_id} is recorded but no ledger entry vouches for it "
+                    "(entries were removed, or the row was added outside peerbill)"
+                )
+
+
+def _orphans(s: Session) -> Iterator[str]:
+    for table, parent_key, parent in HELD:
+        count = s.scalar(select(func.count()).select_from(table).where(parent_key.not_in(select(parent.id))))
+        if count:
+            yield (
+                f"{count} {table.__tablename__.replace('_', ' ')} rows belong to no recorded "
+                f"{parent.__tablename__.rstrip('s').replace('_', ' ')}: no ledger entry vouches for them"
+            )
+
+
+def _claim_statuses(s: Session) -> Iterator[str]:
+    retired = {
+        replaces: ("voided" if frequency == "8" else "replaced")
+        for replaces, frequency in s.execute(
+            select(ClaimRow.replaces_id, ClaimRow.frequency).where(ClaimRow.replaces_id.is_not(None))
+        ).tuples()
+    }
+    rows = s.execute(select(ClaimRow.id, ClaimRow.claim_ref, ClaimRow.frequency, ClaimRow.status).order_by(ClaimRow.id))
+    for claim_id, ref, frequency, status in rows.tuples():
+        expected = retired.get(claim_id) or ("void" if frequency == "8" else SUBMITTED)
+        if status != expected:
+            yield f"claim {ref} is marked {status!r}, but its claims say {expected!r}"
+
+
+def _current_versions(s: Session) -> Iterator[str]:
+    for table, keys, what in (
+        (ContactRow, (ContactRow.contact_id,), "contacts"),
+        (ReferenceRow, (ReferenceRow.file, ReferenceRow.key), "reference rows"),
+    ):
+        newest = select(*keys, func.max(table.version).label("newest")).group_by(*keys).subquery()
+        joined = and_(*(k == newest.c[k.key] for k in keys))
+        wrong = s.scalar(
+            select(func.count())
+            .select_from(table)
+            .join(newest, joined)
+            .where(
+                or_(
+                    and_(table.current.is_(True), table.version != newest.c.newest),
+                    and_(table.current.is_(False), table.version == newest.c.newest),
+                )
+            )
+        )
+        if wrong:
+            yield f"{wrong} {what} are marked current, or not, against their versions: only the newest is current"
+
+
+def active_lines():
+    """(contact id, claim id, line contact id) of every contact on a line of a submitted claim."""
+    return (
+        select(LineContact.contact_id, ClaimLineRow.claim_id, LineContact.id)
+        .join(ClaimLineRow, ClaimLineRow.id == LineContact.line_id)
+        .join(ClaimRow, ClaimRow.id == ClaimLineRow.claim_id)
+        .where(ClaimRow.status == SUBMITTED)
+    )
+
+
+def _billed_contacts(s: Session) -> Iterator[str]:
+    derived = active_lines().subquery()
+    twice = s.execute(
+        select(derived.c.contact_id)
+        .group_by(derived.c.contact_id)
+        .having(func.count() > 1)
+        .order_by(derived.c.contact_id)
+        .limit(5)
+    ).scalars()
+    for contact_id in twice:
+        yield f"contact {contact_id} is on two submitted claims"
+    marks = select(BilledContact.contact_id, BilledContact.claim_id, BilledContact.line_contact_id)
+    unmarked = s.scalar(select(func.count()).select_from(active_lines().except_(marks).subquery()))
+    if unmarked:
+        yield f"{unmarked} contacts on submitted claims are missing from the billed contacts"
+    stray = s.scalar(select(func.count()).select_from(marks.except_(active_lines()).subquery()))
+    if stray:
+        yield f"{stray} billed contacts are not on a line of a submitted claim"
+
+
+def _counters(s: Session) -> Iterator[str]:
+    counters = dict(s.execute(select(Counter.name, Counter.value)).tuples().all())
+    used = {
+        "isa": s.scalar(select(func.max(BatchRow.isa_control))),
+        "gs": s.scalar(select(func.max(BatchRow.gs_control))),
+        "st": max((max(st, default=0) for (st,) in s.execute(select(BatchRow.st_controls)).tuples()), default=None),
+    }
+    for name, highest in used.items():
+        if highest is not None and counters.get(name, 0) < highest:
+            yield f"control number counter {name!r} is behind the highest number a batch used ({highest})"
