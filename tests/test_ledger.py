@@ -227,3 +227,114 @@ def test_rows_hashed_as_inserted_hash_as_verify_reads_them():
         assert hashed["contacts"].hexdigest() == read_back(contact_rows)
 
     check()
+
+
+#: one change behind peerbill's back to each table the never-bill-twice promise or a figure depends on,
+#: and the words `ledger verify` must find it with
+TAMPERING = {
+    "verdict details": ("UPDATE verdicts SET details = 'edited' WHERE id = 1", "its verdicts rows changed"),
+    "verdict child": ("UPDATE verdicts SET child_id = 'K-999' WHERE id = 1", "its verdicts rows changed"),
+    "verdict date": ("UPDATE verdicts SET service_date = '2026-09-30' WHERE id = 1", "its verdicts rows changed"),
+    "verdict rate": (
+        "UPDATE verdicts SET rate = 99 WHERE rate IS NOT NULL AND id = (SELECT MIN(id) FROM verdicts "
+        "WHERE rate IS NOT NULL)",
+        "its verdicts rows changed",
+    ),
+    "claim member id": (
+        'UPDATE claims SET subscriber = \'{"member_id": "X"}\' WHERE id = 1',
+        "its claims rows changed",
+    ),
+    "claim status": ("UPDATE claims SET status = 'replaced' WHERE id = 1", "claim "),
+    "claim line place": ("UPDATE claim_lines SET place_of_service = '99' WHERE id = 1", "its lines rows changed"),
+    "line contact plan": ("UPDATE line_contacts SET plan_id = 'P-X' WHERE id = 1", "its line contacts rows changed"),
+    "billed mark deleted": (
+        "DELETE FROM billed_contacts WHERE claim_id = 1",
+        "contacts on submitted claims are missing from the billed contacts",
+    ),
+    "billed mark moved": (
+        "UPDATE billed_contacts SET claim_id = 2 WHERE line_contact_id = 1",
+        "the billed contacts",
+    ),
+    "contact version flag": ("UPDATE contacts SET current = false WHERE id = 1", "marked current, or not"),
+    "contact child": ("UPDATE contacts SET child_id = 'K-999' WHERE id = 1", "its contacts rows changed"),
+    "reference line": ("UPDATE reference_rows SET line = 99 WHERE id = 1", "its reference rows rows changed"),
+    "run source": ("UPDATE runs SET source = '/elsewhere' WHERE id = 1", "its run rows changed"),
+    "batch run": ("UPDATE batches SET as_of = '2026-01-01' WHERE id = 1", "its batch rows changed"),
+    "counter": ("UPDATE counters SET value = 0 WHERE name = 'isa'", "counter 'isa' is behind"),
+    "cost report item": ("UPDATE cost_report_items SET reason = 'x' WHERE id = 1", "its items rows changed"),
+    "claim added": (
+        "INSERT INTO claims (batch_id, claim_ref, payer, month, child_id, staff_id, frequency, place_of_service, "
+        "diagnoses, subscriber, rendering, total, status) VALUES (1, 'FORGED', 'medicaid', '2026-09', 'K', 'S', '1', "
+        "'11', '[]', '{}', '{}', 0, 'submitted')",
+        "its claims rows changed",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TAMPERING))
+def test_tampering_with_any_table_the_promise_depends_on_is_found(billed, case):
+    db_url, _ = billed
+    assert verify(db_url)[0] == 0
+    statement, found = TAMPERING[case]
+    _sql(db_url, statement)
+    code, out = verify(db_url)
+    assert code == 3 and found in out, out
+
+
+def test_a_deleted_billed_mark_frees_no_contact_to_be_billed_again(billed):
+    """The marks are not what billing trusts: what is billed is read from the lines of submitted claims."""
+    db_url, tmp_path = billed
+    _sql(db_url, "DELETE FROM billed_contacts")
+    code, out, err = run_cli(
+        *("bill", "--data", str(DEMO), "--month", "2026-09", "--out", str(tmp_path / "again"), "--db", db_url),
+        *("--as-of", "2026-11-15", "--json"),
+    )
+    assert code == 1, err
+    assert all(b["claims"] == 0 for b in json.loads(out)["batches"])
+    with Store.open(db_url).engine.connect() as conn:
+        twice = conn.execute(
+            text(
+                "SELECT lc.contact_id FROM line_contacts lc JOIN claim_lines l ON l.id = lc.line_id "
+                "JOIN claims c ON c.id = l.claim_id WHERE c.status = 'submitted' "
+                "GROUP BY lc.contact_id HAVING COUNT(*) > 1"
+            )
+        ).all()
+    assert twice == []
+
+
+def _drop_ledger_guard(db_url: str) -> None:
+    if db_url.startswith("postgresql"):
+        _sql(db_url, "DROP TRIGGER ledger_append_only ON ledger")
+    else:
+        _sql(db_url, "DROP TRIGGER ledger_no_delete")
+
+
+def test_a_cut_tail_is_found_by_what_it_vouched_for_or_by_the_head_kept_outside(billed):
+    db_url, tmp_path = billed
+    code, out, _ = run_cli("ledger", "verify", "--db", db_url, "--json")
+    head = json.loads(out)["head"]
+    _drop_ledger_guard(db_url)
+    _sql(db_url, "DELETE FROM ledger WHERE id = (SELECT MAX(id) FROM ledger)")  # the cost report's entry
+    code, out = verify(db_url)
+    assert code == 3 and "cost report 1 is recorded but no ledger entry vouches for it" in out
+    # the report's rows removed with it: only the head kept outside the store shows the cut
+    _sql(db_url, "DELETE FROM cost_report_items")
+    _sql(db_url, "DELETE FROM cost_reports")
+    assert verify(db_url)[0] == 0
+    code, out, _ = run_cli("ledger", "verify", "--db", db_url, "--expect-head", head[:16])
+    assert code == 3 and f"the ledger holds no entry {head[:16]}: entries were cut from its end" in out
+
+
+def test_every_recording_command_prints_the_ledger_head(tmp_path, db_url):
+    code, _, err = run_cli("import", "--data", str(DEMO), "--db", db_url)
+    assert code == 0, err
+    (head,) = [line.split()[-1] for line in err.splitlines() if line.startswith("peerbill: ledger head ")]
+    code, out, _ = run_cli("ledger", "verify", "--db", db_url, "--expect-head", head)
+    assert code == 0 and f"head {head}" in out
+
+
+def test_sqlite_commits_are_flushed_to_disk(tmp_path):
+    """synchronous=FULL: a batch committed is on disk before its 837P is published."""
+    store = Store.open(str(tmp_path / "s.db"))
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
