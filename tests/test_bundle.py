@@ -147,3 +147,39 @@ def test_spreadsheet_formulas_in_values_are_neutralised_in_outputs(tmp_path):
     from peerbill.outputs.csvout import safe
 
     assert safe("-64.00") == "-64.00" and safe("-x") == "'-x" and safe("ok") == "ok" and safe(3) == 3
+
+
+def test_a_header_of_200000_columns_is_read_in_linear_time(tmp_path):
+    """Every check on a header is linear in its cells: the duplicate check once counted each name's copies."""
+    import signal
+
+    data = write_bundle(tmp_path / "b", [contact()])
+    path = data / "contacts.csv"
+    header, row = path.read_text(encoding="utf-8").splitlines()[:2]
+    wide = [f"x{k}" for k in range(200_000)]
+    path.write_text(",".join([header, *wide, "x7"]) + "\n" + row + "," * 200_001 + "\n", encoding="utf-8")
+    signal.signal(signal.SIGALRM, signal.default_int_handler)
+    signal.alarm(60)  # a quadratic check takes many minutes here; a linear one, a fraction of a second
+    try:
+        with pytest.raises(BundleError) as err:
+            read_bundle(data)
+    finally:
+        signal.alarm(0)
+    assert [(p.column, p.message) for p in err.value.problems] == [("x7", "column appears more than once")]
+
+
+def test_scratch_folders_of_processes_that_are_gone_are_swept(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from peerbill.runtime.scratch import PREFIX, sweep
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = tmp_path / f"{PREFIX}{gone.stdout.strip()}-abc"
+    mine = tmp_path / f"{PREFIX}{os.getpid()}-def"
+    other = tmp_path / "peerbill-notes"
+    for folder in (dead, mine, other):
+        (folder / "part").mkdir(parents=True)
+    assert sweep(tmp_path) == [dead]
+    assert not dead.exists() and mine.exists() and other.exists()

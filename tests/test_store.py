@@ -486,3 +486,26 @@ def test_run_lets_the_reference_rows_go_once_it_imported_them(tmp_path, db_url):
     bundle.imported()
     with pytest.raises(ValueError, match="let go"):
         store.import_bundle(bundle)
+
+
+def test_a_busy_store_is_waited_for_then_named_busy(tmp_path, monkeypatch):
+    """Another writer holding the SQLite store past the busy timeout: a clear message, exit 2, no traceback."""
+    import sqlite3
+
+    from conftest import run_cli
+
+    db = tmp_path / "s.db"
+    Store.open(str(db))
+    holder = sqlite3.connect(db)
+    holder.execute("BEGIN IMMEDIATE")  # the write lock, held
+    monkeypatch.setenv("PEERBILL_BUSY_TIMEOUT", "0.3")
+    try:
+        code, _, err = run_cli("import", "--data", str(DEMO), "--db", str(db))
+    finally:
+        holder.rollback()
+        holder.close()
+    assert code == 2, err
+    assert "the store is busy: another peerbill command held it for more than 0.3 s" in err
+    assert "Run `peerbill import` again" in err and "internal error" not in err
+    code, _, err = run_cli("import", "--data", str(DEMO), "--db", str(db))
+    assert code == 0, err

@@ -33,7 +33,8 @@ class Peerbill(click.Group):
         except Exception as exc:
             if os.environ.get("PEERBILL_DEBUG"):
                 raise
-            explained = errors.explain(exc)
+            command = f"peerbill {ctx.invoked_subcommand or ''}".strip()
+            explained = errors.explain(exc, command)
             log.logger.error("%s %s", explained.message, " | ".join(explained.lines))
             click.echo(f"peerbill: {explained.message}", err=True)
             for line in explained.lines:

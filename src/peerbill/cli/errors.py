@@ -18,7 +18,7 @@ from ..bundle import BundleError
 from ..claims.validate import BillingError
 from ..jobs.cost_report import ReportIssued
 from ..rules import RulePackError
-from ..store import StoreError
+from ..store import StoreError, busy_timeout, is_busy
 from ..summary import ReconciliationError
 
 DONE, FINDINGS, CONFIGURATION, INTEGRITY, INTERNAL = 0, 1, 2, 3, 4
@@ -56,8 +56,16 @@ TABLE: tuple[tuple[type[Exception], int, Callable[[Exception], str], Callable[[E
 )
 
 
-def explain(exc: Exception) -> Explained:
-    """The exit code and message of an error a command raised; an error of no known kind is internal."""
+def explain(exc: Exception, command: str = "peerbill") -> Explained:
+    """The exit code and message of an error ``command`` raised; an error of no known kind is internal."""
+    if is_busy(exc):
+        return Explained(
+            CONFIGURATION,
+            f"the store is busy: another peerbill command held it for more than {busy_timeout():g} s "
+            f"(PEERBILL_BUSY_TIMEOUT); this command's transaction was rolled back, nothing is half-written. "
+            f"Run `{command}` again when the other has finished",
+            [],
+        )
     for kind, code, message, lines in TABLE:
         if isinstance(exc, kind):
             return Explained(code, message(exc), lines(exc))

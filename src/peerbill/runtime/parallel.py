@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import tempfile
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -39,6 +38,7 @@ from ..rules import RuleSet
 from . import pickling
 from .partition import partition
 from .processes import default_workers, end_with_parent, forking
+from .scratch import scratch
 
 #: rows from which a month is judged in parallel: below, starting processes costs more than it saves
 PARALLEL_FROM = 20_000
@@ -457,7 +457,7 @@ def _in_parts(
     kept: list[Verdict | None] | None = [None] * len(rows) if wanted else None
     plans: dict[str, str] = {}  # a child's plan id, one string for all its verdicts, not one per pickle
     shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # equal findings, one tuple for all verdicts
-    with tempfile.TemporaryDirectory(prefix="peerbill-") as folder:
+    with scratch() as folder:
         try:
             prior, reference = judge.prior, judge.ref
             spec_file = os.path.join(folder, "spec.pickle")

@@ -13,7 +13,7 @@ from ..bundle import Bundle
 from ..checks import PriorUsage
 from ..rules import RuleSet
 from . import billing, imports, ledger, runs
-from .database import Database, StoreError, normalize_url, safe_url
+from .database import Database, StoreError, busy_timeout, is_busy, normalize_url, safe_url
 from .imports import Imported, MonthVersions
 from .runs import RunRecorder
 
@@ -54,4 +54,14 @@ class Store(Database):
         return runs.trend(self, month, months)
 
 
-__all__ = ["Database", "Imported", "RunRecorder", "Store", "StoreError", "normalize_url", "safe_url"]
+__all__ = [
+    "Database",
+    "Imported",
+    "RunRecorder",
+    "Store",
+    "StoreError",
+    "busy_timeout",
+    "is_busy",
+    "normalize_url",
+    "safe_url",
+]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import hashlib
+import os
 import threading
 import weakref
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from typing import Self
 
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..runtime import checkpoints
@@ -69,6 +70,27 @@ def safe_url(url: str) -> str:
         return "<unreadable database URL>"
 
 
+#: seconds a command waits for a store another command is writing (env PEERBILL_BUSY_TIMEOUT) before it gives up
+BUSY_TIMEOUT = 60.0
+
+
+def busy_timeout() -> float:
+    """The wait for a busy store, in seconds: PEERBILL_BUSY_TIMEOUT when it is a number of seconds, else the default."""
+    try:
+        seconds = float(os.environ.get("PEERBILL_BUSY_TIMEOUT", BUSY_TIMEOUT))
+    except ValueError:
+        return BUSY_TIMEOUT
+    return seconds if 0 <= seconds < 86_400 else BUSY_TIMEOUT
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` says the store was busy (another command held it longer than the wait), not broken."""
+    if not isinstance(exc, OperationalError):
+        return False
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "database is locked" in text or "database table is locked" in text or "lock timeout" in text
+
+
 def now() -> dt.datetime:
     """The time a row records as when it was made: UTC, to the second."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
@@ -84,7 +106,9 @@ class Database:
     def open(cls, url: str, migrate: bool = True) -> Self:
         url = normalize_url(url)
         try:
-            engine = create_engine(url)
+            sqlite = make_url(url).get_backend_name() == "sqlite"
+            # SQLite waits up to the busy timeout for a writer to finish, then raises "database is locked"
+            engine = create_engine(url, connect_args={"timeout": busy_timeout()} if sqlite else {})
         except (ArgumentError, ImportError) as exc:
             raise StoreError(f"cannot use database {safe_url(url)}: {exc}") from None
         if engine.dialect.name == "sqlite":
@@ -96,6 +120,8 @@ class Database:
             try:
                 store.migrate()
             except SQLAlchemyError as exc:
+                if is_busy(exc):
+                    raise  # said as a busy store, with the command to run again
                 raise StoreError(
                     f"cannot open database {safe_url(url)}: {type(getattr(exc, 'orig', None) or exc).__name__}"
                 ) from None
