@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import yaml
@@ -79,6 +80,14 @@ CONTACT = {
 
 
 def contact(**fields: str) -> dict[str, str]:
+    """CONTACT with ``fields`` changed; a later service date (a valid one) moves the note's signing with it."""
+    day = fields.get("service_date", "")
+    if (
+        "note_signed_date" not in fields
+        and re.fullmatch(r"\d{4}-\d{2}-\d{2}", day)
+        and day > CONTACT["note_signed_date"]
+    ):
+        fields = {**fields, "note_signed_date": day}
     return {**CONTACT, **fields}
 
 

@@ -163,26 +163,49 @@ def test_dry_run_records_and_writes_no_batch(tmp_path, db_url):
 
 @pytest.mark.parametrize("writer", ["0", "1"], ids=["here", "writer"])
 def test_a_batch_failing_a_check_is_not_written(tmp_path, monkeypatch, writer):
-    """The claims are checked as they are recorded and written: the ones before the failing claim are
-    rolled back, the staged file is removed, and no control number is used."""
+    """The claims are checked as they are recorded and written, the last defence behind the judging: the ones
+    before the failing claim are rolled back, the staged file is removed, and no control number is used."""
+    from peerbill.claims import validate
+
     monkeypatch.setenv("PEERBILL_BATCH_WRITER", writer)
+    checked = validate.check_claim
+    monkeypatch.setattr(
+        validate,
+        "check_claim",
+        lambda claim: checked(claim) + (["a check that fails"] if claim.rendering.staff_id == "S901" else []),
+    )
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    code, _, err = bill(DEMO, tmp_path / "out", db)
+    assert code == 2 and "a check that fails" in err and "claim " in err
+    failing = [line for line in err.splitlines() if line.startswith("  claim ")]
+    assert failing and all("a check that fails" in line for line in failing)
+    assert files(tmp_path / "out") == [] and list((tmp_path / "out").glob(".*.tmp")) == []
+    with Session(Store.open(db).engine) as s:
+        for table in (BatchRow, ClaimRow, BilledContact):
+            assert s.scalar(select(func.count()).select_from(table)) == 0
+    monkeypatch.setattr(validate, "check_claim", checked)
+    bill(DEMO, tmp_path / "again", db)
+    (path,) = files(tmp_path / "again")
+    assert segments(path)[0][13] == "000000001"  # the failed batch took no ISA control number
+
+
+def test_one_bad_npi_holds_its_contacts_and_the_rest_of_the_month_bills(tmp_path):
+    """What a claim needs is checked when the contact is judged: a staff NPI failing its check digit holds
+    that staff member's contacts (RENDERING_NPI_INVALID); every other contact bills."""
     bundle = tmp_path / "demo"
     shutil.copytree(DEMO, bundle)
     staff = bundle / "staff.csv"
     staff.write_text(staff.read_text().replace("1245319599", "1245319598"))  # S901: wrong check digit
     db = f"sqlite:///{tmp_path / 's.db'}"
     code, _, err = bill(bundle, tmp_path / "out", db)
-    assert code == 2 and "rendering staff S901: NPI fails its check digit" in err and "claim " in err
-    failing = [line for line in err.splitlines() if line.startswith("  claim ")]
-    assert failing and all("S901" in line for line in failing)
-    assert files(tmp_path / "out") == [] and list((tmp_path / "out").glob(".*.tmp")) == []
-    with Session(Store.open(db).engine) as s:
-        for table in (BatchRow, ClaimRow, BilledContact):
-            assert s.scalar(select(func.count()).select_from(table)) == 0
-    staff.write_text(staff.read_text().replace("1245319598", "1245319599"))
-    bill(bundle, tmp_path / "again", db)
-    (path,) = files(tmp_path / "again")
-    assert segments(path)[0][13] == "000000001"  # the failed batch took no ISA control number
+    assert code == 1, err  # the demo's rejected rows; the batch is written
+    (path,) = files(tmp_path / "out")
+    decisions = read_csv(tmp_path / "out" / "decisions.csv")
+    held = [d for d in decisions if "RENDERING_NPI_INVALID" in d["reasons"]]
+    assert held and all(d["status"] == "held" and d["reasons"] == "medicaid:RENDERING_NPI_INVALID" for d in held)
+    assert all("staff.csv staff S901: the npi is missing or fails its check digit" in d["details"] for d in held)
+    assert "S901" not in path.read_text()
+    assert sum(d["status"] == "billable" for d in decisions) > 200
 
 
 def test_a_recorded_batch_is_written_again_byte_for_byte(tmp_path):

@@ -93,7 +93,8 @@ def test_bom_and_crlf_are_read(tmp_path):
     assert code == 0 and rows["C1"]["status"] == "billable"
 
 
-def test_bad_reference_row_is_reported_and_left_out(tmp_path):
+def test_bad_reference_row_is_reported_and_left_out_and_its_childs_contacts_held(tmp_path):
+    """A child's span that cannot be read is not judged without: the contact would route to another payer."""
     bundle = write_bundle(
         tmp_path / "b",
         [contact()],
@@ -103,7 +104,8 @@ def test_bad_reference_row_is_reported_and_left_out(tmp_path):
     )
     code, stdout, stderr, rows = check(bundle, tmp_path / "out")
     assert "eligibility.csv:2 start_date: '2020-13-01' is not a date YYYY-MM-DD" in stderr
-    assert rows["C1"]["reasons"].startswith("medicaid:NOT_MEDICAID_ELIGIBLE")
+    assert (rows["C1"]["status"], rows["C1"]["reasons"]) == ("held", "REFERENCE_ROW_INVALID")
+    assert rows["C1"]["details"] == "eligibility.csv:2 of child K1 could not be read (see problems.csv)"
     assert "1 reference-row problems" in stdout
 
 

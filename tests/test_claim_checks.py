@@ -10,10 +10,10 @@ import yaml
 from conftest import DEMO
 
 from peerbill.claims.model import Claim, ClaimLine, Person, Rendering, Subscriber
-from peerbill.claims.text import x12_text
 from peerbill.claims.validate import check_batch, check_claim
 from peerbill.identifiers import npi
 from peerbill.identifiers import zip as zip_code
+from peerbill.identifiers.x12text import x12_text
 from peerbill.model.agency import Agency
 
 AGENCY = Agency.model_validate(yaml.safe_load((DEMO / "agency.yaml").read_text()))

@@ -34,8 +34,22 @@ CONTACTS = [
     contact(
         contact_id="F", staff_id="S2", start_time="15:00", end_time="15:30", service="peer_intervener", program="start"
     ),
-    contact(contact_id="G1", staff_id="S2", service_date="2026-09-02", start_time="09:00", end_time="10:30"),
-    contact(contact_id="G2", staff_id="S2", service_date="2026-09-02", start_time="11:00", end_time="12:00"),
+    contact(
+        contact_id="G1",
+        staff_id="S2",
+        service_date="2026-09-02",
+        start_time="09:00",
+        end_time="10:30",
+        note_signed_date="2026-09-02",
+    ),
+    contact(
+        contact_id="G2",
+        staff_id="S2",
+        service_date="2026-09-02",
+        start_time="11:00",
+        end_time="12:00",
+        note_signed_date="2026-09-02",
+    ),
     contact(
         contact_id="H",
         staff_id="S2",

@@ -20,6 +20,7 @@ from .bundle.reader import parse_contact
 from .bundle.rows import SourceRow, column_index
 from .calendar import parse_month
 from .checks import PAYER_CHECKS, PRE_CHECKS, Case, PayerCheck, PriorUsage, RunState
+from .checks.claim_data import rendering_problems, subscriber_problems
 from .model.records import Contact, PreventionPlan, ServicePlan
 from .model.reference import Reference
 from .model.verdict import Finding, Verdict
@@ -87,6 +88,8 @@ class Judge:
         self._pack_labels = {payer: pv.loaded.label for payer, pv in rules.payers.items()}
         self._version_labels: dict[tuple[str, int], str] = {}
         self._rates: dict[tuple[int, str | None, str | None, tuple[str, ...]], Rate | None] = {}
+        #: what a claim needs that the child, staff member and member id lack, made once per combination
+        self._needs: dict[tuple[str, str, str | None], tuple[tuple[str, str], ...]] = {}
 
     def __call__(self, row: SourceRow) -> Verdict:
         return self.judge(row)[0]
@@ -109,7 +112,12 @@ class Judge:
         )
         if contact is not None and not findings:
             self.state.start_day(contact.service_date)
-            self._route(contact, verdict, findings)
+            held = self._held(contact)
+            if held:
+                verdict.status = "held"
+                findings.extend(held)
+            else:
+                self._route(contact, verdict, findings)
             self._remember(contact, verdict)
         return self._settled(verdict, findings), contact
 
@@ -151,7 +159,33 @@ class Judge:
             findings.append(Finding("UNKNOWN_STAFF", "ROW-STAFF", detail=f"staff {staff_id} is not in staff.csv"))
         return contact, findings
 
-    # -- 2..4. activity, payers, routing ---------------------------------------------------
+    # -- 2. what holds a readable contact before any payer ----------------------------------
+
+    def _held(self, c: Contact) -> list[Finding]:
+        """Why the contact cannot be judged yet: a date that contradicts another, or reference data of its
+        child or staff member that contradicts itself (:mod:`.bundle.conflicts`).  Each is to be corrected."""
+        found: list[Finding] = []
+        day = c.service_date
+        if day > self.as_of:
+            detail = f"the service date is after the as-of date {self.as_of}"
+            found.append(Finding("SERVICE_IN_FUTURE", "ROW-DATE", detail=detail, reason_class="held"))
+        if c.note_signed_date is not None and c.note_signed_date < day:
+            detail = "note_signed_date is before the service date"
+            found.append(Finding("NOTE_SIGNED_BEFORE_SERVICE", "ROW-NOTE-DATE", detail=detail, reason_class="held"))
+        child = self.ref.children.get(c.child_id)
+        if child is not None and child.birth_date is not None and child.birth_date > day:
+            detail = f"children.csv child {c.child_id} is born after the service date"
+            found.append(Finding("REFERENCE_CONFLICT", "REF-BIRTH", detail=detail, reason_class="held"))
+        for rule_id, holds in (
+            ("REF-CHILD", self.ref.child_holds.get(c.child_id)),
+            ("REF-STAFF", self.ref.staff_holds.get(c.staff_id)),
+        ):
+            for hold in holds or ():
+                if hold.covers(day):
+                    found.append(Finding(hold.code, rule_id, detail=hold.detail, reason_class="held"))
+        return found
+
+    # -- 3..5. activity, payers, routing ---------------------------------------------------
 
     def _route(self, c: Contact, verdict: Verdict, findings: list[Finding]) -> None:
         routing = self.rules.routing.on(c.service_date)
@@ -179,6 +213,8 @@ class Judge:
             failures, notes, case = self._evaluate(payer, pv, c)
             if case is not None:
                 verdict.rule_versions += (self._version_label(payer, case.version),)
+            if not failures and case is not None and case.procedure is not None:
+                failures = self._claim_needs(payer, case)
             if not failures:
                 assert case is not None, "a payer without a version in force fails"
                 self._bill(verdict, payer, case, notes, findings)
@@ -237,6 +273,32 @@ class Judge:
             else:
                 failures.append(Finding(fail_code, rule.id, payer, outcome.detail, "failure", fail_class))
         return failures, notes, case
+
+    def _claim_needs(self, payer: str, case: Case) -> list[Finding]:
+        """Why the contact could not go on a valid 837P claim of ``payer`` (:mod:`.checks.claim_data`):
+        held by default; a pack may class a code otherwise."""
+        c = case.contact
+        member_id = next(
+            (
+                e.member_id
+                for e in self.ref.eligibility.get(c.child_id, ())
+                if e.payer == payer and e.covers(c.service_date)
+            ),
+            None,
+        )
+        key = (c.child_id, c.staff_id, member_id)
+        found = self._needs.get(key)
+        if found is None:
+            child, staff = self.ref.children.get(c.child_id), self.ref.staff.get(c.staff_id)
+            found = self._needs[key] = tuple(
+                (subscriber_problems(child, member_id) if child is not None else [])
+                + (rendering_problems(staff) if staff is not None else [])
+            )
+        classes = case.version.reason_classes
+        return [
+            Finding(code, f"CLAIM-{code.split('_')[0]}", payer, detail, "failure", classes.class_of(code) or "held")
+            for code, detail in found
+        ]
 
     def _compiled(self, version: Version) -> list[_Compiled]:
         """The version's checks with their functions and reason codes resolved once."""

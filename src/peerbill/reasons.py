@@ -43,13 +43,44 @@ PAYER = {
     "CLAIM_PERIOD_EXPIRED": "The two-year claiming limit after the expenditure quarter has passed.",
 }
 
+#: what holds a readable contact before any payer judges it: dates or reference data that contradict each other
+HOLD = {
+    "SERVICE_IN_FUTURE": "The service date is after the as-of date (held: correct the date, or judge it later).",
+    "NOTE_SIGNED_BEFORE_SERVICE": "The note is signed before the service date (held until the dates are corrected).",
+    "REFERENCE_CONFLICT": (
+        "The child's or staff member's reference rows contradict each other (a second row with other values, "
+        "overlapping eligibility with two member ids, a member id shared by two children, a payer that is not a "
+        "payer key, a birth after the service); held until corrected (see problems.csv)."
+    ),
+    "REFERENCE_ROW_INVALID": (
+        "A row of the child's eligibility, diagnoses, settings or plans could not be read and was left out; "
+        "held until it is corrected (see problems.csv)."
+    ),
+}
+
+#: what a claim needs of the reference data (837P), checked when the contact is judged: held until supplied
+CLAIM = {
+    "SUBSCRIBER_DATA_MISSING": (
+        "The child's row lacks what the 837P subscriber needs (last name, birth date, address) or could not be "
+        "read; held until children.csv is corrected."
+    ),
+    "SUBSCRIBER_DATA_INVALID": (
+        "The child's member id, state or ZIP cannot be written to an 837P (missing, an X12 delimiter, "
+        "non-ASCII, the wrong length); held until corrected."
+    ),
+    "RENDERING_DATA_MISSING": (
+        "The staff member's row lacks a last name for the 837P or could not be read; held until staff.csv is corrected."
+    ),
+    "RENDERING_NPI_INVALID": "The staff member's NPI is missing or fails its check digit; held until corrected.",
+}
+
 ENGINE = {
     "NO_RULE_VERSION": "No version of the payer's rule pack is in force on the service date (treated as not covered).",
     "SERVICE_NOT_COVERED": "The payer's rule pack has no procedure code for this service (treated as not covered).",
     "FILING_DEADLINE_NEAR": "Note: fewer than the pack's warning days are left before the filing limit.",
 }
 
-CATALOGUE: dict[str, str] = {**ROW, **PAYER, **ENGINE}
+CATALOGUE: dict[str, str] = {**ROW, **HOLD, **PAYER, **CLAIM, **ENGINE}
 
 
 def catalogue(extra: dict[str, str] | None = None) -> dict[str, str]:

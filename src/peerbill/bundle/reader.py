@@ -21,9 +21,10 @@ from pydantic import ValidationError
 
 from ..log import logger
 from ..model.fields import shown
-from ..model.records import CONTACT_REQUIRED, FILES, Contact, Record, columns
-from ..model.reference import Reference
+from ..model.records import CONTACT_REQUIRED, FILES, Contact, Eligibility, Record, columns
+from ..model.reference import Hold, Reference
 from .bundle import Bundle
+from .conflicts import Repeats, eligibility_conflicts
 from .problems import BundleError, Problem
 from .rest import Rest, RestSource
 from .rows import CONTACT_COLUMNS, ContactTable, SourceRow, column_index
@@ -277,6 +278,12 @@ def read_bundle(directory: Path, needed: dict[str, str] | None = None, rest: Res
 
 def _read_files(bundle: Bundle, rest: RestSource | None) -> None:
     reference, problems = bundle.reference, bundle.problems
+    repeats = {
+        "children.csv": Repeats("children.csv", "child_id", "child"),
+        "staff.csv": Repeats("staff.csv", "staff_id", "staff member"),
+    }
+    spans: list[tuple[int, Eligibility]] = []
+    unread: dict[str, list[Hold]] = {}
     for name, model in FILES.items():
         path = bundle.directory / name
         if not path.is_file():
@@ -293,15 +300,40 @@ def _read_files(bundle: Bundle, rest: RestSource | None) -> None:
         if bundle.raw is not None:
             bundle.raw[name] = raw
         fields_sets: dict[frozenset[str], frozenset[str]] = {}
+        repeated = repeats.get(name)
+        child_at = cols.index("child_id") if repeated is None and "child_id" in cols else None
         for line, values in _open_rows(path, name, cols, problems, _required(model)):
             raw.append((line, values))
+            if repeated is not None:
+                repeated.add(line, values)
             record = _parse(model, name, line, cols, values, problems)
             if record is not None:
                 _share_fields_set(record, fields_sets)
                 reference.add(record)
-            elif name in ("children.csv", "staff.csv") and values[0]:
-                # the id is readable: the child or staff member is known, its row reported
+                if type(record) is Eligibility:
+                    spans.append((line, record))
+            elif repeated is not None and values[0]:
+                # the id is readable: the child or staff member is known, its row reported, its contacts held
                 reference.add(model.model_construct(None, **{key: values[0]}))
+                repeated.unreadable(line, values[0])
+            elif child_at is not None and values[child_at]:
+                # a span of a known child left out: its contacts are held rather than judged without it
+                detail = f"{name}:{line} of child {values[child_at]} could not be read (see problems.csv)"
+                unread.setdefault(values[child_at], []).append(Hold(detail, code="REFERENCE_ROW_INVALID"))
+    found, held = eligibility_conflicts(spans)
+    problems.extend(found)
+    for repeated in repeats.values():
+        problems.extend(repeated.problems)
+    reference.child_holds = _merged(held, repeats["children.csv"].held, unread)
+    reference.staff_holds = dict(repeats["staff.csv"].held)
+
+
+def _merged(*holds: dict[str, list[Hold]]) -> dict[str, list[Hold]]:
+    out: dict[str, list[Hold]] = {}
+    for each in holds:
+        for key, found in each.items():
+            out.setdefault(key, []).extend(found)
+    return out
 
 
 def _read_contacts(path: Path, name: str, problems: list[Problem], rest: RestSource | None) -> ContactTable:

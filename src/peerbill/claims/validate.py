@@ -8,10 +8,10 @@ from functools import lru_cache
 
 from ..identifiers import npi
 from ..identifiers import zip as zip_code
+from ..identifiers.x12text import transliterated, x12_safe, x12_text
 from ..model.agency import Agency
 from .assemble import MAX_DIAGNOSES, MAX_LINES
 from .model import Claim
-from .text import transliterated, x12_safe, x12_text
 
 CENT = Decimal("0.01")
 

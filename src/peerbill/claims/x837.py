@@ -14,10 +14,10 @@ from typing import Any
 
 import yaml
 
+from ..identifiers.x12text import x12_text
 from ..model.agency import Agency, PayerEntry
 from ..resources import shipped
 from .model import Batch, Claim
-from .text import x12_text
 
 
 def options_for(payer: PayerEntry) -> dict[str, str]:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar, get_args, overload
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from .fields import Code, Date, Flag, Icd10, PositiveInt, Text, Time, shown
@@ -63,6 +63,18 @@ class Record(BaseModel):
         return (start is None or start <= day) and (end is None or day <= end)
 
 
+def _span(start: str, end: str) -> Any:
+    """A validator of ``end``: a span ends on or after the day it starts (a row whose span ends first is left out)."""
+
+    def check(cls: type, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        first = info.data.get(start)
+        if value is not None and first is not None and value < first:
+            raise PydanticCustomError("span", "is before {start}: the span ends before it starts", {"start": start})
+        return value
+
+    return field_validator(end)(classmethod(check))
+
+
 class Child(Record):
     child_id: Code
     first_name: Text | None = None
@@ -82,6 +94,8 @@ class Eligibility(Record):
     start_date: Date
     end_date: Date | None = None
 
+    _ends = _span("start_date", "end_date")
+
 
 class Diagnosis(Record):
     child_id: Code
@@ -89,12 +103,16 @@ class Diagnosis(Record):
     start_date: Date
     end_date: Date | None = None
 
+    _ends = _span("start_date", "end_date")
+
 
 class Setting(Record):
     child_id: Code
     setting: SettingName
     start_date: Date
     end_date: Date | None = None
+
+    _ends = _span("start_date", "end_date")
 
 
 class ServicePlan(Record):
@@ -107,6 +125,8 @@ class ServicePlan(Record):
     authorized_units: PositiveInt | None = None
     auth_number: Code | None = None
 
+    _ends = _span("start_date", "end_date")
+
 
 class PreventionPlan(Record):
     plan_id: Code
@@ -115,6 +135,8 @@ class PreventionPlan(Record):
     plan_date: Date
     end_date: Date | None = None
     programs: KeyList = ()
+
+    _ends = _span("plan_date", "end_date")
 
 
 class Staff(Record):
@@ -126,6 +148,8 @@ class Staff(Record):
     credential: Code | None = None
     credential_start: Date | None = None
     credential_end: Date | None = None
+
+    _ends = _span("credential_start", "credential_end")
 
     def credentialed(self, credentials: Collection[str], day: dt.date) -> bool:
         return (

@@ -13,6 +13,20 @@ from .records import Child, Cost, Diagnosis, Eligibility, Payment, PreventionPla
 _Span = TypeVar("_Span")
 
 
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A child's or staff member's contacts held from ``start`` to ``end`` (open when None), and why: their
+    reference data contradicts itself there (:mod:`peerbill.bundle.conflicts`)."""
+
+    detail: str
+    start: dt.date | None = None
+    end: dt.date | None = None
+    code: str = "REFERENCE_CONFLICT"
+
+    def covers(self, day: dt.date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+
 @dataclass
 class Reference:
     children: dict[str, Child] = field(default_factory=dict)
@@ -24,6 +38,9 @@ class Reference:
     prevention_plans: dict[str, list[PreventionPlan]] = field(default_factory=lambda: defaultdict(list))
     payments: dict[str, dt.date] = field(default_factory=dict)  # contact_id -> the date the provider was paid
     costs: list[Cost] = field(default_factory=list)
+    #: contacts held because the reference data of their child or staff member contradicts itself
+    child_holds: dict[str, list[Hold]] = field(default_factory=dict)
+    staff_holds: dict[str, list[Hold]] = field(default_factory=dict)
 
     def add(self, record: object) -> None:
         """File a parsed record under its child (or its own id for children and staff)."""
@@ -70,6 +87,8 @@ class Reference:
             by_child(self.service_plans),
             by_child(self.prevention_plans),
             {c: payments[c] for c in contact_ids if c in payments},
+            child_holds={c: self.child_holds[c] for c in ids if c in self.child_holds},
+            staff_holds={s: self.staff_holds[s] for s in staff if s in self.staff_holds},
         )
 
     def active_diagnoses(self, child_id: str, day: dt.date) -> list[str]:

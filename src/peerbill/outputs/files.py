@@ -63,7 +63,9 @@ def replacing(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
     without an error it is flushed and renamed over ``path``, else removed."""
     handle, temporary = temporary_beside(path)
     try:
-        with open(handle, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as f:
+        # the one descriptor mkstemp opened, as bytes or text: closed by the with below
+        f: IO[Any] = open(handle, "wb") if mode == "wb" else open(handle, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        with f:
             yield f
             f.flush()
             os.fsync(f.fileno())

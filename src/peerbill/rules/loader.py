@@ -6,7 +6,6 @@ as ``file:line: key.path: message``.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from .. import yamltext
 from ..resources import shipped
 from .schema import Pack
 
@@ -56,80 +56,6 @@ class LoadedPack:
 def default_rules_dir() -> Path:
     """The shipped packs: ``rules/`` beside the source tree, or the copy installed with the package."""
     return shipped("rules", "shipped_rules")
-
-
-#: most values a pack may hold once its aliases are expanded (the shipped packs hold about 1,000)
-MAX_VALUES = 100_000
-
-
-class _PackLoader(yaml.SafeLoader):
-    """Safe YAML (no Python objects) that also refuses a key set twice in one mapping."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[str] = set()
-        for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-                if key_node.value in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"the key '{key_node.value}' appears twice in one mapping", key_node.start_mark
-                    )
-                seen.add(key_node.value)
-        return super().construct_mapping(node, deep=deep)
-
-    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
-        try:
-            return super().construct_yaml_timestamp(node)
-        except (ValueError, OverflowError):
-            raise yaml.constructor.ConstructorError(
-                None, None, f"'{node.value}' is not a date that exists", node.start_mark
-            ) from None
-
-
-_PackLoader.add_constructor("tag:yaml.org,2002:timestamp", _PackLoader.construct_yaml_timestamp)
-
-
-def _safe_yaml(text: str) -> tuple[yaml.Node | None, Any]:
-    """The composed document and its data; refuses aliases that expand beyond :data:`MAX_VALUES` values."""
-    loader = _PackLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None, None
-        stack, count = [node], 0
-        while stack:
-            current = stack.pop()
-            count += 1
-            if count > MAX_VALUES:
-                raise yaml.YAMLError(f"holds more than {MAX_VALUES:,} values once its aliases are expanded")
-            if isinstance(current, yaml.MappingNode):
-                stack.extend(v for pair in current.value for v in pair)
-            elif isinstance(current, yaml.SequenceNode):
-                stack.extend(current.value)
-        return node, loader.construct_document(node)
-    finally:
-        loader.dispose()
-
-
-def _line_map(
-    node: yaml.Node, path: tuple[Any, ...] = (), out: dict[tuple[Any, ...], int] | None = None
-) -> dict[tuple[Any, ...], int]:
-    """Map each key path in a composed YAML document to its 1-based line."""
-    out = {} if out is None else out
-    out.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if key.tag == "tag:yaml.org,2002:merge":
-                _line_map(value, path, out)
-                continue
-            k = key.value
-            with contextlib.suppress(ValueError):
-                k = int(k) if key.tag == "tag:yaml.org,2002:int" else k
-            out[path + (k,)] = key.start_mark.line + 1
-            _line_map(value, path + (k,), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _line_map(item, path + (i,), out)
-    return out
 
 
 def _resolve_versions(data: dict[str, Any]) -> dict[str, Any]:
@@ -197,14 +123,13 @@ def load_pack(path: Path, display: str | None = None) -> tuple[LoadedPack | None
             PackError(shown, bad_line, "", f"is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8")
         ]
     try:
-        node, data = _safe_yaml(text)
+        node, data = yamltext.parse(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return None, [PackError(shown, mark.line + 1 if mark else None, "", f"not valid YAML: {problem}")]
+        line, problem = yamltext.problem_of(exc)
+        return None, [PackError(shown, line, "", problem)]
     if not isinstance(data, dict) or node is None:
         return None, [PackError(shown, 1, "", "a rule pack is a mapping with id, version, title and versions")]
-    lines = _line_map(node)
+    lines = yamltext.line_map(node)
     resolved = _resolve_versions(data)
     try:
         pack = Pack.model_validate(resolved)
@@ -214,11 +139,7 @@ def load_pack(path: Path, display: str | None = None) -> tuple[LoadedPack | None
             where, real = _format_path(err["loc"], resolved)
             if _inherited(real, data):
                 continue  # reported where the value is written
-            line: int | None = None
-            for cut in range(len(real), -1, -1):
-                line = lines.get(real[:cut])
-                if line is not None:
-                    break
+            line = yamltext.line_of(lines, real)
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key (a typo?)"
