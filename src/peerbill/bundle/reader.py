@@ -316,10 +316,10 @@ def _read_files(bundle: Bundle, rest: RestSource | None) -> None:
                 # the id is readable: the child or staff member is known, its row reported, its contacts held
                 reference.add(model.model_construct(None, **{key: values[0]}))
                 repeated.unreadable(line, values[0])
-            elif child_at is not None and values[child_at]:
+            elif child_at is not None and (child := values[child_at]):
                 # a span of a known child left out: its contacts are held rather than judged without it
-                detail = f"{name}:{line} of child {values[child_at]} could not be read (see problems.csv)"
-                unread.setdefault(values[child_at], []).append(Hold(detail, code="REFERENCE_ROW_INVALID"))
+                detail = f"{name}:{line} of child {child} could not be read (see problems.csv)"
+                unread.setdefault(child, []).append(Hold(detail, code="REFERENCE_ROW_INVALID"))
     found, held = eligibility_conflicts(spans)
     problems.extend(found)
     for repeated in repeats.values():

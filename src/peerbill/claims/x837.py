@@ -12,20 +12,19 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-import yaml
-
 from ..identifiers.x12text import x12_text
 from ..model.agency import Agency, PayerEntry
-from ..resources import shipped
+from .envelope import template_options
 from .model import Batch, Claim
 
 
 def options_for(payer: PayerEntry) -> dict[str, str]:
-    """The payer's template (templates/NAME.yaml) with its option overrides."""
-    path = shipped("templates", "templates") / f"{payer.template}.yaml"
-    options = {k: str(v) for k, v in yaml.safe_load(path.read_text(encoding="utf-8")).items()}
-    options.update(payer.options)
-    return options
+    """The payer's template (templates/NAME.yaml) with its option overrides (checked when agency.yaml is read:
+    :mod:`.envelope`)."""
+    options = template_options(payer.template)
+    if options is None:
+        raise LookupError(f"there is no template '{payer.template}' in templates/")
+    return {**options, **payer.options}
 
 
 def money(amount: Decimal) -> str:

@@ -117,6 +117,7 @@ def open_billing(
     """Open ``month`` to be billed: one billing run at a time per store (a second waits, then sees what the
     first billed); files a stopped run left are finished first; the batch writer is forked (when it pays)
     before the bundle is read, and let go when the month was billed before (it will send little)."""
+    agency = read_agency(data_dir)  # every value the 837P carries checked before any work
     with store.exclusive("peerbill:bill"):
         recovered = [] if dry_run else finish_interrupted(store, out_dir)
         wish = BatchWriter.wish(writer)
@@ -124,22 +125,39 @@ def open_billing(
             BatchWriter.for_bundle(store, data_dir, jobs, False if dry_run else wish) as batch_writer,
             open_month(data_dir, month, as_of, rules_dir, store=store, jobs=jobs) as m,
         ):
-            agency = read_agency(data_dir)
-            keys = payers or [p.key for p in agency.payers]
-            billable = m.rules.payers_in_role("medicaid_837p")
-            for key in keys:
-                if agency.payer(key) is None:
-                    raise BillingError([f"payer {key!r} is not in agency.yaml"])
-                if key not in billable:
-                    raise BillingError(
-                        [f"payer {key!r} has no rule pack that bills on an 837P (role: medicaid_837p, procedure codes)"]
-                    )
+            keys, skipped = _payers_to_bill(agency, m, payers)
             m.prior_from_store()
             used = batch_writer
             if m.prior.billed and used is not None and wish is None:
                 used.close()  # billed before: the month sends few claims or none, recorded here
                 used = None
-            yield Billing(m, store, agency, keys, recovered, used)
+            yield Billing(m, store, agency, keys, recovered + skipped, used)
+
+
+def _payers_to_bill(agency: Agency, m: Month, asked: list[str] | None) -> tuple[list[str], list[str]]:
+    """The payer keys to send batches to, and a note for each agency.yaml payer left out.
+
+    ``--payer`` keys must each be an agency.yaml payer billed on an 837P; without them, every such payer of
+    agency.yaml is billed, and one whose packs do not bill on an 837P (a Title IV-E agency, claimed on the
+    cost report) is skipped with a note.
+    """
+    billable = m.rules.payers_in_role("medicaid_837p")
+    for key in asked or ():
+        if agency.payer(key) is None:
+            raise BillingError([f"payer {key!r} is not in agency.yaml"])
+        if key not in billable:
+            raise BillingError(
+                [f"payer {key!r} has no rule pack that bills on an 837P (role: medicaid_837p, procedure codes)"]
+            )
+    if asked:
+        return list(asked), []
+    keys = [p.key for p in agency.payers if p.key in billable]
+    skipped = [
+        f"agency.yaml payer {p.key!r} is skipped: no rule pack bills it on an 837P (it is claimed on the cost report)"
+        for p in agency.payers
+        if p.key not in billable
+    ]
+    return keys, skipped
 
 
 def send(billing: Billing, checked: Judged, out_dir: Path, *, usage: str = "T", dry_run: bool = False) -> Billed:

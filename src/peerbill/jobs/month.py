@@ -12,9 +12,11 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from .. import yamltext
 from ..bundle import Bundle, BundleError, Problem
 from ..bundle.rows import SourceRow
 from ..checks import PriorUsage
+from ..claims import envelope
 from ..engine import Judge
 from ..model.agency import Agency
 from ..rules import RuleSet, default_rules_dir
@@ -34,21 +36,46 @@ def read(data_dir: Path, rules: RuleSet, jobs: int | None = None) -> Bundle:
 
 
 def read_agency(data_dir: Path) -> Agency:
-    """The bundle's agency.yaml: the billing provider and its payers."""
+    """The bundle's agency.yaml: the billing provider and its payers, every value checked to be one the 837P
+    can carry (:mod:`peerbill.claims.envelope`); each problem names its line and key."""
     path = Path(data_dir) / "agency.yaml"
+    name = "agency.yaml"
     if not path.is_file():
-        raise BundleError([Problem("agency.yaml", None, None, f"is missing from {data_dir} (needed to bill)")])
+        raise BundleError([Problem(name, None, None, f"is missing from {data_dir} (needed to bill)")])
     try:
-        return Agency.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        node, data = yamltext.parse(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise BundleError([Problem(name, None, None, "is not UTF-8 text; save it as UTF-8")]) from None
     except yaml.YAMLError as exc:
-        raise BundleError([Problem("agency.yaml", None, None, f"not valid YAML: {exc}")]) from None
+        line, message = yamltext.problem_of(exc)
+        raise BundleError([Problem(name, line, None, message)]) from None
+    lines = yamltext.line_map(node) if node is not None else {}
+    try:
+        agency = Agency.model_validate(data)
     except ValidationError as exc:
         raise BundleError(
             [
-                Problem("agency.yaml", None, ".".join(str(p) for p in e["loc"]), e["msg"].removeprefix("Value error, "))
+                Problem(
+                    name,
+                    yamltext.line_of(lines, tuple(e["loc"])),
+                    _key(e["loc"]),
+                    e["msg"].removeprefix("Value error, "),
+                )
                 for e in exc.errors()
             ]
         ) from None
+    found = envelope.problems(agency)
+    if found:
+        raise BundleError([Problem(name, yamltext.line_of(lines, path_), _key(path_), why) for path_, why in found])
+    return agency
+
+
+def _key(path: tuple) -> str:
+    """A key path as agency.yaml's problems name it: ``payers[0].payer_id``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
 @dataclass

@@ -27,6 +27,10 @@ class Strict(BaseModel):
 
 Rating = Literal["promising", "supported", "well_supported", "does_not_meet"]
 ReasonCode = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]
+#: a HCPCS or CPT code, written into the 837P as it is: five letters or digits (never an X12 delimiter)
+ProcedureCode = Annotated[str, Field(pattern=r"^[A-Z0-9]{5}$")]
+#: a procedure modifier: two letters or digits
+ModifierCode = Annotated[str, Field(pattern=r"^[A-Z0-9]{2}$")]
 
 
 # --------------------------------------------------------------------------- checks
@@ -311,16 +315,16 @@ class Condition(Strict):
 class ModifierRule(Strict):
     id: str | None = None
     when: Condition
-    add: str = Field(pattern=r"^[A-Z0-9]{2}$")
+    add: ModifierCode
     source: str | None = None
 
 
 class Rate(Strict):
     """A price per unit; the first entry that matches the line is used."""
 
-    procedure: str | None = None
+    procedure: ProcedureCode | None = None
     program: str | None = None
-    with_modifier: str | None = None
+    with_modifier: ModifierCode | None = None
     per_unit: Decimal = Field(ge=0, decimal_places=2)
     source: str | None = None
 
@@ -445,7 +449,7 @@ class Version(Strict):
     payer_order: list[str] | None = None
     # payer packs
     units: Units | None = None
-    procedures: dict[Service, str] = {}
+    procedures: dict[Service, ProcedureCode] = {}
     modifiers: list[ModifierRule] = []
     rates: list[Rate] = []
     checks: list[Check] = []
