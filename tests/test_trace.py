@@ -91,3 +91,45 @@ def test_trace_of_something_unknown_is_a_clear_error(tmp_path):
     db = f"sqlite:///{tmp_path / 's.db'}"
     code, _, err = run_cli("trace", "--db", db, "claim", "PB404")
     assert code == 2 and "no claim PB404" in err
+
+
+def test_diagnosis_codes_are_shown_only_when_asked_for(tmp_path):
+    """Diagnoses are PHI: a claim's trace gives their number, and the codes only with --show-phi."""
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    run_cli(
+        *("run", "--data", str(DEMO), "--month", "2026-09", "--out", str(tmp_path / "out")),
+        *("--db", db, "--as-of", "2026-11-15"),
+    )
+    for args in (("--json", "claim", "PB0000000031"), ("claim", "PB0000000031"), ("line", "PB0000000031", "1")):
+        code, stdout, err = run_cli("trace", "--db", db, *args)
+        assert code == 0, err
+        assert "F43" not in stdout and "F9" not in stdout and "diagnoses_hidden" in stdout
+    code, stdout, _ = run_cli("trace", "--db", db, "--json", "claim", "PB0000000031", "--show-phi")
+    found = json.loads(stdout)
+    assert found["diagnoses"] and "diagnoses_hidden" not in found
+
+
+def test_transliterated_names_are_one_line_and_listed_in_problems(tmp_path):
+    """Many transliterated names print one summary line; problems.csv lists each child and staff member."""
+    import shutil
+
+    from conftest import read_csv
+
+    data = tmp_path / "bundle"
+    shutil.copytree(DEMO, data)
+    children = data / "children.csv"
+    lines = children.read_text(encoding="utf-8").splitlines()
+    for k in range(1, len(lines), 2):  # every other child's first name gains a letter beyond ASCII
+        cells = lines[k].split(",")
+        cells[1] += "é"
+        lines[k] = ",".join(cells)
+    children.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, _, err = run_cli(
+        *("run", "--data", str(data), "--month", "2026-09", "--out", str(tmp_path / "out")),
+        *("--db", str(tmp_path / "s.db"), "--as-of", "2026-11-15"),
+    )
+    notes = [line for line in err.splitlines() if "transliterated" in line]
+    assert len(notes) == 1 and "names or addresses written to the 837P transliterated to ASCII" in notes[0], err
+    count = int(notes[0].split()[2])
+    listed = [p for p in read_csv(tmp_path / "out" / "problems.csv") if p["severity"] == "note"]
+    assert count > 5 and len(listed) == count and all(p["file"] == "children.csv" for p in listed)

@@ -113,14 +113,21 @@ def _people(claim: Claim) -> list[str]:
     return problems
 
 
-def transliterations(claims: Iterable[Claim]) -> list[str]:
-    """Which names and addresses the 837P carries transliterated (e.g. NUNEZ for Nunez with a tilde), by id."""
-    notes: dict[str, None] = {}
+#: what a transliteration note in problems.csv says of the columns it names
+TRANSLITERATED = (
+    "written to the 837P as ASCII without X12 delimiters (letters transliterated, delimiters replaced by spaces)"
+)
+
+
+def transliterations(claims: Iterable[Claim]) -> dict[tuple[str, str], tuple[str, ...]]:
+    """Which names and addresses the 837P carries transliterated (e.g. NUNEZ for Nunez with a tilde):
+    (file, id) -> the columns."""
+    found: dict[tuple[str, str], tuple[str, ...]] = {}
     for claim in claims:
         sub, staff = claim.subscriber, claim.rendering
-        for who, fields in (
+        for key, fields in (
             (
-                f"children.csv child {sub.child_id}",
+                ("children.csv", sub.child_id),
                 (
                     ("first_name", sub.name.first),
                     ("last_name", sub.name.last),
@@ -128,15 +135,12 @@ def transliterations(claims: Iterable[Claim]) -> list[str]:
                     ("city", sub.city),
                 ),
             ),
-            (f"staff.csv staff {staff.staff_id}", (("first_name", staff.name.first), ("last_name", staff.name.last))),
+            (("staff.csv", staff.staff_id), (("first_name", staff.name.first), ("last_name", staff.name.last))),
         ):
-            changed = [column for column, value in fields if transliterated(value)]
+            changed = tuple(column for column, value in fields if transliterated(value))
             if changed:
-                notes[
-                    f"{who}: {', '.join(changed)} written to the 837P as ASCII without X12 delimiters "
-                    "(letters transliterated, delimiters replaced by spaces)"
-                ] = None
-    return list(notes)
+                found[key] = changed
+    return found
 
 
 class CheckedClaims:
@@ -151,7 +155,8 @@ class CheckedClaims:
 
     def __init__(self, agency: Agency):
         self.problems = check_provider(agency)
-        self.notes: dict[str, None] = {}  # in the order the claims give them, each once
+        #: (file, id) -> columns written transliterated, in the order the claims give them, each once
+        self.transliterated: dict[tuple[str, str], tuple[str, ...]] = {}
         self.frequencies: dict[str, int] = {}
         self.total = Decimal("0.00")
         self.contacts = 0
@@ -169,7 +174,8 @@ class CheckedClaims:
             if c.frequency != "8":
                 self.total += c.total
                 self.contacts += len(c.contact_ids)
-            self.notes.update(dict.fromkeys(transliterations([c])))
+            for key, columns in transliterations([c]).items():
+                self.transliterated.setdefault(key, columns)
             yield c
         if self.problems:
             raise BillingError(self.problems)

@@ -39,9 +39,15 @@ def _print_summary(summary: Summary, as_json: bool) -> None:
             click.echo(line)
 
 
+#: problems printed at most; the rest are in problems.csv (a state's month may have thousands)
+PRINTED = 50
+
+
 def _print_problems(problems: list[Any]) -> None:
-    for p in problems:
+    for p in problems[:PRINTED]:
         click.echo(f"peerbill: {p.severity}: {p}", err=True)
+    if len(problems) > PRINTED:
+        click.echo(f"peerbill: ... and {len(problems) - PRINTED:,} more problems in problems.csv", err=True)
 
 
 @click.command()
@@ -83,6 +89,14 @@ def check(
 def _print_bill(billed: Billed, as_json: bool) -> None:
     for note in billed.notes:
         click.echo(f"peerbill: note: {note}", err=True)
+    if billed.transliterated:
+        count = len(billed.transliterated)
+        who = "child or staff member has" if count == 1 else "children and staff members have"
+        click.echo(
+            f"peerbill: note: {count:,} {who} names or addresses written to the 837P transliterated to ASCII"
+            " (listed in problems.csv)",
+            err=True,
+        )
     if as_json:
         click.echo(
             json.dumps(
@@ -91,6 +105,10 @@ def _print_bill(billed: Billed, as_json: bool) -> None:
                     "dry_run": billed.dry_run,
                     "batches": [vars(b) for b in billed.batches],
                     "notes": billed.notes,
+                    "transliterated": [
+                        {"file": file, "id": who, "columns": list(columns)}
+                        for (file, who), columns in billed.transliterated.items()
+                    ],
                 },
                 indent=2,
             )

@@ -166,35 +166,46 @@ def _show_trace(ctx: click.Context, found: dict[str, Any], as_json: bool) -> Non
             click.echo(line)
 
 
+SHOW_PHI = click.option(
+    "--show-phi",
+    is_flag=True,
+    help="Show the claim's diagnosis codes (protected health information; by default only their number).",
+)
+
+
 @trace.command("claim")
 @click.argument("claim_id")
 @sub_db_option
+@SHOW_PHI
 @json_option
 @click.pass_context
-def trace_claim(ctx: click.Context, claim_id: str, db_url: str | None, as_json: bool) -> None:
+def trace_claim(ctx: click.Context, claim_id: str, db_url: str | None, show_phi: bool, as_json: bool) -> None:
     """A claim: its batch and file, lines, contacts, source rows, verdicts and rules.
+
+    Diagnosis codes are shown only with --show-phi.
 
     \b
     Example:
       peerbill trace --db demo.db claim PB0000000001
     """
-    _show_trace(ctx, trace_job.claim(store_of(ctx, db_url), claim_id), as_json)
+    _show_trace(ctx, trace_job.claim(store_of(ctx, db_url), claim_id, show_phi=show_phi), as_json)
 
 
 @trace.command("line")
 @click.argument("claim_id")
 @click.argument("line", type=int)
 @sub_db_option
+@SHOW_PHI
 @json_option
 @click.pass_context
-def trace_line(ctx: click.Context, claim_id: str, line: int, db_url: str | None, as_json: bool) -> None:
-    """One claim line and the contacts summed into it.
+def trace_line(ctx: click.Context, claim_id: str, line: int, db_url: str | None, show_phi: bool, as_json: bool) -> None:
+    """One claim line and the contacts summed into it (diagnosis codes only with --show-phi).
 
     \b
     Example:
       peerbill trace line PB0000000001 2 --db demo.db --json
     """
-    _show_trace(ctx, trace_job.claim(store_of(ctx, db_url), claim_id, line), as_json)
+    _show_trace(ctx, trace_job.claim(store_of(ctx, db_url), claim_id, line, show_phi=show_phi), as_json)
 
 
 @trace.command("contact")

@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
+from ..bundle import Problem
 from ..claims.model import Claim
 from ..claims.plan import plan_claims, qualifying_categories
-from ..claims.validate import BillingError, CheckedClaims
+from ..claims.validate import TRANSLITERATED, BillingError, CheckedClaims
 from ..claims.x837 import render, render_parts
 from ..log import debugging, logger
 from ..model.agency import Agency
+from ..outputs.decisions import add_problems
 from ..outputs.files import out_folder, publish_file, stage_file, staged, write_new
 from ..runtime import Progress
 from ..store import Store
@@ -58,8 +60,14 @@ class Billed:
     check: Judged
     dry_run: bool
     batches: list[PayerBatch] = field(default_factory=list)
-    #: names and addresses the 837P carries transliterated, by child or staff id; files left by a run that stopped
+    #: files left by a run that stopped, payers of agency.yaml skipped
     notes: list[str] = field(default_factory=list)
+    #: (file, child or staff id) -> the name and address columns the 837P carries transliterated
+    transliterated: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+
+
+#: who a transliteration note names, by the file the name is in
+WHO = {"children.csv": "child", "staff.csv": "staff"}
 
 
 @dataclass
@@ -166,16 +174,25 @@ def send(billing: Billing, checked: Judged, out_dir: Path, *, usage: str = "T", 
     hashes = month.bundle.row_hashes()
     out = Billed(checked, dry_run, notes=list(billing.recovered))
     for key in billing.payers:
-        batch, notes = _send_payer(billing, checked, key, out_dir, usage, dry_run)
+        batch, transliterated = _send_payer(billing, checked, key, out_dir, usage, dry_run)
         out.batches.append(batch)
-        out.notes.extend(n for n in notes if n not in out.notes)
+        for who, columns in transliterated.items():
+            out.transliterated.setdefault(who, columns)
     hashes.let_go()
+    if out.transliterated:
+        add_problems(
+            out_folder(out_dir),
+            [
+                Problem(file, None, "; ".join(columns), f"{WHO[file]} {who}: {TRANSLITERATED}", "note")
+                for (file, who), columns in out.transliterated.items()
+            ],
+        )
     return out
 
 
 def _send_payer(
     billing: Billing, checked: Judged, key: str, out_dir: Path, usage: str, dry_run: bool
-) -> tuple[PayerBatch, list[str]]:
+) -> tuple[PayerBatch, dict[tuple[str, str], tuple[str, ...]]]:
     month, store, agency = billing.month, billing.store, billing.agency
     entry = agency.payer(key)
     assert entry is not None
@@ -244,7 +261,7 @@ def _send_payer(
             batch.contacts,
             name,
         )
-    return batch, list(taken.notes)
+    return batch, taken.transliterated
 
 
 def _logged(claims: Iterable[Claim], payer: str) -> Iterator[Claim]:

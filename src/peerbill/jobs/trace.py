@@ -11,9 +11,16 @@ from ..store.trace import NotFound, trace_claim, trace_contact, trace_cost_repor
 __all__ = ["NotFound", "claim", "contact", "cost_report_line"]
 
 
-def claim(store: Store, claim_id: str, line: int | None = None) -> dict[str, Any]:
-    """A claim (its batch and file, lines, contacts, source rows, verdicts and rules), or one of its lines."""
-    return trace_claim(store, claim_id, line)
+def claim(store: Store, claim_id: str, line: int | None = None, show_phi: bool = False) -> dict[str, Any]:
+    """A claim (its batch and file, lines, contacts, source rows, verdicts and rules), or one of its lines.
+
+    The diagnosis codes are protected health information: without ``show_phi`` only their number is given.
+    """
+    found = trace_claim(store, claim_id, line)
+    if not show_phi:
+        codes = found.pop("diagnoses")
+        found = {**found, "diagnoses_hidden": len(codes)}
+    return found
 
 
 def contact(store: Store, contact_id: str) -> dict[str, Any]:

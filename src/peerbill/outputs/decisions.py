@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
@@ -169,9 +170,33 @@ def write_problems(out_dir: Path, problems: Iterable[Problem]) -> Path:
     path = Path(out_dir) / "problems.csv"
     with files.replacing(path) as f:
         w = csvout.writer(f)
-        w.writerow(("file", "row", "column", "severity", "message"))
+        w.writerow(PROBLEM_COLUMNS)
         for p in problems:
-            w.writerow((p.file, "" if p.row is None else p.row, p.column or "", p.severity, p.message))
+            w.writerow(_problem_row(p))
+    return path
+
+
+PROBLEM_COLUMNS = ("file", "row", "column", "severity", "message")
+
+
+def _problem_row(p: Problem) -> tuple[object, ...]:
+    return (p.file, "" if p.row is None else p.row, p.column or "", p.severity, p.message)
+
+
+def add_problems(out_dir: Path, problems: Iterable[Problem]) -> Path:
+    """Add rows to the problems.csv a judging wrote (what billing finds later: names the 837P carries
+    transliterated)."""
+    path = Path(out_dir) / "problems.csv"
+    kept: list[list[str]] = []
+    if path.is_file():
+        with path.open(encoding="utf-8", newline="") as f:
+            kept = list(csv.reader(f))[1:]
+    with files.replacing(path) as f:
+        w = csvout.writer(f)
+        w.writerow(PROBLEM_COLUMNS)
+        w.writerows(kept)
+        for p in problems:
+            w.writerow(_problem_row(p))
     return path
 
 
