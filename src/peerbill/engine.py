@@ -20,7 +20,7 @@ from .bundle.reader import parse_contact
 from .bundle.rows import SourceRow, column_index
 from .calendar import parse_month
 from .checks import PAYER_CHECKS, PRE_CHECKS, Case, PayerCheck, PriorUsage, RunState
-from .checks.claim_data import rendering_problems, subscriber_problems
+from .checks.claim_data import member_id_problem, member_id_writable, rendering_problems, subscriber_problems
 from .model.records import Contact, PreventionPlan, ServicePlan
 from .model.reference import Reference
 from .model.verdict import Finding, Verdict
@@ -89,7 +89,9 @@ class Judge:
         self._version_labels: dict[tuple[str, int], str] = {}
         self._rates: dict[tuple[int, str | None, str | None, tuple[str, ...]], Rate | None] = {}
         #: what a claim needs that the child, staff member and member id lack, made once per combination
-        self._needs: dict[tuple[str, str, str | None], tuple[tuple[str, str], ...]] = {}
+        self._needs: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+        #: each child's spans of a payer: (start, end, whether its member id can go on an 837P)
+        self._members: dict[tuple[str, str], list[tuple[dt.date, dt.date, bool]]] = {}
 
     def __call__(self, row: SourceRow) -> Verdict:
         return self.judge(row)[0]
@@ -112,7 +114,7 @@ class Judge:
         )
         if contact is not None and not findings:
             self.state.start_day(contact.service_date)
-            held = self._held(contact)
+            held = self._held(contact) if self._may_hold(contact) else None
             if held:
                 verdict.status = "held"
                 findings.extend(held)
@@ -160,6 +162,17 @@ class Judge:
         return contact, findings
 
     # -- 2. what holds a readable contact before any payer ----------------------------------
+
+    def _may_hold(self, c: Contact) -> bool:
+        """Whether :meth:`_held` could find anything: most contacts are let through on a few comparisons."""
+        day, signed = c.service_date, c.note_signed_date
+        if day > self.as_of or (signed is not None and signed < day):
+            return True
+        if c.child_id in self.ref.child_holds or c.staff_id in self.ref.staff_holds:
+            return True
+        child = self.ref.children.get(c.child_id)
+        born = child.birth_date if child is not None else None
+        return born is not None and born > day
 
     def _held(self, c: Contact) -> list[Finding]:
         """Why the contact cannot be judged yet: a date that contradicts another, or reference data of its
@@ -278,27 +291,40 @@ class Judge:
         """Why the contact could not go on a valid 837P claim of ``payer`` (:mod:`.checks.claim_data`):
         held by default; a pack may class a code otherwise."""
         c = case.contact
-        member_id = next(
-            (
-                e.member_id
-                for e in self.ref.eligibility.get(c.child_id, ())
-                if e.payer == payer and e.covers(c.service_date)
-            ),
-            None,
-        )
-        key = (c.child_id, c.staff_id, member_id)
+        key = (c.child_id, c.staff_id)
         found = self._needs.get(key)
         if found is None:
             child, staff = self.ref.children.get(c.child_id), self.ref.staff.get(c.staff_id)
             found = self._needs[key] = tuple(
-                (subscriber_problems(child, member_id) if child is not None else [])
+                (subscriber_problems(child) if child is not None else [])
                 + (rendering_problems(staff) if staff is not None else [])
             )
+        member = self._member_writable(c.child_id, payer, c.service_date)
+        if not found and member:
+            return []
+        if not member:
+            found += (member_id_problem(c.child_id),)
         classes = case.version.reason_classes
         return [
             Finding(code, f"CLAIM-{code.split('_')[0]}", payer, detail, "failure", classes.class_of(code) or "held")
             for code, detail in found
         ]
+
+    def _member_writable(self, child_id: str, payer: str, day: dt.date) -> bool:
+        """Whether the member id a claim of ``payer`` would carry for the child on ``day`` (its first
+        eligibility span covering the day, as the claim takes it) can go on an 837P."""
+        key = (child_id, payer)
+        spans = self._members.get(key)
+        if spans is None:
+            spans = self._members[key] = [
+                (e.start_date, e.end_date or dt.date.max, member_id_writable(e.member_id))
+                for e in self.ref.eligibility.get(child_id, ())
+                if e.payer == payer
+            ]
+        for start, end, writable in spans:
+            if start <= day <= end:
+                return writable
+        return False
 
     def _compiled(self, version: Version) -> list[_Compiled]:
         """The version's checks with their functions and reason codes resolved once."""

@@ -26,8 +26,23 @@ RENDERING_NPI_INVALID = "RENDERING_NPI_INVALID"
 _ADDRESS = ("address_line1", "city", "state", "zip")
 
 
-def subscriber_problems(child: Child, member_id: str | None) -> list[tuple[str, str]]:
-    """(reason code, what to fix) for each way the child cannot be a claim's subscriber."""
+def member_id_writable(member_id: str | None) -> bool:
+    """Whether a member id can go on an 837P as it is."""
+    return bool(member_id) and x12_safe(member_id)
+
+
+def member_id_problem(child_id: str) -> tuple[str, str]:
+    """The reason a claim cannot carry the child's member id on the day (none, or not writable)."""
+    return (
+        SUBSCRIBER_DATA_INVALID,
+        f"child {child_id}: member_id cannot go on an 837P "
+        "(missing, an X12 delimiter ~ * : ^, a non-ASCII character, or the wrong length)",
+    )
+
+
+def subscriber_problems(child: Child) -> list[tuple[str, str]]:
+    """(reason code, what to fix) for each way the child cannot be a claim's subscriber (its member id
+    aside: :func:`member_id_problem`)."""
     missing = [
         column
         for column, value in (
@@ -47,7 +62,6 @@ def subscriber_problems(child: Child, member_id: str | None) -> list[tuple[str, 
     invalid = [
         label
         for label, value, ok in (
-            ("member_id", member_id, bool(member_id) and x12_safe(member_id)),
             ("state", child.state, not child.state or (x12_safe(child.state) and len(child.state) == 2)),
             ("zip", child.zip, not child.zip or zip_code.is_valid(child.zip, 5) or zip_code.is_valid(child.zip, 9)),
         )
