@@ -88,8 +88,9 @@ class Judge:
         self._pack_labels = {payer: pv.loaded.label for payer, pv in rules.payers.items()}
         self._version_labels: dict[tuple[str, int], str] = {}
         self._rates: dict[tuple[int, str | None, str | None, tuple[str, ...]], Rate | None] = {}
-        #: what a claim needs that the child, staff member and member id lack, made once per combination
-        self._needs: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+        #: what a claim needs that the child, and the staff member, lack: worked out once each
+        self._subscribers: dict[str, tuple[tuple[str, str], ...]] = {}
+        self._renderings: dict[str, tuple[tuple[str, str], ...]] = {}
         #: each child's spans of a payer: (start, end, whether its member id can go on an 837P)
         self._members: dict[tuple[str, str], list[tuple[dt.date, dt.date, bool]]] = {}
 
@@ -165,14 +166,13 @@ class Judge:
 
     def _may_hold(self, c: Contact) -> bool:
         """Whether :meth:`_held` could find anything: most contacts are let through on a few comparisons."""
-        day, signed = c.service_date, c.note_signed_date
+        day, signed, ref = c.service_date, c.note_signed_date, self.ref
         if day > self.as_of or (signed is not None and signed < day):
             return True
-        if c.child_id in self.ref.child_holds or c.staff_id in self.ref.staff_holds:
+        if c.child_id in ref.child_holds or c.staff_id in ref.staff_holds:
             return True
-        child = self.ref.children.get(c.child_id)
-        born = child.birth_date if child is not None else None
-        return born is not None and born > day
+        child = ref.children.get(c.child_id)
+        return child is not None and child.birth_date is not None and child.birth_date > day
 
     def _held(self, c: Contact) -> list[Finding]:
         """Why the contact cannot be judged yet: a date that contradicts another, or reference data of its
@@ -194,7 +194,7 @@ class Judge:
             ("REF-STAFF", self.ref.staff_holds.get(c.staff_id)),
         ):
             for hold in holds or ():
-                if hold.covers(day):
+                if hold.covers(day) and (hold.payer is None or hold.payer in self.rules.payers):
                     found.append(Finding(hold.code, rule_id, detail=hold.detail, reason_class="held"))
         return found
 
@@ -291,19 +291,18 @@ class Judge:
         """Why the contact could not go on a valid 837P claim of ``payer`` (:mod:`.checks.claim_data`):
         held by default; a pack may class a code otherwise."""
         c = case.contact
-        key = (c.child_id, c.staff_id)
-        found = self._needs.get(key)
-        if found is None:
-            child, staff = self.ref.children.get(c.child_id), self.ref.staff.get(c.staff_id)
-            found = self._needs[key] = tuple(
-                (subscriber_problems(child) if child is not None else [])
-                + (rendering_problems(staff) if staff is not None else [])
-            )
+        subscriber = self._subscribers.get(c.child_id)
+        if subscriber is None:
+            child = self.ref.children.get(c.child_id)
+            subscriber = self._subscribers[c.child_id] = tuple(subscriber_problems(child) if child else ())
+        rendering = self._renderings.get(c.staff_id)
+        if rendering is None:
+            staff = self.ref.staff.get(c.staff_id)
+            rendering = self._renderings[c.staff_id] = tuple(rendering_problems(staff) if staff else ())
         member = self._member_writable(c.child_id, payer, c.service_date)
-        if not found and member:
+        if member and not subscriber and not rendering:
             return []
-        if not member:
-            found += (member_id_problem(c.child_id),)
+        found = subscriber + rendering + (() if member else (member_id_problem(c.child_id),))
         classes = case.version.reason_classes
         return [
             Finding(code, f"CLAIM-{code.split('_')[0]}", payer, detail, "failure", classes.class_of(code) or "held")

@@ -7,7 +7,8 @@ bill once the data is corrected, rather than billed on whichever row happened to
 
 - a second row of a child or staff id with other values: error; the first row is kept, their contacts held;
 - a second row of a child or staff id with the same values: warning; the first row is kept;
-- an eligibility payer that is not a payer key (``Medicaid``): error; the child's contacts held on its dates;
+- an eligibility payer that is not a payer key: error; when it is one in another case (``Medicaid``) and
+  the packs judge that payer, the child's contacts held on its dates;
 - two eligibility spans of a child and payer that overlap with different member ids: error; contacts
   on the overlap held;
 - one member id of a payer on two children: error; both children's contacts held on the spans' dates.
@@ -84,13 +85,17 @@ def eligibility_conflicts(spans: Iterable[tuple[int, Eligibility]]) -> tuple[lis
                     line,
                     "payer",
                     f"'{e.payer}' is not a payer key (lower-case letters, digits, _)"
-                    + (f": '{hint}'?" if hint else "")
-                    + f"; child {e.child_id}'s contacts on its dates are held",
+                    + (
+                        f": '{hint}'?; where the packs judge {hint}, "
+                        f"child {e.child_id}'s contacts on its dates are held"
+                        if hint
+                        else "; no pack judges it"
+                    ),
                 )
             )
-            held[e.child_id].append(
-                Hold(f"{file}:{line} payer '{e.payer}' is not a payer key", e.start_date, e.end_date)
-            )
+            if hint:
+                detail = f"{file}:{line} payer '{e.payer}' is not a payer key"
+                held[e.child_id].append(Hold(detail, e.start_date, e.end_date, payer=hint))
             continue
         by_child[(e.child_id, e.payer)].append((line, e))
         by_member[(e.payer, e.member_id)].append((line, e))

@@ -22,6 +22,8 @@ class Hold:
     start: dt.date | None = None
     end: dt.date | None = None
     code: str = "REFERENCE_CONFLICT"
+    #: when set, the hold applies only where the packs judge this payer (a payer key written in another case)
+    payer: str | None = None
 
     def covers(self, day: dt.date) -> bool:
         return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
