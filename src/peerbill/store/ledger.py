@@ -313,7 +313,10 @@ def note_inserted(s: Session, table, names: tuple[str, ...], rows: list[tuple]) 
     update = h.update
     first = cells(rows[0])
     spliced = [type(v) is CanonicalJSON for v in first]
-    if not any(spliced):
+    if not any(spliced) and tuple(cols) == names:  # the rows are the hashed columns, in order (a month's verdicts)
+        for row in rows:
+            update(_encoded(row) + b"\n")
+    elif not any(spliced):
         for row in rows:
             update(_encoded(cells(row)) + b"\n")
     elif spliced.index(True) == len(cols) - 1 > 0:  # the fields of an import's rows, encoded already, last
