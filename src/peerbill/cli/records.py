@@ -244,11 +244,22 @@ def ledger() -> None:
     """The append-only, hash-chained ledger of imports, runs, batches and cost reports."""
 
 
+def _entry_hash(value: str | None) -> str | None:
+    """An entry hash, or a prefix of 12 hexadecimal characters or more, in lower case."""
+    if value is None:
+        return None
+    text = value.strip().lower()
+    if not (12 <= len(text) <= 64 and all(ch in "0123456789abcdef" for ch in text)):
+        raise click.BadParameter("an entry hash is 12 to 64 hexadecimal characters (as 'ledger head' printed it)")
+    return text
+
+
 @ledger.command("verify")
 @db_option("peerbill.db")
 @click.option(
     "--expect-head",
     metavar="HASH",
+    callback=lambda ctx, param, value: _entry_hash(value),
     help="An entry hash printed by an earlier command ('ledger head ...'; 12 characters or more): "
     "the ledger must still hold it, or entries were cut from its end.",
 )
