@@ -185,3 +185,63 @@ def test_scratch_folders_of_processes_that_are_gone_are_swept(tmp_path):
         (folder / "part").mkdir(parents=True)
     assert sweep(tmp_path) == [dead]
     assert not dead.exists() and mine.exists() and other.exists()
+
+
+def test_overlapping_member_ids_are_held_on_exactly_the_days_two_ids_cover():
+    """The sweep over a child's spans holds every day two member ids cover, and no other day."""
+    import datetime as dt
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from peerbill.bundle.conflicts import eligibility_conflicts
+    from peerbill.model.records import Eligibility
+
+    day0 = dt.date(2026, 1, 1)
+    span = st.tuples(st.integers(0, 30), st.one_of(st.none(), st.integers(0, 30)), st.sampled_from(["M1", "M2", "M3"]))
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(span, min_size=1, max_size=8))
+    def check(spans):
+        rows = []
+        for k, (start, length, member) in enumerate(spans):
+            end = None if length is None else day0 + dt.timedelta(days=start + length)
+            rows.append(
+                (
+                    k + 2,
+                    Eligibility(
+                        child_id="K",
+                        payer="medicaid",
+                        member_id=member,
+                        start_date=day0 + dt.timedelta(days=start),
+                        end_date=end,
+                    ),
+                )
+            )
+        _, held = eligibility_conflicts(rows)
+        for offset in range(70):
+            day = day0 + dt.timedelta(days=offset)
+            ids = {e.member_id for _, e in rows if e.covers(day)}
+            assert (len(ids) > 1) == any(h.covers(day) for h in held.get("K", ())), (offset, ids)
+
+    check()
+
+
+def test_many_spans_of_one_child_are_checked_in_linear_time():
+    import datetime as dt
+    import signal
+
+    from peerbill.bundle.conflicts import eligibility_conflicts
+    from peerbill.model.records import Eligibility
+
+    rows = [
+        (k + 2, Eligibility(child_id="K", payer="medicaid", member_id=f"M{k % 2}", start_date=dt.date(2020, 1, 1)))
+        for k in range(100_000)
+    ]
+    signal.signal(signal.SIGALRM, signal.default_int_handler)
+    signal.alarm(60)  # comparing every pair is 5 billion comparisons; the sweep makes 100,000
+    try:
+        problems, held = eligibility_conflicts(rows)
+    finally:
+        signal.alarm(0)
+    assert len(problems) == 50_000 and len(held["K"]) == 50_000  # each M1 span against the first, M0, span

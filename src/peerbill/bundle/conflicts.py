@@ -100,31 +100,34 @@ def eligibility_conflicts(spans: Iterable[tuple[int, Eligibility]]) -> tuple[lis
         by_child[(e.child_id, e.payer)].append((line, e))
         by_member[(e.payer, e.member_id)].append((line, e))
     for (child_id, payer), rows in by_child.items():
+        # one sweep in order of start: each span is compared with the span reaching furthest before it, which
+        # finds every day two member ids cover (if that span shares the new one's id, a span it reaches past
+        # with another id was found with it already) in time linear in the spans
         rows.sort(key=lambda r: (r[1].start_date, r[0]))
-        for k, (line, e) in enumerate(rows):
-            for other_line, other in rows[k + 1 :]:
-                if other.start_date > (e.end_date or dt.date.max):
-                    break  # sorted by start: no later span overlaps this one
-                if other.member_id == e.member_id:
-                    continue
-                start, end = other.start_date, min(e.end_date or dt.date.max, other.end_date or dt.date.max)
+        reach_line, reach = rows[0]
+        for line, e in rows[1:]:
+            reach_end = reach.end_date or dt.date.max
+            if e.start_date <= reach_end and e.member_id != reach.member_id:
+                first, second = sorted((line, reach_line))
+                end = min(reach_end, e.end_date or dt.date.max)
                 problems.append(
                     Problem(
                         file,
-                        max(line, other_line),
+                        second,
                         "member_id",
-                        f"child {child_id}'s {payer} spans at rows {min(line, other_line)} and "
-                        f"{max(line, other_line)} overlap with different member ids; contacts on the overlap are held",
+                        f"child {child_id}'s {payer} spans at rows {first} and {second} overlap with different "
+                        "member ids; contacts on the overlap are held",
                     )
                 )
                 held[child_id].append(
                     Hold(
-                        f"{file} rows {min(line, other_line)} and {max(line, other_line)} give child {child_id} "
-                        f"two {payer} member ids",
-                        start,
+                        f"{file} rows {first} and {second} give child {child_id} two {payer} member ids",
+                        e.start_date,
                         None if end == dt.date.max else end,
                     )
                 )
+            if (e.end_date or dt.date.max) > reach_end:
+                reach_line, reach = line, e
     for (payer, _member), rows in by_member.items():
         children = sorted({e.child_id for _, e in rows})
         if len(children) < 2:
