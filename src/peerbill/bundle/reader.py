@@ -325,15 +325,44 @@ def _read_files(bundle: Bundle, rest: RestSource | None) -> None:
     for repeated in repeats.values():
         problems.extend(repeated.problems)
     reference.child_holds = _merged(held, repeats["children.csv"].held, unread)
-    reference.staff_holds = dict(repeats["staff.csv"].held)
+    reference.staff_holds = _merged(repeats["staff.csv"].held)
+
+
+#: holds kept apart for one child or staff member; beyond them, one hold spans them all
+HOLDS_EACH = 8
 
 
 def _merged(*holds: dict[str, list[Hold]]) -> dict[str, list[Hold]]:
+    """The holds by id; a child with many (a file of thousands of conflicting spans) gets one per kind that
+    spans them, so judging a contact looks at a few holds, whatever the file holds."""
     out: dict[str, list[Hold]] = {}
     for each in holds:
         for key, found in each.items():
             out.setdefault(key, []).extend(found)
+    for key, found in out.items():
+        if len(found) > HOLDS_EACH:
+            out[key] = [_spanning(group) for group in _by_kind(found).values()]
     return out
+
+
+def _by_kind(holds: list[Hold]) -> dict[tuple[str, str | None], list[Hold]]:
+    kinds: dict[tuple[str, str | None], list[Hold]] = {}
+    for h in holds:
+        kinds.setdefault((h.code, h.payer), []).append(h)
+    return kinds
+
+
+def _spanning(holds: list[Hold]) -> Hold:
+    if len(holds) == 1:
+        return holds[0]
+    starts, ends = [h.start for h in holds], [h.end for h in holds]
+    return Hold(
+        f"{holds[0].detail}, and {len(holds) - 1} more (see problems.csv)",
+        None if None in starts else min(s for s in starts if s is not None),
+        None if None in ends else max(e for e in ends if e is not None),
+        holds[0].code,
+        holds[0].payer,
+    )
 
 
 def _read_contacts(path: Path, name: str, problems: list[Problem], rest: RestSource | None) -> ContactTable:
