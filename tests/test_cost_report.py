@@ -117,17 +117,19 @@ def test_issued_reports_never_change_and_a_revision_is_explicit(tmp_path):
     ).read_text()
 
 
-def _start_bundle(tmp_path: Path, *dates: str) -> Path:
-    """A child without Medicaid, in a prevention plan with START (supported from 2022-06-02)."""
+def _start_bundle(tmp_path: Path, *dates: str, renewed: str | None = None) -> Path:
+    """A child without Medicaid, in a prevention plan with START (supported from 2022-06-02); ``renewed``: the
+    date of a redetermination, a second plan (a plan's end date never extends its 12 months)."""
     plans = [
         {
-            "plan_id": "V1",
+            "plan_id": f"V{n}",
             "child_id": "K1",
             "candidacy": "candidate",
-            "plan_date": dates[0],
+            "plan_date": day,
             "end_date": "2027-12-31",
             "programs": "start",
         }
+        for n, day in enumerate([dates[0]] + ([renewed] if renewed else []), 1)
     ]
     contacts = [
         contact(contact_id=f"S{n}", service_date=d, note_signed_date=d, program="start")
@@ -137,7 +139,7 @@ def _start_bundle(tmp_path: Path, *dates: str) -> Path:
 
 
 def test_well_supported_share_counts_supported_practices_in_fy2023_but_not_in_fy2024(tmp_path):
-    bundle = _start_bundle(tmp_path, "2022-09-01", "2022-10-05", "2023-10-05")
+    bundle = _start_bundle(tmp_path, "2022-09-01", "2022-10-05", "2023-10-05", renewed="2023-09-01")
     db = f"sqlite:///{tmp_path / 's.db'}"
     report(bundle, "FY2023Q1", tmp_path / "fy23", db, "2023-01-15")
     report(bundle, "FY2024Q1", tmp_path / "fy24", db, "2024-01-15")
@@ -318,3 +320,98 @@ def test_contacts_are_reported_in_judging_order_whether_or_not_filed_in_it():
     shuffled = filed(("2026-08-02", "08:00", "A"), ("2026-07-01", "09:00", "C"), ("2026-07-01", "09:00", "B"))
     assert list(in_judging_order(shuffled)) == ["B", "C", "A"]
     assert list(in_judging_order({})) == []
+
+
+def _costs_bundle(tmp_path: Path, rows: str) -> Path:
+    bundle = tmp_path / "demo"
+    shutil.copytree(DEMO, bundle)
+    (bundle / "costs.csv").write_text("quarter,category,amount,note\n" + rows)
+    return bundle
+
+
+def test_a_cost_past_the_two_year_limit_is_refused_and_named_and_a_decrease_is_not(tmp_path):
+    """45 CFR 95.7 applies to every expenditure: a FY2020 cost is not claimed in FY2027; a refund is."""
+    bundle = _costs_bundle(
+        tmp_path,
+        "FY2020Q3,administration,1000.00,an old invoice\nFY2020Q3,training,-120.00,refund of an overclaim\n"
+        "FY2025Q2,administration,300.00,inside the window\n",
+    )
+    code, lines, err = report(bundle, "FY2027Q1", tmp_path / "q1", f"sqlite:///{tmp_path / 's.db'}", "2027-01-15")
+    assert code == 1, err
+    assert (
+        "peerbill: error: costs.csv:2 quarter: FY2020Q3 administration of 1000.00 is past the two-year limit "
+        "(45 CFR 95.7): it could be claimed through FY2022Q3; a decrease is still reported" in err
+    )
+    assert lines["administration"]["adjustments_total"] == "300.00"  # the FY2025 Q2 cost only
+    assert (lines["training"]["adjustments_total"], lines["training"]["adjustments_federal"]) == ("-120.00", "-120.00")
+    assert_detail_sums_to_report(tmp_path / "q1", lines)
+
+
+def test_kinship_navigator_costs_are_100_percent_federal_in_the_pandemic_period(tmp_path):
+    bundle = _costs_bundle(tmp_path, "FY2021Q1,kinship_navigator,400.00,navigator\n")
+    code, lines, err = report(bundle, "FY2021Q1", tmp_path / "q", f"sqlite:///{tmp_path / 's.db'}", "2021-01-15")
+    assert code == 0, err
+    assert (lines["kinship_navigator"]["current_total"], lines["kinship_navigator"]["current_federal"]) == (
+        "400.00",
+        "400.00",
+    )
+    assert lines["kinship_navigator"]["rate"] == "1.00"
+
+
+def test_a_quarter_whose_fmap_the_pack_lacks_stops_the_report(tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    pack = rules / "title-iv-e" / "ffpsa.yaml"
+    pack.write_text(
+        pack.read_text().replace('        2027: "0.6000"\n', "        {}\n").replace("fmap:\n        {}", "fmap: {}")
+    )
+    code, _, err = report(
+        DEMO, "FY2027Q1", tmp_path / "q", f"sqlite:///{tmp_path / 's.db'}", "2027-01-15", "--rules", str(rules)
+    )
+    assert code == 2, err
+    assert "federal_share.fmap.2027: no FMAP for fiscal year 2027 (FY2027Q1)" in err and "ffpsa.yaml" in err
+    assert not (tmp_path / "q" / "cb496.xml").exists()
+
+
+def test_a_late_downward_correction_is_reported_at_the_share_of_the_quarter_it_adjusts(tmp_path):
+    """A contact claimed in FY2023 Q1 and cut from 90 to 30 minutes after its two years: the decrease
+    (refund of an overclaim) is reported in the quarter it is found; an increase then would not be."""
+    bundle = _start_bundle(tmp_path, "2022-09-01", "2022-10-05")
+    contacts = bundle / "contacts.csv"
+    contacts.write_text(contacts.read_text().replace(",09:00,10:00,", ",09:00,10:30,"))
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    code, lines, err = report(bundle, "FY2023Q1", tmp_path / "q1", db, "2023-01-15")
+    assert code == 0 and lines["services_supported"]["current_total"] == "96.00", err
+    contacts.write_text(contacts.read_text().replace(",09:00,10:30,", ",09:00,09:30,"))
+    code, lines, err = report(bundle, "FY2025Q2", tmp_path / "late", db, "2025-03-15")
+    assert code == 0, err
+    assert (lines["services_supported"]["adjustments_total"], lines["services_supported"]["adjustments_federal"]) == (
+        "-64.00",
+        "-32.00",
+    )
+    (item,) = [d for d in detail(tmp_path / "late") if d["contact_id"] == "S1"]
+    assert item["quarter"] == "FY2023Q1" and "decrease" in item["reason"]
+
+
+def test_federal_shares_are_rounded_per_line_and_their_cents_allocated_to_the_items():
+    """Rounded contact by contact, 95 items at an FMAP of 0.5683 drifted; each line is rounded once."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from peerbill.costreport.figures import Item, allocate_federal, share
+
+    rate = Decimal("0.5683")
+    items = [Item("current", "services_promising", "FY2027Q1", Decimal("36.00"), rate, Decimal("0")) for _ in range(95)]
+    allocate_federal(items)
+    assert sum(i.federal for i in items) == share(Decimal("36.00") * 95, rate)
+
+    amounts = st.decimals(min_value=-500, max_value=500, places=2, allow_nan=False, allow_infinity=False)
+
+    @given(st.lists(amounts, min_size=1, max_size=40), st.decimals(min_value=0, max_value=1, places=4))
+    def check(totals, r):
+        group = [Item("adjustment", "training", "FY2026Q1", t, r, Decimal("0")) for t in totals]
+        allocate_federal(group)
+        assert sum(i.federal for i in group) == share(sum(totals, Decimal("0.00")), r)
+        assert all(abs(i.federal - i.total * r) < Decimal("0.02") for i in group)
+
+    check()

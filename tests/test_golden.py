@@ -35,16 +35,16 @@ def digests(out: Path) -> dict[str, str]:
 
 
 DEMO_RUN = {
-    "cost-report-FY2026Q4/cb496-detail.csv": "915e4b43a4a00ec3",
-    "cost-report-FY2026Q4/cb496.csv": "e0dfc09eb0ecfc0b",
-    "cost-report-FY2026Q4/cb496.xml": "106098231fe005ca",
-    "cost-report-FY2026Q4/children.csv": "487bc44e9cf069bc",
-    "coverage.csv": "a9dbfa5bd6b42eb3",
-    "coverage.html": "ffadf154a34a5f9a",
-    "decisions.csv": "d2347da46cab1b0b",
+    "cost-report-FY2026Q4/cb496-detail.csv": "3cc6fc460756b431",
+    "cost-report-FY2026Q4/cb496.csv": "dbdeefd533d34ab4",
+    "cost-report-FY2026Q4/cb496.xml": "4346197f269f40b9",
+    "cost-report-FY2026Q4/children.csv": "9848c7f18fb7cbc3",
+    "coverage.csv": "f09dc2c448aa5727",
+    "coverage.html": "c4eb154863f312cc",
+    "decisions.csv": "d0046b2647289f64",
     "medicaid-2026-09-batch000001.837": "72786b47e5904d4d",
     "problems.csv": "74bfe8232a750bdc",
-    "summary.json": "b6e593d4303ad868",
+    "summary.json": "21f17a72849cda07",
 }
 
 
@@ -99,26 +99,26 @@ def test_the_demo_month_writes_the_recorded_bytes(tmp_path):
 
 
 DEMO_REPORT = {
-    "cb496-detail.csv": "915e4b43a4a00ec3",
-    "cb496.csv": "b8400d64960bbf44",
-    "cb496.xml": "7eec9a49751d82dc",
-    "children.csv": "487bc44e9cf069bc",
+    "cb496-detail.csv": "3cc6fc460756b431",
+    "cb496.csv": "dbdda2a7c13c2adb",
+    "cb496.xml": "16e6897b4ae7b88e",
+    "children.csv": "9848c7f18fb7cbc3",
 }
 DEMO_COVERAGE = {
-    "coverage.csv": "a9dbfa5bd6b42eb3",
-    "coverage.html": "ffadf154a34a5f9a",
+    "coverage.csv": "f09dc2c448aa5727",
+    "coverage.html": "c4eb154863f312cc",
 }
 GENERATED_RUN = {
-    "cost-report-FY2026Q4/cb496-detail.csv": "ed511ee5a1fde60a",
-    "cost-report-FY2026Q4/cb496.csv": "f0dcc563488de64e",
-    "cost-report-FY2026Q4/cb496.xml": "63721bc97252259a",
-    "cost-report-FY2026Q4/children.csv": "593ad467ee78c188",
-    "coverage.csv": "a2900199cce70581",
-    "coverage.html": "e55e5c8995a2f66b",
-    "decisions.csv": "d6c8485b1693e354",
+    "cost-report-FY2026Q4/cb496-detail.csv": "c664b3a7e6a08b04",
+    "cost-report-FY2026Q4/cb496.csv": "1fa5729c2003ce34",
+    "cost-report-FY2026Q4/cb496.xml": "4c324db4d9911e4e",
+    "cost-report-FY2026Q4/children.csv": "96ba266f4521156d",
+    "coverage.csv": "2d6fb8fdb0c09d23",
+    "coverage.html": "ee9a2f759ed1da32",
+    "decisions.csv": "71fe55448c51c7cf",
     "medicaid-2026-09-batch000001.837": "b87aa921a8b4ae61",
     "problems.csv": "74bfe8232a750bdc",
-    "summary.json": "728f9802158d0392",
+    "summary.json": "df47ca6fa2909b78",
 }
 
 

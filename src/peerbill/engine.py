@@ -283,8 +283,11 @@ class Judge:
             if outcome.note:
                 assert note_code is not None, f"{rule.check} notes nothing"
                 notes.append(Finding(note_code, rule.id, payer, outcome.detail, "note", "note"))
-            else:
+            elif outcome.code is None:
                 failures.append(Finding(fail_code, rule.id, payer, outcome.detail, "failure", fail_class))
+            else:
+                cls = version.reason_classes.class_of(outcome.code)
+                failures.append(Finding(outcome.code, rule.id, payer, outcome.detail, "failure", cls))
         return failures, notes, case
 
     def _claim_needs(self, payer: str, case: Case) -> list[Finding]:

@@ -37,7 +37,17 @@ PAYER = {
     "UNITS_REDUCED_BY_AUTH": "Note: units were reduced to what the authorisation leaves.",
     "ALREADY_BILLED": "Note: the contact is already on a submitted claim; billing skips it.",
     "NO_PREVENTION_PLAN": "The child has no Title IV-E prevention plan dated on or before the service date.",
-    "OUTSIDE_PREVENTION_PERIOD": "The service date is after the prevention plan's period.",
+    "CHILD_IN_FOSTER_CARE": (
+        "The prevention plan names a candidate for foster care, and the child is in foster care on the date "
+        "(SSA 471(e)(2))."
+    ),
+    "NOT_IN_FOSTER_CARE": (
+        "The prevention plan names a pregnant or parenting youth, and the youth is not in foster care on the date "
+        "(SSA 471(e)(2))."
+    ),
+    "OUTSIDE_PREVENTION_PERIOD": (
+        "The service date is after the prevention plan's period: 12 months from its date, or its end date when earlier."
+    ),
     "PROGRAM_NOT_IN_PLAN": "The contact's program is not listed in the prevention plan.",
     "PROGRAM_NOT_APPROVED": "The program is not in the state's plan or not rated by the Clearinghouse on the date.",
     "CLAIM_PERIOD_EXPIRED": "The two-year claiming limit after the expenditure quarter has passed.",

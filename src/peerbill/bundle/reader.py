@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from ..log import logger
 from ..model.fields import shown
-from ..model.records import CONTACT_REQUIRED, FILES, Contact, Eligibility, Record, columns
+from ..model.records import CONTACT_REQUIRED, FILES, Contact, Cost, Eligibility, Record, columns
 from ..model.reference import Hold, Reference
 from .bundle import Bundle
 from .conflicts import Repeats, eligibility_conflicts
@@ -312,6 +312,8 @@ def _read_files(bundle: Bundle, rest: RestSource | None) -> None:
                 reference.add(record)
                 if type(record) is Eligibility:
                     spans.append((line, record))
+                elif type(record) is Cost:
+                    reference.cost_lines.append(line)
             elif repeated is not None and values[0]:
                 # the id is readable: the child or staff member is known, its row reported, its contacts held
                 reference.add(model.model_construct(None, **{key: values[0]}))

@@ -33,6 +33,7 @@ PAYER_CHECKS: dict[str, PayerCheck] = {
     "daily_cap": units.daily_cap,
     "authorization": units.authorization,
     "prevention_plan": prevention.prevention_plan,
+    "candidacy": prevention.candidacy,
     "prevention_period": prevention.prevention_period,
     "program_in_plan": prevention.program_in_plan,
     "program_approved": prevention.program_approved,

@@ -106,6 +106,8 @@ class Outcome:
 
     detail: str
     note: bool = False
+    #: a check with more than one failure names which (its rule's failure code otherwise)
+    code: str | None = None
 
 
 def fail(detail: str) -> Outcome:

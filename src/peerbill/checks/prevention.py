@@ -9,6 +9,24 @@ from ..rules import schema as s
 from .case import Case, Outcome, fail
 
 
+def candidacy(rule: s.CandidacyRule, case: Case) -> Outcome | None:
+    """A candidate must not be in foster care on the date, a pregnant or parenting youth must be (SSA 471(e)(2))."""
+    plan = case.prevention_plan()
+    if plan is None:
+        return None
+    day = case.day
+    in_care = any(
+        st.setting in rule.foster_care and st.start_date <= day and (st.end_date is None or day <= st.end_date)
+        for st in case.ref.settings.get(case.contact.child_id, ())
+    )
+    if plan.candidacy == "candidate" and in_care:
+        return fail(f"the child is in foster care on {day}: plan {plan.plan_id} names a candidate for it")
+    if plan.candidacy == "pregnant_parenting_youth" and not in_care:
+        detail = f"the youth is not in foster care on {day}: plan {plan.plan_id} names a pregnant or parenting youth"
+        return Outcome(detail, code=rule.not_in_care_reason)
+    return None
+
+
 def prevention_plan(rule: s.PreventionPlanRule, case: Case) -> Outcome | None:
     if case.prevention_plan() is None:
         return fail(f"no prevention plan dated on or before {case.day}")
@@ -16,10 +34,12 @@ def prevention_plan(rule: s.PreventionPlanRule, case: Case) -> Outcome | None:
 
 
 def period_last_day(plan_date: dt.date, end_date: dt.date | None, rule: s.PreventionPeriod) -> dt.date:
-    if end_date is not None:
-        return end_date
+    """The last day of a plan's period: ``rule.months`` from its date, or its ``end_date`` when earlier.  An end
+    date can end the period early, never extend it (SSA 471(e)(1): not more than 12 months); a redetermination
+    is a new plan with its own date."""
     anniversary = add_months(plan_date, rule.months)
-    return anniversary - dt.timedelta(days=1) if rule.last_day == "day_before_anniversary" else anniversary
+    last = anniversary - dt.timedelta(days=1) if rule.last_day == "day_before_anniversary" else anniversary
+    return last if end_date is None else min(end_date, last)
 
 
 def prevention_period(rule: s.PreventionPeriod, case: Case) -> Outcome | None:

@@ -19,6 +19,7 @@ from ..jobs import coverage as coverage_job
 from ..jobs import whatif as whatif_job
 from ..jobs.cost_report import CostReportResult
 from ..store import Store
+from . import errors
 from .options import (
     as_of_option,
     data_option,
@@ -100,7 +101,9 @@ def cost_report(
     cb496-detail.csv (every contact behind every figure) and children.csv.
     Prior-quarter adjustments come from contacts that earlier reports claimed
     and that have since been billed to Medicaid, corrected or withdrawn.
-    Issued reports never change: issue a revision with --revise.
+    A costs.csv row past the two-year limit (45 CFR 95.7) is refused and named
+    (exit 1); a decrease is reported whenever it is found. Issued reports never
+    change: issue a revision with --revise.
 
     \b
     Example:
@@ -110,9 +113,13 @@ def cost_report(
     result = cost_report_job.cost_report(
         data_dir, quarter, out_dir, rules_dir, as_of, store, revise=revise, draft=draft
     )
+    for refused in result.refused:
+        click.echo(f"peerbill: error: {refused}", err=True)
     _print_cost_report(result, as_json, as_csv)
     if not draft:
         print_head(store)
+    if result.refused:
+        click.get_current_context().exit(errors.FINDINGS)
 
 
 @click.command()

@@ -46,6 +46,23 @@ def share(total: Decimal, rate: Decimal) -> Decimal:
     return (total * rate).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+class ShareMissing(Exception):
+    """The prevention pack gives no federal share for a category in a quarter (an FMAP year not filled in)."""
+
+    def __init__(self, category: str, quarter: FiscalQuarter, fmap: bool):
+        self.category, self.quarter, self.fmap = category, quarter, fmap
+        what = f"no FMAP for fiscal year {quarter.fiscal_year}" if fmap else f"no federal share for {category}"
+        super().__init__(f"{what} ({quarter})")
+
+
+@dataclass(frozen=True)
+class RefusedCost:
+    """A costs.csv row the report may not claim: past the two-year limit (45 CFR 95.7)."""
+
+    line: int
+    message: str
+
+
 @dataclass(frozen=True)
 class Claimed:
     """What issued reports claimed for one contact so far (net of earlier adjustments)."""
@@ -88,6 +105,8 @@ class Report:
     items: list[Item] = field(default_factory=list)
     estimates: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
     footers: dict[str, object] = field(default_factory=dict)
+    #: costs.csv rows refused, each with the sentence that says why
+    refused: list[RefusedCost] = field(default_factory=list)
 
     def line(self, row: str, kind: str) -> tuple[Decimal, Decimal]:
         rows = (
@@ -185,7 +204,7 @@ def build_report(
     version: Version,
     state: str,
     payments: dict[str, dt.date],
-    costs: list[tuple[str, str, Decimal, str]],
+    costs: list[tuple[str, str, Decimal, str, int]],
     previous_current: dict[str, Decimal] | None,
     fiscal_year_services: dict[str, Decimal],
     first_reported: FiscalQuarter | None = None,
@@ -194,7 +213,7 @@ def build_report(
     claims (a contact billed to one since it was claimed is adjusted as billed to Medicaid).
     ``verdicts``: the latest verdict of every contact judged (this quarter's months and earlier ones),
     or only those that :func:`may_report`;
-    ``claimed``: what issued reports claimed per contact; ``costs``: (quarter, category, amount, note);
+    ``claimed``: what issued reports claimed per contact; ``costs``: (quarter, category, amount, note, row);
     ``previous_current``: last quarter's current claims by row; ``fiscal_year_services``: services claimed
     by row in this fiscal year's earlier reports; ``first_reported``: the first quarter peerbill reported
     (earlier quarters were claimed outside it, so their contacts are never claimed late here)."""
@@ -203,6 +222,7 @@ def build_report(
     fy_next = (quarter + 1).fiscal_year
     report = Report(quarter, state, fs.fmap.get(quarter.fiscal_year), fs.fmap.get(fy_next))
     items = _Items(version, fs, reference)
+    window = _claim_window(version)
     claiming = _Claiming(payer, medicaid, quarter, payments, version.expenditure.quarter_basis, first_reported)
     for cid in in_judging_order(verdicts):
         item = claiming.item(items, verdicts[cid], claimed.get(cid))
@@ -211,13 +231,25 @@ def build_report(
     for cid, before in sorted(claimed.items()):
         if cid not in contacts_present:
             report.items.append(items.withdrawn(cid, before))
-    for q_text, category, amount, note in costs:
+    for q_text, category, amount, note, line in costs:
         q = FiscalQuarter.parse(q_text)
-        rate = items.rate(category, q)
         kind = "current" if q == quarter else "adjustment" if q < quarter else None
-        if kind:
-            report.items.append(Item(kind, category, str(q), amount, rate, share(amount, rate), reason=note))
-    report.estimates = _estimates(report, fs, previous_current)
+        if kind is None:
+            continue
+        if amount > 0 and window is not None and q + window < quarter:
+            # 45 CFR 95.7 limits claims, not refunds: a decrease is reported whenever it is found
+            report.refused.append(
+                RefusedCost(
+                    line,
+                    f"{q} {category} of {amount} is past the two-year limit (45 CFR 95.7): it could be claimed "
+                    f"through {q + window}; a decrease is still reported",
+                )
+            )
+            continue
+        rate = items.rate(category, q)
+        report.items.append(Item(kind, category, str(q), amount, rate, share(amount, rate), reason=note))
+    allocate_federal(report.items)
+    report.estimates = _estimates(report, items, previous_current)
     report.footers = _footers(report, version, fiscal_year_services)
     return report
 
@@ -242,8 +274,20 @@ class _Items:
     def rate(self, category: str, q: FiscalQuarter) -> Decimal:
         rate = self._fs.rate(category, q.first_day, q.fiscal_year)
         if rate is None:
-            raise ValueError(f"the Title IV-E pack gives no federal share for {category} in {q}")
+            fmap = any(e.basis == "fmap" and e.covers(q.first_day) for e in getattr(self._fs, category, []))
+            raise ShareMissing(category, q, fmap)
         return rate
+
+    def would_bill(self, v: Verdict) -> Decimal | None:
+        """What a contact judged past its claim period would be claimed at (its units at the pack's rate):
+        a correction that lowers a claim made in time is still reported."""
+        version = self._version
+        if version.units is None or not v.minutes:
+            return None
+        rate = version.rate_for(None, v.program, ())
+        if rate is None:
+            return None
+        return (rate.per_unit * version.units.of(v.minutes)).quantize(CENT)
 
     def of(self, v: Verdict, kind: str, q: FiscalQuarter, total: Decimal, reason: str = "") -> Item:
         version = self._version
@@ -317,7 +361,14 @@ class _Claiming:
             return None
         now = v.amount if billable else Decimal("0.00")
         if not billable and _only_expired(v, self.payer):
-            return None  # time passing does not undo a claim made in time
+            # time passing does not undo a claim made in time, nor bar returning what it overclaimed
+            would = items.would_bill(v)
+            if would is None or would >= before.total:
+                return None
+            reason = "corrected after the claim period: a decrease is reported whenever found (45 CFR 95.7)"
+            item = items.of(v, "adjustment", FiscalQuarter.parse(before.quarter), would - before.total, reason)
+            item.row = before.row
+            return item
         if now == before.total:
             return None
         if v.status == "billable" and v.payer in self.medicaid:
@@ -330,8 +381,39 @@ class _Claiming:
         return item
 
 
+def _claim_window(version: Version) -> int | None:
+    """Quarters after its own that an expenditure may be claimed in (the pack's claim_period check), if any."""
+    rule = version.check_of("claim_period")
+    return getattr(rule, "quarters", None)
+
+
+def allocate_federal(items: list[Item]) -> None:
+    """Each reported line's federal share worked out on its total and rounded once, its cents allocated to
+    the line's items (largest remainder first), so the items still sum to the line.
+
+    A line is the items of one row, kind, adjusted quarter and rate: rounding each item alone drifted (three
+    cents over 95 items at an FMAP of 0.5683).
+    """
+    lines: dict[tuple[str, str, str, Decimal], list[Item]] = {}
+    for i in items:
+        lines.setdefault((i.row, i.kind, i.quarter, i.rate), []).append(i)
+    for (_, _, _, rate), group in lines.items():
+        target = share(sum((i.total for i in group), Decimal("0.00")), rate)
+        exact = [i.total * rate for i in group]
+        for i in group:
+            i.federal = share(i.total, rate)
+        cents = int((target - sum((i.federal for i in group), Decimal("0.00"))) / CENT)
+        if not cents:
+            continue
+        step = CENT if cents > 0 else -CENT
+        # the items whose rounding moved them furthest the other way take the cents first (ties: in order)
+        order = sorted(range(len(group)), key=lambda k: (-(exact[k] - group[k].federal) * step.copy_sign(1), k))
+        for k in order[: abs(cents)]:
+            group[k].federal += step
+
+
 def _estimates(
-    report: Report, fs: FederalShare, previous_current: dict[str, Decimal] | None
+    report: Report, items: _Items, previous_current: dict[str, Decimal] | None
 ) -> dict[str, tuple[Decimal, Decimal]]:
     """Each row's next-quarter estimate (see :data:`ESTIMATE_METHOD`), at the next quarter's share."""
     estimates: dict[str, tuple[Decimal, Decimal]] = {}
@@ -345,8 +427,7 @@ def _estimates(
         else:
             total = ((this + previous_current.get(row, Decimal("0"))) / 2).quantize(CENT)
         category = "services" if row.startswith("services_") else row
-        rate = fs.rate(category, next_q.first_day, next_q.fiscal_year)
-        estimates[row] = (total, share(total, rate) if rate is not None else Decimal("0.00"))
+        estimates[row] = (total, share(total, items.rate(category, next_q)))
     services = [estimates[r] for r in ("services_well_supported", "services_supported", "services_promising")]
     estimates["services_total"] = (
         sum((e[0] for e in services), Decimal("0.00")),

@@ -6,20 +6,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..bundle import Bundle
 from ..calendar import FiscalQuarter
 from ..checks import PriorUsage
-from ..costreport.figures import build_report, may_report, open_quarters
+from ..costreport.figures import Claimed, Report, ShareMissing, build_report, may_report, open_quarters
 from ..costreport.render import build_xml, line_values, write_children, write_csv, write_detail
 from ..engine import Judge
 from ..log import logger
 from ..model.verdict import Verdict
 from ..outputs.files import out_folder, write_atomically
-from ..rules import RuleSet
-from ..rules.schema import ClaimPeriod
+from ..rules import RulePackError, RuleSet
+from ..rules.loader import PackError
+from ..rules.schema import ClaimPeriod, Version
 from ..runtime import Sinks, judge_rows
 from ..store import Store
 from ..store.costreports import claimed_so_far, current_by_row, first_reported, issued_revision, record_report
@@ -72,6 +73,8 @@ class CostReportResult:
     files: dict[str, str]
     lines: list[tuple]
     footers: dict
+    #: costs.csv rows refused, each as file:row column: why
+    refused: list[str] = field(default_factory=list)
 
 
 def cost_report(
@@ -137,7 +140,12 @@ def _report(
         )
     claim = version.check_of("claim_period")
     window = claim.quarters if isinstance(claim, ClaimPeriod) else ADJUSTABLE_QUARTERS
-    months = [m for back in range(window, -1, -1) for m in (quarter - back).months]
+    claimed = claimed_so_far(store, str(quarter))
+    # the quarters a report may claim or adjust upwards, and older ones with claims, which a correction may
+    # still lower: a refund of an overclaim is never time-barred (45 CFR 95.7 limits claims)
+    quarters = {quarter - back for back in range(window + 1)}
+    quarters |= {FiscalQuarter.parse(c.quarter) for c in claimed.values()}
+    months = [m for q in sorted(quarters) if not quarter < q for m in q.months]
     by_month = bundle.months()
     judged_ids = set().union(*(by_month.ids(m) for m in months))
     # The batches the job before recorded of a month judged here hold contacts judged here only: they add
@@ -148,7 +156,6 @@ def _report(
     prior, duplicates = store.prior_usage(judged_ids, except_batches=skip), bundle.duplicate_lines()
     if skip and judged_already is not None and reusable(judged_already, judged_already.month, prior) is None:
         prior = store.prior_usage(judged_ids)  # the month is judged again: with every batch
-    claimed = claimed_so_far(store, str(quarter))
     verdicts: dict[str, Verdict] = {}  # those the report may make items of
     judged = reused = 0
     for month in months:
@@ -168,24 +175,24 @@ def _report(
                 judged += 1
                 if may_report(v, claimed, payer):
                     verdicts.setdefault(v.contact_id, v)
-    present = bundle.row_hashes().keys()  # every contact id of the bundle
-    fy_quarters = [str(q) for q in (quarter - n for n in range(1, quarter.number))]
-    report = build_report(
-        payer,
-        rules.payers_in_role("medicaid_837p"),
-        quarter,
-        verdicts,
-        present,
-        claimed,
-        bundle.reference,
-        version,
-        agency.address.state,
-        bundle.reference.payments,
-        [(c.quarter, c.category, c.amount, c.note or "") for c in bundle.reference.costs],
-        current_by_row(store, [str(quarter - 1)]) or None,
-        current_by_row(store, fy_quarters),
-        FiscalQuarter.parse(first) if (first := first_reported(store)) else None,
-    )
+    try:
+        report = _figures(bundle, rules, payer, quarter, version, verdicts, claimed, agency.address.state, store)
+    except ShareMissing as exc:
+        pack = rules.payers[payer].loaded
+        key = f"federal_share.fmap.{exc.quarter.fiscal_year}" if exc.fmap else f"federal_share.{exc.category}"
+        raise RulePackError(
+            [
+                PackError(
+                    pack.file,
+                    None,
+                    key,
+                    f"{exc}: the {quarter} report needs it; fill it in (the state's FMAP for the fiscal year is "
+                    "published in the Federal Register)"
+                    if exc.fmap
+                    else f"{exc}: the {quarter} report needs it",
+                )
+            ]
+        ) from None
     revision = issued + 1
     status = "draft" if draft else "issued"
     out = out_folder(out_dir)
@@ -211,4 +218,39 @@ def _report(
         len(months),
         reused,
     )
-    return CostReportResult(str(quarter), revision, status, report_id, files, lines, report.footers)
+    refused = [f"costs.csv:{r.line} quarter: {r.message}" for r in report.refused]
+    return CostReportResult(str(quarter), revision, status, report_id, files, lines, report.footers, refused)
+
+
+def _figures(
+    bundle: Bundle,
+    rules: RuleSet,
+    payer: str,
+    quarter: FiscalQuarter,
+    version: Version,
+    verdicts: dict[str, Verdict],
+    claimed: dict[str, Claimed],
+    state: str,
+    store: Store,
+) -> Report:
+    """The quarter's figures (:func:`build_report`) from what the job gathered."""
+    fy_quarters = [str(q) for q in (quarter - n for n in range(1, quarter.number))]
+    return build_report(
+        payer,
+        rules.payers_in_role("medicaid_837p"),
+        quarter,
+        verdicts,
+        bundle.row_hashes().keys(),  # every contact id of the bundle
+        claimed,
+        bundle.reference,
+        version,
+        state,
+        bundle.reference.payments,
+        [
+            (c.quarter, c.category, c.amount, c.note or "", line)
+            for c, line in zip(bundle.reference.costs, bundle.reference.cost_lines)
+        ],
+        current_by_row(store, [str(quarter - 1)]) or None,
+        current_by_row(store, fy_quarters),
+        FiscalQuarter.parse(first) if (first := first_reported(store)) else None,
+    )

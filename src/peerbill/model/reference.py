@@ -40,6 +40,8 @@ class Reference:
     prevention_plans: dict[str, list[PreventionPlan]] = field(default_factory=lambda: defaultdict(list))
     payments: dict[str, dt.date] = field(default_factory=dict)  # contact_id -> the date the provider was paid
     costs: list[Cost] = field(default_factory=list)
+    #: each cost's row in costs.csv, in the order of ``costs``
+    cost_lines: list[int] = field(default_factory=list)
     #: contacts held because the reference data of their child or staff member contradicts itself
     child_holds: dict[str, list[Hold]] = field(default_factory=dict)
     staff_holds: dict[str, list[Hold]] = field(default_factory=dict)

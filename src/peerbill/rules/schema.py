@@ -177,6 +177,19 @@ class PreventionPlanRule(CheckRule):
     check: Literal["prevention_plan"] = "prevention_plan"
 
 
+class CandidacyRule(CheckRule):
+    """The child is one Title IV-E prevention may serve on the date (SSA 471(e)(2)): a candidate is at
+    imminent risk of entering foster care, so not in it; a pregnant or parenting youth is in it."""
+
+    check: Literal["candidacy"] = "candidacy"
+    foster_care: list[SettingName] = Field(
+        ["foster_care"], min_length=1, description="the settings.csv settings that are foster care"
+    )
+    not_in_care_reason: ReasonCode = Field(
+        "NOT_IN_FOSTER_CARE", description="the reason when a pregnant or parenting youth is not in foster care"
+    )
+
+
 class PreventionPeriod(CheckRule):
     check: Literal["prevention_period"] = "prevention_period"
     months: int = Field(12, ge=1)
@@ -219,6 +232,7 @@ DEFAULT_REASONS: dict[str, tuple[str, str | None]] = {
     "daily_cap": ("DAILY_UNIT_CAP", "UNITS_REDUCED_BY_CAP"),
     "authorization": ("AUTH_UNITS_EXHAUSTED", "UNITS_REDUCED_BY_AUTH"),
     "prevention_plan": ("NO_PREVENTION_PLAN", None),
+    "candidacy": ("CHILD_IN_FOSTER_CARE", None),
     "prevention_period": ("OUTSIDE_PREVENTION_PERIOD", None),
     "program_in_plan": ("PROGRAM_NOT_IN_PLAN", None),
     "program_approved": ("PROGRAM_NOT_APPROVED", None),
@@ -245,6 +259,7 @@ Check = Annotated[
     | DailyCap
     | Authorization
     | PreventionPlanRule
+    | CandidacyRule
     | PreventionPeriod
     | ProgramInPlan
     | ProgramApproved
@@ -404,6 +419,9 @@ class ShareRate(Strict):
             raise ValueError("give a rate for basis fixed, and no rate for basis fmap")
         return self
 
+    def covers(self, day: dt.date) -> bool:
+        return self.from_ <= day and (self.to is None or day <= self.to)
+
 
 class FederalShare(Strict):
     services: list[ShareRate]
@@ -416,7 +434,7 @@ class FederalShare(Strict):
     def rate(self, category: str, day: dt.date, fiscal_year: int) -> Decimal | None:
         """The federal share for ``category`` (services, administration, ...) of spending dated ``day``."""
         for entry in getattr(self, category):
-            if entry.from_ <= day and (entry.to is None or day <= entry.to):
+            if entry.covers(day):
                 return entry.rate if entry.basis == "fixed" else self.fmap.get(fiscal_year)
         return None
 
