@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+# imported before any test freezes the clock: pydantic builds its models' schemas at import, and under
+# freezegun a model's date fields would name freezegun's fake date class
+import peerbill.cli  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "fixtures" / "demo"
 RULES = ROOT / "rules"

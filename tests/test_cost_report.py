@@ -209,6 +209,42 @@ def test_payment_date_basis_moves_spending_to_the_quarter_it_was_paid(tmp_path):
         "64.00",
         "38.40",
     )
+    # the caseload counts the child in the month of the expenditure: October, when it was paid
+    root = etree.parse(str(tmp_path / "q1" / "cb496.xml")).getroot()
+    assert root.find("c:footer/c:averageMonthlyChildren", {"c": "urn:peerbill:cb496:1"}).text == "0.33"
+
+
+def test_the_well_supported_share_counts_the_adjustments_posted_to_the_fiscal_year(tmp_path):
+    """FY2023 counts supported practices: a START contact of Q1 claimed late in Q2 is posted to FY2023 and
+    counts, beside Q1's promising claim; the report says the share is the agency's part of a statewide test."""
+    plans = [
+        {
+            "plan_id": "V1",
+            "child_id": "K1",
+            "candidacy": "candidate",
+            "plan_date": "2022-09-01",
+            "end_date": "",
+            "programs": "iowa_parent_partner;start",
+        }
+    ]
+    contacts = [
+        contact(contact_id="A", service_date="2022-10-05", note_signed_date="2022-10-05"),
+        contact(contact_id="B", service_date="2022-10-06", note_signed_date="", program="start"),
+    ]
+    bundle = write_bundle(tmp_path / "b", contacts, prevention_plans_csv=plans, **NO_MEDICAID)
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    assert report(bundle, "FY2023Q1", tmp_path / "q1", db, "2023-01-15")[0] == 0
+    text = (bundle / "contacts.csv").read_text()
+    (bundle / "contacts.csv").write_text(text.replace(",GOAL,\n", ",GOAL,2022-10-07\n"))
+    code, lines, err = report(bundle, "FY2023Q2", tmp_path / "q2", db, "2023-04-15")
+    assert code == 0 and lines["services_supported"]["adjustments_total"] == "64.00", err
+    share = (
+        etree.parse(str(tmp_path / "q2" / "cb496.xml"))
+        .getroot()
+        .find("c:footer/c:wellSupportedShare", {"c": "urn:peerbill:cb496:1"})
+    )
+    assert (share.get("share"), share.get("result")) == ("0.5000", "pass")
+    assert "statewide" in share.get("scope") or "state's prevention spending as a whole" in share.get("scope")
 
 
 def test_children_file_has_the_period_and_settings(tmp_path):

@@ -36,8 +36,8 @@ def digests(out: Path) -> dict[str, str]:
 
 DEMO_RUN = {
     "cost-report-FY2026Q4/cb496-detail.csv": "3cc6fc460756b431",
-    "cost-report-FY2026Q4/cb496.csv": "dbdeefd533d34ab4",
-    "cost-report-FY2026Q4/cb496.xml": "4346197f269f40b9",
+    "cost-report-FY2026Q4/cb496.csv": "b371fb65a8dd90aa",
+    "cost-report-FY2026Q4/cb496.xml": "c9ac53ae72b70fec",
     "cost-report-FY2026Q4/children.csv": "9848c7f18fb7cbc3",
     "coverage.csv": "f09dc2c448aa5727",
     "coverage.html": "c4eb154863f312cc",
@@ -100,8 +100,8 @@ def test_the_demo_month_writes_the_recorded_bytes(tmp_path):
 
 DEMO_REPORT = {
     "cb496-detail.csv": "3cc6fc460756b431",
-    "cb496.csv": "dbdda2a7c13c2adb",
-    "cb496.xml": "16e6897b4ae7b88e",
+    "cb496.csv": "dcec3e3adfa746c5",
+    "cb496.xml": "cfa72d8623a473ff",
     "children.csv": "9848c7f18fb7cbc3",
 }
 DEMO_COVERAGE = {
@@ -110,8 +110,8 @@ DEMO_COVERAGE = {
 }
 GENERATED_RUN = {
     "cost-report-FY2026Q4/cb496-detail.csv": "c664b3a7e6a08b04",
-    "cost-report-FY2026Q4/cb496.csv": "1fa5729c2003ce34",
-    "cost-report-FY2026Q4/cb496.xml": "4c324db4d9911e4e",
+    "cost-report-FY2026Q4/cb496.csv": "d728e155c3263d2c",
+    "cost-report-FY2026Q4/cb496.xml": "54f465339233336d",
     "cost-report-FY2026Q4/children.csv": "96ba266f4521156d",
     "coverage.csv": "2d6fb8fdb0c09d23",
     "coverage.html": "ee9a2f759ed1da32",

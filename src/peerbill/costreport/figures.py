@@ -214,9 +214,10 @@ def build_report(
     ``verdicts``: the latest verdict of every contact judged (this quarter's months and earlier ones),
     or only those that :func:`may_report`;
     ``claimed``: what issued reports claimed per contact; ``costs``: (quarter, category, amount, note, row);
-    ``previous_current``: last quarter's current claims by row; ``fiscal_year_services``: services claimed
-    by row in this fiscal year's earlier reports; ``first_reported``: the first quarter peerbill reported
-    (earlier quarters were claimed outside it, so their contacts are never claimed late here)."""
+    ``previous_current``: last quarter's current claims by row; ``fiscal_year_services``: services posted
+    by row in this fiscal year's earlier reports (their current claims and adjustments); ``first_reported``:
+    the first quarter peerbill reported (earlier quarters were claimed outside it, so their contacts are
+    never claimed late here)."""
     fs = version.federal_share
     assert fs is not None, "the Title IV-E pack has no federal_share"
     fy_next = (quarter + 1).fiscal_year
@@ -250,7 +251,7 @@ def build_report(
         report.items.append(Item(kind, category, str(q), amount, rate, share(amount, rate), reason=note))
     allocate_federal(report.items)
     report.estimates = _estimates(report, items, previous_current)
-    report.footers = _footers(report, version, fiscal_year_services)
+    report.footers = _footers(report, version, fiscal_year_services, payments)
     return report
 
 
@@ -441,10 +442,15 @@ def _only_expired(v: Verdict, payer: str) -> bool:
     return failures == {"CLAIM_PERIOD_EXPIRED"}
 
 
-def _footers(report: Report, version: Version, fiscal_year_services: dict[str, Decimal]) -> dict[str, object]:
+def _footers(
+    report: Report, version: Version, fiscal_year_services: dict[str, Decimal], payments: dict[str, dt.date]
+) -> dict[str, object]:
+    """The well-supported share of the fiscal year's services, every claim and adjustment posted to the year
+    counted (this agency's part: the statutory test is statewide), and the average monthly children served,
+    each counted in the month of the expenditure on the pack's quarter basis."""
     fy = report.quarter.fiscal_year
     by_row = {
-        r: fiscal_year_services.get(r, Decimal("0")) + report.line(r, "current")[0]
+        r: fiscal_year_services.get(r, Decimal("0")) + report.line(r, "current")[0] + report.line(r, "adjustment")[0]
         for r in ("services_well_supported", "services_supported", "services_promising")
     }
     all_services = sum(by_row.values(), Decimal("0"))
@@ -464,17 +470,29 @@ def _footers(report: Report, version: Version, fiscal_year_services: dict[str, D
         result = "no minimum"
     else:
         result = "pass" if all_services and share_value >= rule.minimum_share else "fail"
-    months = report.quarter.months
-    children = [
-        len({i.child_id for i in report.items if i.kind == "current" and i.service_date.startswith(m) and i.child_id})
-        for m in months
-    ]
+    by_payment = version.expenditure.quarter_basis == "payment_date"
+
+    def month_of(i: Item) -> str:
+        paid = payments.get(i.contact_id) if by_payment else None
+        return paid.isoformat()[:7] if paid is not None else i.service_date[:7]
+
+    served: dict[str, set[str]] = {m: set() for m in report.quarter.months}
+    for i in report.items:
+        if i.kind == "current" and i.child_id:
+            month = month_of(i)
+            if month in served:
+                served[month].add(i.child_id)
+    children = [len(ids) for ids in served.values()]
     return {
         "fiscal_year": fy,
         "well_supported_share": share_value,
         "well_supported_minimum": rule.minimum_share if rule else None,
         "well_supported_counts": ",".join(rule.counts) if rule else "",
         "well_supported_result": result,
+        "well_supported_scope": (
+            "this agency's services, the fiscal year's claims and adjustments; the test of SSA 474(a)(6)(B) "
+            "is of the state's prevention spending as a whole"
+        ),
         "average_monthly_children": (Decimal(sum(children)) / 3).quantize(CENT),
     }
 

@@ -85,6 +85,7 @@ def write_csv(
             ("well_supported_minimum", f["well_supported_minimum"] or "none"),
             ("well_supported_counts", f["well_supported_counts"]),
             ("well_supported_result", f["well_supported_result"]),
+            ("well_supported_scope", f["well_supported_scope"]),
             ("average_monthly_children_served", f["average_monthly_children"]),
         ):
             w.writerow((key, value))
@@ -119,6 +120,7 @@ def build_xml(report: Report, revision: int, status: str, as_of: dt.date, open_q
         share=str(f["well_supported_share"]),
         counts=str(f["well_supported_counts"]),
         result=str(f["well_supported_result"]),
+        scope=str(f["well_supported_scope"]),
     )
     if f["well_supported_minimum"] is not None:
         ws.set("minimum", str(f["well_supported_minimum"]))

@@ -251,6 +251,6 @@ def _figures(
             for c, line in zip(bundle.reference.costs, bundle.reference.cost_lines)
         ],
         current_by_row(store, [str(quarter - 1)]) or None,
-        current_by_row(store, fy_quarters),
+        current_by_row(store, fy_quarters, ("current", "adjustment")),
         FiscalQuarter.parse(first) if (first := first_reported(store)) else None,
     )

@@ -74,8 +74,9 @@ def claimed_so_far(store: Database, exclude: str) -> dict[str, Claimed]:
     return {cid: Claimed(t[0], t[1], t[2], t[3]) for cid, t in totals.items()}
 
 
-def current_by_row(store: Database, quarters: list[str]) -> dict[str, Decimal]:
-    """Current-quarter claims by row in the latest revisions of ``quarters``."""
+def current_by_row(store: Database, quarters: list[str], kinds: tuple[str, ...] = ("current",)) -> dict[str, Decimal]:
+    """Claims by row in the latest revisions of ``quarters``: the current quarter's, or with ``kinds`` also
+    the adjustments those reports posted."""
     out: dict[str, Decimal] = defaultdict(lambda: Decimal("0"))
     with Session(store.engine) as s:
         ids = [
@@ -83,7 +84,7 @@ def current_by_row(store: Database, quarters: list[str]) -> dict[str, Decimal]:
         ]
         for row, total in s.execute(
             select(CostReportItem.row, CostReportItem.total).where(
-                CostReportItem.report_id.in_(ids), CostReportItem.kind == "current"
+                CostReportItem.report_id.in_(ids), CostReportItem.kind.in_(kinds)
             )
         ).all():
             out[row] += total
