@@ -427,6 +427,16 @@ def test_a_late_downward_correction_is_reported_at_the_share_of_the_quarter_it_a
     )
     (item,) = [d for d in detail(tmp_path / "late") if d["contact_id"] == "S1"]
     assert item["quarter"] == "FY2023Q1" and "decrease" in item["reason"]
+    # listed under the quarter it adjusts, at that quarter's share (FY2025's own share is also 0.50 here;
+    # the quarter, not the report's rate column, says which share it took)
+    xml = etree.parse(str(tmp_path / "late" / "cb496.xml"))
+    XSD.assertValid(xml)
+    ns = {"c": "urn:peerbill:cb496:1"}
+    (by_quarter,) = xml.getroot().findall("c:line[@id='services_supported']/c:adjustments/c:quarter", ns)
+    assert dict(by_quarter.attrib) == {"id": "FY2023Q1", "rate": "0.50", "total": "-64.00", "federal": "-32.00"}
+    text = (tmp_path / "late" / "cb496.csv").read_text().splitlines()
+    table = text[text.index("row,label,adjusted_quarter,adjusted_rate,adjustments_total,adjustments_federal") :]
+    assert "services_supported,Prevention services: supported practices,FY2023Q1,0.50,-64.00,-32.00" in table
 
 
 def test_federal_shares_are_rounded_per_line_and_their_cents_allocated_to_the_items():

@@ -36,7 +36,7 @@ def digests(out: Path) -> dict[str, str]:
 
 DEMO_RUN = {
     "cost-report-FY2026Q4/cb496-detail.csv": "3cc6fc460756b431",
-    "cost-report-FY2026Q4/cb496.csv": "b371fb65a8dd90aa",
+    "cost-report-FY2026Q4/cb496.csv": "5e77f79072aa3c23",
     "cost-report-FY2026Q4/cb496.xml": "c9ac53ae72b70fec",
     "cost-report-FY2026Q4/children.csv": "9848c7f18fb7cbc3",
     "coverage.csv": "f09dc2c448aa5727",
@@ -100,7 +100,7 @@ def test_the_demo_month_writes_the_recorded_bytes(tmp_path):
 
 DEMO_REPORT = {
     "cb496-detail.csv": "3cc6fc460756b431",
-    "cb496.csv": "dcec3e3adfa746c5",
+    "cb496.csv": "ef21871eda6c010f",
     "cb496.xml": "cfa72d8623a473ff",
     "children.csv": "9848c7f18fb7cbc3",
 }
@@ -110,7 +110,7 @@ DEMO_COVERAGE = {
 }
 GENERATED_RUN = {
     "cost-report-FY2026Q4/cb496-detail.csv": "c664b3a7e6a08b04",
-    "cost-report-FY2026Q4/cb496.csv": "d728e155c3263d2c",
+    "cost-report-FY2026Q4/cb496.csv": "e3c2265f419c42b3",
     "cost-report-FY2026Q4/cb496.xml": "54f465339233336d",
     "cost-report-FY2026Q4/children.csv": "96ba266f4521156d",
     "coverage.csv": "2d6fb8fdb0c09d23",

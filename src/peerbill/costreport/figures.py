@@ -118,6 +118,21 @@ class Report:
         picked = [sums[(r, kind)] for r in rows if (r, kind) in sums]
         return (sum((t for t, _ in picked), Decimal("0.00")), sum((f for _, f in picked), Decimal("0.00")))
 
+    def adjustments_by_quarter(self, row: str) -> list[tuple[str, Decimal, Decimal, Decimal]]:
+        """The line's prior-quarter adjustments by the quarter they adjust: (quarter, its federal share rate,
+        total, federal), oldest first; ``services_total`` gathers the three services rows."""
+        rows = {r for r, _ in ROWS if r.startswith("services_")} if row == "services_total" else {row}
+        sums: dict[tuple[str, Decimal], list[Decimal]] = {}
+        for i in self.items:
+            if i.kind == "adjustment" and i.row in rows:
+                entry = sums.setdefault((i.quarter, i.rate), [Decimal("0.00"), Decimal("0.00")])
+                entry[0] += i.total
+                entry[1] += i.federal
+        return [
+            (q, rate, t, f)
+            for (q, rate), (t, f) in sorted(sums.items(), key=lambda kv: (FiscalQuarter.parse(kv[0][0]), kv[0][1]))
+        ]
+
     def rate_used(self, row: str) -> Decimal | None:
         by_row = self._sums()[1]
         rates = set().union(

@@ -24,6 +24,8 @@ LINE_COLUMNS = (
     "estimate_total",
     "estimate_federal",
 )
+#: the prior-quarter adjustments of each line by the quarter they adjust, each at that quarter's federal share
+ADJUSTMENT_COLUMNS = ("row", "label", "adjusted_quarter", "adjusted_rate", "adjustments_total", "adjustments_federal")
 DETAIL_COLUMNS = (
     "kind",
     "cb496_row",
@@ -91,6 +93,11 @@ def write_csv(
             w.writerow((key, value))
         for quarter, last, days in open_quarters:
             w.writerow((f"days_left_to_claim_{quarter}", f"{days} (through {last})"))
+        w.writerow(())
+        w.writerow(ADJUSTMENT_COLUMNS)
+        for row, label in ROWS:
+            for quarter, rate, total, federal in report.adjustments_by_quarter(row):
+                w.writerow((row, label, quarter, str(rate), _money(total), _money(federal)))
 
 
 def build_xml(report: Report, revision: int, status: str, as_of: dt.date, open_quarters: OpenQuarters) -> bytes:
@@ -109,7 +116,17 @@ def build_xml(report: Report, revision: int, status: str, as_of: dt.date, open_q
         if rate:
             line.set("rate", rate)
         for name, (total, federal) in zip(("current", "adjustments", "estimate"), zip(amounts[::2], amounts[1::2])):
-            etree.SubElement(line, f"{{{NS}}}{name}", total=total, federal=federal)
+            figure = etree.SubElement(line, f"{{{NS}}}{name}", total=total, federal=federal)
+            if name == "adjustments":
+                for quarter, q_rate, q_total, q_federal in report.adjustments_by_quarter(row):
+                    etree.SubElement(
+                        figure,
+                        f"{{{NS}}}quarter",
+                        id=quarter,
+                        rate=str(q_rate),
+                        total=_money(q_total),
+                        federal=_money(q_federal),
+                    )
     etree.SubElement(root, f"{{{NS}}}estimateMethod").text = ESTIMATE_METHOD
     footer = etree.SubElement(root, f"{{{NS}}}footer")
     f = report.footers
