@@ -348,3 +348,22 @@ def test_the_last_parts_of_a_month_are_smaller():
     assert sum(sizes) == 3200 and len(sizes) == 32
     assert max(sizes[: 32 - TAPER]) - min(sizes[: 32 - TAPER]) <= 1
     assert sizes[-TAPER:] == sorted(sizes[-TAPER:], reverse=True) and sizes[-1] * 6 < sizes[0]
+
+
+def test_a_medicaid_coverage_denial_makes_the_contact_judged_for_title_iv_e(tmp_path):
+    """The seam for the remittance advice: a contact Medicaid denied for coverage is judged for the next payer."""
+    plans = [
+        {
+            "plan_id": "V1",
+            "child_id": "K1",
+            "candidacy": "candidate",
+            "plan_date": "2026-03-01",
+            "end_date": "",
+            "programs": "iowa_parent_partner",
+        }
+    ]
+    prior = PriorUsage(denied={"C1": ("medicaid", "CARC 96, non-covered charge")})
+    v = judge(tmp_path, [contact()], prior, prevention_plans_csv=plans)["C1"]
+    assert (v.status, v.payer, v.reasons) == ("billable", "title_iv_e", "medicaid:PAYER_DENIED")
+    assert v.findings[0].detail == "medicaid denied the claim: CARC 96, non-covered charge"
+    assert judge(tmp_path / "again", [contact()], None, prevention_plans_csv=plans)["C1"].payer == "medicaid"

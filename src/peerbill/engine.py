@@ -220,9 +220,15 @@ class Judge:
                 findings.append(Finding(rule.failure_code, rule.id, detail=detail))
                 return
         order = routing.payer_order or []
+        denied = self.prior.denied.get(c.contact_id) if self.prior.denied else None
         for i, payer in enumerate(order):
             pv = self.rules.payers[payer]
             verdict.rule_packs += (self._pack_labels[payer],)
+            if denied is not None and denied[0] == payer and i < len(order) - 1:
+                # the payer denied the contact's claim for coverage: judged for the next payer, as a coverage failure
+                detail = f"{payer} denied the claim: {denied[1]}"
+                findings.append(Finding("PAYER_DENIED", "LEDGER-DENIED", payer, detail, "failure", "coverage"))
+                continue
             failures, notes, case = self._evaluate(payer, pv, c)
             if case is not None:
                 verdict.rule_versions += (self._version_label(payer, case.version),)

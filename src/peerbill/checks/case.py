@@ -18,12 +18,15 @@ class PriorUsage:
     """Units already billed for contacts *outside* this run (earlier batches).
 
     ``daily`` is keyed by (payer, child_id, procedure, date), ``auth`` by
-    (payer, plan_id); ``billed`` holds the ids of the run's contacts already on a submitted claim.
+    (payer, plan_id); ``billed`` holds the ids of the run's contacts already on a submitted claim;
+    ``denied``: contact id -> (payer, why) for contacts a payer denied for a coverage reason (a remittance
+    advice records them), which routing then treats as not covered by that payer, trying the next.
     """
 
     daily: dict[tuple[str, str, str, dt.date], int] = field(default_factory=dict)
     auth: dict[tuple[str, str], int] = field(default_factory=dict)
     billed: frozenset[str] = frozenset()
+    denied: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass
