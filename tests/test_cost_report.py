@@ -461,3 +461,22 @@ def test_federal_shares_are_rounded_per_line_and_their_cents_allocated_to_the_it
         assert all(abs(i.federal - i.total * r) < Decimal("0.02") for i in group)
 
     check()
+
+
+def test_run_bills_the_month_and_warns_when_its_draft_cost_report_cannot_be_made(tmp_path):
+    """A pack without the quarter's FMAP stops cost-report; `run` has billed and recorded the month by
+    then, and says why there is no draft instead of failing."""
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    pack = rules / "title-iv-e" / "ffpsa.yaml"
+    pack.write_text(
+        pack.read_text().replace('        2027: "0.6000"\n', "        {}\n").replace("fmap:\n        {}", "fmap: {}")
+    )
+    out = tmp_path / "out"
+    code, _, err = run_cli(
+        *("run", "--data", str(DEMO), "--month", "2026-10", "--out", str(out), "--db", str(tmp_path / "s.db")),
+        *("--as-of", "2026-11-15", "--rules", str(rules)),
+    )
+    assert code == 1, err  # the demo's rejected rows
+    assert "peerbill: warning: no draft cost report:" in err and "federal_share.fmap.2027" in err
+    assert sorted(out.glob("*.837")) and (out / "coverage.html").is_file()

@@ -219,11 +219,14 @@ def run(
     if not as_json:
         click.echo(f"import {checked.import_id}, run {checked.run_id} recorded in {safe_url(normalize_url(db_url))}")
     _print_bill(done.billed, as_json)
-    if not as_json:
+    if not as_json and done.report is not None:
         click.echo(
             f"draft cost report for {done.report.quarter} in {done.report_dir} "
             f"(issue it with peerbill cost-report --quarter {done.report.quarter})"
         )
+    if done.report is None:
+        click.echo(f"peerbill: warning: no draft cost report: {done.report_problem}", err=True)
+    if not as_json:
         click.echo(f"coverage: {Path(out_dir) / 'coverage.html'}")
     print_head(store)
     ctx.exit(_exit_code(checked.summary))

@@ -9,20 +9,23 @@ from pathlib import Path
 
 from ..calendar import FiscalQuarter
 from ..coverage.figures import ContactFigures, Coverage
+from ..rules import RulePackError
 from ..runtime import Progress
 from ..store import Store
 from . import coverage
 from .bill import Billed, open_billing, send
 from .check import judge
-from .cost_report import CostReportResult, draft_after
+from .cost_report import CostReportResult, NoPreventionPack, draft_after
 
 
 @dataclass
 class RunResult:
     billed: Billed
-    report: CostReportResult
+    #: the draft cost report, or None when it could not be made (``report_problem`` says why)
+    report: CostReportResult | None
     report_dir: Path
     coverage: Coverage
+    report_problem: str = ""
 
 
 def run(
@@ -50,5 +53,10 @@ def run(
         billed = send(billing, checked, out_dir)
     batches = tuple(b.batch_id for b in billed.batches if b.batch_id is not None)
     report_dir = Path(out_dir) / f"cost-report-{FiscalQuarter.parse(month)}"
-    report = draft_after(m, checked.verdicts or [], batches, report_dir)
-    return RunResult(billed, report, report_dir, coverage.write(m, out_dir, figures=figures))
+    report: CostReportResult | None = None
+    problem = ""
+    try:  # the month is billed and recorded by now: a draft that cannot be made does not undo that
+        report = draft_after(m, checked.verdicts or [], batches, report_dir)
+    except (RulePackError, NoPreventionPack) as exc:
+        problem = str(exc).replace("\n", "; ")
+    return RunResult(billed, report, report_dir, coverage.write(m, out_dir, figures=figures), problem)
