@@ -422,8 +422,10 @@ def allocate_federal(items: list[Item]) -> None:
         if not cents:
             continue
         step = CENT if cents > 0 else -CENT
-        # the items whose rounding moved them furthest the other way take the cents first (ties: in order)
-        order = sorted(range(len(group)), key=lambda k: (-(exact[k] - group[k].federal) * step.copy_sign(1), k))
+        # the items rounding moved furthest the other way take the cents first (ties: in order): a cent added
+        # goes where rounding took most off, a cent taken where it added most
+        gap = [exact[k] - group[k].federal for k in range(len(group))]
+        order = sorted(range(len(group)), key=lambda k: (-gap[k] if cents > 0 else gap[k], k))
         for k in order[: abs(cents)]:
             group[k].federal += step
 
