@@ -22,6 +22,7 @@ from ..claims.model import Batch, Claim, ClaimLine, Person, Rendering, Subscribe
 from ..claims.plan import Billed
 from ..model.verdict import Verdict
 from .bulk import CHUNK, insert_tuples
+from .consistency import on_submitted_claims
 from .database import Database
 from .ledger import CanonicalJSON, append, canonical_json
 from .schema import SUBMITTED, BatchRow, BilledContact, ClaimLineRow, ClaimRow, Counter, LineContact
@@ -39,7 +40,7 @@ def billed_claims(store: Database, payer: str, month: str) -> Iterator[tuple[int
     """
     with store.engine.connect() as conn:
         rows = conn.execute(
-            select(
+            on_submitted_claims(
                 LineContact.contact_id,
                 ClaimRow.id,
                 ClaimRow.claim_ref,
@@ -49,9 +50,7 @@ def billed_claims(store: Database, payer: str, month: str) -> Iterator[tuple[int
                 ClaimRow.staff_id,
                 LineContact.row_hash,
             )
-            .join(ClaimLineRow, ClaimLineRow.id == LineContact.line_id)
-            .join(ClaimRow, ClaimRow.id == ClaimLineRow.claim_id)
-            .where(ClaimRow.payer == payer, ClaimRow.month == month, ClaimRow.status == SUBMITTED)
+            .where(ClaimRow.payer == payer, ClaimRow.month == month)
             .order_by(ClaimRow.id, LineContact.id)
             .execution_options(yield_per=CHUNK)
         )  # PostgreSQL: a cursor on the server, not every row here at once
@@ -70,19 +69,14 @@ def prior_usage(store: Database, judged: set[str], except_batches: Collection[in
     daily: dict = defaultdict(int)
     auth: dict = defaultdict(int)
     billed: set[str] = set()
-    query = (
-        select(
-            LineContact.contact_id,
-            ClaimRow.payer,
-            ClaimRow.child_id,
-            ClaimLineRow.procedure,
-            ClaimLineRow.service_date,
-            LineContact.plan_id,
-            LineContact.units,
-        )
-        .join(ClaimLineRow, ClaimLineRow.id == LineContact.line_id)
-        .join(ClaimRow, ClaimRow.id == ClaimLineRow.claim_id)
-        .where(ClaimRow.status == SUBMITTED)
+    query = on_submitted_claims(
+        LineContact.contact_id,
+        ClaimRow.payer,
+        ClaimRow.child_id,
+        ClaimLineRow.procedure,
+        ClaimLineRow.service_date,
+        LineContact.plan_id,
+        LineContact.units,
     )
     if except_batches:
         query = query.where(ClaimRow.batch_id.not_in(list(except_batches)))

@@ -17,8 +17,9 @@ query over a table, so verifying a state's year stays linear in its rows.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from .schema import (
@@ -124,14 +125,20 @@ def _current_versions(s: Session) -> Iterator[str]:
             yield f"{wrong} {what} are marked current, or not, against their versions: only the newest is current"
 
 
-def active_lines():
-    """(contact id, claim id, line contact id) of every contact on a line of a submitted claim."""
+def on_submitted_claims(*columns: Any) -> Select:
+    """``columns`` of every contact on a line of a submitted claim (columns of its line contact, line and
+    claim): what is billed, as billing reads it and as `verify` compares the billed marks with."""
     return (
-        select(LineContact.contact_id, ClaimLineRow.claim_id, LineContact.id)
+        select(*columns)
         .join(ClaimLineRow, ClaimLineRow.id == LineContact.line_id)
         .join(ClaimRow, ClaimRow.id == ClaimLineRow.claim_id)
         .where(ClaimRow.status == SUBMITTED)
     )
+
+
+def active_lines() -> Select:
+    """(contact id, claim id, line contact id) of every contact on a line of a submitted claim."""
+    return on_submitted_claims(LineContact.contact_id, ClaimLineRow.claim_id, LineContact.id)
 
 
 def _billed_contacts(s: Session) -> Iterator[str]:
