@@ -22,7 +22,7 @@ from ..calendar import FiscalQuarter
 from ..checks.prevention import period_last_day
 from ..model.reference import Reference
 from ..model.verdict import Verdict
-from ..rules.schema import FederalShare, PreventionPeriod, ProgramModel, Version
+from ..rules.schema import ClaimPeriod, FederalShare, PreventionPeriod, ProgramModel, Version
 
 CENT = Decimal("0.01")
 RATINGS = ("well_supported", "supported", "promising")
@@ -238,7 +238,7 @@ def build_report(
     fy_next = (quarter + 1).fiscal_year
     report = Report(quarter, state, fs.fmap.get(quarter.fiscal_year), fs.fmap.get(fy_next))
     items = _Items(version, fs, reference)
-    window = _claim_window(version)
+    window = claim_window(version)
     claiming = _Claiming(payer, medicaid, quarter, payments, version.expenditure.quarter_basis, first_reported)
     for cid in in_judging_order(verdicts):
         item = claiming.item(items, verdicts[cid], claimed.get(cid))
@@ -397,10 +397,10 @@ class _Claiming:
         return item
 
 
-def _claim_window(version: Version) -> int | None:
+def claim_window(version: Version) -> int | None:
     """Quarters after its own that an expenditure may be claimed in (the pack's claim_period check), if any."""
     rule = version.check_of("claim_period")
-    return getattr(rule, "quarters", None)
+    return rule.quarters if isinstance(rule, ClaimPeriod) else None
 
 
 def allocate_federal(items: list[Item]) -> None:

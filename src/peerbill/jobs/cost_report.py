@@ -12,7 +12,15 @@ from pathlib import Path
 from ..bundle import Bundle
 from ..calendar import FiscalQuarter
 from ..checks import PriorUsage
-from ..costreport.figures import Claimed, Report, ShareMissing, build_report, may_report, open_quarters
+from ..costreport.figures import (
+    Claimed,
+    Report,
+    ShareMissing,
+    build_report,
+    claim_window,
+    may_report,
+    open_quarters,
+)
 from ..costreport.render import build_xml, line_values, write_children, write_csv, write_detail
 from ..engine import Judge
 from ..log import logger
@@ -20,7 +28,7 @@ from ..model.verdict import Verdict
 from ..outputs.files import out_folder, write_atomically
 from ..rules import RulePackError, RuleSet
 from ..rules.loader import PackError
-from ..rules.schema import ClaimPeriod, Version
+from ..rules.schema import Version
 from ..runtime import Sinks, judge_rows
 from ..store import Store
 from ..store.costreports import claimed_so_far, current_by_row, first_reported, issued_revision, record_report
@@ -138,8 +146,7 @@ def _report(
             "no Title IV-E prevention pack (role: iv_e_prevention) with federal shares is in force on "
             f"{quarter.first_day}"
         )
-    claim = version.check_of("claim_period")
-    window = claim.quarters if isinstance(claim, ClaimPeriod) else ADJUSTABLE_QUARTERS
+    window = claim_window(version) or ADJUSTABLE_QUARTERS
     claimed = claimed_so_far(store, str(quarter))
     # the quarters a report may claim or adjust upwards, and older ones with claims, which a correction may
     # still lower: a refund of an overclaim is never time-barred (45 CFR 95.7 limits claims)

@@ -404,8 +404,7 @@ def append(
     (bundle files are corrected in place, so their later state proves nothing).
     """
     s.flush()
-    last = s.execute(select(LedgerEntry.entry_hash).order_by(LedgerEntry.id.desc()).limit(1)).scalar()
-    prev = last or GENESIS
+    prev = _newest(s)
     payload = {
         "digests": digests(s, kind, ref_id, s.info.pop("ledger_inserted", None)),
         "files": files or {},
@@ -437,7 +436,11 @@ class Verification:
 def head(store: Database) -> str:
     """The hash of the ledger's newest entry (the genesis hash of an empty ledger)."""
     with Session(store.engine) as s:
-        return s.execute(select(LedgerEntry.entry_hash).order_by(LedgerEntry.id.desc()).limit(1)).scalar() or GENESIS
+        return _newest(s)
+
+
+def _newest(s: Session) -> str:
+    return s.execute(select(LedgerEntry.entry_hash).order_by(LedgerEntry.id.desc()).limit(1)).scalar() or GENESIS
 
 
 def verify(store: Database, expect_head: str | None = None) -> Verification:
