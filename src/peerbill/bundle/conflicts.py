@@ -32,6 +32,11 @@ PAYER_KEY = re.compile(r"^[a-z0-9_]+$")
 REFERENCE_CONFLICT = "REFERENCE_CONFLICT"
 
 
+def unreadable_row(file: str, line: int, who: str, key: str, code: str) -> Hold:
+    """The hold on a child's or staff member's contacts while a row of theirs cannot be read (it is reported)."""
+    return Hold(f"{file}:{line} of {who} {key} could not be read (see problems.csv)", code=code)
+
+
 class Repeats:
     """Rows of children.csv or staff.csv whose id an earlier row has: reported, and held when they differ."""
 
@@ -44,8 +49,7 @@ class Repeats:
     def unreadable(self, line: int, key: str) -> None:
         """The row of ``key`` at ``line`` could not be read (reported already): hold its contacts until it is fixed."""
         code = "SUBSCRIBER_DATA_MISSING" if self.file == "children.csv" else "RENDERING_DATA_MISSING"
-        detail = f"{self.file}:{line} of {self.who} {key} could not be read (see problems.csv)"
-        self.held.setdefault(key, []).append(Hold(detail, code=code))
+        self.held.setdefault(key, []).append(unreadable_row(self.file, line, self.who, key, code))
 
     def add(self, line: int, values: tuple[str | None, ...]) -> None:
         key = values[0]

@@ -24,7 +24,7 @@ from ..model.fields import shown
 from ..model.records import CONTACT_REQUIRED, FILES, Contact, Cost, Eligibility, Record, columns
 from ..model.reference import Hold, Reference
 from .bundle import Bundle
-from .conflicts import Repeats, eligibility_conflicts
+from .conflicts import Repeats, eligibility_conflicts, unreadable_row
 from .problems import BundleError, Problem
 from .rest import Rest, RestSource
 from .rows import CONTACT_COLUMNS, ContactTable, SourceRow, column_index
@@ -320,8 +320,7 @@ def _read_files(bundle: Bundle, rest: RestSource | None) -> None:
                 repeated.unreadable(line, values[0])
             elif child_at is not None and (child := values[child_at]):
                 # a span of a known child left out: its contacts are held rather than judged without it
-                detail = f"{name}:{line} of child {child} could not be read (see problems.csv)"
-                unread.setdefault(child, []).append(Hold(detail, code="REFERENCE_ROW_INVALID"))
+                unread.setdefault(child, []).append(unreadable_row(name, line, "child", child, "REFERENCE_ROW_INVALID"))
     found, held = eligibility_conflicts(spans)
     problems.extend(found)
     for repeated in repeats.values():
