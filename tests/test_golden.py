@@ -35,10 +35,12 @@ def digests(out: Path) -> dict[str, str]:
 
 
 DEMO_RUN = {
-    "cost-report-FY2026Q4/cb496-detail.csv": "3cc6fc460756b431",
-    "cost-report-FY2026Q4/cb496.csv": "5e77f79072aa3c23",
-    "cost-report-FY2026Q4/cb496.xml": "c9ac53ae72b70fec",
+    "cost-report-FY2026Q4/cb496-detail.csv": "80ee1c39b494ade5",
+    "cost-report-FY2026Q4/cb496.csv": "d8bca30dd2e1348c",
+    "cost-report-FY2026Q4/cb496.xml": "9462e1e619c231e5",
     "cost-report-FY2026Q4/children.csv": "9848c7f18fb7cbc3",
+    "cost-report-FY2026Q4/prevention-children.csv": "abc9e527d0e8bdf9",
+    "cost-report-FY2026Q4/prevention-children.xml": "d77b89d4671e4580",
     "coverage.csv": "f09dc2c448aa5727",
     "coverage.html": "c4eb154863f312cc",
     "decisions.csv": "d0046b2647289f64",
@@ -99,20 +101,24 @@ def test_the_demo_month_writes_the_recorded_bytes(tmp_path):
 
 
 DEMO_REPORT = {
-    "cb496-detail.csv": "3cc6fc460756b431",
-    "cb496.csv": "ef21871eda6c010f",
-    "cb496.xml": "cfa72d8623a473ff",
+    "cb496-detail.csv": "80ee1c39b494ade5",
+    "cb496.csv": "99abaa89d5ae078c",
+    "cb496.xml": "a5130ad3fa79d398",
     "children.csv": "9848c7f18fb7cbc3",
+    "prevention-children.csv": "abc9e527d0e8bdf9",
+    "prevention-children.xml": "d77b89d4671e4580",
 }
 DEMO_COVERAGE = {
     "coverage.csv": "f09dc2c448aa5727",
     "coverage.html": "c4eb154863f312cc",
 }
 GENERATED_RUN = {
-    "cost-report-FY2026Q4/cb496-detail.csv": "c664b3a7e6a08b04",
-    "cost-report-FY2026Q4/cb496.csv": "e3c2265f419c42b3",
-    "cost-report-FY2026Q4/cb496.xml": "54f465339233336d",
+    "cost-report-FY2026Q4/cb496-detail.csv": "9157201a5e290173",
+    "cost-report-FY2026Q4/cb496.csv": "bca5fb1cf7c5afd0",
+    "cost-report-FY2026Q4/cb496.xml": "621be2193cec3738",
     "cost-report-FY2026Q4/children.csv": "96ba266f4521156d",
+    "cost-report-FY2026Q4/prevention-children.csv": "d3fda580983b7db0",
+    "cost-report-FY2026Q4/prevention-children.xml": "de628e7b9c6f0a40",
     "coverage.csv": "2d6fb8fdb0c09d23",
     "coverage.html": "ee9a2f759ed1da32",
     "decisions.csv": "71fe55448c51c7cf",

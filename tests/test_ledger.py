@@ -262,6 +262,10 @@ TAMPERING = {
     "batch run": ("UPDATE batches SET as_of = '2026-01-01' WHERE id = 1", "its batch rows changed"),
     "counter": ("UPDATE counters SET value = 0 WHERE name = 'isa'", "counter 'isa' is behind"),
     "cost report item": ("UPDATE cost_report_items SET reason = 'x' WHERE id = 1", "its items rows changed"),
+    "cost report item category": (
+        "UPDATE cost_report_items SET category = 'mental_health', rating = 'well_supported' WHERE id = 1",
+        "its items rows changed",
+    ),
     "cost report": ("UPDATE cost_reports SET rule_packs = '[]' WHERE id = 1", "its report rows changed"),
     "import": ("UPDATE imports SET source = '/elsewhere' WHERE id = 1", "its import rows changed"),
     "claim added": (

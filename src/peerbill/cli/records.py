@@ -230,11 +230,17 @@ def trace_contact(ctx: click.Context, contact_id: str, db_url: str | None, as_js
 @json_option
 @click.pass_context
 def trace_cost_report(ctx: click.Context, quarter: str, row: str, db_url: str | None, as_json: bool) -> None:
-    """A line of an issued cost report (e.g. services_promising) and the contacts behind it.
+    """A line of an issued cost report and the contacts behind it, with its adjustments by the quarter
+    they adjust.
+
+    ROW is a line (services_well_supported, services_supported, services_promising, services_total,
+    services_state_tribe, administration, training, kinship_navigator), or a cell of the rows by
+    category and rating: CATEGORY or CATEGORY:RATING (e.g. in_home_parent_skill_based:promising).
 
     \b
     Example:
       peerbill trace --db demo.db cost-report FY2027Q1 services_promising
+      peerbill trace --db demo.db cost-report FY2027Q1 substance_use:supported
     """
     _show_trace(ctx, trace_job.cost_report_line(store_of(ctx, db_url), quarter, row), as_json)
 

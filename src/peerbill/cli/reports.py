@@ -97,8 +97,10 @@ def cost_report(
 ) -> None:
     """Write the Title IV-E prevention lines of the quarterly CB-496 and record the report as issued.
 
-    Writes cb496.csv, cb496.xml (valid against templates/cb496.xsd),
-    cb496-detail.csv (every contact behind every figure) and children.csv.
+    Writes cb496.csv, cb496.xml (valid against templates/cb496.xsd; each line
+    placed on Form CB-496 Part 1, services by category and rating),
+    cb496-detail.csv (every contact behind every figure), children.csv, and
+    the child-level prevention data in prevention-children.csv and .xml.
     Prior-quarter adjustments come from contacts that earlier reports claimed
     and that have since been billed to Medicaid, corrected or withdrawn.
     A costs.csv row past the two-year limit (45 CFR 95.7) is refused and named

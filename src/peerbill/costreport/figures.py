@@ -35,7 +35,18 @@ ROWS = (
     ("training", "Prevention training"),
     ("kinship_navigator", "Kinship navigator programs"),
 )
+#: a breakout line: of the services total, the spending under State-Tribe agreements (zero when none)
+STATE_TRIBE = ("services_state_tribe", "Prevention services: under State-Tribe agreements")
 COST_CATEGORIES = ("administration", "training", "kinship_navigator")
+#: the service categories the report breaks services out by (SSA 471(e)(1)), and kinship navigator programs
+CATEGORIES = ("mental_health", "substance_use", "in_home_parent_skill_based", "kinship_navigator")
+CATEGORY_LABELS = {
+    "mental_health": "Mental health",
+    "substance_use": "Substance use",
+    "in_home_parent_skill_based": "In-home parent skill-based",
+    "kinship_navigator": "Kinship navigator",
+    "unassigned": "No category in the pack",
+}
 ESTIMATE_METHOD = (
     "next-quarter estimate = the average of this quarter's and the previous quarter's current claims "
     "(this quarter's alone when no earlier report exists), at the next quarter's federal share"
@@ -71,6 +82,7 @@ class Claimed:
     federal: Decimal
     quarter: str
     row: str
+    category: str = ""
 
 
 @dataclass
@@ -94,6 +106,8 @@ class Item:
     reason: str = ""
     line: int = 0  # the contact's row in contacts.csv
     rule_versions: str = ""
+    #: the program's service category (contacts only; "unassigned" when the pack gives the program none)
+    category: str = ""
 
 
 @dataclass
@@ -107,6 +121,8 @@ class Report:
     footers: dict[str, object] = field(default_factory=dict)
     #: costs.csv rows refused, each with the sentence that says why
     refused: list[RefusedCost] = field(default_factory=list)
+    #: the State-Tribe agreement this agency's prevention services are provided under (agency.yaml), if any
+    state_tribe: str | None = None
 
     def line(self, row: str, kind: str) -> tuple[Decimal, Decimal]:
         rows = (
@@ -132,6 +148,26 @@ class Report:
             (q, rate, t, f)
             for (q, rate), (t, f) in sorted(sums.items(), key=lambda kv: (FiscalQuarter.parse(kv[0][0]), kv[0][1]))
         ]
+
+    def by_category(self) -> list[tuple[str, str, tuple[Decimal, Decimal], tuple[Decimal, Decimal]]]:
+        """The contacts' services by category and rating: (category, rating, current (total, federal),
+        adjustments (total, federal)); every category and rating, zeros included, then any program the pack
+        gives no category."""
+        sums: dict[tuple[str, str, str], list[Decimal]] = {}
+        for i in self.items:
+            if i.category:
+                key = (i.category, cell_rating(i.row, i.rating), i.kind)
+                entry = sums.setdefault(key, [Decimal("0.00"), Decimal("0.00")])
+                entry[0] += i.total
+                entry[1] += i.federal
+        cells = [(c, r) for c in CATEGORIES for r in RATINGS]
+        cells += sorted({(c, r) for c, r, _ in sums} - set(cells))
+
+        def pair(key: tuple[str, str, str]) -> tuple[Decimal, Decimal]:
+            found = sums.get(key)
+            return (found[0], found[1]) if found else (Decimal("0.00"), Decimal("0.00"))
+
+        return [(c, r, pair((c, r, "current")), pair((c, r, "adjustment"))) for c, r in cells]
 
     def rate_used(self, row: str) -> Decimal | None:
         by_row = self._sums()[1]
@@ -162,6 +198,13 @@ class Report:
         return self._summed[1], self._summed[2]
 
 
+def cell_rating(row: str, rating: str) -> str:
+    """The rating an item counts under in the rows by category and rating: its services line's, which is
+    its program's rating on the day (a rating without a line of its own is counted as promising); a kinship
+    navigator program's own rating."""
+    return row.removeprefix("services_") if row.startswith("services_") else rating
+
+
 def expenditure_quarter(v: Verdict, payments: dict[str, dt.date], basis: str) -> FiscalQuarter | None:
     """The quarter a service's spending falls in; None when the basis is payment and it is not paid yet."""
     if basis == "payment_date":
@@ -170,9 +213,14 @@ def expenditure_quarter(v: Verdict, payments: dict[str, dt.date], basis: str) ->
     return FiscalQuarter.of(dt.date.fromisoformat(v.service_date))
 
 
-def _program_row(model: ProgramModel | None, day: dt.date) -> tuple[str, str]:
+def _program_row(model: ProgramModel | None, day: dt.date) -> tuple[str, str, str]:
+    """The report row of a program's service on ``day``, its rating on the day and its category: a kinship
+    navigator program's services go on the kinship navigator line, the others on their rating's line."""
     rating = model.rating_on(day) if model else None
-    return (f"services_{rating}" if rating in RATINGS else "services_promising"), rating or ""
+    category = (model.category if model else None) or "unassigned"
+    if category == "kinship_navigator":
+        return "kinship_navigator", rating or "", category
+    return (f"services_{rating}" if rating in RATINGS else "services_promising"), rating or "", category
 
 
 def _period(v: Verdict, reference: Reference, rule: PreventionPeriod | None) -> tuple[str, str, str]:
@@ -307,14 +355,15 @@ class _Items:
 
     def of(self, v: Verdict, kind: str, q: FiscalQuarter, total: Decimal, reason: str = "") -> Item:
         version = self._version
-        row, rating = self._once(
+        row, rating, category = self._once(
             ("row", v.program, v.service_date),
             lambda: _program_row(version.programs.get(v.program or ""), dt.date.fromisoformat(v.service_date)),
         )
         plan_id, candidacy, period = self._once(
             ("plan", v.child_id, v.plan_id), lambda: _period(v, self._reference, self._period_rule)
         )
-        quarter_text, rate = self._once(("quarter", q), lambda: (str(q), self.rate("services", q)))
+        share_of = "kinship_navigator" if row == "kinship_navigator" else "services"
+        quarter_text, rate = self._once(("quarter", q, share_of), lambda: (str(q), self.rate(share_of, q)))
         return Item(
             kind,
             row,
@@ -335,12 +384,13 @@ class _Items:
             reason,
             v.line,
             ";".join(v.rule_versions),
+            category,
         )
 
     def withdrawn(self, contact_id: str, before: Claimed) -> Item:
         """The adjustment that takes back a claimed contact no longer in the contact log."""
         adjusted = FiscalQuarter.parse(before.quarter)
-        rate = self.rate("services", adjusted)
+        rate = self.rate(_share_of(before.row), adjusted)
         return Item(
             "adjustment",
             before.row,
@@ -350,7 +400,24 @@ class _Items:
             -share(before.total, rate),
             contact_id,
             reason="withdrawn from the contact log",
+            category=before.category,
         )
+
+
+def _share_of(row: str) -> str:
+    """The federal share category of a report row."""
+    return "services" if row.startswith("services_") else row
+
+
+def _as_before(item: Item, before: Claimed, items: _Items) -> Item:
+    """``item`` moved to the row (and category) the earlier claim was reported on, at that row's share."""
+    if item.row != before.row:
+        item.row = before.row
+        item.rate = items.rate(_share_of(before.row), FiscalQuarter.parse(item.quarter))
+        item.federal = share(item.total, item.rate)
+    if before.category:
+        item.category = before.category
+    return item
 
 
 @dataclass(frozen=True)
@@ -383,8 +450,7 @@ class _Claiming:
                 return None
             reason = "corrected after the claim period: a decrease is reported whenever found (45 CFR 95.7)"
             item = items.of(v, "adjustment", FiscalQuarter.parse(before.quarter), would - before.total, reason)
-            item.row = before.row
-            return item
+            return _as_before(item, before, items)
         if now == before.total:
             return None
         if v.status == "billable" and v.payer in self.medicaid:
@@ -392,9 +458,7 @@ class _Claiming:
         else:
             reason = "corrected" if billable else f"no longer billable ({v.reasons})"
         item = items.of(v, "adjustment", FiscalQuarter.parse(before.quarter), now - before.total, reason)
-        if not billable:
-            item.row = before.row
-        return item
+        return item if billable else _as_before(item, before, items)
 
 
 def claim_window(version: Version) -> int | None:
@@ -444,8 +508,7 @@ def _estimates(
             total = this
         else:
             total = ((this + previous_current.get(row, Decimal("0"))) / 2).quantize(CENT)
-        category = "services" if row.startswith("services_") else row
-        estimates[row] = (total, share(total, items.rate(category, next_q)))
+        estimates[row] = (total, share(total, items.rate(_share_of(row), next_q)))
     services = [estimates[r] for r in ("services_well_supported", "services_supported", "services_promising")]
     estimates["services_total"] = (
         sum((e[0] for e in services), Decimal("0.00")),

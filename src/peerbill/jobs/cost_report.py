@@ -12,6 +12,7 @@ from pathlib import Path
 from ..bundle import Bundle
 from ..calendar import FiscalQuarter
 from ..checks import PriorUsage
+from ..costreport.children import prevention_children
 from ..costreport.figures import (
     Claimed,
     Report,
@@ -21,7 +22,15 @@ from ..costreport.figures import (
     may_report,
     open_quarters,
 )
-from ..costreport.render import build_xml, line_values, write_children, write_csv, write_detail
+from ..costreport.render import (
+    build_prevention_children_xml,
+    build_xml,
+    line_values,
+    write_children,
+    write_csv,
+    write_detail,
+    write_prevention_children,
+)
 from ..engine import Judge
 from ..log import logger
 from ..model.verdict import Verdict
@@ -34,6 +43,15 @@ from ..store import Store
 from ..store.costreports import claimed_so_far, current_by_row, first_reported, issued_revision, record_report
 from .month import Month, load_rules, read, read_agency
 
+#: the files a cost report writes, each recorded with its digest
+OUTPUT_FILES = (
+    "cb496.csv",
+    "cb496.xml",
+    "cb496-detail.csv",
+    "children.csv",
+    "prevention-children.csv",
+    "prevention-children.xml",
+)
 #: quarters back a report may adjust when the prevention pack sets no claim period (45 CFR 95.7: two years)
 ADJUSTABLE_QUARTERS = 8
 
@@ -200,6 +218,7 @@ def _report(
                 )
             ]
         ) from None
+    report.state_tribe = agency.state_tribe_agreement
     revision = issued + 1
     status = "draft" if draft else "issued"
     out = out_folder(out_dir)
@@ -208,10 +227,10 @@ def _report(
     write_atomically(out / "cb496.xml", build_xml(report, revision, status, as_of, opened))
     write_detail(report, out / "cb496-detail.csv")
     write_children(report, bundle.reference, out / "children.csv")
-    files = {
-        name: hashlib.sha256((out / name).read_bytes()).hexdigest()
-        for name in ("cb496.csv", "cb496.xml", "cb496-detail.csv", "children.csv")
-    }
+    records = prevention_children(quarter, verdicts.values(), payer, bundle.reference, version, as_of)
+    write_prevention_children(records, out / "prevention-children.csv")
+    write_atomically(out / "prevention-children.xml", build_prevention_children_xml(report, records, as_of))
+    files = {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in OUTPUT_FILES}
     lines = line_values(report)
     packs = rules.records()
     contacts_file = str((Path(data_dir) / "contacts.csv").resolve())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..identifiers import npi as npi_id
+from .fields import Text
 
 
 class Strict(BaseModel):
@@ -41,6 +42,14 @@ class Agency(Strict):
     contact: Contact
     submitter_id: str = Field(min_length=2, max_length=15)
     payers: list[PayerEntry] = Field(min_length=1)
+    state_tribe_agreement: Text | None = Field(
+        None,
+        min_length=1,
+        description=(
+            "the State-Tribe agreement under which this agency provides Title IV-E prevention services, if any: "
+            "the cost report breaks its prevention services out on the State-Tribe line (zero when none)"
+        ),
+    )
 
     @field_validator("npi")
     @classmethod

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..model.fields import Text
 from ..model.records import Activity, Modality, Service, SettingName
 
 
@@ -388,8 +389,19 @@ class Span(Strict):
         return self.from_ <= day and (self.to is None or day <= self.to)
 
 
+#: the service categories of SSA 471(e)(1) and kinship navigator programs (SSA 474(a)(7)), as a pack assigns them
+ServiceCategory = Literal["mental_health", "substance_use", "in_home_parent_skill_based", "kinship_navigator"]
+
+
 class ProgramModel(Strict):
-    name: str
+    name: Text = Field(min_length=1, description="the program's name (printable text: the reports carry it)")
+    category: ServiceCategory | None = Field(
+        None,
+        description=(
+            "the program's service category: mental_health, substance_use, in_home_parent_skill_based "
+            "(SSA 471(e)(1)) or kinship_navigator (claimed on the kinship navigator line, at its federal share)"
+        ),
+    )
     ratings: list[DatedRating] = []
     state_plan: list[Span] = Field([], description="dates the program is in the state's approved prevention plan")
 

@@ -47,7 +47,7 @@ def first_reported(store: Database) -> str | None:
 
 def claimed_so_far(store: Database, exclude: str) -> dict[str, Claimed]:
     """Per contact: the net total and federal share issued reports (latest revisions) claimed."""
-    totals: dict[str, list] = defaultdict(lambda: [Decimal("0"), Decimal("0"), None, None])
+    totals: dict[str, list] = defaultdict(lambda: [Decimal("0"), Decimal("0"), None, None, None])
     with Session(store.engine) as s:
         ids = _latest(s, exclude)
         rows = (
@@ -58,6 +58,7 @@ def claimed_so_far(store: Database, exclude: str) -> dict[str, Claimed]:
                     CostReportItem.federal,
                     CostReportItem.quarter,
                     CostReportItem.row,
+                    CostReportItem.category,
                 )
                 .where(CostReportItem.report_id.in_(ids), CostReportItem.contact_id != "")
                 .order_by(CostReportItem.id)
@@ -65,13 +66,14 @@ def claimed_so_far(store: Database, exclude: str) -> dict[str, Claimed]:
             if ids
             else []
         )
-    for cid, total, federal, quarter, row in rows:
+    for cid, total, federal, quarter, row, category in rows:
         t = totals[cid]
         t[0] += total
         t[1] += federal
         t[2] = t[2] or quarter
         t[3] = t[3] or row
-    return {cid: Claimed(t[0], t[1], t[2], t[3]) for cid, t in totals.items()}
+        t[4] = t[4] or category
+    return {cid: Claimed(t[0], t[1], t[2], t[3], t[4] or "") for cid, t in totals.items()}
 
 
 def current_by_row(store: Database, quarters: list[str], kinds: tuple[str, ...] = ("current",)) -> dict[str, Decimal]:
@@ -127,6 +129,8 @@ def record_report(
                 "reason": i.reason,
                 "source": f"{contacts_file}:{i.line}" if i.line else "",
                 "rule_versions": i.rule_versions,
+                "category": i.category,
+                "rating": i.rating,
             }
             for i in report.items
         ]

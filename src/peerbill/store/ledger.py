@@ -159,7 +159,7 @@ def _parsed(text: str):
 #: verifies.  Scheme 2 covers every column a figure or the never-bill-twice promise depends on; the
 #: columns it leaves out are derived from covered rows and re-derived by :func:`verify` (a claim's
 #: status, a row's ``current`` flag, the billed contacts) or carry no weight (an id the store gives).
-SCHEME = 2
+SCHEME = 3
 COLUMNS: dict[int, dict[str, list[str]]] = {
     1: {
         "import": ["id", "source", "files", "counts"],
@@ -307,6 +307,8 @@ COLUMNS: dict[int, dict[str, list[str]]] = {
         ],
     },
 }
+#: scheme 3: scheme 2 and a cost-report item's service category and rating
+COLUMNS[3] = {**COLUMNS[2], "items": [*COLUMNS[2]["items"], "category", "rating"]}
 #: table -> the digest it feeds; the large row sets, hashed (under the newest scheme) as they are inserted
 INSERTED = {
     "reference_rows": "reference_rows",

@@ -252,6 +252,10 @@ class CostReportItem(Base):
     reason: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(Text)  # the contact's row: path/contacts.csv:line
     rule_versions: Mapped[str] = mapped_column(Text)
+    #: the program's service category and its rating on the service date (a contact's item; empty for a cost
+    #: line or an item recorded before they were)
+    category: Mapped[str] = mapped_column(String(32), server_default="")
+    rating: Mapped[str] = mapped_column(String(32), server_default="")
     __table_args__ = (
         Index("ix_cost_report_items_report", "report_id"),
         Index("ix_cost_report_items_contact", "contact_id"),

@@ -13,6 +13,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..costreport.figures import CATEGORIES, ROWS, STATE_TRIBE, cell_rating
 from .database import Database
 from .schema import (
     BatchRow,
@@ -203,31 +204,54 @@ def trace_contact(store: Database, contact_id: str) -> dict:
 
 
 def trace_cost_report(store: Database, quarter: str, row: str) -> dict:
+    """A line of the quarter's latest revision, or a cell of its rows by category and rating (``CATEGORY`` or
+    ``CATEGORY:RATING``), with every item behind it and its adjustments by the quarter they adjust."""
     with Session(store.engine) as s:
         report = s.scalars(
             select(CostReportRow).where(CostReportRow.quarter == quarter).order_by(CostReportRow.revision.desc())
         ).first()
         if report is None:
             raise NotFound(f"no issued report for {quarter}")
-        rows = (
-            [row]
-            if row != "services_total"
-            else ["services_well_supported", "services_supported", "services_promising"]
-        )
-        items = s.scalars(
-            select(CostReportItem)
-            .where(CostReportItem.report_id == report.id, CostReportItem.row.in_(rows))
-            .order_by(CostReportItem.id)
-        ).all()
+        services = [r for r, _ in ROWS if r.startswith("services_") and r != "services_total"]
+        query = select(CostReportItem).where(CostReportItem.report_id == report.id)
+        category, _, rating = row.partition(":")
+        if row in ("services_total", STATE_TRIBE[0]):
+            if row == STATE_TRIBE[0] and not _state_tribe_reported(report.lines):
+                services = []  # the breakout is zero: this agency reported no State-Tribe agreement
+            query = query.where(CostReportItem.row.in_(services))
+        elif row in {r for r, _ in ROWS}:
+            query = query.where(CostReportItem.row == row)
+        elif category in CATEGORIES or category == "unassigned":
+            query = query.where(CostReportItem.category == category)
+        else:
+            known = ", ".join([*(r for r, _ in ROWS), STATE_TRIBE[0], *CATEGORIES])
+            raise NotFound(f"no line {row} in a cost report (lines: {known}; or CATEGORY:RATING)")
+        items = [
+            i
+            for i in s.scalars(query.order_by(CostReportItem.id)).all()
+            if not rating or cell_rating(i.row, i.rating) == rating
+        ]
+        by_quarter: dict[str, list[Decimal]] = {}
+        for i in items:
+            if i.kind == "adjustment":
+                entry = by_quarter.setdefault(i.quarter, [Decimal("0"), Decimal("0")])
+                entry[0] += i.total
+                entry[1] += i.federal
         return {
             "report": f"{report.quarter} revision {report.revision}",
             "row": row,
             "current_total": _money(sum((i.total for i in items if i.kind == "current"), Decimal("0"))),
             "adjustments_total": _money(sum((i.total for i in items if i.kind == "adjustment"), Decimal("0"))),
+            "adjustments_by_quarter": [
+                {"quarter": q, "total": _money(t), "federal": _money(f)}
+                for q, (t, f) in sorted(by_quarter.items(), key=lambda kv: (kv[0][2:6], kv[0][7]))
+            ],
             "items": [
                 {
                     "kind": i.kind,
                     "quarter": i.quarter,
+                    "category": i.category,
+                    "rating": i.rating,
                     "total": _money(i.total),
                     "rate": str(i.rate),
                     "federal": _money(i.federal),
@@ -237,3 +261,9 @@ def trace_cost_report(store: Database, quarter: str, row: str) -> dict:
                 for i in items
             ],
         }
+
+
+def _state_tribe_reported(lines: list) -> bool:
+    """Whether the report's State-Tribe breakout line carries figures (all of the services, when it does)."""
+    found = next((line for line in lines if line and line[0] == STATE_TRIBE[0]), None)
+    return found is not None and any(Decimal(x) for x in found[3:] if x)
