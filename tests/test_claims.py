@@ -156,6 +156,7 @@ def test_golden_small_batch(tmp_path):
         str(tmp_path / "s.db"),
         "--as-of",
         "2026-10-01",
+        "--test",
     )
     assert code == 0, err
     (path,) = sorted(out.glob("*.837"))

@@ -27,6 +27,22 @@ from .options import (
 FREQUENCIES = {"1": "original", "7": "replacement", "8": "void"}
 
 
+usage_option = click.option(
+    "--production/--test",
+    "production",
+    default=None,
+    help=(
+        "Send production (ISA15 P) or test (T) interchanges to every payer; by default each payer's agency.yaml "
+        "usage (test unless it says production). A test interchange is never adjudicated: its contacts stay "
+        "free to bill in production."
+    ),
+)
+
+
+def _usage(production: bool | None) -> str | None:
+    return None if production is None else "P" if production else "T"
+
+
 def _exit_code(summary: Summary) -> int:
     return errors.FINDINGS if summary.data_errors else errors.DONE
 
@@ -125,13 +141,15 @@ def _print_bill(billed: Billed, as_json: bool) -> None:
         )
         if b.file:
             click.echo(f"  batch {b.batch_id}: {b.file}  sha256 {b.sha256}")
+            if b.usage == "T":
+                click.echo("  a test interchange (ISA15 T): never adjudicated, so its contacts stay free to bill")
 
 
 @click.command()
 @month_job_options
 @db_option("peerbill.db")
 @click.option("--payer", "payers", multiple=True, help="Bill only this payer key of agency.yaml (repeatable).")
-@click.option("--production", is_flag=True, help="Mark the interchange for production (ISA15 P); test (T) by default.")
+@usage_option
 @click.option("--dry-run", is_flag=True, help="Show what would be billed; record and write nothing but decisions.")
 @jobs_option
 @json_option
@@ -145,7 +163,7 @@ def bill(
     as_of: Any,
     db_url: str,
     payers: tuple[str, ...],
-    production: bool,
+    production: bool | None,
     dry_run: bool,
     jobs: int | None,
     as_json: bool,
@@ -170,7 +188,7 @@ def bill(
         as_of,
         store,
         payers=list(payers) or None,
-        usage="P" if production else "T",
+        usage=_usage(production),
         dry_run=dry_run,
         jobs=jobs,
         progress=BarProgress(),
@@ -185,6 +203,7 @@ def bill(
 @click.command()
 @month_job_options
 @db_option("peerbill.db")
+@usage_option
 @jobs_option
 @json_option
 @click.pass_context
@@ -196,6 +215,7 @@ def run(
     rules_dir: Path | None,
     as_of: Any,
     db_url: str,
+    production: bool | None,
     jobs: int | None,
     as_json: bool,
 ) -> None:
@@ -213,7 +233,9 @@ def run(
       peerbill run --data fixtures/demo --month 2026-09 --out out/2026-09 --db demo.db
     """
     store = Store.open(db_url)
-    done = run_job.run(data_dir, month, out_dir, rules_dir, as_of, store, jobs=jobs, progress=BarProgress())
+    done = run_job.run(
+        data_dir, month, out_dir, rules_dir, as_of, store, jobs=jobs, progress=BarProgress(), usage=_usage(production)
+    )
     checked = done.billed.check
     _print_problems(checked.problems)
     if not as_json:

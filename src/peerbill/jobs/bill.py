@@ -51,6 +51,8 @@ class PayerBatch:
     batch_id: int | None = None
     file: str | None = None
     sha256: str | None = None
+    #: the interchange's usage indicator: T (test: bills nothing) or P (production)
+    usage: str = "T"
 
 
 @dataclass
@@ -92,15 +94,16 @@ def bill(
     store: Store,
     *,
     payers: list[str] | None = None,
-    usage: str = "T",
+    usage: str | None = None,
     dry_run: bool = False,
     jobs: int | None = None,
     progress: Progress | None = None,
     writer: bool | None = None,
 ) -> Billed:
     """``peerbill bill``: judge the month, record the run, and send each payer's new claims, replacements
-    and voids.  ``writer``: whether batches are recorded by a process of their own (by default, for a
-    bundle judged in parallel)."""
+    and voids.  ``usage``: ``T`` or ``P`` for every payer, or None for each payer's agency.yaml ``usage``.
+    ``writer``: whether batches are recorded by a process of their own (by default, for a bundle judged in
+    parallel)."""
     with open_billing(
         data_dir, month, as_of, rules_dir, store, out_dir, payers=payers, jobs=jobs, dry_run=dry_run, writer=writer
     ) as billing:
@@ -168,8 +171,11 @@ def _payers_to_bill(agency: Agency, m: Month, asked: list[str] | None) -> tuple[
     return keys, skipped
 
 
-def send(billing: Billing, checked: Judged, out_dir: Path, *, usage: str = "T", dry_run: bool = False) -> Billed:
-    """Plan, check, record and write each payer's batch of the month ``checked`` judged."""
+def send(
+    billing: Billing, checked: Judged, out_dir: Path, *, usage: str | None = None, dry_run: bool = False
+) -> Billed:
+    """Plan, check, record and write each payer's batch of the month ``checked`` judged (``usage``: as
+    :func:`bill` takes it)."""
     month = billing.month
     hashes = month.bundle.row_hashes()
     out = Billed(checked, dry_run, notes=list(billing.recovered))
@@ -191,11 +197,12 @@ def send(billing: Billing, checked: Judged, out_dir: Path, *, usage: str = "T", 
 
 
 def _send_payer(
-    billing: Billing, checked: Judged, key: str, out_dir: Path, usage: str, dry_run: bool
+    billing: Billing, checked: Judged, key: str, out_dir: Path, usage: str | None, dry_run: bool
 ) -> tuple[PayerBatch, dict[tuple[str, str], tuple[str, ...]]]:
     month, store, agency = billing.month, billing.store, billing.agency
     entry = agency.payer(key)
     assert entry is not None
+    usage = usage or ("P" if entry.usage == "production" else "T")
     hashes = month.bundle.row_hashes()
     plan = plan_claims(
         checked.verdicts or [],
@@ -248,7 +255,9 @@ def _send_payer(
         except Exception:
             finish_interrupted(store, out_dir)  # a file staged for a batch that was not committed goes
             raise
-    batch = PayerBatch(key, taken.claims, taken.frequencies, f"{taken.total:.2f}", taken.contacts, plan.already_billed)
+    batch = PayerBatch(
+        key, taken.claims, taken.frequencies, f"{taken.total:.2f}", taken.contacts, plan.already_billed, usage=usage
+    )
     if recorded is not None:
         batch.batch_id, name, batch.sha256 = recorded
         batch.file = str(Path(out_dir) / name)

@@ -38,6 +38,7 @@ def run(
     *,
     jobs: int | None = None,
     progress: Progress | None = None,
+    usage: str | None = None,
 ) -> RunResult:
     """``peerbill run``: bill the month, importing the bundle while it is judged, and adding up its coverage
     figures as each verdict is made; then the draft cost report of its quarter, from the same verdicts
@@ -50,7 +51,7 @@ def run(
             # are kept for the batch, which hashes the rows it bills
             m.bundle.row_hashes().keep()
         checked = judge(m, out_dir, keep=True, record=True, import_first=True, tallies=(figures,), progress=progress)
-        billed = send(billing, checked, out_dir)
+        billed = send(billing, checked, out_dir, usage=usage)
     batches = tuple(b.batch_id for b in billed.batches if b.batch_id is not None)
     report_dir = Path(out_dir) / f"cost-report-{FiscalQuarter.parse(month)}"
     report: CostReportResult | None = None

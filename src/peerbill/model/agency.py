@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..identifiers import npi as npi_id
@@ -31,6 +33,13 @@ class PayerEntry(Strict):
     receiver_id: str = Field(min_length=2, max_length=15)
     template: str = Field("837p-default", description="envelope options in templates/<template>.yaml")
     options: dict[str, str] = Field({}, description="companion-guide options overriding the template")
+    usage: Literal["test", "production"] = Field(
+        "test",
+        description=(
+            "the interchanges sent to this payer: test (ISA15 T; never adjudicated, so their contacts stay free "
+            "to bill) or production (ISA15 P); bill and run take --test or --production to override it"
+        ),
+    )
 
 
 class Agency(Strict):

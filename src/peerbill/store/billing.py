@@ -25,7 +25,7 @@ from .bulk import CHUNK, insert_tuples
 from .consistency import on_submitted_claims
 from .database import Database
 from .ledger import CanonicalJSON, append, canonical_json
-from .schema import SUBMITTED, BatchRow, BilledContact, ClaimLineRow, ClaimRow, Counter, LineContact
+from .schema import SUBMITTED, TEST, BatchRow, BilledContact, ClaimLineRow, ClaimRow, Counter, LineContact
 
 
 def billed_claims(store: Database, payer: str, month: str) -> Iterator[tuple[int, list[Billed]]]:
@@ -175,11 +175,11 @@ def record_batch(
                 taken.total += claim.total
                 chunk.append(claim)
                 if len(chunk) == CLAIMS_AT_ONCE:
-                    _send(recording, chunk, row_hashes, contacts)
+                    _send(recording, chunk, row_hashes, contacts, usage)
                     yield from chunk
                     chunk = []
             if chunk:
-                _send(recording, chunk, row_hashes, contacts)
+                _send(recording, chunk, row_hashes, contacts, usage)
                 yield from chunk
 
         controls = ControlNumbers(opened.st_first)
@@ -213,13 +213,16 @@ def record_batch(
     return opened.batch_id, name, digest
 
 
-def _send(recording, chunk: list[Claim], row_hashes: Mapping[str, str], contacts: dict[str, Verdict]) -> None:
-    """Retire what a chunk's claims replace or void, then send its rows."""
+def _send(
+    recording, chunk: list[Claim], row_hashes: Mapping[str, str], contacts: dict[str, Verdict], usage: str
+) -> None:
+    """Retire what a chunk's claims replace or void, then send its rows.  A test interchange retires nothing
+    and bills nothing: it is never adjudicated."""
     replaced = [c.replaces for c in chunk if c.replaces is not None and c.frequency == "7"]
     voided = [c.replaces for c in chunk if c.replaces is not None and c.frequency == "8"]
-    if replaced or voided:
+    if (replaced or voided) and usage != "T":
         recording.retire(replaced, voided)
-    recording.add(chunk_rows(chunk, row_hashes, contacts))
+    recording.add(chunk_rows(chunk, row_hashes, contacts, test=usage == "T"))
 
 
 class _Taken:
@@ -433,8 +436,11 @@ LINE_ROW = (
 )
 
 
-def chunk_rows(claims: list[Claim], row_hashes: Mapping[str, str], contacts: dict[str, Verdict]) -> ChunkRows:
-    """The rows of ``claims`` (each table's in claim order), their ids left to :func:`insert_chunk`."""
+def chunk_rows(
+    claims: list[Claim], row_hashes: Mapping[str, str], contacts: dict[str, Verdict], test: bool = False
+) -> ChunkRows:
+    """The rows of ``claims`` (each table's in claim order), their ids left to :func:`insert_chunk`; the claims
+    of a ``test`` interchange have the status ``test``."""
     claim_rows: list[tuple[Any, ...]] = []
     line_rows: list[tuple[Any, ...]] = []
     links: list[tuple[int, str, str, Verdict]] = []  # (line index, contact id, day, verdict)
@@ -457,7 +463,7 @@ def chunk_rows(claims: list[Claim], row_hashes: Mapping[str, str], contacts: dic
                 subscriber,
                 rendering,
                 claim.total,
-                SUBMITTED if claim.frequency != "8" else "void",
+                TEST if test else SUBMITTED if claim.frequency != "8" else "void",
             )
         )
         void = claim.frequency == "8"  # a void bills nothing
@@ -490,15 +496,21 @@ def chunk_rows(claims: list[Claim], row_hashes: Mapping[str, str], contacts: dic
 
 
 def insert_chunk(s: Session, batch_id: int, rows: ChunkRows) -> None:
-    """Insert a chunk's claims, their lines, the lines' contacts and the billed marks, with their new ids."""
+    """Insert a chunk's claims, their lines, the lines' contacts and the billed marks (of submitted claims: a
+    test claim bills nothing), with their new ids."""
     claim_ids = insert_tuples(s, ClaimRow, CLAIM_ROW, [(batch_id, *claim) for claim in rows.claims], ids=True)
     line_ids = insert_tuples(s, ClaimLineRow, LINE_ROW, [(claim_ids[at], *line) for at, *line in rows.lines], ids=True)
     link_ids = insert_tuples(s, LineContact, LINK_ROW, [(line_ids[at], *link) for at, *link in rows.links], ids=True)
+    submitted = [claim[-1] == SUBMITTED for claim in rows.claims]
     insert_tuples(
         s,
         BilledContact,
         ("contact_id", "claim_id", "line_contact_id"),
-        [(link[1], claim_ids[at], link_id) for link, at, link_id in zip(rows.links, rows.owners, link_ids)],
+        [
+            (link[1], claim_ids[at], link_id)
+            for link, at, link_id in zip(rows.links, rows.owners, link_ids)
+            if submitted[at]
+        ],
     )
 
 

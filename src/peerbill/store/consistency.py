@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from .schema import (
     SUBMITTED,
+    TEST,
     BatchRow,
     BilledContact,
     ClaimLineRow,
@@ -93,12 +94,21 @@ def _claim_statuses(s: Session) -> Iterator[str]:
     retired = {
         replaces: ("voided" if frequency == "8" else "replaced")
         for replaces, frequency in s.execute(
-            select(ClaimRow.replaces_id, ClaimRow.frequency).where(ClaimRow.replaces_id.is_not(None))
+            select(ClaimRow.replaces_id, ClaimRow.frequency)
+            .join(BatchRow, BatchRow.id == ClaimRow.batch_id)
+            .where(ClaimRow.replaces_id.is_not(None), BatchRow.usage != "T")
         ).tuples()
     }
-    rows = s.execute(select(ClaimRow.id, ClaimRow.claim_ref, ClaimRow.frequency, ClaimRow.status).order_by(ClaimRow.id))
-    for claim_id, ref, frequency, status in rows.tuples():
-        expected = retired.get(claim_id) or ("void" if frequency == "8" else SUBMITTED)
+    rows = s.execute(
+        select(ClaimRow.id, ClaimRow.claim_ref, ClaimRow.frequency, ClaimRow.status, BatchRow.usage)
+        .join(BatchRow, BatchRow.id == ClaimRow.batch_id)
+        .order_by(ClaimRow.id)
+    )
+    for claim_id, ref, frequency, status, usage in rows.tuples():
+        if usage == "T":
+            expected = TEST  # a test interchange is never adjudicated: it neither bills nor retires a claim
+        else:
+            expected = retired.get(claim_id) or ("void" if frequency == "8" else SUBMITTED)
         if status != expected:
             yield f"claim {ref} is marked {status!r}, but its claims say {expected!r}"
 

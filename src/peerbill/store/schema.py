@@ -27,6 +27,8 @@ class Base(DeclarativeBase):
 
 #: the status of a claim that bills its contacts (neither replaced, voided, nor a void)
 SUBMITTED = "submitted"
+#: the status of a claim of a test interchange (ISA15 T): never adjudicated, it bills nothing
+TEST = "test"
 
 
 class Import(Base):

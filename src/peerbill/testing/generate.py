@@ -104,7 +104,14 @@ def agency_yaml() -> dict:
         "contact": {"name": "Billing Office", "phone": "5155550100"},
         "submitter_id": "EFPN0001",
         "payers": [
-            {"key": "medicaid", "name": "Example State Medicaid", "payer_id": "XSMCD", "receiver_id": "XSMCD"},
+            {
+                "key": "medicaid",
+                "name": "Example State Medicaid",
+                "payer_id": "XSMCD",
+                "receiver_id": "XSMCD",
+                # the example agency is enrolled and sends production claims; a new trading partner starts on test
+                "usage": "production",
+            },
         ],
     }
 
