@@ -44,7 +44,7 @@ DEMO_RUN = {
     "coverage.csv": "f09dc2c448aa5727",
     "coverage.html": "c4eb154863f312cc",
     "decisions.csv": "d0046b2647289f64",
-    "medicaid-2026-09-batch000001.837": "61d97424224d49b1",
+    "medicaid-2026-09-batch000001.837": "43fa5f63f3fa9d13",
     "problems.csv": "74bfe8232a750bdc",
     "summary.json": "21f17a72849cda07",
 }
@@ -122,7 +122,7 @@ GENERATED_RUN = {
     "coverage.csv": "2d6fb8fdb0c09d23",
     "coverage.html": "ee9a2f759ed1da32",
     "decisions.csv": "71fe55448c51c7cf",
-    "medicaid-2026-09-batch000001.837": "eb777a4661dd4a75",
+    "medicaid-2026-09-batch000001.837": "de6ab38446da7bed",
     "problems.csv": "74bfe8232a750bdc",
     "summary.json": "df47ca6fa2909b78",
 }

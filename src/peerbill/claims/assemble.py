@@ -1,7 +1,8 @@
 """Billable Medicaid verdicts -> claims (pure).
 
-One claim per identified child, rendering staff member, billing month and
-payer; one line per service date, procedure, modifier set and place of
+One claim per identified child, rendering staff member, prior authorization
+(the service plan's ``auth_number``, REF*G1), billing month and payer; one
+line per service date, procedure, modifier set and place of
 service, the units of that day's contacts summed (the engine has applied the
 daily cap) and priced at the rate in force on the date.  At most 50 lines and
 12 diagnoses a claim: beyond, the claim is split.
@@ -46,16 +47,32 @@ def assemble(
 
     ``qualifying(date)`` gives the ICD-10 categories that qualify on a date (None: all do).
     """
-    groups: dict[tuple[str, str], list[Verdict]] = defaultdict(list)
+    groups: dict[tuple[str, str, str], list[Verdict]] = defaultdict(list)
+    auths: dict[tuple[str, str], str] = {}  # (child, plan) -> the plan's authorization number ("" for none)
     for v in verdicts:
         if v.status == "billable" and v.payer == payer:
-            groups[(v.child_id or "", v.staff_id or "")].append(v)  # a billable contact names both
+            child_id = v.child_id or ""  # a billable contact names its child and staff member
+            key = (child_id, v.plan_id or "")
+            auth = auths.get(key)
+            if auth is None:
+                auth = auths[key] = _auth_number(reference, child_id, v.plan_id)
+            groups[(child_id, v.staff_id or "", auth)].append(v)
     share = _Shared()
 
-    for child_id, staff_id in sorted(groups):
-        lines = _lines(groups.pop((child_id, staff_id)), reference, child_id, share)
+    for child_id, staff_id, auth in sorted(groups):
+        lines = _lines(groups.pop((child_id, staff_id, auth)), reference, child_id, share)
         for chunk, linked in _chunks(lines, max_lines):
-            yield _claim(chunk, linked, reference, qualifying, payer, month, child_id, staff_id, share)
+            claim = _claim(chunk, linked, reference, qualifying, payer, month, child_id, staff_id, share)
+            claim.prior_auth = auth or None
+            yield claim
+
+
+def _auth_number(reference: Reference, child_id: str, plan_id: str | None) -> str:
+    """The authorization number of the child's service plan ``plan_id`` ("" when it has none)."""
+    for plan in reference.service_plans.get(child_id, ()):
+        if plan.plan_id == plan_id:
+            return plan.auth_number or ""
+    return ""
 
 
 class _Shared:

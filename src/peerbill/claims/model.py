@@ -65,6 +65,7 @@ class Claim:
     claim_ref: str = ""  # CLM01, assigned when the batch is recorded
     replaces: int | None = None  # store id of the claim a 7 or 8 replaces
     payer_claim_number: str | None = None  # the payer's number for this claim, once known
+    prior_auth: str | None = None  # REF*G1: the authorization its contacts' service plan gives (one a claim)
 
     @property
     def cite(self) -> str:

@@ -229,6 +229,8 @@ def _claim(out: Segments, opts: dict[str, str], hl: int, claim: Claim, payer: Pa
         opts["benefits_assignment"],
         opts["release_of_information"],
     )
+    if claim.prior_auth:
+        out.add("REF", "G1", claim.prior_auth)
     if claim.frequency in ("7", "8"):
         out.add("REF", "F8", claim.original_ref or "")
     codes = [out.composite("ABK" if i == 0 else "ABF", code) for i, code in enumerate(claim.diagnoses)]
@@ -270,13 +272,16 @@ def _claim(out: Segments, opts: dict[str, str], hl: int, claim: Claim, payer: Pa
             numbered = out.numbers[at] = (out.checked(str(line.number)), out.checked(str(line.units)))
             out.checked(place)
         number, units = numbered
+        # REF*6R: the line item control number an 835 returns, so its payments post back to the line
+        control = f"{claim.claim_ref}-{number}"
         if not pointers:  # the last element empty: left off, as add() leaves it
             out.add("LX", number)
             out.add("SV1", service, amount, "UN", units, place, "", pointers)
             out.add("DTP", "472", "D8", day)
+            out.add("REF", "6R", control)
             continue
         out.add_joined(
             f"LX{el}{number}{term}SV1{el}{service}{el}{amount}{el}UN{el}{units}{el}{place}{el}{el}{pointers}"
-            f"{term}DTP{el}472{el}D8{el}{day}",
-            3,
+            f"{term}DTP{el}472{el}D8{el}{day}{term}REF{el}6R{el}{control}",
+            4,
         )

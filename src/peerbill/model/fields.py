@@ -117,6 +117,23 @@ def _text_of(limit: int) -> Callable[[object], str]:
     return check
 
 
+#: the longest reference an 837P REF element carries (REF02)
+REF_MAX = 50
+_X12_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]*$")
+
+
+def _x12_ref(value: object) -> str:
+    text = str(value)
+    if len(text) > REF_MAX:
+        raise PydanticCustomError("too_long", f"is {len(text):,} characters long (an 837P carries {REF_MAX})")
+    if not _X12_REF.match(text):
+        raise PydanticCustomError(
+            "x12_ref",
+            "is not a reference an 837P can carry (letters, digits, spaces, . / -; starting with one of the first two)",
+        )
+    return text
+
+
 Date = Annotated[dt.date, BeforeValidator(_date)]
 Time = Annotated[dt.time, BeforeValidator(_time)]
 PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
@@ -126,3 +143,6 @@ Code = Annotated[str, StringConstraints(min_length=1), BeforeValidator(_text_of(
 """An identifier or key: text of at most 80 printable characters (the reader has stripped surrounding spaces)."""
 Text = Annotated[str, BeforeValidator(_text_of(TEXT_MAX))]
 """A name or an address line: at most 200 printable characters."""
+X12Ref = Annotated[str, BeforeValidator(_x12_ref)]
+"""A reference an 837P REF segment carries as it is (an authorization number): at most 50 letters, digits,
+spaces, dots, slashes and hyphens."""

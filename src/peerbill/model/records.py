@@ -14,7 +14,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar, get_args, overload
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from .fields import Code, Date, Flag, Icd10, PositiveInt, Text, Time, shown
+from .fields import Code, Date, Flag, Icd10, PositiveInt, Text, Time, X12Ref, shown
 
 
 def _split_keys(value: object) -> tuple[str, ...]:
@@ -123,7 +123,7 @@ class ServicePlan(Record):
     start_date: Date
     end_date: Date | None = None
     authorized_units: PositiveInt | None = None
-    auth_number: Code | None = None
+    auth_number: X12Ref | None = None
 
     _ends = _span("start_date", "end_date")
 

@@ -414,6 +414,7 @@ CLAIM_ROW = (
     "replaces_id",
     "original_ref",
     "payer_claim_number",
+    "prior_auth",
     "place_of_service",
     "diagnoses",
     "subscriber",
@@ -458,6 +459,7 @@ def chunk_rows(
                 claim.replaces,
                 claim.original_ref,
                 None,
+                claim.prior_auth,
                 claim.place_of_service,
                 list(claim.diagnoses),
                 subscriber,
@@ -583,6 +585,7 @@ def _load(s: Session, row: ClaimRow) -> Claim:
         replaces=row.replaces_id,
         original_ref=row.original_ref,
         payer_claim_number=row.payer_claim_number,
+        prior_auth=row.prior_auth,
     )
     return claim
 

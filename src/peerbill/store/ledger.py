@@ -159,7 +159,7 @@ def _parsed(text: str):
 #: verifies.  Scheme 2 covers every column a figure or the never-bill-twice promise depends on; the
 #: columns it leaves out are derived from covered rows and re-derived by :func:`verify` (a claim's
 #: status, a row's ``current`` flag, the billed contacts) or carry no weight (an id the store gives).
-SCHEME = 3
+SCHEME = 4
 COLUMNS: dict[int, dict[str, list[str]]] = {
     1: {
         "import": ["id", "source", "files", "counts"],
@@ -309,6 +309,8 @@ COLUMNS: dict[int, dict[str, list[str]]] = {
 }
 #: scheme 3: scheme 2 and a cost-report item's service category and rating
 COLUMNS[3] = {**COLUMNS[2], "items": [*COLUMNS[2]["items"], "category", "rating"]}
+#: scheme 4: scheme 3 and a claim's prior authorization (REF*G1)
+COLUMNS[4] = {**COLUMNS[3], "claims": [*COLUMNS[3]["claims"], "prior_auth"]}
 #: table -> the digest it feeds; the large row sets, hashed (under the newest scheme) as they are inserted
 INSERTED = {
     "reference_rows": "reference_rows",

@@ -173,6 +173,8 @@ class ClaimRow(Base):
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), nullable=True)
     original_ref: Mapped[str | None] = mapped_column(String(50), nullable=True)
     payer_claim_number: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    #: REF*G1: the prior authorization number of the claim's service plan
+    prior_auth: Mapped[str | None] = mapped_column(String(50), nullable=True)
     place_of_service: Mapped[str] = mapped_column(String(2))
     diagnoses: Mapped[list] = mapped_column(JSON)
     subscriber: Mapped[dict] = mapped_column(JSON)
