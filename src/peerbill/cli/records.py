@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from ..jobs import receive as receive_job
 from ..jobs import records
 from ..jobs import trace as trace_job
 from ..store import Store
@@ -130,6 +132,112 @@ def batches_write(ctx: click.Context, batch_id: int, data_dir: Path, out_dir: Pa
         click.echo(f"peerbill: {written.kept} exists and is kept as it is; writing beside it", err=True)
     click.echo(f"wrote {written.path}: {'identical to' if written.same else 'DIFFERS from'} the recorded file")
     ctx.exit(errors.DONE if written.same else errors.INTEGRITY)
+
+
+@batches.command("resend")
+@click.argument("batch_id", type=int)
+@click.option(
+    "--data", "data_dir", required=True, type=click.Path(path_type=Path), help="The bundle (for agency.yaml)."
+)
+@out_option
+@sub_db_option
+@click.pass_context
+def batches_resend(ctx: click.Context, batch_id: int, data_dir: Path, out_dir: Path, db_url: str | None) -> None:
+    """Send the claims a 999, TA1 or 277CA rejected again, as a new batch with new control numbers.
+
+    The rejected claims are sent as recorded, under new claim numbers, in a new
+    interchange (new ISA13, GS06 and ST02), recorded in the store before the
+    file gets its name.  Refused when a contact of them is on a claim since.
+
+    \b
+    Example:
+      peerbill batches --db demo.db resend 1 --data fixtures/demo --out out/resend
+    """
+    store = store_of(ctx, db_url)
+    done = receive_job.resend(store, batch_id, data_dir, out_dir)
+    click.echo(
+        f"batch {done.batch_id} resent as batch {done.resends}: {done.claims} claims, ${done.total:,.2f}, "
+        f"{done.file}  sha256 {done.sha256}"
+    )
+    print_head(store)
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@db_option("peerbill.db")
+@json_option
+def receive(files: tuple[Path, ...], db_url: str, as_json: bool) -> None:
+    """Record payers' responses: 999 and TA1 acknowledgments, 277CA claim acknowledgments, 835 remittances.
+
+    Each file is validated by pyx12 before anything of it is recorded, and
+    recorded once, in one transaction, with its ledger entry: the same file
+    again changes nothing.  A 999 or TA1 that rejects a batch, or a 277CA that
+    rejects a claim, frees its contacts to be billed again (resend a rejected
+    batch with peerbill batches resend ID).  An 835 records what was paid,
+    denied or reversed, claim by claim and line by line, and the payer's
+    claim number, which a later replacement or void cites.  Exit 1 when a file
+    was refused (the others are still recorded).
+
+    \b
+    Example:
+      peerbill receive --db demo.db inbox/*.999 inbox/*.277 inbox/*.835
+    """
+    store = Store.open(db_url)
+    results = receive_job.receive(list(files), store)
+    refused = [r for r in results if isinstance(r, receive_job.Refused)]
+    for f in refused:
+        click.echo(f"peerbill: error: {f.message}", err=True)
+    done = [r for r in results if not isinstance(r, receive_job.Refused)]
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "received": [
+                        {
+                            "file": r.file_name,
+                            "kind": r.kind,
+                            "response": r.response_id,
+                            "already": r.already,
+                            "batches": {str(k): v for k, v in r.batches.items()},
+                            "accepted": r.accepted,
+                            "rejected": r.rejected,
+                            "paid": f"{r.paid:.2f}",
+                            "claims": r.claims,
+                        }
+                        for r in done
+                    ],
+                    "refused": [{"file": f.file_name, "message": f.message} for f in refused],
+                },
+                indent=2,
+            )
+        )
+    else:
+        for received in done:
+            click.echo(_received_line(received))
+    if done:
+        print_head(store)
+    sys.exit(errors.FINDINGS if refused else errors.DONE)
+
+
+def _claims(n: int) -> str:
+    return f"{n} claim" if n == 1 else f"{n} claims"
+
+
+def _received_line(r: Any) -> str:
+    if r.already:
+        return f"{r.file_name}: {r.kind} received before (response {r.response_id}); nothing changed"
+    parts: list[str] = []
+    for batch_id, status in sorted(r.batches.items()):
+        parts.append(f"batch {batch_id} {status}")
+    if r.kind == "277CA":
+        parts.append(f"{_claims(r.accepted)} accepted")
+    if r.kind == "835":
+        counts = ", ".join(f"{n} {status}" for status, n in sorted(r.claims.items()))
+        parts.append(f"{_claims(sum(r.claims.values()))} ({counts}), ${r.paid:,.2f} paid")
+    if r.rejected:
+        shown = ", ".join(r.rejected[:5]) + (f" and {len(r.rejected) - 5} more" if len(r.rejected) > 5 else "")
+        parts.append(f"{_claims(len(r.rejected))} rejected ({shown}): their contacts are free to bill again")
+    return f"{r.file_name}: {r.kind}, response {r.response_id}: " + "; ".join(parts or ["recorded"])
 
 
 @click.group()
@@ -314,4 +422,4 @@ def ledger_verify(ctx: click.Context, db_url: str, expect_head: str | None, as_j
     ctx.exit(errors.DONE if result.ok else errors.INTEGRITY)
 
 
-COMMANDS = (import_, batches, trace, ledger)
+COMMANDS = (import_, batches, receive, trace, ledger)

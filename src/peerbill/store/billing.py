@@ -142,6 +142,7 @@ def record_batch(
     stage: Callable[[str, Iterable[bytes]], None],
     publish: Callable[[str], None],
     writer: Recorder | None = None,
+    per_transaction: int | None = None,
 ) -> tuple[int, str, str]:
     """Record a batch, its claims, lines and contacts, and the file's SHA-256, in one transaction.
 
@@ -161,7 +162,7 @@ def record_batch(
     the transaction is that process's: this one makes the rows and sends them, and renders the file
     while they go in.
     """
-    head = BatchHead(payer, month, as_of, prepared_at, usage, rule_packs, run_id)
+    head = BatchHead(payer, month, as_of, prepared_at, usage, rule_packs, run_id, per_transaction)
     with writer.batch(head) if writer is not None else _BatchHere(store, head) as recording:
         opened = recording.opened
         taken = _Taken()
@@ -255,6 +256,8 @@ class BatchHead(NamedTuple):
     usage: str
     rule_packs: list[dict]
     run_id: int | None
+    #: the claims of each transaction set but the last, as the file is rendered
+    per_transaction: int | None = None
 
 
 class Opened(NamedTuple):
@@ -313,6 +316,7 @@ def open_batch(s: Session, head: BatchHead) -> tuple[BatchRow, Opened]:
         claims=0,
         total=Decimal("0.00"),
         run_id=head.run_id,
+        per_transaction=head.per_transaction,
     )
     s.add(row)
     s.flush()
@@ -535,10 +539,10 @@ def load_claim(store: Database, claim_id: int) -> Claim:
         row = s.get(ClaimRow, claim_id)
         if row is None:
             raise LookupError(f"no claim {claim_id}")
-        return _load(s, row)
+        return claim_of_row(s, row)
 
 
-def _load(s: Session, row: ClaimRow) -> Claim:
+def claim_of_row(s: Session, row: ClaimRow) -> Claim:
     lines = s.scalars(select(ClaimLineRow).where(ClaimLineRow.claim_id == row.id).order_by(ClaimLineRow.number)).all()
     contacts: dict[int, list[str]] = defaultdict(list)
     for line_id, contact_id in s.execute(
@@ -597,7 +601,7 @@ def load_batch(store: Database, batch_id: int) -> tuple[Batch, BatchRow]:
         if row is None:
             raise LookupError(f"no batch {batch_id}")
         claims = [
-            _load(s, c)
+            claim_of_row(s, c)
             for c in s.scalars(select(ClaimRow).where(ClaimRow.batch_id == batch_id).order_by(ClaimRow.id)).all()
         ]
         s.expunge(row)

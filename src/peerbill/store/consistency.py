@@ -3,8 +3,10 @@
 The ledger's digests cover every row a figure or the never-bill-twice promise depends on, except
 those the store changes after recording them, which are derived from covered rows:
 
-- a claim's status: ``replaced`` or ``voided`` when a later claim replaces or voids it, ``void``
-  for a void, otherwise ``submitted``;
+- a claim's status: ``test`` in a test interchange; ``rejected`` when a 999, TA1 or 277CA rejected
+  it; ``replaced`` or ``voided`` when a later claim (not rejected) replaces or voids it, ``void``
+  for a void, otherwise ``submitted``; and its payer's claim number, the latest an 835 gave;
+- a batch's status: what the latest 999 or TA1 said of it, ``sent`` before;
 - the ``current`` flag of a contact's or reference row's versions: the newest version only;
 - the billed contacts: exactly the contacts on the lines of submitted claims, none on two;
 - the control-number counters: never behind a number a batch used.
@@ -23,10 +25,13 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from .schema import (
+    REJECTED,
     SUBMITTED,
     TEST,
+    BatchAck,
     BatchRow,
     BilledContact,
+    ClaimEvent,
     ClaimLineRow,
     ClaimRow,
     ContactRow,
@@ -36,13 +41,21 @@ from .schema import (
     Import,
     LedgerEntry,
     LineContact,
+    LinePayment,
     ReferenceRow,
+    ResponseRow,
     Run,
     VerdictRow,
 )
 
 #: what each kind of ledger entry vouches for
-VOUCHED = (("import", Import), ("run", Run), ("batch", BatchRow), ("cost_report", CostReportRow))
+VOUCHED = (
+    ("import", Import),
+    ("run", Run),
+    ("batch", BatchRow),
+    ("cost_report", CostReportRow),
+    ("response", ResponseRow),
+)
 #: rows held by a vouched parent: (table, its parent key, the parent table)
 HELD = (
     (ReferenceRow, ReferenceRow.import_id, Import),
@@ -52,6 +65,9 @@ HELD = (
     (ClaimLineRow, ClaimLineRow.claim_id, ClaimRow),
     (LineContact, LineContact.line_id, ClaimLineRow),
     (CostReportItem, CostReportItem.report_id, CostReportRow),
+    (BatchAck, BatchAck.response_id, ResponseRow),
+    (ClaimEvent, ClaimEvent.response_id, ResponseRow),
+    (LinePayment, LinePayment.event_id, ClaimEvent),
 )
 
 
@@ -61,6 +77,8 @@ def problems(s: Session) -> Iterator[str]:
         _unvouched,
         _orphans,
         _claim_statuses,
+        _batch_statuses,
+        _payer_claim_numbers,
         _current_versions,
         _billed_contacts,
         _counters,
@@ -90,14 +108,41 @@ def _orphans(s: Session) -> Iterator[str]:
             )
 
 
+def claims_of_sets(claim_ids: list[int], per_transaction: int | None, controls: list[int], sets: set[int]) -> list[int]:
+    """The claims (``claim_ids``, in claim order) of a batch that went in its transaction sets ``sets`` (ST02),
+    as its file was rendered: ``per_transaction`` claims to a set."""
+    per = per_transaction or len(claim_ids) or 1
+    return [c for at, c in enumerate(claim_ids) if at // per < len(controls) and controls[at // per] in sets]
+
+
+def rejected_claims(s: Session) -> set[int]:
+    """The claims a 999, TA1 or 277CA rejected: every claim of a rejected batch, those of the rejected
+    transaction sets of a partly accepted one, and those a 277CA rejected."""
+    rejected = set(s.scalars(select(ClaimEvent.claim_id).where(ClaimEvent.status == REJECTED)))
+    acks = s.execute(
+        select(BatchAck.batch_id, BatchAck.status, BatchAck.detail).where(BatchAck.status != "accepted")
+    ).tuples()
+    for batch_id, status, detail in acks:
+        batch = s.get(BatchRow, batch_id)
+        ids = list(s.scalars(select(ClaimRow.id).where(ClaimRow.batch_id == batch_id).order_by(ClaimRow.id)))
+        if status == "rejected":
+            rejected.update(ids)
+        elif batch is not None:
+            sets = {int(x) for x in detail.get("rejected_sets", []) if str(x).isdigit()}
+            rejected.update(claims_of_sets(ids, batch.per_transaction, list(batch.st_controls), sets))
+    return rejected
+
+
 def _claim_statuses(s: Session) -> Iterator[str]:
+    rejected = rejected_claims(s)
     retired = {
         replaces: ("voided" if frequency == "8" else "replaced")
-        for replaces, frequency in s.execute(
-            select(ClaimRow.replaces_id, ClaimRow.frequency)
+        for claim_id, replaces, frequency in s.execute(
+            select(ClaimRow.id, ClaimRow.replaces_id, ClaimRow.frequency)
             .join(BatchRow, BatchRow.id == ClaimRow.batch_id)
             .where(ClaimRow.replaces_id.is_not(None), BatchRow.usage != "T")
         ).tuples()
+        if claim_id not in rejected
     }
     rows = s.execute(
         select(ClaimRow.id, ClaimRow.claim_ref, ClaimRow.frequency, ClaimRow.status, BatchRow.usage)
@@ -107,10 +152,42 @@ def _claim_statuses(s: Session) -> Iterator[str]:
     for claim_id, ref, frequency, status, usage in rows.tuples():
         if usage == "T":
             expected = TEST  # a test interchange is never adjudicated: it neither bills nor retires a claim
+        elif claim_id in rejected:
+            expected = REJECTED
         else:
             expected = retired.get(claim_id) or ("void" if frequency == "8" else SUBMITTED)
         if status != expected:
             yield f"claim {ref} is marked {status!r}, but its claims say {expected!r}"
+
+
+def _batch_statuses(s: Session) -> Iterator[str]:
+    latest = dict(
+        s.execute(select(BatchAck.batch_id, BatchAck.status).order_by(BatchAck.id)).tuples().all()
+    )  # the last answer of each batch wins
+    for batch_id, status in s.execute(select(BatchRow.id, BatchRow.status).order_by(BatchRow.id)).tuples():
+        expected = latest.get(batch_id, "sent")
+        if status != expected:
+            yield f"batch {batch_id} is marked {status!r}, but its acknowledgments say {expected!r}"
+
+
+def _payer_claim_numbers(s: Session) -> Iterator[str]:
+    given = dict(
+        s.execute(
+            select(ClaimEvent.claim_id, ClaimEvent.payer_claim_number)
+            .where(ClaimEvent.kind == "835", ClaimEvent.code != "22", ClaimEvent.payer_claim_number != "")
+            .order_by(ClaimEvent.id)
+        )
+        .tuples()
+        .all()
+    )
+    rows = s.execute(
+        select(ClaimRow.id, ClaimRow.claim_ref, ClaimRow.payer_claim_number).where(
+            or_(ClaimRow.payer_claim_number.is_not(None), ClaimRow.id.in_(list(given)))
+        )
+    ).tuples()
+    for claim_id, ref, number in rows:
+        if (number or None) != given.get(claim_id):
+            yield f"claim {ref} carries payer claim number {number!r}, but its 835s say {given.get(claim_id)!r}"
 
 
 def _current_versions(s: Session) -> Iterator[str]:

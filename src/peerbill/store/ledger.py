@@ -24,7 +24,9 @@ from sqlalchemy.orm import Session
 from . import consistency
 from .database import Database
 from .schema import (
+    BatchAck,
     BatchRow,
+    ClaimEvent,
     ClaimLineRow,
     ClaimRow,
     ContactRow,
@@ -33,7 +35,9 @@ from .schema import (
     Import,
     LedgerEntry,
     LineContact,
+    LinePayment,
     ReferenceRow,
+    ResponseRow,
     Run,
     VerdictRow,
 )
@@ -159,7 +163,7 @@ def _parsed(text: str):
 #: verifies.  Scheme 2 covers every column a figure or the never-bill-twice promise depends on; the
 #: columns it leaves out are derived from covered rows and re-derived by :func:`verify` (a claim's
 #: status, a row's ``current`` flag, the billed contacts) or carry no weight (an id the store gives).
-SCHEME = 4
+SCHEME = 5
 COLUMNS: dict[int, dict[str, list[str]]] = {
     1: {
         "import": ["id", "source", "files", "counts"],
@@ -311,6 +315,27 @@ COLUMNS: dict[int, dict[str, list[str]]] = {
 COLUMNS[3] = {**COLUMNS[2], "items": [*COLUMNS[2]["items"], "category", "rating"]}
 #: scheme 4: scheme 3 and a claim's prior authorization (REF*G1)
 COLUMNS[4] = {**COLUMNS[3], "claims": [*COLUMNS[3]["claims"], "prior_auth"]}
+#: scheme 5: scheme 4, a batch's claims per transaction set, and the payers' responses (a batch's and a claim's
+#: status and the payer's claim number are derived from them)
+COLUMNS[5] = {
+    **COLUMNS[4],
+    "batch": [*COLUMNS[4]["batch"], "per_transaction"],
+    "response": ["id", "kind", "file_name", "sha256", "received_at", "sender", "control", "summary"],
+    "batch_acks": ["response_id", "batch_id", "status", "code", "detail"],
+    "claim_events": [
+        "response_id",
+        "claim_id",
+        "kind",
+        "status",
+        "code",
+        "payer_claim_number",
+        "charged",
+        "paid",
+        "patient_responsibility",
+        "detail",
+    ],
+    "line_payments": ["event_id", "line_id", "charged", "paid", "units", "adjustments", "remarks"],
+}
 #: table -> the digest it feeds; the large row sets, hashed (under the newest scheme) as they are inserted
 INSERTED = {
     "reference_rows": "reference_rows",
@@ -386,6 +411,14 @@ def digests(s: Session, kind: str, ref_id: int, inserted: dict | None = None, sc
             "claims": rows("claims", ClaimRow, ClaimRow.batch_id == ref_id),
             "lines": rows("lines", ClaimLineRow, ClaimLineRow.claim_id.in_(claim_ids)),
             "line_contacts": rows("line_contacts", LineContact, LineContact.line_id.in_(line_ids)),
+        }
+    if kind == "response":
+        event_ids = select(ClaimEvent.id).where(ClaimEvent.response_id == ref_id)
+        return {
+            "response": rows("response", ResponseRow, ResponseRow.id == ref_id),
+            "batch_acks": rows("batch_acks", BatchAck, BatchAck.response_id == ref_id),
+            "claim_events": rows("claim_events", ClaimEvent, ClaimEvent.response_id == ref_id),
+            "line_payments": rows("line_payments", LinePayment, LinePayment.event_id.in_(event_ids)),
         }
     if kind == "cost_report":
         return {

@@ -27,6 +27,8 @@ class Base(DeclarativeBase):
 
 #: the status of a claim that bills its contacts (neither replaced, voided, nor a void)
 SUBMITTED = "submitted"
+#: the status of a claim its payer's front end rejected (a 999 or 277CA): never adjudicated, it bills nothing
+REJECTED = "rejected"
 #: the status of a claim of a test interchange (ISA15 T): never adjudicated, it bills nothing
 TEST = "test"
 
@@ -156,6 +158,10 @@ class BatchRow(Base):
     claims: Mapped[int] = mapped_column(Integer)
     total: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), nullable=True)
+    #: the claims of each transaction set but the last (a 999 rejecting one set rejects its claims alone)
+    per_transaction: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: sent; accepted, rejected or partly accepted once a 999 or TA1 answers it (derived from batch_acks)
+    status: Mapped[str] = mapped_column(String(16), server_default="sent")
 
 
 class ClaimRow(Base):
@@ -264,6 +270,70 @@ class CostReportItem(Base):
         Index("ix_cost_report_items_report", "report_id"),
         Index("ix_cost_report_items_contact", "contact_id"),
     )
+
+
+class ResponseRow(Base):
+    """A payer's response file as received: a 999, TA1, 277CA or 835, recorded once (by its SHA-256)."""
+
+    __tablename__ = "responses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    sender: Mapped[str] = mapped_column(String(15))
+    control: Mapped[str] = mapped_column(String(9))
+    #: what the file says beside its acks and claims: an 835's payment, trace and provider adjustments
+    summary: Mapped[dict] = mapped_column(JSON)
+
+
+class BatchAck(Base):
+    """A 999's (or TA1's) answer for one batch: accepted, rejected or partly accepted."""
+
+    __tablename__ = "batch_acks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(8))
+    #: the transaction sets rejected (ST02) and the errors given for them
+    detail: Mapped[dict] = mapped_column(JSON)
+    __table_args__ = (Index("ix_batch_acks_batch", "batch_id"),)
+
+
+class ClaimEvent(Base):
+    """What a response says of one claim: a 999 or 277CA accepted or rejected it; an 835 paid, partly paid,
+    denied or reversed it (with the payer's claim control number and the amounts)."""
+
+    __tablename__ = "claim_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"))
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(64))
+    payer_claim_number: Mapped[str] = mapped_column(String(50))
+    charged: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    paid: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    patient_responsibility: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    #: claim-level adjustments ([group, reason, amount, quantity]) and remark codes
+    detail: Mapped[dict] = mapped_column(JSON)
+    __table_args__ = (Index("ix_claim_events_claim", "claim_id"), Index("ix_claim_events_response", "response_id"))
+
+
+class LinePayment(Base):
+    """An 835 service line, posted to the 837P line its REF*6R names."""
+
+    __tablename__ = "line_payments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("claim_events.id"))
+    line_id: Mapped[int] = mapped_column(ForeignKey("claim_lines.id"))
+    charged: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    paid: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    units: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    adjustments: Mapped[list] = mapped_column(JSON)
+    remarks: Mapped[list] = mapped_column(JSON)
+    __table_args__ = (Index("ix_line_payments_event", "event_id"), Index("ix_line_payments_line", "line_id"))
 
 
 class LedgerEntry(Base):

@@ -1,0 +1,256 @@
+"""Payers' responses back in: 999, 277CA and 835 files written for recorded batches (each pyx12-valid),
+received once each, and what they change: rejected batches resent, rejected claims billed again, payments
+and denials recorded line by line, the payer's claim number cited by a replacement."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+from bundles import contact, write_bundle
+from conftest import run_cli
+from x12check import assert_valid_837, pyx12_problems, segments
+
+from peerbill.store import Store
+from peerbill.store.billing import load_batch
+from peerbill.testing.responses import LineAnswer, ack_999, claim_ack_277, remittance_835
+
+ON = dt.date(2026, 10, 20)
+
+
+def _bundle(tmp_path: Path, per_transaction: str | None = None) -> Path:
+    """Two children's claims: K1 with two lines, K2 with one."""
+    children = [
+        {
+            "child_id": k,
+            "first_name": "Ada",
+            "last_name": "Test",
+            "birth_date": "2014-05-01",
+            "sex": "F",
+            "address_line1": "1 Test Road",
+            "city": "Riverton",
+            "state": "IA",
+            "zip": "503101234",
+        }
+        for k in ("K1", "K2")
+    ]
+    eligibility = [
+        {"child_id": k, "payer": "medicaid", "member_id": f"M{k}", "start_date": "2020-01-01", "end_date": ""}
+        for k in ("K1", "K2")
+    ]
+    diagnoses = [{"child_id": k, "icd10": "F43.10", "start_date": "2020-01-01", "end_date": ""} for k in ("K1", "K2")]
+    plans = [
+        {
+            "plan_id": f"P{k}",
+            "child_id": k,
+            "service": "peer_parent_support",
+            "icd10": "F43.10",
+            "start_date": "2020-01-01",
+            "end_date": "",
+            "authorized_units": "",
+            "auth_number": "",
+        }
+        for k in ("K1", "K2")
+    ]
+    contacts = [
+        contact(contact_id="C1", child_id="K1", service_date="2026-09-01"),
+        contact(contact_id="C2", child_id="K1", service_date="2026-09-02"),
+        contact(contact_id="C3", child_id="K2", service_date="2026-09-03"),
+    ]
+    bundle = write_bundle(
+        tmp_path / "b",
+        contacts,
+        children_csv=children,
+        eligibility_csv=eligibility,
+        diagnoses_csv=diagnoses,
+        service_plans_csv=plans,
+    )
+    if per_transaction:
+        agency = yaml.safe_load((bundle / "agency.yaml").read_text())
+        agency["payers"][0]["options"] = {"max_claims_per_transaction": per_transaction}
+        (bundle / "agency.yaml").write_text(yaml.safe_dump(agency, sort_keys=False))
+    return bundle
+
+
+def bill(bundle: Path, out: Path, db: str) -> dict:
+    code, stdout, err = run_cli(
+        "bill",
+        "--data",
+        str(bundle),
+        "--month",
+        "2026-09",
+        "--out",
+        str(out),
+        "--db",
+        db,
+        "--as-of",
+        "2026-10-15",
+        "--json",
+    )
+    assert code == 0, err
+    return json.loads(stdout)["batches"][0]
+
+
+def receive(db: str, *files: Path, code: int = 0) -> dict:
+    got, stdout, err = run_cli("receive", "--db", db, "--json", *map(str, files))
+    assert got == code, err
+    return json.loads(stdout) | {"stderr": err}
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    assert not pyx12_problems(path), pyx12_problems(path)
+    return path
+
+
+def verify(db: str) -> None:
+    code, out, err = run_cli("ledger", "verify", "--db", db)
+    assert code == 0, out + err
+
+
+def sql(db: str, query: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(query).fetchall()
+
+
+@pytest.fixture
+def billed(tmp_path):
+    bundle, db = _bundle(tmp_path), str(tmp_path / "s.db")
+    batch = bill(bundle, tmp_path / "out", db)
+    assert batch["claims"] == 2
+    loaded, _ = load_batch(Store.open(db), batch["batch_id"])
+    return bundle, db, loaded
+
+
+def test_a_rejected_interchange_is_resent_with_new_control_numbers(tmp_path, billed):
+    bundle, db, batch = billed
+    got = receive(db, write(tmp_path / "r.999", ack_999(batch, 501, ON, accepted=False)))
+    assert got["received"][0]["batches"] == {"1": "rejected"}
+    assert sorted(got["received"][0]["rejected"]) == ["PB0000000001", "PB0000000002"]
+    assert sql(db, "SELECT count(*) FROM billed_contacts") == [(0,)]  # free to bill again
+    verify(db)
+    code, out, err = run_cli(
+        "batches", "--db", db, "resend", "1", "--data", str(bundle), "--out", str(tmp_path / "again")
+    )
+    assert code == 0, err
+    (path,) = sorted((tmp_path / "again").glob("*.837"))
+    assert_valid_837(path)
+    isa, gs = segments(path)[0], segments(path)[1]
+    first = segments(next((tmp_path / "out").glob("*.837")))
+    assert int(isa[13]) > int(first[0][13]) and int(gs[6]) > int(first[1][6])
+    claims = [s[1] for s in segments(path) if s[0] == "CLM"]
+    assert claims == ["PB0000000003", "PB0000000004"]  # new claim numbers, the same claims
+    assert sql(db, "SELECT count(*) FROM billed_contacts") == [(3,)]
+    verify(db)
+    code, _, err = run_cli("batches", "--db", db, "resend", "1", "--data", str(bundle), "--out", str(tmp_path / "x"))
+    assert code == 2 and "cannot be resent: contact C1 is on claim PB0000000003" in err
+    assert bill(bundle, tmp_path / "later", db)["contacts"] == 0  # billed once
+
+
+def test_a_claim_rejected_by_a_277ca_is_billed_again_and_the_rest_is_not(tmp_path, billed):
+    bundle, db, batch = billed
+    k2 = next(c for c in batch.claims if c.subscriber.child_id == "K2")
+    got = receive(db, write(tmp_path / "a.277", claim_ack_277(batch, 502, ON, rejected={k2.claim_ref: "A7:21"})))
+    assert got["received"][0]["accepted"] == 1 and got["received"][0]["rejected"] == [k2.claim_ref]
+    verify(db)
+    again = bill(bundle, tmp_path / "again", db)
+    assert (again["contacts"], again["frequencies"], again["already_billed"]) == (1, {"1": 1}, 2)
+    verify(db)
+
+
+def test_a_partly_accepted_interchange_rejects_the_claims_of_its_rejected_set_only(tmp_path):
+    bundle, db = _bundle(tmp_path, per_transaction="1"), str(tmp_path / "s.db")
+    batch_id = bill(bundle, tmp_path / "out", db)["batch_id"]
+    batch, _ = load_batch(Store.open(db), batch_id)
+    assert len(batch.st_controls) == 2
+    second = batch.st_controls[1]
+    got = receive(db, write(tmp_path / "p.999", ack_999(batch, 503, ON, rejected_sets=frozenset({second}))))
+    assert got["received"][0]["batches"] == {"1": "partly accepted"}
+    assert got["received"][0]["rejected"] == [batch.claims[1].claim_ref]
+    verify(db)
+
+
+def test_an_835_pays_denies_and_reverses_and_is_recorded_once(tmp_path, billed):
+    bundle, db, batch = billed
+    k1 = next(c for c in batch.claims if c.subscriber.child_id == "K1")
+    k2 = next(c for c in batch.claims if c.subscriber.child_id == "K2")
+    first = write(tmp_path / "1.835", remittance_835(batch.claims, 504, ON))
+    got = receive(db, first)["received"][0]
+    assert got["claims"] == {"paid": 2} and Decimal(got["paid"]) == sum(c.total for c in batch.claims)
+    answers = {
+        (k1.claim_ref, 2): LineAnswer(Decimal("0"), "CO", "96", ("N130",)),  # one line denied: not covered
+    }
+    second = write(
+        tmp_path / "2.835",
+        remittance_835([k1], 505, ON, answers=answers, reversed_claims={k2.claim_ref: k2}),
+    )
+    got = receive(db, second)["received"][0]
+    assert got["claims"] == {"partly paid": 1, "reversed": 1}
+    lines = sql(
+        db,
+        "SELECT l.number, p.paid, p.adjustments, p.remarks FROM line_payments p JOIN claim_lines l ON l.id = p.line_id "
+        "JOIN claim_events e ON e.id = p.event_id WHERE e.response_id = 2 ORDER BY p.id",
+    )
+    assert [(n, Decimal(str(paid))) for n, paid, _, _ in lines[:2]] == [(1, k1.lines[0].amount), (2, Decimal("0"))]
+    assert json.loads(lines[1][2]) == [["CO", "96", f"{k1.lines[1].amount:.2f}", ""]] and json.loads(lines[1][3]) == [
+        "N130"
+    ]
+    numbers = dict(sql(db, "SELECT claim_ref, payer_claim_number FROM claims"))
+    assert numbers[k1.claim_ref] == f"ICN{k1.claim_ref[2:]}"
+    entries = sql(db, "SELECT count(*) FROM ledger")
+    again = receive(db, second)["received"][0]
+    assert again["already"] and sql(db, "SELECT count(*) FROM ledger") == entries
+    verify(db)
+
+
+def test_a_replacement_cites_the_payers_claim_number_from_the_835(tmp_path, billed):
+    bundle, db, batch = billed
+    receive(db, write(tmp_path / "1.835", remittance_835(batch.claims, 506, ON)))
+    rows = (bundle / "contacts.csv").read_text().replace("09:00,10:00", "09:00,09:30", 1)
+    (bundle / "contacts.csv").write_text(rows)
+    replacement = bill(bundle, tmp_path / "fix", db)
+    assert replacement["frequencies"] == {"7": 1}
+    segs = segments(Path(replacement["file"]))
+    f8 = [s[2] for s in segs if s[:2] == ["REF", "F8"]]
+    assert f8 == [f"ICN{batch.claims[0].claim_ref[2:]}"]
+    verify(db)
+
+
+def test_a_file_that_is_not_valid_or_names_unknown_claims_records_nothing(tmp_path, billed):
+    _, db, batch = billed
+    good = remittance_835(batch.claims, 507, ON)
+    broken = tmp_path / "broken.835"
+    broken.write_text(good.replace("CLP*", "CLQ*", 1))
+    unknown = tmp_path / "unknown.835"
+    unknown.write_text(good.replace(batch.claims[0].claim_ref, "PB0000009999"))
+    got = receive(db, broken, unknown, write(tmp_path / "ok.999", ack_999(batch, 508, ON)), code=1)
+    assert "broken.835: not valid X12" in got["stderr"]
+    assert "unknown.835: names claims peerbill never sent: PB0000009999" in got["stderr"]
+    assert [r["file"] for r in got["received"]] == ["ok.999"]
+    assert sql(db, "SELECT kind FROM responses") == [("999",)]  # the refused files left nothing
+    verify(db)
+
+
+@pytest.mark.parametrize(
+    "tamper, found",
+    [
+        ("UPDATE claim_events SET paid = 0", "its claim events rows changed"),
+        ("UPDATE claims SET payer_claim_number = 'FORGED'", "its 835s say"),
+        ("UPDATE batches SET status = 'accepted'", "its acknowledgments say"),
+        ("UPDATE claims SET status = 'submitted' WHERE id = 2", "its claims say 'rejected'"),
+    ],
+)
+def test_tampering_with_what_a_response_recorded_is_found(tmp_path, billed, tamper, found):
+    _, db, batch = billed
+    k2 = batch.claims[1]
+    receive(db, write(tmp_path / "1.835", remittance_835(batch.claims[:1], 509, ON)))
+    receive(db, write(tmp_path / "a.277", claim_ack_277(batch, 510, ON, rejected={k2.claim_ref: "A7:21"})))
+    with sqlite3.connect(db) as conn:
+        conn.execute(tamper)
+    code, out, err = run_cli("ledger", "verify", "--db", db)
+    assert code == 3 and found in out + err
