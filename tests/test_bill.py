@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import DEMO, read_csv, run_cli
 from freezegun import freeze_time
+from payer import adjudicate
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from x12check import assert_valid_837, pyx12_problems, segments
@@ -110,7 +111,8 @@ def test_a_corrected_contact_makes_exactly_one_replacement(tmp_path, db_url):
     shutil.copytree(DEMO, bundle)
     bill(bundle, tmp_path / "one", db_url)
     (first,) = files(tmp_path / "one")
-    original = {c["ref"]: c for c in claims_of(first)}
+    numbers = adjudicate(db_url, tmp_path / "835")  # a correction cites the payer's claim number
+    original = {numbers[c["ref"]]: c for c in claims_of(first)}
     _edit_contact(bundle, "C-001", ",09:00,10:00,", ",08:30,10:00,")  # 4 -> 6 units, no new overlap
     code, stdout, _ = bill(bundle, tmp_path / "two", db_url)
     (second,) = files(tmp_path / "two")
@@ -122,7 +124,8 @@ def test_a_corrected_contact_makes_exactly_one_replacement(tmp_path, db_url):
     store = Store.open(db_url)
     with Session(store.engine) as s:
         statuses = dict(s.execute(select(ClaimRow.claim_ref, ClaimRow.status)).all())
-        assert statuses[replacement["f8"]] == "replaced" and statuses[replacement["ref"]] == "submitted"
+        replaced = original[replacement["f8"]]["ref"]
+        assert statuses[replaced] == "replaced" and statuses[replacement["ref"]] == "submitted"
         on_new = s.scalars(
             select(BilledContact.contact_id)
             .join(ClaimRow, ClaimRow.id == BilledContact.claim_id)
@@ -138,6 +141,7 @@ def test_withdrawn_contacts_void_their_claim(tmp_path, db_url):
     shutil.copytree(DEMO, bundle)
     bill(bundle, tmp_path / "one", db_url)
     (first,) = files(tmp_path / "one")
+    numbers = adjudicate(db_url, tmp_path / "835")
     # X08's September claim holds C-044 and C-045 (C-046 is held): withdraw both
     path = bundle / "contacts.csv"
     path.write_text(
@@ -149,7 +153,7 @@ def test_withdrawn_contacts_void_their_claim(tmp_path, db_url):
     (second,) = files(tmp_path / "two")
     assert_valid_837(second)
     (void,) = claims_of(second)
-    assert void["frequency"] == "8" and void["f8"] in {c["ref"] for c in claims_of(first)}
+    assert void["frequency"] == "8" and void["f8"] in {numbers[c["ref"]] for c in claims_of(first)}
     assert float(void["total"]) == pytest.approx(129.0 + 86.0)
     assert "sent 1 claims (1 void), 0 contacts" in stdout
 
@@ -259,6 +263,7 @@ def test_a_batch_recorded_by_the_writer_process_is_the_batch_recorded_here(tmp_p
         db = stores[writer] = f"sqlite:///{tmp_path / f'w{writer}.db'}"
         shutil.copy(DEMO / "contacts.csv", bundle / "contacts.csv")
         bill(bundle, tmp_path / writer / "one", db)
+        adjudicate(db, tmp_path / writer / "835")
         _edit_contact(bundle, "C-001", ",09:00,10:00,", ",08:30,10:00,")  # a replacement
         path = bundle / "contacts.csv"
         path.write_text(

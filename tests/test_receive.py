@@ -254,3 +254,55 @@ def test_tampering_with_what_a_response_recorded_is_found(tmp_path, billed, tamp
         conn.execute(tamper)
     code, out, err = run_cli("ledger", "verify", "--db", db)
     assert code == 3 and found in out + err
+
+
+def _bill_text(bundle: Path, out: Path, db: str) -> str:
+    code, stdout, err = run_cli(
+        "bill", "--data", str(bundle), "--month", "2026-09", "--out", str(out), "--db", db, "--as-of", "2026-10-15"
+    )
+    assert code == 0, err
+    return stdout
+
+
+def test_a_correction_waits_for_the_payers_claim_number(tmp_path, billed):
+    bundle, db, batch = billed
+    rows = (bundle / "contacts.csv").read_text().replace("09:00,10:00", "09:00,09:30", 1)
+    (bundle / "contacts.csv").write_text(rows)
+    held = _bill_text(bundle, tmp_path / "held", db)
+    assert "sent 0 claims" in held and "1 corrections held, AWAITING_ADJUDICATION" in held
+    problems = (tmp_path / "held" / "problems.csv").read_text()
+    assert f"AWAITING_ADJUDICATION: medicaid claim {batch.claims[0].claim_ref}" in problems
+    receive(db, write(tmp_path / "1.835", remittance_835(batch.claims, 511, ON)))
+    sent = bill(bundle, tmp_path / "sent", db)
+    assert sent["frequencies"] == {"7": 1}
+    assert [s[2] for s in segments(Path(sent["file"])) if s[:2] == ["REF", "F8"]] == [
+        f"ICN{batch.claims[0].claim_ref[2:]}"
+    ]
+    verify(db)
+
+
+def test_a_change_the_claim_does_not_carry_sends_no_replacement(tmp_path, billed):
+    bundle, db, batch = billed
+    receive(db, write(tmp_path / "1.835", remittance_835(batch.claims, 512, ON)))
+    rows = (bundle / "contacts.csv").read_text().splitlines(keepends=True)
+    header = rows[0].rstrip("\n").split(",")
+    signed = header.index("note_signed_date")
+    cells = rows[1].rstrip("\n").split(",")
+    cells[signed] = "2026-09-05"  # signed later: nothing on the claim changes
+    rows[1] = ",".join(cells) + "\n"
+    (bundle / "contacts.csv").write_text("".join(rows))
+    out = _bill_text(bundle, tmp_path / "again", db)
+    assert "sent 0 claims" in out and "1 claims' contacts changed in nothing the claim says" in out
+    assert not list((tmp_path / "again").glob("*.837"))
+
+
+def test_a_payer_that_takes_our_claim_number_gets_the_correction_at_once(tmp_path, billed):
+    bundle, db, batch = billed
+    agency = yaml.safe_load((bundle / "agency.yaml").read_text())
+    agency["payers"][0]["await_adjudication"] = False
+    (bundle / "agency.yaml").write_text(yaml.safe_dump(agency, sort_keys=False))
+    rows = (bundle / "contacts.csv").read_text().replace("09:00,10:00", "09:00,09:30", 1)
+    (bundle / "contacts.csv").write_text(rows)
+    sent = bill(bundle, tmp_path / "sent", db)
+    assert sent["frequencies"] == {"7": 1}
+    assert [s[2] for s in segments(Path(sent["file"])) if s[:2] == ["REF", "F8"]] == [batch.claims[0].claim_ref]

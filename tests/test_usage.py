@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from bundles import contact, write_bundle
 from conftest import run_cli
+from payer import adjudicate
 from x12check import assert_valid_837, segments
 
 
@@ -73,6 +74,7 @@ def test_a_test_batch_bills_nothing_and_never_blocks_production(tmp_path):
 def test_a_correction_sent_in_a_test_interchange_retires_no_production_claim(tmp_path):
     bundle, db = _bundle(tmp_path), str(tmp_path / "s.db")
     bill(bundle, tmp_path / "p1", db, "--production")
+    adjudicate(db, tmp_path / "835")
     rows = (bundle / "contacts.csv").read_text().replace("09:00,10:00", "09:00,09:30", 1)
     (bundle / "contacts.csv").write_text(rows)
     test = bill(bundle, tmp_path / "t1", db, "--test")

@@ -88,6 +88,10 @@ ENGINE = {
     "NO_RULE_VERSION": "No version of the payer's rule pack is in force on the service date (treated as not covered).",
     "SERVICE_NOT_COVERED": "The payer's rule pack has no procedure code for this service (treated as not covered).",
     "FILING_DEADLINE_NEAR": "Note: fewer than the pack's warning days are left before the filing limit.",
+    "AWAITING_ADJUDICATION": (
+        "Note: a billed contact's row changed, but its claim's correction waits until an 835 gives the payer's "
+        "claim number a replacement or void must cite (peerbill receive); problems.csv lists the claims."
+    ),
     "PAYER_DENIED": (
         "The payer denied the contact's claim for a coverage reason (recorded from its remittance advice): "
         "the contact is judged for the next payer."

@@ -76,6 +76,30 @@ class Claim:
     def total(self) -> Decimal:
         return sum((line.amount for line in self.lines), Decimal("0.00"))
 
+    def says(self) -> tuple[object, ...]:
+        """What the claim tells its payer: the member, rendering provider, place of service, diagnoses,
+        authorization and each line's date, code, modifiers, place, units and amount.  A correction that
+        changes none of these (a note's signing date, a start time) is no reason to send a replacement."""
+        return (
+            self.subscriber.member_id,
+            self.rendering.npi,
+            self.place_of_service,
+            self.diagnoses,
+            self.prior_auth or None,
+            tuple(
+                (
+                    line.service_date,
+                    line.procedure,
+                    line.modifiers,
+                    line.place_of_service,
+                    line.units,
+                    line.amount,
+                    line.pointers,
+                )
+                for line in self.lines
+            ),
+        )
+
     @property
     def contact_ids(self) -> list[str]:
         return [cid for line in self.lines for cid in line.contact_ids]

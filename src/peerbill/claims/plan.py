@@ -3,14 +3,17 @@
 A contact already on a submitted claim is never put on another one.  When a
 billed contact's row changed since it was billed, or it left the bundle, its
 claim is replaced by one with the contacts that still bill, or voided when
-none does.
+none does: if what the claim says changes (a change of a note's signing date
+alone sends nothing), and, for a payer that wants its own claim number cited,
+once an 835 has given it (until then the correction is held,
+``AWAITING_ADJUDICATION``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain
 from operator import attrgetter
 
@@ -42,6 +45,10 @@ class Plan:
     claims: Iterator[Claim]
     already_billed: int  # billable contacts skipped because they are on a submitted claim, unchanged
     billable: dict[str, Verdict]  # the payer's billable verdicts by contact id (what the claims' contacts bill)
+    #: claims whose correction waits for the payer's claim number (an 835), by claim number
+    awaiting: list[str] = field(default_factory=list)
+    #: claims whose contacts' rows changed in nothing the claim says: no replacement is sent
+    unchanged: int = 0
 
 
 #: :meth:`Verdict.order_key`, each key made in C
@@ -58,12 +65,14 @@ def plan_claims(
     claims_of_month: Iterable[tuple[int, list[Billed]]],
     row_hashes: Mapping[str, str],
     load_claim: Callable[[int], Claim],
+    await_adjudication: bool = False,
 ) -> Plan:
     """``billed`` holds the ids of the verdicts' contacts that are on a submitted claim (any payer or month);
     ``claims_of_month``
     gives the submitted claims of ``payer`` and ``month`` with their contacts, one at a time (only
     those a changed row affects are kept); ``row_hashes`` holds the hash of every contact row of the
-    bundle (first occurrence of each id); ``load_claim(id)`` gives a stored claim.
+    bundle (first occurrence of each id); ``load_claim(id)`` gives a stored claim.  With ``await_adjudication``,
+    a claim no 835 has given its payer's claim number is not corrected yet.
     """
     by_id = {v.contact_id: v for v in verdicts if v.status == "billable" and v.payer == payer}
     members = {
@@ -72,6 +81,8 @@ def plan_claims(
     affected = sorted(members)
     claims: list[Claim] = []
     freed: set[str] = set()  # billed contacts released by a replacement or void
+    awaiting: list[str] = []
+    unchanged = 0
     for claim_id in affected:
         original = load_claim(claim_id)
         keep = [
@@ -81,8 +92,14 @@ def plan_claims(
             and by_id[b.contact_id].child_id == b.child_id
             and by_id[b.contact_id].staff_id == b.staff_id
         ]
-        freed.update(b.contact_id for b in members[claim_id])
         rebuilt = list(assemble(sorted(keep, key=_ORDER), reference, qualifying, payer, month))
+        if len(rebuilt) == 1 and len(keep) == len(members[claim_id]) and rebuilt[0].says() == original.says():
+            unchanged += 1  # the rows changed in nothing the claim tells its payer
+            continue
+        if await_adjudication and not original.payer_claim_number:
+            awaiting.append(original.claim_ref)
+            continue
+        freed.update(b.contact_id for b in members[claim_id])
         if rebuilt:
             rebuilt[0].frequency, rebuilt[0].replaces, rebuilt[0].original_ref = "7", claim_id, original.cite
             claims.extend(rebuilt)
@@ -95,7 +112,7 @@ def plan_claims(
     new = [v for cid, v in by_id.items() if cid not in on_claims and (cid not in billed or cid in freed)]
     skipped = sum(1 for cid in by_id if cid in billed and cid not in freed)
     made = assemble(sorted(new, key=_ORDER), reference, qualifying, payer, month)
-    return Plan(chain(claims, made), skipped, by_id)
+    return Plan(chain(claims, made), skipped, by_id, awaiting, unchanged)
 
 
 def qualifying_categories(rules: RuleSet, payer: str) -> Callable[[dt.date], frozenset[str] | None]:

@@ -139,6 +139,13 @@ def _print_bill(billed: Billed, as_json: bool) -> None:
             f"{b.payer}: {verb} {b.claims} claims ({kinds}), {b.contacts} contacts, ${float(b.total):,.2f};"
             f" {b.already_billed} contacts already on submitted claims"
         )
+        if b.awaiting:
+            click.echo(
+                f"  {len(b.awaiting)} corrections held, AWAITING_ADJUDICATION: no 835 has given the payer's claim "
+                "number they must cite (peerbill receive); see problems.csv"
+            )
+        if b.unchanged:
+            click.echo(f"  {b.unchanged} claims' contacts changed in nothing the claim says: no replacement sent")
         if b.file:
             click.echo(f"  batch {b.batch_id}: {b.file}  sha256 {b.sha256}")
             if b.usage == "T":

@@ -34,6 +34,7 @@ from ..store.billing import batch_named, billed_claims, load_batch, load_claim, 
 from .check import Judged, judge
 from .month import Month, open_month, read_agency
 
+AWAITING_ADJUDICATION = "AWAITING_ADJUDICATION"
 #: what an 837P batch's usage indicator (ISA15) says
 USAGES = {"T": "test", "P": "production"}
 
@@ -53,6 +54,10 @@ class PayerBatch:
     sha256: str | None = None
     #: the interchange's usage indicator: T (test: bills nothing) or P (production)
     usage: str = "T"
+    #: claims whose correction waits for an 835 to give the payer's claim number (AWAITING_ADJUDICATION)
+    awaiting: list[str] = field(default_factory=list)
+    #: claims whose contacts changed in nothing the claim says: no replacement sent
+    unchanged: int = 0
 
 
 @dataclass
@@ -185,6 +190,20 @@ def send(
         for who, columns in transliterated.items():
             out.transliterated.setdefault(who, columns)
     hashes.let_go()
+    held = [
+        Problem(
+            "claims",
+            None,
+            None,
+            f"{AWAITING_ADJUDICATION}: {b.payer} claim {claim_ref} has billed contacts whose rows changed; its "
+            "correction is held until an 835 gives the payer's claim number (peerbill receive)",
+            "note",
+        )
+        for b in out.batches
+        for claim_ref in b.awaiting
+    ]
+    if held and not dry_run:
+        add_problems(out_folder(out_dir), held)
     if out.transliterated:
         add_problems(
             out_folder(out_dir),
@@ -214,6 +233,7 @@ def _send_payer(
         billed_claims(store, key, month.month),
         hashes,
         lambda claim_id: load_claim(store, claim_id),
+        await_adjudication=entry.await_adjudication,
     )
     taken = CheckedClaims(agency)
     claims = taken.checked(_logged(plan.claims, key))
@@ -257,7 +277,15 @@ def _send_payer(
             finish_interrupted(store, out_dir)  # a file staged for a batch that was not committed goes
             raise
     batch = PayerBatch(
-        key, taken.claims, taken.frequencies, f"{taken.total:.2f}", taken.contacts, plan.already_billed, usage=usage
+        key,
+        taken.claims,
+        taken.frequencies,
+        f"{taken.total:.2f}",
+        taken.contacts,
+        plan.already_billed,
+        usage=usage,
+        awaiting=plan.awaiting,
+        unchanged=plan.unchanged,
     )
     if recorded is not None:
         batch.batch_id, name, batch.sha256 = recorded

@@ -33,6 +33,14 @@ class PayerEntry(Strict):
     receiver_id: str = Field(min_length=2, max_length=15)
     template: str = Field("837p-default", description="envelope options in templates/<template>.yaml")
     options: dict[str, str] = Field({}, description="companion-guide options overriding the template")
+    await_adjudication: bool = Field(
+        True,
+        description=(
+            "a replacement or void cites the payer's claim control number of the adjudicated claim (an 835's "
+            "CLP07), so a correction of a claim no 835 has answered waits (AWAITING_ADJUDICATION); false: it "
+            "cites peerbill's own claim number, for a payer whose companion guide accepts that"
+        ),
+    )
     usage: Literal["test", "production"] = Field(
         "test",
         description=(
