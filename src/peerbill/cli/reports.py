@@ -1,4 +1,4 @@
-"""The commands that report on a month or a quarter: cost-report, coverage, whatif."""
+"""The commands that report on a month or a quarter: cost-report, coverage, whatif, denials, ar."""
 
 from __future__ import annotations
 
@@ -16,8 +16,11 @@ from ..coverage.render import rows as coverage_rows
 from ..coverage.render import terminal
 from ..jobs import cost_report as cost_report_job
 from ..jobs import coverage as coverage_job
+from ..jobs import denials as denials_job
+from ..jobs import receivables as receivables_job
 from ..jobs import whatif as whatif_job
 from ..jobs.cost_report import CostReportResult
+from ..jobs.month import load_rules
 from ..store import Store
 from . import errors
 from .options import (
@@ -240,4 +243,140 @@ def whatif(
     show(changes, False, as_csv, for_people, WHATIF_HEADER)
 
 
-COMMANDS = (cost_report, coverage, whatif)
+@click.command()
+@month_option
+@rules_option
+@db_option("peerbill.db")
+@output_options
+def denials(month: str, rules_dir: Path | None, db_url: str, as_json: bool, as_csv: bool) -> None:
+    """The month's denied contacts, dollars first, with what each needs.
+
+    Reads the 835s received (peerbill receive): each contact on a claim line
+    its payer paid nothing for, classed by the payer's pack from the claim
+    adjustment reason codes (CARC): coverage (not covered: judged for the
+    next payer, Title IV-E as payer of last resort, in the next cost report),
+    fixable (what to fix, and the last day to file the correction), lapse
+    (will not bill), or unmapped (a code the pack does not class).
+
+    \b
+    Example:
+      peerbill denials --month 2026-09 --db demo.db
+    """
+    listed = denials_job.denials(Store.open(db_url), load_rules(rules_dir), month)
+    rows = [
+        {
+            "contact_id": d.contact.contact_id,
+            "claim": d.contact.claim_ref,
+            "line": d.contact.line,
+            "payer": d.contact.payer,
+            "service_date": d.contact.service_date.isoformat(),
+            "amount": f"{d.contact.amount:.2f}",
+            "class": d.kind,
+            "carc": d.carc,
+            "says": d.says,
+            "fix": d.fix,
+            "deadline": d.deadline.isoformat() if d.deadline else "",
+            "remarks": ";".join(d.contact.remarks),
+            "payer_claim_number": d.contact.payer_claim_number,
+        }
+        for d in listed
+    ]
+
+    def for_people() -> None:
+        if not listed:
+            click.echo(f"no denied contacts for {month}")
+            return
+        by_class: dict[str, list] = {}
+        for d in listed:
+            by_class.setdefault(d.kind, []).append(d)
+        click.echo(
+            f"{len(listed)} denied contacts for {month}, ${denials_job.total(listed):,.2f}: "
+            + ", ".join(f"{k} {len(v)} (${denials_job.total(v):,.2f})" for k, v in sorted(by_class.items()))
+        )
+        for r in rows:
+            what = r["fix"] or r["says"]
+            due = f", by {r['deadline']}" if r["deadline"] else ""
+            click.echo(
+                f"  {r['contact_id']:<12} {r['claim']} line {r['line']:<2} {r['service_date']}  ${r['amount']:>9}  "
+                f"{r['class']:<8} CARC {r['carc']}: {what}{due}"
+            )
+
+    show(rows, as_json, as_csv, for_people, list(rows[0]) if rows else None)
+
+
+@click.command()
+@as_of_option
+@db_option("peerbill.db")
+@click.option("--claims", "by_claim", is_flag=True, help="List every claim, not only the totals.")
+@output_options
+def ar(as_of: Any, db_url: str, by_claim: bool, as_json: bool, as_csv: bool) -> None:
+    """Accounts receivable: what is billed and unpaid, aged 0-30, 31-60, 61-90 and 90+ days from sending.
+
+    Every submitted production claim: billed, paid (835s, net of reversals),
+    denied or adjusted by adjudication, and outstanding (no 835 yet), by payer
+    and batch, or by claim with --claims.  Paid + adjusted + outstanding equals
+    billed, to the cent, or the command fails (exit 3).
+
+    \b
+    Example:
+      peerbill ar --db demo.db --as-of 2026-12-01
+    """
+    found = receivables_job.accounts(Store.open(db_url), as_of)
+    buckets = [b[0] for b in receivables_job.BUCKETS]
+
+    def money(d: Any) -> str:
+        return f"{d:.2f}"
+
+    rows: list[dict[str, Any]]
+    if by_claim:
+        rows = [
+            {
+                "claim": r.claim_ref,
+                "payer": r.payer,
+                "batch": r.batch_id,
+                "month": r.month,
+                "sent": r.sent.isoformat(),
+                "age_days": days,
+                "bucket": bucket if r.outstanding else "",
+                "status": r.status,
+                "billed": money(r.billed),
+                "paid": money(r.paid),
+                "adjusted": money(r.adjusted),
+                "outstanding": money(r.outstanding),
+            }
+            for r, bucket, days in found.claims
+        ]
+    else:
+        rows = [
+            {
+                "payer": payer,
+                "billed": money(a.billed),
+                "paid": money(a.paid),
+                "adjusted": money(a.adjusted),
+                "outstanding": money(a.outstanding),
+                **{f"outstanding_{b}": money(a.buckets[b]) for b in buckets},
+            }
+            for payer, a in sorted(found.by_payer.items())
+        ]
+
+    def for_people() -> None:
+        click.echo(f"accounts receivable on {found.as_of}")
+        head = "".join(f"{h:>12}" for h in ("billed", "paid", "adjusted", "outstanding", *buckets))
+        click.echo(f"  {'':<14}{head}")
+        lines = [(p, a) for p, a in sorted(found.by_payer.items())]
+        lines += [(f"batch {b}", a) for b, a in sorted(found.by_batch.items())]
+        lines.append(("total", found.total))
+        for name, a in lines:
+            figures = (a.billed, a.paid, a.adjusted, a.outstanding, *(a.buckets[b] for b in buckets))
+            click.echo(f"  {name:<14}" + "".join(f"{f:>12,.2f}" for f in figures))
+        if by_claim:
+            for r in rows:
+                click.echo(
+                    f"  {r['claim']} batch {r['batch']:<4} sent {r['sent']} ({r['age_days']} days) {r['status']:<12}"
+                    f" billed {r['billed']:>10} paid {r['paid']:>10} outstanding {r['outstanding']:>10}"
+                )
+
+    show(rows, as_json, as_csv, for_people, list(rows[0]) if rows else None)
+
+
+COMMANDS = (cost_report, coverage, whatif, denials, ar)

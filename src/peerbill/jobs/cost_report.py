@@ -41,6 +41,7 @@ from ..rules.schema import Version
 from ..runtime import Sinks, judge_rows
 from ..store import Store
 from ..store.costreports import claimed_so_far, current_by_row, first_reported, issued_revision, record_report
+from .denials import with_denials
 from .month import Month, load_rules, read, read_agency
 
 #: the files a cost report writes, each recorded with its digest
@@ -181,6 +182,8 @@ def _report(
     prior, duplicates = store.prior_usage(judged_ids, except_batches=skip), bundle.duplicate_lines()
     if skip and judged_already is not None and reusable(judged_already, judged_already.month, prior) is None:
         prior = store.prior_usage(judged_ids)  # the month is judged again: with every batch
+    # a contact Medicaid denied for coverage is judged for Title IV-E, the payer of last resort
+    prior = with_denials(prior, store, rules, judged_ids)
     verdicts: dict[str, Verdict] = {}  # those the report may make items of
     judged = reused = 0
     for month in months:

@@ -22,6 +22,7 @@ from ..model.agency import Agency
 from ..rules import RuleSet, default_rules_dir
 from ..runtime import Workers, read_bundle
 from ..store import Store
+from .denials import with_denials
 
 
 def load_rules(rules_dir: Path | None) -> RuleSet:
@@ -110,7 +111,8 @@ class Month:
     def prior_from_store(self) -> None:
         """Take :attr:`prior` from the store: what its batches billed, as the month's contacts see it."""
         if self.store is not None:
-            self.prior = self.store.prior_usage(self.ids())
+            ids = self.ids()
+            self.prior = with_denials(self.store.prior_usage(ids), self.store, self.rules, ids)
 
 
 @contextmanager

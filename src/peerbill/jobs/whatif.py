@@ -16,6 +16,7 @@ from ..engine import judge_month
 from ..outputs import csvout
 from ..outputs.files import out_folder, replacing
 from ..store import Store
+from .denials import with_denials
 from .month import load_rules, read
 
 
@@ -47,7 +48,8 @@ def whatif(
     in ``draft_dir``; with ``out_dir``, every change written to whatif.csv there."""
     current, draft = load_rules(current_dir), load_rules(draft_dir)
     bundle = read(data_dir, current)
-    prior = store.prior_usage(bundle.months().ids(month)) if store is not None else None
+    ids = bundle.months().ids(month)
+    prior = with_denials(store.prior_usage(ids), store, current, ids) if store is not None else None
     before, after = (
         list(judge_month(bundle.contacts, bundle.reference, rules, month, as_of, prior)) for rules in (current, draft)
     )

@@ -470,6 +470,28 @@ class Expenditure(Strict):
 # --------------------------------------------------------------------------- versions and packs
 
 
+class Denial(Strict):
+    """What a claim adjustment reason code (CARC) on an 835 means for the contacts it denies: ``coverage``, the
+    payer does not cover them (judged for the next payer: Title IV-E as payer of last resort); ``fixable``, they
+    bill once ``fix`` is done (a replacement); ``lapse``, they will not bill (timely filing)."""
+
+    carc: str = Field(pattern=r"^[A-Z0-9]{1,5}$")
+    class_: Literal["coverage", "fixable", "lapse"] = Field(alias="class")
+    says: str = Field(min_length=1, description="what the code says, in plain words")
+    fix: str | None = Field(None, description="what to do, for a fixable denial")
+
+
+class Denials(Strict):
+    codes: list[Denial] = []
+    source: str | None = None
+
+    def of(self, carc: str) -> Denial | None:
+        found = self.__dict__.get("_by_code")
+        if found is None:
+            found = self.__dict__["_by_code"] = {d.carc: d for d in self.codes}
+        return found.get(carc)
+
+
 class Version(Strict):
     label: str = Field(min_length=1)
     effective_from: dt.date
@@ -488,6 +510,7 @@ class Version(Strict):
     federal_share: FederalShare | None = None
     well_supported_minimum: list[WellSupportedMinimum] = []
     expenditure: Expenditure = Expenditure()
+    denials: Denials = Denials()
 
     @model_validator(mode="after")
     def _dates(self) -> Version:

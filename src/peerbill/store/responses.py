@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ..responses.model import (
@@ -278,3 +278,143 @@ def _lines_paid(s: Session, file: X12File, claim: ClaimRow, payment: ClaimPaymen
 
 def _cas(adjustments: Iterable[Adjustment]) -> list[list[str]]:
     return [[a.group, a.reason, f"{a.amount:.2f}", a.quantity] for a in adjustments]
+
+
+@dataclass(frozen=True)
+class DeniedContact:
+    """A contact on a line of a submitted claim that the latest 835 paid nothing for."""
+
+    contact_id: str
+    claim_ref: str
+    payer: str
+    month: str
+    service_date: dt.date
+    line: int
+    amount: Decimal
+    carcs: tuple[str, ...]
+    remarks: tuple[str, ...]
+    payer_claim_number: str
+    received: dt.date
+
+
+def denied_contacts(
+    store: Database, contact_ids: Iterable[str] | None = None, month: str | None = None
+) -> list[DeniedContact]:
+    """The contacts denied on their current claim (its latest 835 line payment paid nothing), of ``contact_ids``
+    or of ``month``, or all."""
+    latest = (
+        select(func.max(LinePayment.id).label("payment_id"))
+        .join(ClaimEvent, ClaimEvent.id == LinePayment.event_id)
+        .where(ClaimEvent.kind == "835", ClaimEvent.code != "22")
+        .group_by(LinePayment.line_id)
+        .subquery()
+    )
+    query = (
+        select(
+            LineContact.contact_id,
+            ClaimRow.claim_ref,
+            ClaimRow.payer,
+            ClaimRow.month,
+            ClaimLineRow.service_date,
+            ClaimLineRow.number,
+            LineContact.amount,
+            LinePayment.adjustments,
+            LinePayment.remarks,
+            ClaimEvent.payer_claim_number,
+            ResponseRow.received_at,
+        )
+        .select_from(LinePayment)
+        .join(latest, latest.c.payment_id == LinePayment.id)
+        .join(ClaimEvent, ClaimEvent.id == LinePayment.event_id)
+        .join(ResponseRow, ResponseRow.id == ClaimEvent.response_id)
+        .join(ClaimLineRow, ClaimLineRow.id == LinePayment.line_id)
+        .join(ClaimRow, ClaimRow.id == ClaimLineRow.claim_id)
+        .join(LineContact, LineContact.line_id == ClaimLineRow.id)
+        .where(ClaimRow.status == SUBMITTED, LinePayment.paid == 0)
+        .order_by(ClaimRow.id, ClaimLineRow.number, LineContact.id)
+    )
+    if month is not None:
+        query = query.where(ClaimRow.month == month)
+    wanted = set(contact_ids) if contact_ids is not None else None
+    out = []
+    with store.engine.connect() as conn:
+        for cid, ref, payer, m, day, number, amount, adjustments, remarks, pcn, received in conn.execute(query):
+            if wanted is not None and cid not in wanted:
+                continue
+            out.append(
+                DeniedContact(
+                    cid,
+                    ref,
+                    payer,
+                    m,
+                    day,
+                    number,
+                    amount,
+                    tuple(a[1] for a in adjustments),
+                    tuple(remarks),
+                    pcn,
+                    received.date(),
+                )
+            )
+    return out
+
+
+@dataclass(frozen=True)
+class Receivable:
+    """A submitted production claim: what it billed, what 835s paid (net of reversals), what adjudication took
+    off (denied or adjusted), and what is outstanding, with the day it went out."""
+
+    claim_ref: str
+    payer: str
+    month: str
+    batch_id: int
+    sent: dt.date
+    billed: Decimal
+    paid: Decimal
+    adjusted: Decimal
+    outstanding: Decimal
+    status: str  # sent, or the latest 835's: paid, partly paid, denied, reversed
+
+
+def receivables(store: Database) -> list[Receivable]:
+    """Every submitted production claim's account, oldest batch first."""
+    with Session(store.engine) as s:
+        claims = list(
+            s.execute(
+                select(
+                    ClaimRow.id, ClaimRow.claim_ref, ClaimRow.payer, ClaimRow.month, ClaimRow.batch_id, ClaimRow.total
+                )
+                .join(BatchRow, BatchRow.id == ClaimRow.batch_id)
+                .where(ClaimRow.status == SUBMITTED, ClaimRow.frequency != "8", BatchRow.usage == "P")
+                .order_by(ClaimRow.batch_id, ClaimRow.id)
+            ).tuples()
+        )
+        sent = dict(s.execute(select(BatchRow.id, BatchRow.prepared_at)).tuples().all())
+        events: dict[int, list[tuple[str, Decimal]]] = {}
+        for claim_id, status, paid in s.execute(
+            select(ClaimEvent.claim_id, ClaimEvent.status, ClaimEvent.paid)
+            .where(ClaimEvent.kind == "835")
+            .order_by(ClaimEvent.id)
+        ).tuples():
+            events.setdefault(claim_id, []).append((status, paid))
+    out = []
+    for claim_id, ref, payer, month, batch_id, total in claims:
+        got = events.get(claim_id, [])
+        paid = sum((p for _, p in got), Decimal("0.00"))
+        latest = got[-1][0] if got else "sent"
+        adjudicated = bool(got) and latest != "reversed"
+        out.append(
+            Receivable(
+                ref,
+                payer,
+                month,
+                batch_id,
+                sent[batch_id].date(),
+                total,
+                paid,
+                total - paid if adjudicated else Decimal("0.00"),
+                Decimal("0.00") if adjudicated else total - paid,
+                latest,
+            )
+        )
+    return out
