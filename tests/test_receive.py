@@ -306,3 +306,43 @@ def test_a_payer_that_takes_our_claim_number_gets_the_correction_at_once(tmp_pat
     sent = bill(bundle, tmp_path / "sent", db)
     assert sent["frequencies"] == {"7": 1}
     assert [s[2] for s in segments(Path(sent["file"])) if s[:2] == ["REF", "F8"]] == [batch.claims[0].claim_ref]
+
+
+def test_trace_walks_a_contact_to_its_acknowledgments_and_payment_and_back(tmp_path, billed):
+    _, db, batch = billed
+    k1 = batch.claims[0]
+    for kind, name in (("999", "a.999"), ("277ca", "a.277"), ("835", "p.835")):
+        extra = ("--deny", f"{k1.claim_ref}:2:96") if kind == "835" else ()
+        code, out, err = run_cli(
+            "fixtures",
+            "respond",
+            "1",
+            "--kind",
+            kind,
+            "--file",
+            str(tmp_path / name),
+            "--db",
+            db,
+            "--on",
+            "2026-10-20",
+            *extra,
+        )
+        assert code == 0, err
+        assert not pyx12_problems(tmp_path / name), pyx12_problems(tmp_path / name)
+    got = receive(db, tmp_path / "a.999", tmp_path / "a.277", tmp_path / "p.835")
+    assert [r["kind"] for r in got["received"]] == ["999", "277CA", "835"]
+    code, out, err = run_cli("trace", "--db", db, "contact", "C2", "--json")
+    assert code == 0, err
+    (claim,) = json.loads(out)["claims"]
+    assert claim["line_control"] == f"{k1.claim_ref}-2" and claim["batch_status"] == "accepted"
+    assert [(r["kind"], r["status"]) for r in claim["responses"]] == [
+        ("999", "batch accepted"),
+        ("277CA", "accepted"),
+        ("835", "partly paid"),
+    ]
+    (payment,) = claim["payments"]
+    assert payment["paid"] == "0.00" and payment["adjustments"][0][:2] == ["CO", "96"]
+    code, out, err = run_cli("trace", "--db", db, "line", k1.claim_ref, "1", "--json")
+    (line,) = json.loads(out)["lines"]
+    assert line["payments"][0]["paid"] == f"{k1.lines[0].amount:.2f}"
+    assert [c["contact_id"] for c in line["contacts"]] == ["C1"]  # from the 835's line back to the contact

@@ -60,6 +60,10 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
         raise click.BadParameter(f"'{value}' is not a date YYYY-MM-DD") from None
 
 
+#: a date option's callback: YYYY-MM-DD, or today when not given
+date_value = _date
+
+
 def quarter(ctx: click.Context, param: click.Parameter, value: str) -> str:
     try:
         return str(FiscalQuarter.parse(value))

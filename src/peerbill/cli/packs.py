@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..jobs import records
-from .options import month_value, out_option, output_options, rules_option, show
+from ..store import Store
+from .options import date_value, db_option, month_value, out_option, output_options, rules_option, show
 
 
 @click.group()
@@ -89,6 +91,52 @@ def fixtures_generate(
         out_dir, contacts, seed=seed, start_month=start_month, months=months, children=children, staff=staff
     )
     click.echo(f"wrote {out_dir}: {made['contacts']} contacts, {made['children']} children, {made['staff']} staff")
+
+
+def _denial(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[tuple[str, int, str]]:
+    out = []
+    for value in values:
+        parts = value.split(":")
+        if len(parts) != 3 or not parts[1].isdigit():
+            raise click.BadParameter(f"{value!r} is not CLAIM:LINE:CARC (e.g. PB0000000001:2:96)")
+        out.append((parts[0], int(parts[1]), parts[2]))
+    return out
+
+
+@fixtures.command("respond")
+@click.argument("batch_id", type=int)
+@click.option("--kind", type=click.Choice(["999", "277ca", "835"]), required=True, help="Which response to write.")
+@click.option(
+    "--reject",
+    multiple=True,
+    help="999: any value rejects the batch; 277CA: reject this claim number; 835: leave this claim unanswered.",
+)
+@click.option(
+    "--deny", multiple=True, callback=_denial, help="835: deny CLAIM:LINE with a CARC, e.g. PB0000000001:2:96."
+)
+@click.option("--on", "on", callback=date_value, default=None, help="The response's date (default: today).")
+@click.option("--file", "target", required=True, type=click.Path(path_type=Path), help="The file to write.")
+@db_option("peerbill.db")
+def fixtures_respond(
+    batch_id: int,
+    kind: str,
+    reject: tuple[str, ...],
+    deny: list[tuple[str, int, str]],
+    on: Any,
+    target: Path,
+    db_url: str,
+) -> None:
+    """Write what a payer would send back for a recorded batch, to rehearse a month (valid X12, made up).
+
+    A 999 accepting the batch (or rejecting it), a 277CA accepting its claims
+    but those --reject names, an 835 paying them but the lines --deny names.
+
+    \b
+    Example:
+      peerbill fixtures respond 1 --kind 835 --deny PB0000000002:1:96 --file inbox/1.835 --db demo.db
+    """
+    records.respond(Store.open(db_url), batch_id, kind, on, list(reject), deny, target)
+    click.echo(f"wrote {target}: a made-up {kind.upper()} for batch {batch_id}")
 
 
 COMMANDS = (rules, reasons, fixtures)

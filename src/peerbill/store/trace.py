@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 from ..costreport.figures import CATEGORIES, ROWS, STATE_TRIBE, cell_rating
 from .database import Database
 from .schema import (
+    BatchAck,
     BatchRow,
+    ClaimEvent,
     ClaimLineRow,
     ClaimRow,
     ContactRow,
@@ -24,6 +26,8 @@ from .schema import (
     CostReportRow,
     Import,
     LineContact,
+    LinePayment,
+    ResponseRow,
     Run,
     VerdictRow,
 )
@@ -103,6 +107,10 @@ def _contact(s: Session, contact_id: str, run_id: int | None = None) -> dict:
                 "sha256": batch.sha256,
                 "units": link.units,
                 "amount": _money(link.amount),
+                "line_control": f"{claim.claim_ref}-{line.number}",
+                "batch_status": batch.status,
+                "responses": _responses(s, claim.id),
+                "payments": _payments(s, line.id, link.amount, line.amount),
             }
         )
     reports = [
@@ -132,6 +140,70 @@ def _contact(s: Session, contact_id: str, run_id: int | None = None) -> dict:
         "claims": claims,
         "cost_reports": reports,
     }
+
+
+def _responses(s: Session, claim_id: int) -> list[dict]:
+    """What the payers' responses said of a claim, oldest first: the batch's 999 or TA1, the 277CA, the 835s."""
+    out: list[dict] = []
+    batch_id = s.scalar(select(ClaimRow.batch_id).where(ClaimRow.id == claim_id))
+    for ack, response in s.execute(
+        select(BatchAck, ResponseRow)
+        .join(ResponseRow, ResponseRow.id == BatchAck.response_id)
+        .where(BatchAck.batch_id == batch_id)
+        .order_by(BatchAck.id)
+    ).tuples():
+        out.append(
+            {
+                "kind": response.kind,
+                "file": response.file_name,
+                "received": response.received_at.isoformat(),
+                "status": f"batch {ack.status}",
+                "code": ack.code,
+            }
+        )
+    for event, response in s.execute(
+        select(ClaimEvent, ResponseRow)
+        .join(ResponseRow, ResponseRow.id == ClaimEvent.response_id)
+        .where(ClaimEvent.claim_id == claim_id)
+        .order_by(ClaimEvent.id)
+    ).tuples():
+        out.append(
+            {
+                "kind": event.kind,
+                "file": response.file_name,
+                "received": response.received_at.isoformat(),
+                "status": event.status,
+                "code": event.code,
+                "payer_claim_number": event.payer_claim_number,
+                "paid": _money(event.paid),
+            }
+        )
+    return out
+
+
+def _payments(s: Session, line_id: int, share: Decimal, line_amount: Decimal) -> list[dict]:
+    """Each 835 payment of a line, and the part of it that is ``share`` of the line's amount (a contact's)."""
+    out = []
+    for payment, event, response in s.execute(
+        select(LinePayment, ClaimEvent, ResponseRow)
+        .join(ClaimEvent, ClaimEvent.id == LinePayment.event_id)
+        .join(ResponseRow, ResponseRow.id == ClaimEvent.response_id)
+        .where(LinePayment.line_id == line_id)
+        .order_by(LinePayment.id)
+    ).tuples():
+        part = (payment.paid * share / line_amount).quantize(Decimal("0.01")) if line_amount else payment.paid
+        out.append(
+            {
+                "file": response.file_name,
+                "claim_status": event.status,
+                "paid": _money(payment.paid),
+                "paid_for_this": _money(part),
+                "units": str(payment.units),
+                "adjustments": payment.adjustments,
+                "remarks": payment.remarks,
+            }
+        )
+    return out
 
 
 def _claim_row(s: Session, claim: str) -> ClaimRow:
@@ -167,6 +239,7 @@ def trace_claim(store: Database, claim: str, line_number: int | None = None) -> 
                     "rate": _money(line.rate),
                     "amount": _money(line.amount),
                     "pointers": line.pointers,
+                    "payments": _payments(s, line.id, line.amount, line.amount),
                     "contacts": [_contact(s, c, batch.run_id) for c in contact_ids],
                 }
             )
@@ -183,6 +256,8 @@ def trace_claim(store: Database, claim: str, line_number: int | None = None) -> 
             "diagnoses": row.diagnoses,
             "replaces": _row(s, ClaimRow, row.replaces_id).claim_ref if row.replaces_id else None,
             "replaced_by": list(replaced_by),
+            "payer_claim_number": row.payer_claim_number,
+            "responses": _responses(s, row.id),
             "batch": {
                 "id": batch.id,
                 "file": batch.file_name,
