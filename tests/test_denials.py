@@ -151,3 +151,34 @@ def test_a_month_answered_in_part_leaves_the_rest_outstanding_and_aged(tmp_path)
     assert Decimal(medicaid[f"outstanding_{bucket}"]) == Decimal(medicaid["outstanding"])
     code, out, err = run_cli("ar", "--db", db, "--as-of", "2026-12-31")
     assert code == 0 and "total" in out
+
+
+def _decisions(bundle: Path, db: str, out: Path) -> dict[str, dict[str, str]]:
+    code, _, err = run_cli(
+        "check", "--data", str(bundle), "--month", "2026-09", "--out", str(out), "--db", db, "--as-of", "2026-11-15"
+    )
+    assert code == 0, err
+    with (out / "decisions.csv").open() as f:
+        return {r["contact_id"]: r for r in csv.DictReader(f)}
+
+
+def test_a_fixable_denial_holds_the_contact_until_it_is_corrected_then_a_replacement_carries_it(tmp_path):
+    bundle, db, (k1, _) = _denied_month(tmp_path)
+    c2 = _decisions(bundle, db, tmp_path / "c1")["C2"]
+    assert c2["status"] == "held" and "medicaid:DENIED_FIXABLE" in c2["reasons"]
+    rows = (bundle / "contacts.csv").read_text().replace("C2,2026-09-02,09:00,10:00", "C2,2026-09-02,09:00,10:15")
+    (bundle / "contacts.csv").write_text(rows)  # corrected: the payer's remark said the time was wrong
+    assert _decisions(bundle, db, tmp_path / "c2")["C2"]["status"] == "billable"
+    sent = bill(bundle, tmp_path / "fixed", db)
+    assert sent["frequencies"] == {"7": 1}
+    verify(db)
+
+
+def test_a_timely_filing_denial_makes_the_contact_not_billable(tmp_path):
+    bundle, db = _bundle(tmp_path), str(tmp_path / "s.db")
+    batch_id = bill(bundle, tmp_path / "out", db)["batch_id"]
+    batch, _ = load_batch(Store.open(db), batch_id)
+    late = {(c.claim_ref, 1): LineAnswer(Decimal("0"), "CO", "29") for c in batch.claims}
+    receive(db, write(tmp_path / "1.835", remittance_835(batch.claims, 603, ON, answers=late)))
+    c1 = _decisions(bundle, db, tmp_path / "c")["C1"]
+    assert c1["status"] == "not_billable" and "medicaid:DENIED_LAPSED" in c1["reasons"]

@@ -221,9 +221,16 @@ class Judge:
                 return
         order = routing.payer_order or []
         denied = self.prior.denied.get(c.contact_id) if self.prior.denied else None
+        stopped = self.prior.denial_holds.get(c.contact_id) if self.prior.denial_holds else None
         for i, payer in enumerate(order):
             pv = self.rules.payers[payer]
             verdict.rule_packs += (self._pack_labels[payer],)
+            if stopped is not None and stopped[0] == payer:
+                # the payer denied the contact's claim for a reason that is fixed by correcting it, or lapsed
+                code, cls, detail = stopped[1], stopped[2], stopped[3]
+                findings.append(Finding(code, "LEDGER-DENIED", payer, detail, "failure", cls))
+                verdict.status, verdict.payer = ("held", payer) if cls == "held" else ("not_billable", None)
+                return
             if denied is not None and denied[0] == payer and i < len(order) - 1:
                 # the payer denied the contact's claim for coverage: judged for the next payer, as a coverage failure
                 detail = f"{payer} denied the claim: {denied[1]}"

@@ -92,6 +92,11 @@ ENGINE = {
         "Note: a billed contact's row changed, but its claim's correction waits until an 835 gives the payer's "
         "claim number a replacement or void must cite (peerbill receive); problems.csv lists the claims."
     ),
+    "DENIED_FIXABLE": (
+        "The payer denied the contact's claim for a reason that can be fixed (its 835's CARC, as the pack classes "
+        "it): held until the contact is corrected, when a replacement carries it; peerbill denials says what to fix."
+    ),
+    "DENIED_LAPSED": "The payer denied the contact's claim as filed too late (its 835's CARC): it will not bill.",
     "PAYER_DENIED": (
         "The payer denied the contact's claim for a coverage reason (recorded from its remittance advice): "
         "the contact is judged for the next payer."

@@ -20,13 +20,16 @@ class PriorUsage:
     ``daily`` is keyed by (payer, child_id, procedure, date), ``auth`` by
     (payer, plan_id); ``billed`` holds the ids of the run's contacts already on a submitted claim;
     ``denied``: contact id -> (payer, why) for contacts a payer denied for a coverage reason (a remittance
-    advice records them), which routing then treats as not covered by that payer, trying the next.
+    advice records them), which routing then treats as not covered by that payer, trying the next;
+    ``denial_holds``: contact id -> (payer, reason code, reason class, why) for contacts a payer denied for a
+    reason that can be fixed (held until the contact's row is corrected) or that lapsed (not billable).
     """
 
     daily: dict[tuple[str, str, str, dt.date], int] = field(default_factory=dict)
     auth: dict[tuple[str, str], int] = field(default_factory=dict)
     billed: frozenset[str] = frozenset()
     denied: dict[str, tuple[str, str]] = field(default_factory=dict)
+    denial_holds: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
 
 
 @dataclass

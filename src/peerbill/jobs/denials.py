@@ -4,7 +4,7 @@ coverage denials that send a contact to the next payer (Title IV-E, as payer of 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -55,16 +55,30 @@ def classify(rules: RuleSet, found: Iterable[DeniedContact]) -> list[Denied]:
     return out
 
 
-def with_denials(prior: PriorUsage, store: Store, rules: RuleSet, ids: Iterable[str]) -> PriorUsage:
-    """``prior`` with the coverage denials of ``ids``: each judged for the next payer (``PAYER_DENIED``)."""
+def with_denials(
+    prior: PriorUsage,
+    store: Store,
+    rules: RuleSet,
+    ids: Iterable[str],
+    row_hash: Callable[[str], str | None] | None = None,
+) -> PriorUsage:
+    """``prior`` with the denials of ``ids``: a coverage denial judged for the next payer (``PAYER_DENIED``); a
+    fixable one held (``DENIED_FIXABLE``) until the contact's row differs from the one its claim carries
+    (``row_hash(contact id)``: the bundle's), when it is judged again and a replacement carries it; a lapsed one not
+    billable (``DENIED_LAPSED``)."""
     found = denied_contacts(store, ids)
     if not found:
         return prior
-    prior.denied = {
-        d.contact.contact_id: (d.contact.payer, f"CARC {d.carc}: {d.says}")
-        for d in classify(rules, found)
-        if d.kind == "coverage"
-    }
+    for d in classify(rules, found):
+        c = d.contact
+        why = f"CARC {d.carc}: {d.says}"
+        if d.kind == "coverage":
+            prior.denied[c.contact_id] = (c.payer, why)
+        elif d.kind == "lapse":
+            prior.denial_holds[c.contact_id] = (c.payer, "DENIED_LAPSED", "lapse", why)
+        elif row_hash is None or row_hash(c.contact_id) in (None, c.row_hash):
+            due = f"; correct it by {d.deadline}" if d.deadline else ""
+            prior.denial_holds[c.contact_id] = (c.payer, "DENIED_FIXABLE", "held", f"{why}; {d.fix}{due}")
     return prior
 
 

@@ -112,7 +112,14 @@ class Month:
         """Take :attr:`prior` from the store: what its batches billed, as the month's contacts see it."""
         if self.store is not None:
             ids = self.ids()
-            self.prior = with_denials(self.store.prior_usage(ids), self.store, self.rules, ids)
+            hashes = self.bundle.row_hashes()
+            self.prior = with_denials(
+                self.store.prior_usage(ids),
+                self.store,
+                self.rules,
+                ids,
+                hashes.get,
+            )
 
 
 @contextmanager

@@ -295,6 +295,7 @@ class DeniedContact:
     remarks: tuple[str, ...]
     payer_claim_number: str
     received: dt.date
+    row_hash: str  # the contact's row as its claim carries it
 
 
 def denied_contacts(
@@ -322,6 +323,7 @@ def denied_contacts(
             LinePayment.remarks,
             ClaimEvent.payer_claim_number,
             ResponseRow.received_at,
+            LineContact.row_hash,
         )
         .select_from(LinePayment)
         .join(latest, latest.c.payment_id == LinePayment.id)
@@ -338,7 +340,9 @@ def denied_contacts(
     wanted = set(contact_ids) if contact_ids is not None else None
     out = []
     with store.engine.connect() as conn:
-        for cid, ref, payer, m, day, number, amount, adjustments, remarks, pcn, received in conn.execute(query):
+        for cid, ref, payer, m, day, number, amount, adjustments, remarks, pcn, received, row_hash in conn.execute(
+            query
+        ):
             if wanted is not None and cid not in wanted:
                 continue
             out.append(
@@ -354,6 +358,7 @@ def denied_contacts(
                     tuple(remarks),
                     pcn,
                     received.date(),
+                    row_hash,
                 )
             )
     return out
