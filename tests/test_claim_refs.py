@@ -111,3 +111,56 @@ def test_an_authorization_number_an_837p_cannot_carry_holds_the_childs_contacts(
     assert "service_plans.csv:2 auth_number: is not a reference an 837P can carry" in err
     (decision,) = read_csv(tmp_path / "out" / "decisions.csv")
     assert decision["status"] == "held" and "REFERENCE_ROW_INVALID" in decision["reasons"]
+
+
+def _numbered(bundle: Path, **numbering: object) -> None:
+    import yaml
+
+    agency = yaml.safe_load((bundle / "agency.yaml").read_text())
+    agency["numbering"] = numbering
+    (bundle / "agency.yaml").write_text(yaml.safe_dump(agency, sort_keys=False))
+
+
+def test_an_installation_takes_its_numbers_from_its_own_range_and_prefix(tmp_path):
+    bundle = write_bundle(tmp_path / "b", [contact()])
+    _numbered(bundle, claim_prefix="NE", first=400000, last=499999)
+    path = _bill(bundle, tmp_path)
+    segs = segments(path)
+    assert int(segs[0][13]) == 400000 and segs[1][6] == "400000"
+    assert next(s for s in segs if s[0] == "CLM")[1] == "NE0000400000"
+
+
+def test_a_range_used_up_stops_billing_with_nothing_recorded(tmp_path):
+    bundle = write_bundle(tmp_path / "b", [contact(), contact(contact_id="C2", service_date="2026-09-02")])
+    _numbered(bundle, first=7, last=7)
+    code, _, err = run_cli(
+        "bill",
+        "--data",
+        str(bundle),
+        "--month",
+        "2026-09",
+        "--out",
+        str(tmp_path / "o"),
+        "--db",
+        str(tmp_path / "s.db"),
+        "--as-of",
+        "2026-10-15",
+        "--test",
+    )
+    assert code == 0, err  # one interchange: number 7
+    code, _, err = run_cli(
+        "bill",
+        "--data",
+        str(bundle),
+        "--month",
+        "2026-09",
+        "--out",
+        str(tmp_path / "o2"),
+        "--db",
+        str(tmp_path / "s.db"),
+        "--as-of",
+        "2026-10-15",
+        "--test",
+    )
+    assert code == 2 and "control numbers of this installation (7 to 7, agency.yaml numbering) are used up" in err
+    assert not list((tmp_path / "o2").glob("*.837"))

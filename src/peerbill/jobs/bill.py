@@ -270,6 +270,7 @@ def _send_payer(
                 lambda file_name: publish_file(Path(out_dir) / file_name),
                 billing.writer,
                 per_transaction=int(options_for(entry)["max_claims_per_transaction"]),
+                numbering=(agency.numbering.claim_prefix, agency.numbering.first, agency.numbering.last),
             )
         except BillingError:
             raise  # checked as it was written: its staged file is removed already

@@ -95,6 +95,7 @@ def resend(store: Store, batch_id: int, data_dir: Path, out_dir: Path) -> Resent
         lambda file_name, parts: stage_file(Path(out_dir) / file_name, parts),
         lambda file_name: publish_file(Path(out_dir) / file_name),
         per_transaction=int(options_for(entry)["max_claims_per_transaction"]),
+        numbering=(agency.numbering.claim_prefix, agency.numbering.first, agency.numbering.last),
     )
     total = sum((c.total for c in claims), Decimal("0.00"))
     logger.info("batch %d resent as batch %d: %d claims in %s", batch_id, new_id, len(claims), name)

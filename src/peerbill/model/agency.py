@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..identifiers import npi as npi_id
 from .fields import Text
@@ -50,6 +50,23 @@ class PayerEntry(Strict):
     )
 
 
+class Numbering(Strict):
+    """This installation's share of the submitter's number space: claim numbers (CLM01) start with
+    ``claim_prefix``, and interchange (ISA13), group (GS06) and claim numbers are taken from ``first`` to
+    ``last``.  Two installations that submit under one submitter id must be given ranges that do not overlap
+    (or prefixes that differ): a clearinghouse refuses a control number it has seen."""
+
+    claim_prefix: str = Field("PB", pattern=r"^[A-Z0-9]{1,8}$")
+    first: int = Field(1, ge=1, le=999_999_999)
+    last: int = Field(999_999_999, ge=1, le=999_999_999)
+
+    @model_validator(mode="after")
+    def _range(self) -> Numbering:
+        if self.last < self.first:
+            raise ValueError("last is below first")
+        return self
+
+
 class Agency(Strict):
     name: str = Field(min_length=1)
     npi: str
@@ -59,6 +76,9 @@ class Agency(Strict):
     contact: Contact
     submitter_id: str = Field(min_length=2, max_length=15)
     payers: list[PayerEntry] = Field(min_length=1)
+    numbering: Numbering = Field(
+        Numbering(), description="this installation's claim number prefix and control number range"
+    )
     state_tribe_agreement: Text | None = Field(
         None,
         min_length=1,

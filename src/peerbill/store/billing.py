@@ -14,12 +14,13 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..checks import PriorUsage
 from ..claims.model import Batch, Claim, ClaimLine, Person, Rendering, Subscriber
 from ..claims.plan import Billed
+from ..claims.validate import BillingError
 from ..model.verdict import Verdict
 from .bulk import CHUNK, insert_tuples
 from .consistency import on_submitted_claims
@@ -95,16 +96,26 @@ def prior_usage(store: Database, judged: set[str], except_batches: Collection[in
     return PriorUsage(daily=dict(daily), auth=dict(auth), billed=kept)
 
 
-def _next(session: Session, name: str, count: int = 1) -> int:
-    """Reserve ``count`` control numbers; returns the first.  Row-locked on databases that lock rows."""
+class NumbersUsedUp(BillingError):
+    """The installation's control number range has no number left, or would issue one issued already."""
+
+
+def _next(session: Session, name: str, count: int = 1, first: int = 1, last: int = 999_999_999) -> int:
+    """Reserve ``count`` control numbers of the range ``first`` .. ``last``; returns the first.  Row-locked on
+    databases that lock rows."""
     row = session.execute(select(Counter).where(Counter.name == name).with_for_update()).scalar_one_or_none()
     if row is None:
         row = Counter(name=name, value=0)
         session.add(row)
-    first = row.value + 1
+    row.value = max(row.value, first - 1)
+    taken = row.value + 1
     row.value += count
+    if row.value > last:
+        raise NumbersUsedUp(
+            [f"the {name} control numbers of this installation ({first} to {last}, agency.yaml numbering) are used up"]
+        )
     session.flush()
-    return first
+    return taken
 
 
 def _claim_json(claim: Claim) -> tuple[dict, dict]:
@@ -143,6 +154,7 @@ def record_batch(
     publish: Callable[[str], None],
     writer: Recorder | None = None,
     per_transaction: int | None = None,
+    numbering: tuple[str, int, int] = ("PB", 1, 999_999_999),
 ) -> tuple[int, str, str]:
     """Record a batch, its claims, lines and contacts, and the file's SHA-256, in one transaction.
 
@@ -162,7 +174,8 @@ def record_batch(
     the transaction is that process's: this one makes the rows and sends them, and renders the file
     while they go in.
     """
-    head = BatchHead(payer, month, as_of, prepared_at, usage, rule_packs, run_id, per_transaction)
+    head = BatchHead(payer, month, as_of, prepared_at, usage, rule_packs, run_id, per_transaction, numbering)
+    prefix = numbering[0]
     with writer.batch(head) if writer is not None else _BatchHere(store, head) as recording:
         opened = recording.opened
         taken = _Taken()
@@ -171,7 +184,7 @@ def record_batch(
             """The claims, numbered, each chunk's rows sent before its claims are rendered."""
             chunk: list[Claim] = []
             for claim in claims:
-                claim.claim_ref = f"PB{opened.first_claim + taken.claims:010d}"
+                claim.claim_ref = f"{prefix}{opened.first_claim + taken.claims:010d}"
                 taken.claims += 1
                 taken.total += claim.total
                 chunk.append(claim)
@@ -207,7 +220,13 @@ def record_batch(
         digest = sha.hexdigest()
         recording.finish(
             Closing(
-                name, digest, {str((Path(out_dir) / name).resolve()): digest}, controls.used, taken.claims, taken.total
+                name,
+                digest,
+                {str((Path(out_dir) / name).resolve()): digest},
+                controls.used,
+                taken.claims,
+                taken.total,
+                numbering,
             )
         )
     publish(name)
@@ -258,6 +277,8 @@ class BatchHead(NamedTuple):
     run_id: int | None
     #: the claims of each transaction set but the last, as the file is rendered
     per_transaction: int | None = None
+    #: the installation's claim number prefix and its control number range (agency.yaml ``numbering``)
+    numbering: tuple[str, int, int] = ("PB", 1, 999_999_999)
 
 
 class Opened(NamedTuple):
@@ -279,6 +300,7 @@ class Closing(NamedTuple):
     transactions: int
     claims: int
     total: Decimal
+    numbering: tuple[str, int, int] = ("PB", 1, 999_999_999)
 
 
 class ChunkRows(NamedTuple):
@@ -297,10 +319,21 @@ class ChunkRows(NamedTuple):
 def open_batch(s: Session, head: BatchHead) -> tuple[BatchRow, Opened]:
     """Reserve the batch's ISA and GS control numbers, lock the ST and claim counters until the commit
     (their numbers are taken at :func:`close_batch`), and add the batch's row."""
-    isa = _next(s, "isa")
-    gs = _next(s, "gs")
+    prefix, first, last = head.numbering
+    isa = _next(s, "isa", 1, first, last)
+    gs = _next(s, "gs", 1, first, last)
     st = _next(s, "st", 0)
-    first_claim = _next(s, "claim", 0)
+    first_claim = _next(s, "claim", 0, first, last)
+    reused = s.scalar(select(BatchRow.id).where(or_(BatchRow.isa_control == isa, BatchRow.gs_control == gs)))
+    if reused is None:
+        reused = s.scalar(select(ClaimRow.id).where(ClaimRow.claim_ref == f"{prefix}{first_claim:010d}"))
+    if reused is not None:
+        raise NumbersUsedUp(
+            [
+                f"interchange {isa}, group {gs} or claim {prefix}{first_claim:010d} was issued already: agency.yaml "
+                "numbering must not go back over numbers this store has used"
+            ]
+        )
     row = BatchRow(
         payer=head.payer,
         month=head.month,
@@ -335,7 +368,8 @@ def close_batch(s: Session, row: BatchRow, closing: Closing) -> None:
     """Complete the batch's row, take its control numbers, and add its ledger entry (the caller commits)."""
     st = _next(s, "st", closing.transactions)
     if closing.claims:
-        _next(s, "claim", closing.claims)
+        _, first, last = closing.numbering
+        _next(s, "claim", closing.claims, first, last)
     row.st_controls = list(range(st, st + closing.transactions))
     row.claims, row.total = closing.claims, closing.total
     row.file_name, row.sha256 = closing.name, closing.digest
