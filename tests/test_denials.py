@@ -182,3 +182,33 @@ def test_a_timely_filing_denial_makes_the_contact_not_billable(tmp_path):
     receive(db, write(tmp_path / "1.835", remittance_835(batch.claims, 603, ON, answers=late)))
     c1 = _decisions(bundle, db, tmp_path / "c")["C1"]
     assert c1["status"] == "not_billable" and "medicaid:DENIED_LAPSED" in c1["reasons"]
+
+
+def test_the_coverage_page_and_ar_agree_to_the_cent(tmp_path):
+    bundle, db, _ = _denied_month(tmp_path)
+    code, out, err = run_cli("ar", "--db", db, "--as-of", "2026-12-31", "--json")
+    assert code == 0, err
+    (medicaid,) = json.loads(out)
+    code, _, err = run_cli(
+        "coverage",
+        "--data",
+        str(bundle),
+        "--month",
+        "2026-09",
+        "--out",
+        str(tmp_path / "cov"),
+        "--db",
+        db,
+        "--as-of",
+        "2026-11-15",
+    )
+    assert code == 0, err
+    with (tmp_path / "cov" / "coverage.csv").open() as f:
+        trend = next(r for r in csv.DictReader(f) if r["section"] == "trend" and r["key"] == "2026-09")
+    expected = (
+        f"billed {medicaid['billed']}, paid {medicaid['paid']}, denied or adjusted {medicaid['adjusted']}, "
+        f"outstanding {medicaid['outstanding']}"
+    )
+    assert expected in trend["note"]
+    page = (tmp_path / "cov" / "coverage.html").read_text()
+    assert f"<td>{medicaid['paid']}</td>" in page or f">{medicaid['paid']}<" in page

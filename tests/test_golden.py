@@ -41,8 +41,8 @@ DEMO_RUN = {
     "cost-report-FY2026Q4/children.csv": "9848c7f18fb7cbc3",
     "cost-report-FY2026Q4/prevention-children.csv": "abc9e527d0e8bdf9",
     "cost-report-FY2026Q4/prevention-children.xml": "d77b89d4671e4580",
-    "coverage.csv": "f09dc2c448aa5727",
-    "coverage.html": "c4eb154863f312cc",
+    "coverage.csv": "b60185290fca1582",
+    "coverage.html": "ed50e786a20f953c",
     "decisions.csv": "d0046b2647289f64",
     "medicaid-2026-09-batch000001.837": "43fa5f63f3fa9d13",
     "problems.csv": "74bfe8232a750bdc",
@@ -109,8 +109,8 @@ DEMO_REPORT = {
     "prevention-children.xml": "d77b89d4671e4580",
 }
 DEMO_COVERAGE = {
-    "coverage.csv": "f09dc2c448aa5727",
-    "coverage.html": "c4eb154863f312cc",
+    "coverage.csv": "b60185290fca1582",
+    "coverage.html": "ed50e786a20f953c",
 }
 GENERATED_RUN = {
     "cost-report-FY2026Q4/cb496-detail.csv": "9157201a5e290173",
@@ -119,8 +119,8 @@ GENERATED_RUN = {
     "cost-report-FY2026Q4/children.csv": "96ba266f4521156d",
     "cost-report-FY2026Q4/prevention-children.csv": "d3fda580983b7db0",
     "cost-report-FY2026Q4/prevention-children.xml": "de628e7b9c6f0a40",
-    "coverage.csv": "2d6fb8fdb0c09d23",
-    "coverage.html": "ee9a2f759ed1da32",
+    "coverage.csv": "7347fde8350daf0f",
+    "coverage.html": "d01d6ff4c8c859cf",
     "decisions.csv": "71fe55448c51c7cf",
     "medicaid-2026-09-batch000001.837": "de6ab38446da7bed",
     "problems.csv": "74bfe8232a750bdc",

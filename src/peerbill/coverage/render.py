@@ -150,7 +150,10 @@ def rows(cov: Coverage) -> list[tuple]:
                 billable=m["billable"],
                 billable_dollars=m["billable_amount"],
                 share_contacts=m["share"],
-                note=f"run {m['run']}",
+                note=(
+                    f"run {m['run']}; billed {m.get('billed', '0.00')}, paid {m.get('paid', '0.00')}, denied or "
+                    f"adjusted {m.get('denied', '0.00')}, outstanding {m.get('outstanding', '0.00')}"
+                ),
             )
         )
     return out
@@ -408,9 +411,32 @@ def write_html(cov: Coverage, path: Path, table: list[tuple] | None = None) -> N
             "<h2>Trend (months in the store)</h2>",
             _table(
                 "trend",
-                ["month", "contacts", "billable", "% contacts", "billable $"],
-                [[t["month"], t["contacts"], t["billable"], f"{t['share']}%", t["billable_amount"]] for t in cov.trend],
-                {1, 2, 3, 4},
+                [
+                    "month",
+                    "contacts",
+                    "billable",
+                    "% contacts",
+                    "billable $",
+                    "billed $",
+                    "paid $",
+                    "denied $",
+                    "outstanding $",
+                ],
+                [
+                    [
+                        t["month"],
+                        t["contacts"],
+                        t["billable"],
+                        f"{t['share']}%",
+                        t["billable_amount"],
+                        t.get("billed", "0.00"),
+                        t.get("paid", "0.00"),
+                        t.get("denied", "0.00"),
+                        t.get("outstanding", "0.00"),
+                    ]
+                    for t in cov.trend
+                ],
+                {1, 2, 3, 4, 5, 6, 7, 8},
             ),
         ]
     page = (

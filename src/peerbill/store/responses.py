@@ -381,8 +381,9 @@ class Receivable:
     status: str  # sent, or the latest 835's: paid, partly paid, denied, reversed
 
 
-def receivables(store: Database) -> list[Receivable]:
-    """Every submitted production claim's account, oldest batch first."""
+def receivables(store: Database, months: Iterable[str] | None = None) -> list[Receivable]:
+    """Every submitted production claim's account (of ``months``, when given), oldest batch first."""
+    wanted = sorted(set(months)) if months is not None else None
     with Session(store.engine) as s:
         claims = list(
             s.execute(
@@ -391,6 +392,7 @@ def receivables(store: Database) -> list[Receivable]:
                 )
                 .join(BatchRow, BatchRow.id == ClaimRow.batch_id)
                 .where(ClaimRow.status == SUBMITTED, ClaimRow.frequency != "8", BatchRow.usage == "P")
+                .where(ClaimRow.month.in_(wanted) if wanted is not None else ClaimRow.id.is_not(None))
                 .order_by(ClaimRow.batch_id, ClaimRow.id)
             ).tuples()
         )

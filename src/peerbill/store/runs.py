@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from .bulk import CHUNK, insert_tuples
 from .database import Database, now
 from .imports import MonthVersions
 from .ledger import append
+from .responses import receivables
 from .schema import ContactRow, Run, VerdictRow
 
 #: the columns of a verdict's row, in the order RunRecorder.add gives them
@@ -172,6 +174,11 @@ def trend(db: Database, month: str, months: int = 6) -> list[dict[str, object]]:
         wanted.append(f"{year:04d}-{m:02d}")
         year, m = (year - 1, 12) if m == 1 else (year, m - 1)
     out: list[dict[str, object]] = []
+    money: dict[str, list[Decimal]] = {}  # month -> billed, paid, denied or adjusted, outstanding
+    for r in receivables(db, wanted):
+        entry = money.setdefault(r.month, [Decimal("0.00")] * 4)
+        for at, value in enumerate((r.billed, r.paid, r.adjusted, r.outstanding)):
+            entry[at] += value
     with Session(db.engine) as s:
         for key in reversed(wanted):
             run = s.scalars(select(Run).where(Run.month == key).order_by(Run.id.desc())).first()
@@ -188,6 +195,12 @@ def trend(db: Database, month: str, months: int = 6) -> list[dict[str, object]]:
                     "billable": billable["count"],
                     "billable_amount": billable["amount"],
                     "share": f"{(100 * billable['count'] / rows) if rows else 0:.1f}",
+                    **dict(
+                        zip(
+                            ("billed", "paid", "denied", "outstanding"),
+                            (f"{v:.2f}" for v in money.get(key, [Decimal("0.00")] * 4)),
+                        )
+                    ),
                 }
             )
     return out
