@@ -346,3 +346,45 @@ def test_trace_walks_a_contact_to_its_acknowledgments_and_payment_and_back(tmp_p
     (line,) = json.loads(out)["lines"]
     assert line["payments"][0]["paid"] == f"{k1.lines[0].amount:.2f}"
     assert [c["contact_id"] for c in line["contacts"]] == ["C1"]  # from the 835's line back to the contact
+
+
+def _ta1(isa_control: int, status: str) -> str:
+    return (
+        "ISA*00*          *00*          *ZZ*XSMCD          *ZZ*EFPN0001       *261020*1200*^*00501*000000901*0*P*:~\n"
+        f"TA1*{isa_control:09d}*261020*1200*{status}*024~\nIEA*0*000000901~\n"
+    )
+
+
+def test_a_ta1_rejecting_the_interchange_rejects_the_batch(tmp_path, billed):
+    _, db, batch = billed
+    (tmp_path / "r.ta1").write_text(_ta1(batch.isa_control, "R"))
+    got = receive(db, tmp_path / "r.ta1")["received"][0]
+    assert got["kind"] == "TA1" and got["batches"] == {"1": "rejected"} and len(got["rejected"]) == 2
+    verify(db)
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("empty.999", b"", "is not an X12 interchange"),
+        ("binary.835", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "is not an X12 interchange"),
+        ("latin.835", None, "is not ASCII"),
+        ("bad.ta1", _ta1(1, "Q").encode(), "TA1 needs a 9-digit control number"),
+        ("unknown.999", None, "acknowledges group 99999, which no batch was sent as"),
+    ],
+)
+def test_a_hostile_response_file_is_refused_by_name_and_records_nothing(tmp_path, billed, name, content, message):
+    _, db, batch = billed
+    path = tmp_path / name
+    if name == "latin.835":
+        path.write_bytes(remittance_835(batch.claims, 520, ON).replace("TEST", "TÉST").encode("latin-1"))
+    elif name == "unknown.999":
+        text = ack_999(batch, 521, ON).replace(f"AK1*HC*{batch.gs_control}*", "AK1*HC*99999*")
+        write(path, text)
+    else:
+        path.write_bytes(content)
+    got = receive(db, path, code=1)
+    assert f"{name}: " in got["stderr"] and message in got["stderr"], got["stderr"]
+    assert "Traceback" not in got["stderr"]
+    assert sql(db, "SELECT count(*) FROM responses") == [(0,)]
+    verify(db)

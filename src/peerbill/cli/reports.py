@@ -289,8 +289,9 @@ def denials(month: str, rules_dir: Path | None, db_url: str, as_json: bool, as_c
         by_class: dict[str, list] = {}
         for d in listed:
             by_class.setdefault(d.kind, []).append(d)
+        noun = "denied contact" if len(listed) == 1 else "denied contacts"
         click.echo(
-            f"{len(listed)} denied contacts for {month}, ${denials_job.total(listed):,.2f}: "
+            f"{len(listed)} {noun} for {month}, ${denials_job.total(listed):,.2f}: "
             + ", ".join(f"{k} {len(v)} (${denials_job.total(v):,.2f})" for k, v in sorted(by_class.items()))
         )
         for r in rows:

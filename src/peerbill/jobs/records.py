@@ -89,4 +89,5 @@ def respond(
     else:
         answers = {(ref, line): LineAnswer(Decimal("0"), "CO", carc) for ref, line, carc in deny}
         text = remittance_835([c for c in batch.claims if c.claim_ref not in reject], control, on, answers=answers)
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
     files.write_text(target, text)
