@@ -164,3 +164,21 @@ def test_a_range_used_up_stops_billing_with_nothing_recorded(tmp_path):
     )
     assert code == 2 and "control numbers of this installation (7 to 7, agency.yaml numbering) are used up" in err
     assert not list((tmp_path / "o2").glob("*.837"))
+
+
+def test_a_payer_option_sets_dmg03_for_a_child_whose_sex_is_unknown(tmp_path):
+    import yaml
+
+    children = [{**BASE["children.csv"][0], "sex": "U"}]
+    bundle = write_bundle(tmp_path / "b", [contact()], children_csv=children)
+    (tmp_path / "u").mkdir()
+    (tmp_path / "f").mkdir()
+    assert ["DMG", "D8", "20140501", "U"] in segments(_bill(bundle, tmp_path / "u"))
+    agency = yaml.safe_load((bundle / "agency.yaml").read_text())
+    agency["payers"][0]["options"] = {"unknown_sex": "F"}
+    (bundle / "agency.yaml").write_text(yaml.safe_dump(agency, sort_keys=False))
+    assert ["DMG", "D8", "20140501", "F"] in segments(_bill(bundle, tmp_path / "f"))
+    agency["payers"][0]["options"] = {"unknown_sex": "X"}
+    (bundle / "agency.yaml").write_text(yaml.safe_dump(agency, sort_keys=False))
+    code, _, err = run_cli("bill", "--data", str(bundle), "--month", "2026-09", "--out", str(tmp_path / "x"))
+    assert code == 2 and "unknown_sex must be F, M or U (DMG03)" in err

@@ -113,6 +113,8 @@ def _options(options: dict[str, str], where: Callable[[str], tuple[Any, ...]], d
         if len(options.get(key, "")) != width:
             plural = "s" if width > 1 else ""
             found.append((where(key), f"{key} must be {width} character{plural} (a fixed-width ISA field)"))
+    if options.get("unknown_sex", "U") not in ("F", "M", "U"):
+        found.append((where("unknown_sex"), "unknown_sex must be F, M or U (DMG03)"))
     if options.get("segment_newline", "yes") not in ("yes", "no"):
         found.append((where("segment_newline"), "segment_newline must be yes or no"))
     claims = options.get("max_claims_per_transaction", "")

@@ -215,7 +215,8 @@ def _claim(out: Segments, opts: dict[str, str], hl: int, claim: Claim, payer: Pa
     )
     out.add("N3", x12_text(sub.line1, 55))
     out.add("N4", x12_text(sub.city, 30), sub.state or "", sub.zip or "")
-    out.add("DMG", "D8", sub.birth_date.strftime("%Y%m%d") if sub.birth_date else "", sub.sex or "U")
+    sex = sub.sex if sub.sex in ("F", "M") else opts.get("unknown_sex", "U")
+    out.add("DMG", "D8", sub.birth_date.strftime("%Y%m%d") if sub.birth_date else "", sex)
     out.add("NM1", "PR", "2", x12_text(payer.name, 60), "", "", "", "", "PI", payer.payer_id)
     out.add(
         "CLM",
