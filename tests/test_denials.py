@@ -212,3 +212,65 @@ def test_the_coverage_page_and_ar_agree_to_the_cent(tmp_path):
     assert expected in trend["note"]
     page = (tmp_path / "cov" / "coverage.html").read_text()
     assert f"<td>{medicaid['paid']}</td>" in page or f">{medicaid['paid']}<" in page
+
+
+def test_the_demo_months_answered_by_835s_reconcile_in_ar_and_on_the_coverage_page(tmp_path):
+    """Bill the demo's four months; an 835 answers the first three (a claim of each denied on its first line),
+    the fourth is left unanswered: every billed dollar is paid, denied or outstanding, month by month, and the
+    coverage page's trend gives ar's figures to the cent."""
+    db = str(tmp_path / "s.db")
+    months = ("2026-07", "2026-08", "2026-09", "2026-10")
+    for n, month in enumerate(months):
+        code, stdout, err = run_cli(
+            "bill",
+            "--data",
+            str(DEMO),
+            "--month",
+            month,
+            "--out",
+            str(tmp_path / month),
+            "--db",
+            db,
+            "--as-of",
+            "2026-11-15",
+            "--json",
+        )
+        assert code in (0, 1), err
+        batch_id = json.loads(stdout)["batches"][0]["batch_id"]
+        if n < 3:
+            batch, _ = load_batch(Store.open(db), batch_id)
+            denied = {(batch.claims[0].claim_ref, 1): LineAnswer(Decimal("0"), "CO", "96")}
+            receive(db, write(tmp_path / f"{month}.835", remittance_835(batch.claims, 610 + n, ON, answers=denied)))
+    code, out, err = run_cli("ar", "--db", db, "--as-of", "2026-12-31", "--claims", "--json")
+    assert code == 0, err
+    by_month: dict[str, list[Decimal]] = {}
+    for c in json.loads(out):
+        entry = by_month.setdefault(c["month"], [Decimal("0")] * 4)
+        for at, key in enumerate(("billed", "paid", "adjusted", "outstanding")):
+            entry[at] += Decimal(c[key])
+    assert by_month["2026-10"][1] == 0 and by_month["2026-10"][3] == by_month["2026-10"][0]
+    for month in months[:3]:
+        billed, paid, adjusted, outstanding = by_month[month]
+        assert outstanding == 0 and adjusted > 0 and paid + adjusted == billed
+    code, _, err = run_cli(
+        "coverage",
+        "--data",
+        str(DEMO),
+        "--month",
+        "2026-10",
+        "--out",
+        str(tmp_path / "cov"),
+        "--db",
+        db,
+        "--as-of",
+        "2026-11-15",
+    )
+    assert code == 0, err
+    with (tmp_path / "cov" / "coverage.csv").open() as f:
+        trend = {r["key"]: r["note"] for r in csv.DictReader(f) if r["section"] == "trend"}
+    for month in months:
+        billed, paid, adjusted, outstanding = by_month[month]
+        assert (
+            f"billed {billed:.2f}, paid {paid:.2f}, denied or adjusted {adjusted:.2f}, outstanding {outstanding:.2f}"
+            in (trend[month])
+        )
