@@ -11,6 +11,7 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from conftest import DEMO, run_cli
 from test_receive import _bundle, bill, receive, verify, write
 
@@ -214,6 +215,7 @@ def test_the_coverage_page_and_ar_agree_to_the_cent(tmp_path):
     assert f"<td>{medicaid['paid']}</td>" in page or f">{medicaid['paid']}<" in page
 
 
+@pytest.mark.slow
 def test_the_demo_months_answered_by_835s_reconcile_in_ar_and_on_the_coverage_page(tmp_path):
     """Bill the demo's four months; an 835 answers the first three (a claim of each denied on its first line),
     the fourth is left unanswered: every billed dollar is paid, denied or outstanding, month by month, and the
