@@ -3,6 +3,7 @@
     python bench/run_bench.py                                  # 100k and 1M contacts, SQLite and PostgreSQL
     python bench/run_bench.py --sizes 100000 --stores sqlite
     python bench/run_bench.py --again                          # each month also billed again on the same store
+    python bench/run_bench.py --matrix                         # 100k and 1M, three caseload shapes, both stores
 
 Generates the bundles once into bench/data/ (seed 1, one month, 2026-09), then, for each size and
 store, measures the floor (every CSV of the bundle read with the standard library's csv module)
@@ -15,7 +16,10 @@ memory is the PSS of peerbill's process and its worker processes together, sampl
 tests).  With each stage's time goes the CPU time its processes used, and how many cores that
 kept busy on average.  With ``--again`` the month is then run a second time on the same store:
 the import finds every row unchanged, every billable contact is already on a submitted claim,
-and bill sends nothing.  Writes bench/results/run.json.
+and bill sends nothing.  With ``--matrix``, every size is run at three caseload shapes (children = contacts
+/ 33, the generator's default; contacts / 8; contacts / 4: a statewide month, a claim for nearly every child),
+and the table ends with each run against its targets: at most 15 times the floor (20 at contacts / 4), under
+1 GB, 1M within 10.5 times 100k, PostgreSQL within 1.5 times SQLite.  Writes bench/results/run.json.
 """
 
 from __future__ import annotations
@@ -91,7 +95,9 @@ def one(data: Path, url: str, work: Path, name: str = "run") -> dict:
         end = hit if hit is not None else t  # a stage with nothing to do (no batch) takes no time
         bounds.append((stage, t, end))
         t = end
-    contacts = int(re.search(r"read \S+: (\d+) contact rows", "\n".join(lines)).group(1))
+    text = "\n".join(lines)
+    contacts = int(re.search(r"read \S+: (\d+) contact rows", text).group(1))
+    claims = sum(int(n) for n in re.findall(r"INFO peerbill: batch \d+ for \S+ \S+: (\d+) claims", text))
 
     def cpu_at(when: float) -> float:  # the tree's CPU seconds by then (the last sample before it)
         return max((cpu for at, _, cpu in sampler.samples if at <= when), default=0.0)
@@ -112,6 +118,7 @@ def one(data: Path, url: str, work: Path, name: str = "run") -> dict:
     total = ended - started
     return {
         "contacts": contacts,
+        "claims": claims,
         "total_s": round(total, 1),
         "cpu_s": round(used, 1),
         "contacts_per_s": round(contacts / total),
@@ -130,6 +137,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--stores", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"])
+    parser.add_argument(
+        "--matrix",
+        action="store_true",
+        help="each size at three caseload shapes: children = contacts / 33, / 8 and / 4, then the targets table",
+    )
     parser.add_argument(
         "--again",
         action="store_true",
@@ -153,24 +165,39 @@ def main() -> None:
             raise SystemExit("PostgreSQL 15's initdb is not installed (see .ci/run)")
         server = PostgresServer(bin_dir).start()
     runs = []
+    shapes = SHAPES if args.matrix else (None,)
     try:
         for size in args.sizes:
-            data = bundle(size)
-            for store in args.stores:
-                work = Path(tempfile.mkdtemp(prefix=f"peerbill-bench-{size}-{store}-"))
-                url = f"sqlite:///{work / 'store.db'}" if store == "sqlite" else server.create_database(f"bench{size}")
-                for name in ("run", "again") if args.again else ("run",):
-                    below = floor(data)
-                    r = {"store": store, "run": name, "floor_s": below, **one(data, url, work, name)}
-                    r["floor_ratio"] = round(r["total_s"] / below, 1)
-                    runs.append(r)
-                    _print_run(r)
-                shutil.rmtree(work, ignore_errors=True)
+            for per_child in shapes:
+                data = bundle(size, None if per_child in (None, 33) else size // per_child)
+                for store in args.stores:
+                    work = Path(tempfile.mkdtemp(prefix=f"peerbill-bench-{size}-{store}-"))
+                    name_db = f"bench{size}s{per_child or 33}"
+                    url = f"sqlite:///{work / 'store.db'}" if store == "sqlite" else server.create_database(name_db)
+                    for name in ("run", "again") if args.again else ("run",):
+                        below = floor(data)
+                        r = {
+                            "store": store,
+                            "run": name,
+                            "shape": f"contacts/{per_child or 33}",
+                            "floor_s": below,
+                            **one(data, url, work, name),
+                        }
+                        r["floor_ratio"] = round(r["total_s"] / below, 1)
+                        runs.append(r)
+                        _print_run(r)
+                    shutil.rmtree(work, ignore_errors=True)
     finally:
         if server is not None:
             server.stop()
+    if args.matrix:
+        for line in matrix_table(runs):
+            print(line)
     for store in args.stores:
-        mine = sorted((r for r in runs if r["store"] == store and r["run"] == "run"), key=lambda r: r["contacts"])
+        mine = sorted(
+            (r for r in runs if r["store"] == store and r["run"] == "run" and r["shape"] == "contacts/33"),
+            key=lambda r: r["contacts"],
+        )
         if len(mine) > 1:
             small, large = mine[0], mine[-1]
             print(
@@ -180,10 +207,61 @@ def main() -> None:
     print(f"wrote {write_results('run', runs)}")
 
 
+#: the caseload shapes of --matrix: contacts per child (33 is the generator's default)
+SHAPES = (33, 8, 4)
+#: the targets of a run on two cores: times the floor (by shape), peak memory of all processes together
+TARGET_RATIO = {"contacts/33": 15, "contacts/8": 15, "contacts/4": 20}
+TARGET_MB = 1024
+#: 1M contacts within this many times 100k; PostgreSQL within this many times SQLite
+TARGET_LINEAR, TARGET_POSTGRES = 10.5, 1.5
+
+
+def matrix_table(runs: list[dict]) -> list[str]:
+    """The matrix as a table, each first run against its targets."""
+    first = [r for r in runs if r["run"] == "run"]
+    out = [
+        "",
+        f"{'shape':<12} {'contacts':>9} {'store':<10} {'claims':>8} {'run s':>7} {'floor s':>7} {'x floor':>7} "
+        f"{'peak MB':>8}  targets",
+    ]
+    for r in first:
+        misses = []
+        if r["floor_ratio"] > TARGET_RATIO[r["shape"]]:
+            misses.append(f"over {TARGET_RATIO[r['shape']]}x the floor")
+        if r["peak_pss_mb"] >= TARGET_MB:
+            misses.append("1 GB or more")
+        small = next(
+            (
+                s
+                for s in first
+                if s["shape"] == r["shape"] and s["store"] == r["store"] and s["contacts"] < r["contacts"]
+            ),
+            None,
+        )
+        if small is not None and r["total_s"] > TARGET_LINEAR * small["total_s"]:
+            misses.append(f"{r['total_s'] / small['total_s']:.1f}x the smaller size")
+        lite = next(
+            (
+                s
+                for s in first
+                if s["store"] == "sqlite" and s["shape"] == r["shape"] and s["contacts"] == r["contacts"]
+            ),
+            None,
+        )
+        if r["store"] == "postgresql" and lite is not None and r["total_s"] > TARGET_POSTGRES * lite["total_s"]:
+            misses.append(f"{r['total_s'] / lite['total_s']:.1f}x SQLite")
+        out.append(
+            f"{r['shape']:<12} {r['contacts']:>9,} {r['store']:<10} {r['claims']:>8,} {r['total_s']:>7} "
+            f"{r['floor_s']:>7} {r['floor_ratio']:>7} {r['peak_pss_mb']:>8,}  " + ("; ".join(misses) or "met")
+        )
+    return out
+
+
 def _print_run(r: dict) -> None:
     again = ", run again" if r["run"] == "again" else ""
+    shape = f", {r['shape']}" if r.get("shape") else ""
     print(
-        f"\n{r['contacts']:,} contacts, {r['store']}{again}: {r['total_s']} s = {r['floor_ratio']} x the floor "
+        f"\n{r['contacts']:,} contacts{shape}, {r['store']}{again}: {r['total_s']} s = {r['floor_ratio']} x the floor "
         f"({r['floor_s']} s), {r['contacts_per_s']:,} contacts/s, {r['cpu_s']} CPU s, "
         f"peak memory {r['peak_pss_mb']:,} MB"
     )

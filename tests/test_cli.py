@@ -390,3 +390,34 @@ def test_exit_codes_follow_one_table():
     readme = (ROOT / "README.md").read_text()
     for code in ("0", "1", "2", "3", "4"):
         assert f"| {code} |" in readme, f"the README's table of exit codes lacks {code}"
+
+
+def test_the_progress_bar_shows_contacts_per_second_on_a_terminal_only_and_not_when_quiet(monkeypatch):
+    import io
+    import sys
+
+    from peerbill.cli import options
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    monkeypatch.setattr(options, "QUIET", False)
+    bar = options.BarProgress()
+    bar.start(1000, "judging")
+    for _ in range(10):
+        bar.advance(100)
+    bar.finish()
+    assert "judging" in screen.getvalue() and "contacts/s" in screen.getvalue()
+    monkeypatch.setattr(options, "QUIET", True)
+    assert not options.BarProgress().enabled
+    monkeypatch.setattr(options, "QUIET", False)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # not a terminal
+    assert not options.BarProgress().enabled
+
+
+def test_quiet_is_a_global_option():
+    code, out, _ = run_cli("--quiet", "reasons", "--csv")
+    assert code == 0 and out.startswith("code,explanation")

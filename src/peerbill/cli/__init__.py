@@ -15,7 +15,7 @@ import click
 from .. import __version__, log
 from ..runtime import memory
 from ..store.database import close_all
-from . import errors, month, packs, records, reports
+from . import errors, month, options, packs, records, reports
 
 
 class Peerbill(click.Group):
@@ -62,7 +62,14 @@ class Peerbill(click.Group):
     envvar="PEERBILL_LOG_FILE",
     help="Append the log to this file instead of stderr (env PEERBILL_LOG_FILE).",
 )
-def main(log_level: str, log_file: Path | None) -> None:
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    envvar="PEERBILL_QUIET",
+    help="No progress bars (they show on a terminal only, with contacts per second).",
+)
+def main(log_level: str, log_file: Path | None, quiet: bool) -> None:
     """Judge peer support contacts against dated billing rules and explain every verdict.
 
     \b
@@ -77,6 +84,7 @@ def main(log_level: str, log_file: Path | None) -> None:
     rewritten 837P unlike the recorded one); 4 an internal error.
     """
     log.setup(log_level, log_file)
+    options.QUIET = quiet
 
 
 for command in (*month.COMMANDS, *reports.COMMANDS, *records.COMMANDS, *packs.COMMANDS):

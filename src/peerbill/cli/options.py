@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,21 +22,31 @@ from ..store import Store
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: set by ``peerbill --quiet``: no progress bars
+QUIET = False
+
+
 class BarProgress(Progress):
-    """A progress bar on stderr, only when stderr is a terminal."""
+    """A progress bar on stderr with the contacts per second, only when stderr is a terminal and not --quiet."""
 
     def __init__(self) -> None:
         self.bar: Any = None
-        self.enabled = sys.stderr.isatty()
+        self.enabled = sys.stderr.isatty() and not QUIET
+        self.started = 0.0
+        self.done = 0
 
     def start(self, total: int, label: str) -> None:
         if self.enabled and total:
-            self.bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            self.bar = click.progressbar(length=total, label=label, file=sys.stderr, item_show_func=lambda rate: rate)
             self.bar.__enter__()
+            self.started, self.done = time.monotonic(), 0
 
     def advance(self, n: int) -> None:
         if self.bar is not None:
-            self.bar.update(n)
+            self.done += n
+            elapsed = time.monotonic() - self.started
+            rate = f"{self.done / elapsed:,.0f} contacts/s" if elapsed > 0 else None
+            self.bar.update(n, rate)
 
     def finish(self) -> None:
         if self.bar is not None:
