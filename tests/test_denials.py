@@ -111,6 +111,7 @@ def test_accounts_receivable_add_up_to_every_billed_dollar(tmp_path):
         assert Decimal(c["paid"]) + Decimal(c["adjusted"]) + Decimal(c["outstanding"]) == Decimal(c["billed"])
 
 
+@pytest.mark.slow
 def test_a_month_answered_in_part_leaves_the_rest_outstanding_and_aged(tmp_path):
     """The demo month billed, most claims paid and some denied by an 835, the rest unanswered: every billed
     dollar is paid, denied or outstanding, by payer and in total, and the unanswered age from the day sent."""
