@@ -151,3 +151,31 @@ def test_a_tables_cells_are_escaped_as_one_by_one_whatever_they_hold():
             f"<td{' class=num' if i in (1, 2) else ''}>{html.escape(str(c))}</td>" for i, c in enumerate(cells)
         )
         assert f"<tr>{expected}</tr>" in page
+
+
+def test_the_pages_detail_tables_are_capped_at_the_rows_with_most_at_risk_and_the_csv_has_them_all(tmp_path):
+    code, _, err = run_cli(
+        "coverage",
+        "--data",
+        str(DEMO),
+        "--month",
+        "2026-09",
+        "--out",
+        str(tmp_path),
+        "--as-of",
+        "2026-11-15",
+        "--page-rows",
+        "5",
+    )
+    assert code == 0, err
+    children = [r for r in read_csv(tmp_path / "coverage.csv") if r["section"] == "child"]
+    assert len(children) > 5
+    top = sorted(children, key=lambda r: (-Decimal(r["at_risk_dollars"]), r["key"]))[:5]
+    page = lxml_html.parse(str(tmp_path / "coverage.html")).getroot()
+    shown = [tr.findall("td")[0].text for tr in page.get_element_by_id("by-child").iter("tr") if tr.findall("td")]
+    assert shown == [r["key"] for r in top]
+    assert f"The 5 of {len(children)} rows with the most dollars at risk; coverage.csv has every row." in (
+        page.text_content()
+    )
+    held = [tr for tr in page.get_element_by_id("held").iter("tr") if tr.findall("td")]
+    assert len(held) == min(5, sum(1 for r in read_csv(tmp_path / "coverage.csv") if r["section"] == "held"))

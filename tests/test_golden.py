@@ -120,7 +120,7 @@ GENERATED_RUN = {
     "cost-report-FY2026Q4/prevention-children.csv": "d3fda580983b7db0",
     "cost-report-FY2026Q4/prevention-children.xml": "de628e7b9c6f0a40",
     "coverage.csv": "7347fde8350daf0f",
-    "coverage.html": "d01d6ff4c8c859cf",
+    "coverage.html": "40cdea1498b151b5",
     "decisions.csv": "71fe55448c51c7cf",
     "medicaid-2026-09-batch000001.837": "de6ab38446da7bed",
     "problems.csv": "74bfe8232a750bdc",

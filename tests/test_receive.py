@@ -236,6 +236,7 @@ def test_a_file_that_is_not_valid_or_names_unknown_claims_records_nothing(tmp_pa
     verify(db)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "tamper, found",
     [
@@ -363,6 +364,7 @@ def test_a_ta1_rejecting_the_interchange_rejects_the_batch(tmp_path, billed):
     verify(db)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name, content, message",
     [

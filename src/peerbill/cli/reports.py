@@ -12,8 +12,8 @@ from ..changes import HEADER as WHATIF_HEADER
 from ..costreport.render import LINE_COLUMNS
 from ..coverage.figures import Coverage
 from ..coverage.render import COLUMNS as COVERAGE_COLUMNS
+from ..coverage.render import PAGE_ROWS, terminal
 from ..coverage.render import rows as coverage_rows
-from ..coverage.render import terminal
 from ..jobs import cost_report as cost_report_job
 from ..jobs import coverage as coverage_job
 from ..jobs import denials as denials_job
@@ -130,6 +130,14 @@ def cost_report(
 @click.command()
 @month_job_options
 @db_option(None)
+@click.option(
+    "--page-rows",
+    type=click.IntRange(1),
+    default=PAGE_ROWS,
+    show_default=True,
+    help="The rows each detail table of coverage.html shows at most (most dollars at risk first); "
+    "coverage.csv has them all.",
+)
 @output_options
 def coverage(
     data_dir: Path,
@@ -138,6 +146,7 @@ def coverage(
     rules_dir: Path | None,
     as_of: Any,
     db_url: str | None,
+    page_rows: int,
     as_json: bool,
     as_csv: bool,
 ) -> None:
@@ -155,7 +164,7 @@ def coverage(
       peerbill coverage --data fixtures/demo --month 2026-09 --out out/coverage --db demo.db --as-of 2026-11-15
     """
     cov: Coverage = coverage_job.coverage(
-        data_dir, month, out_dir, rules_dir, as_of, Store.open(db_url) if db_url else None
+        data_dir, month, out_dir, rules_dir, as_of, Store.open(db_url) if db_url else None, page_rows
     )
 
     def for_people() -> None:

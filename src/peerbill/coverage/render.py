@@ -278,9 +278,27 @@ if(m){var th=document.querySelector('#'+m[1]+' th[data-col="'+m[2]+'"]');if(th)s
 """
 
 
-def write_html(cov: Coverage, path: Path, table: list[tuple] | None = None) -> None:
+#: the rows a detail table of the page shows at most: a statewide month has a row per child, which no browser
+#: opens usefully; coverage.csv has every row
+PAGE_ROWS = 200
+
+
+def _capped(rows: list, limit: int, what: str) -> tuple[list, str]:
+    """The first ``limit`` of ``rows`` (in the order given), and the sentence that says so when rows were left out."""
+    if len(rows) <= limit:
+        return rows, ""
+    note = f'<p class="muted">The {limit:,} of {len(rows):,} rows {what}; coverage.csv has every row.</p>'
+    return rows[:limit], note
+
+
+def _at_risk(row: list) -> tuple[Decimal, str]:
+    return (-Decimal(row[-1]), str(row[0]))
+
+
+def write_html(cov: Coverage, path: Path, table: list[tuple] | None = None, limit: int = PAGE_ROWS) -> None:
     """coverage.html; ``table``: the :func:`rows` of ``cov``, when worked out already (for the CSV too): the
-    tables by group show the figures of its rows."""
+    tables by group show the figures of its rows.  Each detail table shows at most ``limit`` rows: those with
+    the most dollars at risk (held contacts: the soonest deadlines), with a line that says so."""
     o = cov.overall
     at_risk = o.dollars["held"] + o.dollars["not_billable"] + o.dollars["rejected"]
     kpis = [
@@ -342,8 +360,12 @@ def write_html(cov: Coverage, path: Path, table: list[tuple] | None = None) -> N
                 _GROUP_CELLS, by_group[group]
             )
         ]
+        if len(body) > limit:
+            body.sort(key=_at_risk)
+        body, note = _capped(body, limit, "with the most dollars at risk")
         sections += [
             f"<h2>{title}</h2>",
+            note,
             _table(
                 f"by-{group}",
                 [
@@ -363,8 +385,12 @@ def write_html(cov: Coverage, path: Path, table: list[tuple] | None = None) -> N
                 set(range(1, 11)),
             ),
         ]
+    held, held_note = _capped(cov.held, limit, "with the soonest filing deadline")
+    auths, auth_note = _capped(cov.authorizations, limit, "first")
+    caps, caps_note = _capped(cov.caps, limit, "first")
     sections += [
         "<h2>Held contacts, soonest filing deadline first</h2>",
+        held_note,
         _table(
             "held",
             ["contact", "date", "payer", "staff", "child", "days left", "deadline", "potential $", "what releases it"],
@@ -380,29 +406,31 @@ def write_html(cov: Coverage, path: Path, table: list[tuple] | None = None) -> N
                     f"{h['potential']:.2f}",
                     h["release"],
                 ]
-                for h in cov.held
+                for h in held
             ],
             {5, 7},
         ),
     ]
     sections += [
         "<h2>Authorisations</h2>",
+        auth_note,
         _table(
             "authorizations",
             ["plan", "child", "authorisation", "authorised", "used", "left"],
             [
                 [a["plan_id"], a["child_id"], a["auth_number"] or "", a["authorized"], a["used"], a["left"]]
-                for a in cov.authorizations
+                for a in auths
             ],
             {3, 4, 5},
         ),
     ]
     sections += [
         "<h2>Daily caps hit</h2>",
+        caps_note,
         _table(
             "caps",
             ["contact", "child", "date", "effect"],
-            [[c["contact_id"], c["child_id"], c["service_date"], c["effect"]] for c in cov.caps],
+            [[c["contact_id"], c["child_id"], c["service_date"], c["effect"]] for c in caps],
             set(),
         ),
     ]

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..coverage.figures import ContactFigures, Coverage, build
+from ..coverage.render import PAGE_ROWS, write_csv, write_html
 from ..coverage.render import rows as table_rows
-from ..coverage.render import write_csv, write_html
 from ..log import logger
 from ..model.verdict import Verdict
 from ..outputs.files import out_folder
@@ -18,18 +18,29 @@ from .month import Month, load_rules, read
 
 
 def coverage(
-    data_dir: Path, month: str, out_dir: Path, rules_dir: Path | None, as_of: dt.date, store: Store | None = None
+    data_dir: Path,
+    month: str,
+    out_dir: Path,
+    rules_dir: Path | None,
+    as_of: dt.date,
+    store: Store | None = None,
+    page_rows: int = PAGE_ROWS,
 ) -> Coverage:
-    """``peerbill coverage``: judge the month (with what the store's batches billed) and write its coverage."""
+    """``peerbill coverage``: judge the month (with what the store's batches billed) and write its coverage; the
+    page's detail tables show at most ``page_rows`` rows each."""
     rules = load_rules(rules_dir)
     m = Month(Path(data_dir), month, as_of, rules, read(data_dir, rules), store)
     m.prior_from_store()
     judge = m.judge()
-    return write(m, out_dir, (judge(row) for row in m.rows))  # judged as the figures read them: none kept
+    return write(m, out_dir, (judge(row) for row in m.rows), page_rows=page_rows)  # judged as read: none kept
 
 
 def write(
-    month: Month, out_dir: Path, verdicts: Iterable[Verdict] = (), figures: ContactFigures | None = None
+    month: Month,
+    out_dir: Path,
+    verdicts: Iterable[Verdict] = (),
+    figures: ContactFigures | None = None,
+    page_rows: int = PAGE_ROWS,
 ) -> Coverage:
     """Coverage of a month from its ``verdicts`` in judging order, or from ``figures`` added up already as it
     was judged (``run``), written into ``out_dir``."""
@@ -41,6 +52,6 @@ def write(
     out = out_folder(out_dir)
     table = table_rows(cov)  # for both files
     write_csv(cov, out / "coverage.csv", table)
-    write_html(cov, out / "coverage.html", table)
+    write_html(cov, out / "coverage.html", table, page_rows)
     logger.info("coverage of %s written: %d contacts", month.month, len(rows))
     return cov
