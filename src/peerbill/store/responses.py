@@ -398,11 +398,10 @@ def receivables(store: Database, months: Iterable[str] | None = None) -> list[Re
         )
         sent = dict(s.execute(select(BatchRow.id, BatchRow.prepared_at)).tuples().all())
         events: dict[int, list[tuple[str, Decimal]]] = {}
-        for claim_id, status, paid in s.execute(
-            select(ClaimEvent.claim_id, ClaimEvent.status, ClaimEvent.paid)
-            .where(ClaimEvent.kind == "835")
-            .order_by(ClaimEvent.id)
-        ).tuples():
+        paid_query = select(ClaimEvent.claim_id, ClaimEvent.status, ClaimEvent.paid).where(ClaimEvent.kind == "835")
+        if wanted is not None:  # only the 835s of the months asked for (the coverage trend's six)
+            paid_query = paid_query.join(ClaimRow, ClaimRow.id == ClaimEvent.claim_id).where(ClaimRow.month.in_(wanted))
+        for claim_id, status, paid in s.execute(paid_query.order_by(ClaimEvent.id)).tuples():
             events.setdefault(claim_id, []).append((status, paid))
     out = []
     for claim_id, ref, payer, month, batch_id, total in claims:
