@@ -27,6 +27,11 @@ def options_for(payer: PayerEntry) -> dict[str, str]:
     return {**options, **payer.options}
 
 
+def claims_per_transaction(payer: PayerEntry) -> int:
+    """How many claims the payer's interchanges put in each transaction set (ST) but the last."""
+    return int(options_for(payer)["max_claims_per_transaction"])
+
+
 def money(amount: Decimal) -> str:
     """X12 decimal: no trailing zeros, no point for whole amounts (86, 21.5)."""
     text = f"{amount:.2f}".rstrip("0").rstrip(".")

@@ -108,11 +108,15 @@ def batches(ctx: click.Context, db_url: str, as_json: bool, as_csv: bool) -> Non
     show(listed, as_json, as_csv, for_people)
 
 
-@batches.command("write")
-@click.argument("batch_id", type=int)
-@click.option(
+#: the bundle a batch is written from again: its agency.yaml gives the envelope
+agency_data_option = click.option(
     "--data", "data_dir", required=True, type=click.Path(path_type=Path), help="The bundle (for agency.yaml)."
 )
+
+
+@batches.command("write")
+@click.argument("batch_id", type=int)
+@agency_data_option
 @out_option
 @sub_db_option
 @click.pass_context
@@ -136,9 +140,7 @@ def batches_write(ctx: click.Context, batch_id: int, data_dir: Path, out_dir: Pa
 
 @batches.command("resend")
 @click.argument("batch_id", type=int)
-@click.option(
-    "--data", "data_dir", required=True, type=click.Path(path_type=Path), help="The bundle (for agency.yaml)."
-)
+@agency_data_option
 @out_option
 @sub_db_option
 @click.pass_context

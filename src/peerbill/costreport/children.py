@@ -98,8 +98,8 @@ def prevention_children(
                 candidacy=plan.candidacy,
                 candidacy_date=plan.plan_date,
                 period_end=last,
-                setting_at_start=_setting(reference, plan.child_id, plan.plan_date),
-                setting_at_end=_setting(reference, plan.child_id, last) if last < as_of else None,
+                setting_at_start=reference.setting_on(plan.child_id, plan.plan_date),
+                setting_at_end=reference.setting_on(plan.child_id, last) if last < as_of else None,
                 entered_foster_care=(
                     _entered(reference, plan.child_id, plan.plan_date, min(follow_up_end, as_of), foster)
                     if plan.candidacy == "candidate"
@@ -137,11 +137,6 @@ def _services(verdicts: list[Verdict], version: Version, first: dt.date, last: d
             )
         )
     return tuple(out)
-
-
-def _setting(reference: Reference, child_id: str, day: dt.date) -> str:
-    found = sorted(s.setting for s in reference.settings.get(child_id, ()) if s.covers(day))
-    return found[0] if found else "unknown"
 
 
 def _entered(reference: Reference, child_id: str, start: dt.date, through: dt.date, foster: set[str]) -> dt.date | None:

@@ -291,9 +291,7 @@ def write_children(report: Report, reference: Reference, path: Path) -> None:
 def _setting(reference: Reference, child_id: str, day: str) -> str:
     if not day:
         return ""
-    d = dt.date.fromisoformat(day)
-    found = [s.setting for s in reference.settings.get(child_id, ()) if s.covers(d)]
-    return found[0] if found else "unknown"
+    return reference.setting_on(child_id, dt.date.fromisoformat(day))
 
 
 CHILD_NS = "urn:peerbill:prevention-children:1"

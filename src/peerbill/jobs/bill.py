@@ -22,7 +22,7 @@ from ..bundle import Problem
 from ..claims.model import Claim
 from ..claims.plan import plan_claims, qualifying_categories
 from ..claims.validate import TRANSLITERATED, BillingError, CheckedClaims
-from ..claims.x837 import options_for, render, render_parts
+from ..claims.x837 import claims_per_transaction, render, render_parts
 from ..log import debugging, logger
 from ..model.agency import Agency
 from ..outputs.decisions import add_problems
@@ -269,8 +269,8 @@ def _send_payer(
                 lambda file_name, parts: stage_file(Path(out_dir) / file_name, parts),
                 lambda file_name: publish_file(Path(out_dir) / file_name),
                 billing.writer,
-                per_transaction=int(options_for(entry)["max_claims_per_transaction"]),
-                numbering=(agency.numbering.claim_prefix, agency.numbering.first, agency.numbering.last),
+                per_transaction=claims_per_transaction(entry),
+                numbering=agency.numbering.as_tuple(),
             )
         except BillingError:
             raise  # checked as it was written: its staged file is removed already

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..claims.validate import BillingError
-from ..claims.x837 import options_for, render_parts
+from ..claims.x837 import claims_per_transaction, render_parts
 from ..log import logger
 from ..model.verdict import Verdict
 from ..outputs.files import publish_file, stage_file
@@ -94,8 +94,8 @@ def resend(store: Store, batch_id: int, data_dir: Path, out_dir: Path) -> Resent
         out_dir,
         lambda file_name, parts: stage_file(Path(out_dir) / file_name, parts),
         lambda file_name: publish_file(Path(out_dir) / file_name),
-        per_transaction=int(options_for(entry)["max_claims_per_transaction"]),
-        numbering=(agency.numbering.claim_prefix, agency.numbering.first, agency.numbering.last),
+        per_transaction=claims_per_transaction(entry),
+        numbering=agency.numbering.as_tuple(),
     )
     total = sum((c.total for c in claims), Decimal("0.00"))
     logger.info("batch %d resent as batch %d: %d claims in %s", batch_id, new_id, len(claims), name)

@@ -60,6 +60,10 @@ class Numbering(Strict):
     first: int = Field(1, ge=1, le=999_999_999)
     last: int = Field(999_999_999, ge=1, le=999_999_999)
 
+    def as_tuple(self) -> tuple[str, int, int]:
+        """(claim prefix, first, last), as a batch records them."""
+        return (self.claim_prefix, self.first, self.last)
+
     @model_validator(mode="after")
     def _range(self) -> Numbering:
         if self.last < self.first:

@@ -46,6 +46,10 @@ class Reference:
     child_holds: dict[str, list[Hold]] = field(default_factory=dict)
     staff_holds: dict[str, list[Hold]] = field(default_factory=dict)
 
+    def setting_on(self, child_id: str, day: dt.date) -> str:
+        """The child's setting on ``day`` (the first settings.csv row covering it), or ``unknown``."""
+        return next((s.setting for s in self.settings.get(child_id, ()) if s.covers(day)), "unknown")
+
     def add(self, record: object) -> None:
         """File a parsed record under its child (or its own id for children and staff)."""
         if isinstance(record, Child):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..claims.model import Batch, Claim
+from ..claims.x837 import money
 
 TERM = "~\n"
 
@@ -68,11 +69,6 @@ class _Writer:
         return TERM.join(head.segments + self.segments + tail.segments) + TERM
 
 
-def _money(d: Decimal) -> str:
-    text = f"{d:.2f}".rstrip("0").rstrip(".")
-    return text or "0"
-
-
 def ack_999(
     batch: Batch,
     control: int,
@@ -125,7 +121,7 @@ def claim_ack_277(
         w.add("HL", "2", "1", "21", "1")
         w.add("NM1", "41", "2", parties.provider_name, "", "", "", "", "46", parties.submitter_id)
         w.add("TRN", "2", f"{batch.batch_id}-{first_st}")
-        w.add("STC", "A1:19", date8, "WQ", _money(sum((c.total for c in claims), Decimal("0"))))
+        w.add("STC", "A1:19", date8, "WQ", money(sum((c.total for c in claims), Decimal("0"))))
         good = [c for c in claims if c.claim_ref not in rejected]
         bad = [c for c in claims if c.claim_ref in rejected]
         if good:
@@ -133,21 +129,21 @@ def claim_ack_277(
         if bad:
             w.add("QTY", "AA", str(len(bad)))
         if good:
-            w.add("AMT", "YU", _money(sum((c.total for c in good), Decimal("0"))))
+            w.add("AMT", "YU", money(sum((c.total for c in good), Decimal("0"))))
         if bad:
-            w.add("AMT", "YY", _money(sum((c.total for c in bad), Decimal("0"))))
+            w.add("AMT", "YY", money(sum((c.total for c in bad), Decimal("0"))))
         w.add("HL", "3", "2", "19", "1")
         w.add("NM1", "85", "2", parties.provider_name, "", "", "", "", "XX", parties.provider_npi)
         w.add("TRN", "1", "0")
-        w.add("STC", "A1:19", "", "WQ", _money(sum((c.total for c in claims), Decimal("0"))))
+        w.add("STC", "A1:19", "", "WQ", money(sum((c.total for c in claims), Decimal("0"))))
         if good:
             w.add("QTY", "QA", str(len(good)))
         if bad:
             w.add("QTY", "QC", str(len(bad)))
         if good:
-            w.add("AMT", "YU", _money(sum((c.total for c in good), Decimal("0"))))
+            w.add("AMT", "YU", money(sum((c.total for c in good), Decimal("0"))))
         if bad:
-            w.add("AMT", "YY", _money(sum((c.total for c in bad), Decimal("0"))))
+            w.add("AMT", "YY", money(sum((c.total for c in bad), Decimal("0"))))
         for n, claim in enumerate(claims, 4):
             w.add("HL", str(n), "3", "PT")
             sub = claim.subscriber
@@ -155,10 +151,10 @@ def claim_ack_277(
             w.add("TRN", "2", claim.claim_ref)
             code = rejected.get(claim.claim_ref)
             if code is None:
-                w.add("STC", "A2:20", date8, "WQ", _money(claim.total))
+                w.add("STC", "A2:20", date8, "WQ", money(claim.total))
                 w.add("REF", "1K", payer_claim_number(claim))
             else:
-                w.add("STC", code, date8, "U", _money(claim.total))
+                w.add("STC", code, date8, "U", money(claim.total))
             days = sorted(line.service_date for line in claim.lines)
             w.add("DTP", "472", "RD8", f"{days[0]:%Y%m%d}-{days[-1]:%Y%m%d}")
 
@@ -213,9 +209,9 @@ def remittance_835(
     def body(w: _Writer) -> None:
         w.add("ST", "835", "0001")
         if total > 0:
-            w.add("BPR", "I", _money(total), "C", "CHK", "", "", "", "", "", "", "", "", "", "", "", date8)
+            w.add("BPR", "I", money(total), "C", "CHK", "", "", "", "", "", "", "", "", "", "", "", date8)
         else:
-            w.add("BPR", "H", _money(total), "C", "NON", "", "", "", "", "", "", "", "", "", "", "", date8)
+            w.add("BPR", "H", money(total), "C", "NON", "", "", "", "", "", "", "", "", "", "", "", date8)
         w.add("TRN", "1", f"CHK{control}", f"1{parties.payer_id.rjust(9, '0')[:9]}")
         w.add("DTM", "405", date8)
         w.add("N1", "PR", parties.payer_name)
@@ -234,8 +230,8 @@ def remittance_835(
                 "CLP",
                 claim.claim_ref,
                 "4" if denied else status,
-                _money(charged),
-                _money(paid_total),
+                money(charged),
+                money(paid_total),
                 "",
                 "MC",
                 payer_claim_number(claim),
@@ -247,16 +243,16 @@ def remittance_835(
             for number, paid, answer in lines:
                 line = by_number[number]
                 code = ":".join(("HC", line.procedure, *line.modifiers))
-                w.add("SVC", code, _money(sign * line.amount), _money(paid), "", str(line.units))
+                w.add("SVC", code, money(sign * line.amount), money(paid), "", str(line.units))
                 w.add("DTM", "472", f"{line.service_date:%Y%m%d}")
                 rest = sign * line.amount - paid
                 if rest:
-                    w.add("CAS", answer.group, answer.reason, _money(rest))
+                    w.add("CAS", answer.group, answer.reason, money(rest))
                 w.add("REF", "6R", f"{claim.claim_ref}-{number}")
                 for remark in answer.remarks:
                     w.add("LQ", "HE", remark)
         if plb:
-            parts = [e for reason, ref, amount in plb for e in (f"{reason}:{ref}", _money(amount))]
+            parts = [e for reason, ref, amount in plb for e in (f"{reason}:{ref}", money(amount))]
             w.add("PLB", parties.provider_npi, f"{on.year}1231", *parts)
 
     return _Writer().envelope("HP", "005010X221A1", control, on, parties, body)
