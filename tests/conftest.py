@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import json
 import os
 from pathlib import Path
 
@@ -35,6 +36,33 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 
     result = CliRunner().invoke(main, list(args), catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
+
+
+def bill_json(bundle: Path, out: Path, db: str, *flags: str) -> dict:
+    """``peerbill bill --json`` of September 2026 as of 2026-10-15; its first payer's batch."""
+    code, stdout, err = run_cli(
+        "bill",
+        "--data",
+        str(bundle),
+        "--month",
+        "2026-09",
+        "--out",
+        str(out),
+        "--db",
+        db,
+        "--as-of",
+        "2026-10-15",
+        "--json",
+        *flags,
+    )
+    assert code == 0, err
+    return json.loads(stdout)["batches"][0]
+
+
+def verify_ledger(db: str) -> None:
+    """``peerbill ledger verify`` finds nothing wrong."""
+    code, out, err = run_cli("ledger", "verify", "--db", db)
+    assert code == 0, out + err
 
 
 _counter = itertools.count()

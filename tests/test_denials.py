@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from conftest import DEMO, run_cli
-from test_receive import _bundle, bill, receive, verify, write
+from conftest import bill_json as bill
+from conftest import verify_ledger as verify
+from test_receive import _bundle, receive, write
 
 from peerbill.store import Store
 from peerbill.store.billing import load_batch

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 from bundles import contact, write_bundle
+from conftest import bill_json as bill
 from conftest import run_cli
+from conftest import verify_ledger as verify
 from x12check import assert_valid_837, pyx12_problems, segments
 
 from peerbill.store import Store
@@ -77,25 +79,6 @@ def _bundle(tmp_path: Path, per_transaction: str | None = None) -> Path:
     return bundle
 
 
-def bill(bundle: Path, out: Path, db: str) -> dict:
-    code, stdout, err = run_cli(
-        "bill",
-        "--data",
-        str(bundle),
-        "--month",
-        "2026-09",
-        "--out",
-        str(out),
-        "--db",
-        db,
-        "--as-of",
-        "2026-10-15",
-        "--json",
-    )
-    assert code == 0, err
-    return json.loads(stdout)["batches"][0]
-
-
 def receive(db: str, *files: Path, code: int = 0) -> dict:
     got, stdout, err = run_cli("receive", "--db", db, "--json", *map(str, files))
     assert got == code, err
@@ -106,11 +89,6 @@ def write(path: Path, text: str) -> Path:
     path.write_text(text)
     assert not pyx12_problems(path), pyx12_problems(path)
     return path
-
-
-def verify(db: str) -> None:
-    code, out, err = run_cli("ledger", "verify", "--db", db)
-    assert code == 0, out + err
 
 
 def sql(db: str, query: str) -> list[tuple]:

@@ -3,34 +3,15 @@ production; the usage comes from agency.yaml, or from --test / --production."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import yaml
 from bundles import contact, write_bundle
+from conftest import bill_json as bill
 from conftest import run_cli
+from conftest import verify_ledger as verify
 from payer import adjudicate
 from x12check import assert_valid_837, segments
-
-
-def bill(bundle: Path, out: Path, db: str, *flags: str) -> dict:
-    code, stdout, err = run_cli(
-        "bill",
-        "--data",
-        str(bundle),
-        "--month",
-        "2026-09",
-        "--out",
-        str(out),
-        "--db",
-        db,
-        "--as-of",
-        "2026-10-15",
-        "--json",
-        *flags,
-    )
-    assert code == 0, err
-    return json.loads(stdout)["batches"][0]
 
 
 def _bundle(tmp_path: Path, usage: str | None = None) -> Path:
@@ -47,11 +28,6 @@ def _bundle(tmp_path: Path, usage: str | None = None) -> Path:
 
 def isa15(path: str) -> str:
     return segments(Path(path))[0][15]
-
-
-def verify(db: str) -> None:
-    code, out, err = run_cli("ledger", "verify", "--db", db)
-    assert code == 0, out + err
 
 
 def test_a_test_batch_bills_nothing_and_never_blocks_production(tmp_path):
