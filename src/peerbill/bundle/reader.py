@@ -13,15 +13,26 @@ import csv
 import hashlib
 import io
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO, NamedTuple, TextIO
+from typing import Any, BinaryIO, NamedTuple, TextIO
 
 from pydantic import ValidationError
 
 from ..log import logger
 from ..model.fields import shown
-from ..model.records import CONTACT_REQUIRED, FILES, Contact, Cost, Eligibility, Record, columns
+from ..model.records import (
+    CONTACT_REQUIRED,
+    FILES,
+    Contact,
+    Cost,
+    Eligibility,
+    Record,
+    bare,
+    columns,
+    required,
+    validator,
+)
 from ..model.reference import Hold, Reference
 from .bundle import Bundle
 from .conflicts import Repeats, eligibility_conflicts, unreadable_row
@@ -58,7 +69,7 @@ def _open_rows(
     required: tuple[str, ...] | None = None,
     unique: int | None = None,
     unreadable: list[tuple[int, str]] | None = None,
-    share: bool = True,
+    texts: dict[str, str] | None = None,
     stop: int | None = None,
     ending: Ending | None = None,
 ) -> Iterator[tuple[int, tuple[str | None, ...]]]:
@@ -66,14 +77,14 @@ def _open_rows(
 
     A row that is not readable CSV (a quote never closed, a cell over 16 MB) is reported as a
     problem, or appended to ``unreadable`` as (line, message) when that list is given.
-    Cell texts repeat (dates, ids, codes), so each distinct text is kept once (unless ``share``
-    is false: the caller does); the column at index ``unique`` (a row id) is left alone.
+    Cell texts repeat (dates, ids, codes, and a child's id in every file), so each distinct text is kept
+    once, in ``texts`` (None: the caller does); the column at index ``unique`` (a row id) is left alone.
     ``stop``: read only the bytes before it (a line's end); ``ending`` is told how the reading ended.
     """
     with _text(path, name, 0, stop) as handle:
         reader = csv.reader(handle, strict=True)
         layout = _header(reader, path, name, expected, problems, expected if required is None else required)
-        yield from _rows(reader, path, name, layout, problems, unique, unreadable, share, ending)
+        yield from _rows(reader, path, name, layout, problems, unique, unreadable, texts, ending)
 
 
 def _text(path: Path, name: str, start: int = 0, stop: int | None = None) -> TextIO:
@@ -150,12 +161,12 @@ def _rows(
     problems: list[Problem],
     unique: int | None,
     unreadable: list[tuple[int, str]] | None,
-    share: bool,
+    texts: dict[str, str] | None,
     ending: Ending | None,
 ) -> Iterator[tuple[int, tuple[str | None, ...]]]:
     """The rows after the header (see :func:`_open_rows`); lines count from where ``reader`` started."""
     positions, width, plain = layout
-    keep = dict[str, str]().setdefault
+    keep = texts.setdefault if texts is not None else None
     line = reader.line_num
     clean = True
     while True:
@@ -184,10 +195,9 @@ def _rows(
             values = [c.strip() or None for c in cells]
         else:
             values = [(cells[i].strip() or None) if i is not None and i < len(cells) else None for i in positions]
-        yield (
-            start,
-            tuple([v if v is None or k == unique else keep(v, v) for k, v in enumerate(values)] if share else values),
-        )
+        if keep is not None:
+            values = [v if v is None or k == unique else keep(v, v) for k, v in enumerate(values)]
+        yield start, tuple(values)
     if ending is not None:
         ending.lines, ending.clean = line, clean
 
@@ -284,6 +294,7 @@ def _read_files(bundle: Bundle, rest: RestSource | None) -> None:
     }
     spans: list[tuple[int, Eligibility]] = []
     unread: dict[str, list[Hold]] = {}
+    texts: dict[str, str] = {}  # each distinct cell text of the reference files, kept once
     for name, model in FILES.items():
         path = bundle.directory / name
         if not path.is_file():
@@ -299,16 +310,15 @@ def _read_files(bundle: Bundle, rest: RestSource | None) -> None:
         raw: list[tuple[int, tuple[str | None, ...]]] = []
         if bundle.raw is not None:
             bundle.raw[name] = raw
-        fields_sets: dict[frozenset[str], frozenset[str]] = {}
         repeated = repeats.get(name)
         child_at = cols.index("child_id") if repeated is None and "child_id" in cols else None
-        for line, values in _open_rows(path, name, cols, problems, _required(model)):
+        validate = validator(model)
+        for line, values in _open_rows(path, name, cols, problems, required(model), texts=texts):
             raw.append((line, values))
             if repeated is not None:
                 repeated.add(line, values)
-            record = _parse(model, name, line, cols, values, problems)
+            record = _parse(validate, name, line, cols, values, problems)
             if record is not None:
-                _share_fields_set(record, fields_sets)
                 reference.add(record)
                 if type(record) is Eligibility:
                     spans.append((line, record))
@@ -316,7 +326,7 @@ def _read_files(bundle: Bundle, rest: RestSource | None) -> None:
                     reference.cost_lines.append(line)
             elif repeated is not None and values[0]:
                 # the id is readable: the child or staff member is known, its row reported, its contacts held
-                reference.add(model.model_construct(None, **{key: values[0]}))
+                reference.add(bare(model, **{key: values[0]}))
                 repeated.unreadable(line, values[0])
             elif child_at is not None and (child := values[child_at]):
                 # a span of a known child left out: its contacts are held rather than judged without it
@@ -399,7 +409,7 @@ def _contact_table(
             CONTACT_REQUIRED,
             unique=_CONTACT_ID,
             unreadable=unreadable,
-            share=False,
+            texts=None,
             stop=stop,
             ending=ending,
         )
@@ -442,7 +452,7 @@ def read_rest(path: Path, start: int) -> Rest:
                 problems,
                 _CONTACT_ID,
                 unreadable,
-                False,
+                None,
                 None,
             )
         )
@@ -457,22 +467,8 @@ def _sealed(table: ContactTable, unreadable: list[tuple[int, str]]) -> ContactTa
     return table.seal()
 
 
-def _required(model: type[Record]) -> tuple[str, ...]:
-    return tuple(n for n, f in model.model_fields.items() if f.is_required())
-
-
-def _share_fields_set(record: Record, shared: dict[frozenset[str], frozenset[str]]) -> None:
-    """Give ``record`` the one frozen set of field names every record with the same filled cells shares.
-
-    pydantic keeps a set of the fields given per instance, a large part of a small record's memory.
-    Records are frozen, so nothing adds to it.
-    """
-    names = frozenset(record.__pydantic_fields_set__)
-    object.__setattr__(record, "__pydantic_fields_set__", shared.setdefault(names, names))
-
-
 def _parse(
-    model: type[Record],
+    validate: Callable[[dict[str, Any]], Record],
     name: str,
     line: int,
     cols: tuple[str, ...],
@@ -480,7 +476,7 @@ def _parse(
     problems: list[Problem],
 ) -> Record | None:
     try:
-        return model.model_validate({c: v for c, v in zip(cols, values) if v is not None})
+        return validate({c: v for c, v in zip(cols, values) if v is not None})
     except ValidationError as exc:
         for column, message in describe_errors(exc):
             problems.append(Problem(name, line, column, message))
@@ -488,7 +484,7 @@ def _parse(
 
 
 #: Contact.model_validate without its keyword handling (a Python call per contact)
-_validate_contact = Contact.__pydantic_validator__.validate_python
+_validate_contact = validator(Contact)
 
 
 def parse_contact(row: SourceRow) -> tuple[Contact | None, list[Problem]]:

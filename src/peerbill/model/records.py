@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar, get_args, overload
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic.dataclasses import dataclass
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from .fields import Code, Date, Flag, Icd10, PositiveInt, Text, Time, X12Ref, shown
@@ -50,8 +52,18 @@ MODALITIES: tuple[str, ...] = get_args(Modality)
 SETTINGS: tuple[str, ...] = get_args(SettingName)
 
 
-class Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=False)
+_CONFIG = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+#: a reference file's record: a slotted, frozen dataclass that pydantic validates.  A month's reference rows
+#: run to a million and more, and they are held while it is judged: as a model each would keep a dict of its
+#: fields and a set of those given, several times the size of the values
+record = dataclass(frozen=True, slots=True, config=_CONFIG)
+
+
+class Record:
+    """What the records of every file share."""
+
+    __slots__ = ()
 
     def covers(self, day: dt.date) -> bool:
         """True when ``day`` lies in this record's span, both ends included.
@@ -75,6 +87,7 @@ def _span(start: str, end: str) -> Any:
     return field_validator(end)(classmethod(check))
 
 
+@record
 class Child(Record):
     child_id: Code
     first_name: Text | None = None
@@ -87,6 +100,7 @@ class Child(Record):
     zip: Text | None = None
 
 
+@record
 class Eligibility(Record):
     child_id: Code
     payer: Code
@@ -97,6 +111,7 @@ class Eligibility(Record):
     _ends = _span("start_date", "end_date")
 
 
+@record
 class Diagnosis(Record):
     child_id: Code
     icd10: Icd10
@@ -106,6 +121,7 @@ class Diagnosis(Record):
     _ends = _span("start_date", "end_date")
 
 
+@record
 class Setting(Record):
     child_id: Code
     setting: SettingName
@@ -115,6 +131,7 @@ class Setting(Record):
     _ends = _span("start_date", "end_date")
 
 
+@record
 class ServicePlan(Record):
     plan_id: Code
     child_id: Code
@@ -128,6 +145,7 @@ class ServicePlan(Record):
     _ends = _span("start_date", "end_date")
 
 
+@record
 class PreventionPlan(Record):
     plan_id: Code
     child_id: Code
@@ -139,6 +157,7 @@ class PreventionPlan(Record):
     _ends = _span("plan_date", "end_date")
 
 
+@record
 class Staff(Record):
     staff_id: Code
     first_name: Text | None = None
@@ -190,7 +209,7 @@ def _pos(value: object) -> str:
     raise PydanticCustomError("pos", "'{value}' is not a two-digit place-of-service code", {"value": shown(text)})
 
 
-class Contact(Record):
+class Contact(BaseModel):
     contact_id: Code
     service_date: Date
     start_time: Time
@@ -209,7 +228,7 @@ class Contact(Record):
     goal_id: Code | None = None
     note_signed_date: Date | None = None
 
-    model_config = ConfigDict(ignored_types=(_Once,))
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=False, ignored_types=(_Once,))
 
     # worked out once each: the checks ask for them about six times a contact
     @_Once
@@ -225,6 +244,7 @@ class Contact(Record):
         return self.end_minute - self.start_minute
 
 
+@record
 class Payment(Record):
     """Optional payments.csv: when the provider was paid for a contact (the expenditure date, 45 CFR 95.13(b))."""
 
@@ -232,6 +252,7 @@ class Payment(Record):
     paid_date: Date
 
 
+@record
 class Cost(Record):
     """Optional costs.csv: Title IV-E prevention costs that are not contacts (administration, training, kinship
     navigator)."""
@@ -256,7 +277,7 @@ CONTACT_REQUIRED = (
 )
 
 # file name -> (model, columns in contract order)
-FILES: dict[str, type[Record]] = {
+FILES: dict[str, type[Record] | type[Contact]] = {
     "children.csv": Child,
     "eligibility.csv": Eligibility,
     "diagnoses.csv": Diagnosis,
@@ -270,6 +291,30 @@ FILES: dict[str, type[Record]] = {
 }
 
 
-def columns(model: type[Record]) -> tuple[str, ...]:
+def fields_of(model: type[Record] | type[Contact]) -> dict[str, FieldInfo]:
+    """The fields of a file's record, in contract order."""
+    return model.__pydantic_fields__  # type: ignore[union-attr]
+
+
+def columns(model: type[Record] | type[Contact]) -> tuple[str, ...]:
     """The contract's columns of a file, in contract order."""
-    return tuple(model.model_fields)
+    return tuple(fields_of(model))
+
+
+def required(model: type[Record] | type[Contact]) -> tuple[str, ...]:
+    """The columns a file's row cannot leave empty."""
+    return tuple(n for n, f in fields_of(model).items() if f.is_required())
+
+
+def validator(model: type[Record] | type[Contact]) -> Callable[[dict[str, Any]], Any]:
+    """pydantic's validation of a record from its cells by column name, without a call to the class."""
+    return model.__pydantic_validator__.validate_python  # type: ignore[union-attr]
+
+
+def bare(model: type[_R], **values: object) -> _R:
+    """A record that holds only ``values`` (unvalidated) and None elsewhere: the id of a row that could not
+    be read, so that its child or staff member is known and its contacts held rather than judged."""
+    made = object.__new__(model)
+    for name in fields_of(model):  # type: ignore[arg-type]
+        object.__setattr__(made, name, values.get(name))
+    return made
