@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import overload
 
 from ..bundle.reader import parse_contact
 from ..bundle.rows import SourceRow, column_index, column_of
@@ -58,25 +59,52 @@ _STATUS_AT = {status: n for n, status in enumerate(STATUSES)}
 _TENTH, _NO_SHARE = Decimal("0.1"), Decimal("0.0")
 
 
-@dataclass
 class Tally:
-    contacts: dict[str, int] = field(default_factory=lambda: {s: 0 for s in STATUSES})
-    minutes: dict[str, int] = field(default_factory=lambda: {s: 0 for s in STATUSES})
-    dollars: dict[str, Decimal] = field(default_factory=lambda: {s: ZERO for s in STATUSES})
+    """Contacts, minutes and dollars of a group, by status: held as one list (contacts, then minutes, then
+    dollars, each in :data:`STATUSES` order), the list the figures summed it in, not copied.  A statewide
+    month has a tally per child."""
+
+    __slots__ = ("sums",)
+    __hash__ = None  # type: ignore[assignment]  # its sums change as it adds
+
+    def __init__(self, sums: list | None = None):
+        self.sums: list = [0] * 8 + [ZERO] * 4 if sums is None else sums
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Tally) and self.sums == other.sums
 
     def add(self, status: str, minutes: int, dollars: Decimal, contacts: int = 1) -> None:
-        self.contacts[status] += contacts
-        self.minutes[status] += minutes
-        self.dollars[status] += dollars
+        s, sums = _STATUS_AT[status], self.sums
+        sums[s] += contacts
+        sums[4 + s] += minutes
+        sums[8 + s] += dollars
+
+    @property
+    def contacts(self) -> dict[str, int]:
+        return dict(zip(STATUSES, self.sums[0:4]))
+
+    @property
+    def minutes(self) -> dict[str, int]:
+        return dict(zip(STATUSES, self.sums[4:8]))
+
+    @property
+    def dollars(self) -> dict[str, Decimal]:
+        return dict(zip(STATUSES, self.sums[8:12]))
 
     @property
     def total_contacts(self) -> int:
-        return sum(self.contacts.values())
+        return sum(self.sums[0:4])
+
+    @property
+    def at_risk(self) -> Decimal:
+        """Dollars of the contacts held, not billable or rejected."""
+        return self.sums[9] + self.sums[10] + self.sums[11]
 
     def share(self, what: str) -> Decimal:
-        values = getattr(self, what)
-        total = sum(values.values())
-        return (Decimal(values["billable"]) / total * 100).quantize(_TENTH) if total else _NO_SHARE
+        first = {"contacts": 0, "minutes": 4, "dollars": 8}[what]
+        values = self.sums[first : first + 4]
+        total = sum(values)
+        return (Decimal(values[0]) / total * 100).quantize(_TENTH) if total else _NO_SHARE
 
 
 @dataclass
@@ -86,10 +114,37 @@ class Coverage:
     overall: Tally = field(default_factory=Tally)
     groups: dict[str, dict[str, Tally]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(Tally)))
     reasons: dict[str, list] = field(default_factory=lambda: defaultdict(lambda: [0, ZERO]))  # code -> [contacts, $]
-    held: list[dict] = field(default_factory=list)
+    held: Sequence[dict] = ()
     authorizations: list[dict] = field(default_factory=list)
-    caps: list[dict] = field(default_factory=list)
+    caps: Sequence[dict] = ()
     trend: list[dict] = field(default_factory=list)
+
+
+class Entries(Sequence[dict]):
+    """Entries of a list (held contacts, caps) as dicts by name, made when asked for: a statewide month
+    holds a hundred thousand held contacts, each kept as a tuple."""
+
+    def __init__(self, keys: tuple[str, ...], items: list[tuple], values: Callable[[tuple], tuple]):
+        self._keys, self._items, self._values = keys, items, values
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @overload
+    def __getitem__(self, at: int) -> dict: ...
+
+    @overload
+    def __getitem__(self, at: slice) -> list[dict]: ...
+
+    def __getitem__(self, at: int | slice) -> dict | list[dict]:
+        if isinstance(at, slice):
+            return [dict(zip(self._keys, self._values(t))) for t in self._items[at]]
+        return dict(zip(self._keys, self._values(self._items[at])))
 
 
 def potential(contact: Contact | None, v: Verdict, rules: RuleSet, known: dict[tuple, Decimal]) -> Decimal:
@@ -331,15 +386,18 @@ def build(
             contact = parse_contact(rows[i])[0] if _readable(v) and needs_contact(v) else None
             figures.add(i, v, services[i], contact, rules, as_of)
     for (group, key), sums in figures.fold().sums.items():
-        tally = cov.overall if group is None else cov.groups[group][key]
-        for s, status in enumerate(STATUSES):
-            tally.add(status, sums[4 + s], sums[8 + s], sums[s])
+        if group is None:
+            cov.overall = Tally(sums)
+        else:
+            cov.groups[group][key] = Tally(sums)
     for code, (contacts, dollars) in figures.reasons.items():
         entry = cov.reasons[code]
         entry[0] += contacts
         entry[1] += dollars
-    cov.held = [dict(zip(HELD_KEYS, (cid, *rest))) for _, cid, _, *rest in sorted(figures.held)]
-    cov.caps = [dict(zip(CAP_KEYS, values)) for _, _, *values in sorted(figures.caps)]
+    figures.held.sort()
+    figures.caps.sort()
+    cov.held = Entries(HELD_KEYS, figures.held, lambda t: (t[1], *t[3:]))
+    cov.caps = Entries(CAP_KEYS, figures.caps, lambda t: t[2:])
     auth_used = figures.auth_used
     for child_id, plans in sorted(reference.service_plans.items()):
         for plan in plans:

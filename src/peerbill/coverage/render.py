@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
 import html
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
@@ -44,18 +46,17 @@ def _hours(minutes: int) -> str:
 
 
 def tally_row(section: str, key: str, t: Tally) -> tuple:
-    potential = sum(t.dollars.values(), Decimal("0"))
-    at_risk = t.dollars["held"] + t.dollars["not_billable"] + t.dollars["rejected"]
+    sums = t.sums
     return (
         section,
         key,
         t.total_contacts,
-        *(t.contacts[s] for s in STATUSES),
-        _hours(sum(t.minutes.values())),
-        _hours(t.minutes["billable"]),
-        f"{potential:.2f}",
-        f"{t.dollars['billable']:.2f}",
-        f"{at_risk:.2f}",
+        *sums[0:4],
+        _hours(sum(sums[4:8])),
+        _hours(sums[4]),
+        f"{sum(sums[8:12], Decimal('0')):.2f}",
+        f"{sums[8]:.2f}",
+        f"{t.at_risk:.2f}",
         t.share("contacts"),
         t.share("minutes"),
         t.share("dollars"),
@@ -95,11 +96,13 @@ def _row(section: str, key: str, **values) -> tuple:
     return tuple(row)
 
 
-def rows(cov: Coverage) -> list[tuple]:
-    out = [tally_row("overall", cov.month, cov.overall)]
+def rows(cov: Coverage) -> Iterator[tuple]:
+    """coverage.csv's rows, made as they are written: a statewide month has a row per child."""
+    yield tally_row("overall", cov.month, cov.overall)
     for group in GROUP_TITLES:
-        for key, t in sorted(cov.groups[group].items()):
-            out.append(tally_row(group, key, t))
+        for key in sorted(cov.groups[group]):
+            yield tally_row(group, key, cov.groups[group][key])
+    out: list[tuple] = []
     for code, (n, dollars) in ranked_reasons(cov):
         out.append(_row("reason", code, contacts=n, at_risk_dollars=f"{dollars:.2f}"))
     for h in cov.held:
@@ -156,7 +159,7 @@ def rows(cov: Coverage) -> list[tuple]:
                 ),
             )
         )
-    return out
+    yield from out
 
 
 def ranked_reasons(cov: Coverage) -> list[tuple[str, tuple[int, Decimal]]]:
@@ -165,12 +168,12 @@ def ranked_reasons(cov: Coverage) -> list[tuple[str, tuple[int, Decimal]]]:
     )
 
 
-def write_csv(cov: Coverage, path: Path, table: list[tuple] | None = None) -> None:
-    """coverage.csv; ``table``: the :func:`rows` of ``cov``, when worked out already (for the HTML too)."""
+def write_csv(cov: Coverage, path: Path) -> None:
+    """coverage.csv: every row of :func:`rows`."""
     with files.replacing(path) as f:
         w = csvout.writer(f)
         w.writerow(COLUMNS)
-        w.writerows(rows(cov) if table is None else table)
+        w.writerows(rows(cov))
 
 
 def terminal(cov: Coverage) -> list[str]:
@@ -182,8 +185,8 @@ def terminal(cov: Coverage) -> list[str]:
         f"  {'':<24}{'contacts':>9}{'billable':>9}{'held':>7}{'not':>7}{'rej':>6}{'share $':>9}{'at risk $':>12}",
     ]
     for group in ("payer", "service", "program", "staff"):
-        for key, t in sorted(cov.groups[group].items()):
-            r = tally_row(group, key, t)
+        for key in sorted(cov.groups[group]):
+            r = tally_row(group, key, cov.groups[group][key])
             share = f"{r[14]}%"
             out.append(f"  {group + ' ' + key:<24}{r[2]:>9}{r[3]:>9}{r[4]:>7}{r[5]:>7}{r[6]:>6}{share:>9}{r[11]:>12}")
     out.append("  reasons by dollars at risk: " + ", ".join(f"{c} ${d:,.2f}" for c, (n, d) in ranked_reasons(cov)[:6]))
@@ -283,22 +286,22 @@ if(m){var th=document.querySelector('#'+m[1]+' th[data-col="'+m[2]+'"]');if(th)s
 PAGE_ROWS = 200
 
 
-def _capped(rows: list, limit: int, what: str) -> tuple[list, str]:
+def _capped(rows: Sequence, limit: int, what: str) -> tuple[list, str]:
     """The first ``limit`` of ``rows`` (in the order given), and the sentence that says so when rows were left out."""
-    if len(rows) <= limit:
-        return rows, ""
-    note = f'<p class="muted">The {limit:,} of {len(rows):,} rows {what}; coverage.csv has every row.</p>'
-    return rows[:limit], note
+    return list(rows[:limit]), _left_out(limit, len(rows), what)
 
 
-def _at_risk(row: list) -> tuple[Decimal, str]:
-    return (-Decimal(row[-1]), str(row[0]))
+def _left_out(limit: int, total: int, what: str) -> str:
+    """The sentence that says a table shows ``limit`` of its ``total`` rows (empty when it shows them all)."""
+    if total <= limit:
+        return ""
+    return f'<p class="muted">The {limit:,} of {total:,} rows {what}; coverage.csv has every row.</p>'
 
 
-def write_html(cov: Coverage, path: Path, table: list[tuple] | None = None, limit: int = PAGE_ROWS) -> None:
-    """coverage.html; ``table``: the :func:`rows` of ``cov``, when worked out already (for the CSV too): the
-    tables by group show the figures of its rows.  Each detail table shows at most ``limit`` rows: those with
-    the most dollars at risk (held contacts: the soonest deadlines), with a line that says so."""
+def write_html(cov: Coverage, path: Path, limit: int = PAGE_ROWS) -> None:
+    """coverage.html: the tables by group show the figures of coverage.csv's rows.  Each detail table shows
+    at most ``limit`` rows: those with the most dollars at risk (held contacts: the soonest deadlines), with
+    a line that says so."""
     o = cov.overall
     at_risk = o.dollars["held"] + o.dollars["not_billable"] + o.dollars["rejected"]
     kpis = [
@@ -337,11 +340,12 @@ def write_html(cov: Coverage, path: Path, table: list[tuple] | None = None, limi
             {1, 2},
         ),
     ]
-    by_group: dict[str, list[tuple]] = {group: [] for group in GROUP_TITLES}
-    for row in rows(cov) if table is None else table:
-        if row[0] in by_group:
-            by_group[row[0]].append(row)
     for group, title in GROUP_TITLES.items():
+        tallies = cov.groups[group]
+        if len(tallies) > limit:  # the rows with the most at risk, found without a row made for each
+            keys = heapq.nsmallest(limit, tallies, key=lambda k: (-tallies[k].at_risk, k))
+        else:
+            keys = sorted(tallies)
         body = [
             [
                 key,
@@ -356,13 +360,11 @@ def write_html(cov: Coverage, path: Path, table: list[tuple] | None = None, limi
                 billable_usd,
                 at_risk_usd,
             ]
-            for key, n, billable, held, not_billable, rejected, contacts, hours, dollars, billable_usd, at_risk_usd in map(
-                _GROUP_CELLS, by_group[group]
+            for key, n, billable, held, not_billable, rejected, contacts, hours, dollars, billable_usd, at_risk_usd in (
+                _GROUP_CELLS(tally_row(group, k, tallies[k])) for k in keys
             )
         ]
-        if len(body) > limit:
-            body.sort(key=_at_risk)
-        body, note = _capped(body, limit, "with the most dollars at risk")
+        note = _left_out(limit, len(tallies), "with the most dollars at risk")
         sections += [
             f"<h2>{title}</h2>",
             note,

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from ..coverage.figures import ContactFigures, Coverage, build
 from ..coverage.render import PAGE_ROWS, write_csv, write_html
-from ..coverage.render import rows as table_rows
 from ..log import logger
 from ..model.verdict import Verdict
 from ..outputs.files import out_folder
@@ -50,8 +49,7 @@ def write(
         month.month, month.as_of, rows, verdicts, month.rules, month.bundle.reference, month.prior.auth, trend, figures
     )
     out = out_folder(out_dir)
-    table = table_rows(cov)  # for both files
-    write_csv(cov, out / "coverage.csv", table)
-    write_html(cov, out / "coverage.html", table, page_rows)
+    write_csv(cov, out / "coverage.csv")
+    write_html(cov, out / "coverage.html", page_rows)
     logger.info("coverage of %s written: %d contacts", month.month, len(rows))
     return cov
