@@ -446,10 +446,15 @@ def test_a_run_records_the_contact_versions_its_own_import_stored(tmp_path, db_u
     assert sum(1 for (cid, _), v in versions.items() if cid == "C-023" and v == 2) == 2
 
 
-def test_run_lets_the_reference_rows_go_once_it_imported_them(tmp_path, db_url):
-    """`run` drops the reference files' rows as read once its import stored them (a state's are many): the
-    store holds the rows `import` stores, and a bundle whose rows were let go cannot be imported again."""
+def test_the_import_reads_the_reference_rows_again_and_refuses_a_changed_file(tmp_path, db_url):
+    """The bundle keeps no reference file's rows for the import (a state's are over a million): the import
+    reads them again, so `run` stores the rows `import` stores; a file changed since the bundle was read is
+    refused, naming the file, and nothing of that import is stored."""
+    import shutil
+
     import pytest
+
+    from peerbill.bundle import BundleError
 
     from peerbill.jobs.month import load_rules, read
     from peerbill.store.schema import ReferenceRow
@@ -480,12 +485,19 @@ def test_run_lets_the_reference_rows_go_once_it_imported_them(tmp_path, db_url):
             ).all()
 
     assert len(reference_rows(db_url)) > 100 and reference_rows(db_url) == reference_rows(separate)
-    bundle = read(DEMO, load_rules(None))
-    store = Store.open(f"sqlite:///{tmp_path / 'third.db'}")
+    copy = tmp_path / "bundle"
+    shutil.copytree(DEMO, copy)
+    bundle = read(copy, load_rules(None))
+    third = f"sqlite:///{tmp_path / 'third.db'}"
+    store = Store.open(third)
     store.import_bundle(bundle)
-    bundle.imported()
-    with pytest.raises(ValueError, match="let go"):
+    store.import_bundle(bundle)  # the rows are read again, unchanged: nothing new
+    assert reference_rows(third) == reference_rows(separate)
+    path = copy / "eligibility.csv"
+    path.write_text(path.read_text(encoding="utf-8") + "C-999,medicaid,M999,2026-01-01,\n", encoding="utf-8")
+    with pytest.raises(BundleError, match="eligibility.csv: changed while it was being read"):
         store.import_bundle(bundle)
+    assert reference_rows(third) == reference_rows(separate)
 
 
 def test_a_busy_store_is_waited_for_then_named_busy(tmp_path, monkeypatch):

@@ -23,20 +23,9 @@ class Bundle:
     problems: list[Problem] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
     present: set[str] = field(default_factory=set)
-    #: reference files as read: file name -> [(line, cells in contract order)], for the store's import
-    #: (None once :meth:`imported` let them go)
-    raw: dict[str, list[tuple[int, tuple[str | None, ...]]]] | None = field(default_factory=dict)
     _months: MonthRows | None = field(default=None, init=False, repr=False, compare=False)
     _duplicates: set[int] | None = field(default=None, init=False, repr=False, compare=False)
     _hashes: RowHashes | None = field(default=None, init=False, repr=False, compare=False)
-
-    def imported(self) -> None:
-        """The reference files' rows as read are in the store: let them go (only the import reads them).
-
-        ``run`` imports the bundle once, then judges, bills and reports on it; the rows would be held
-        beside the verdicts for nothing.  Importing the bundle again is an error.
-        """
-        self.raw = None
 
     def months(self) -> MonthRows:
         """The contact rows by month in judging order, grouped and sorted once for every job of the process."""

@@ -72,6 +72,7 @@ def _open_rows(
     texts: dict[str, str] | None = None,
     stop: int | None = None,
     ending: Ending | None = None,
+    source: TextIO | None = None,
 ) -> Iterator[tuple[int, tuple[str | None, ...]]]:
     """Rows of a CSV file as (line, cells in ``expected`` order); header problems are reported.
 
@@ -80,8 +81,9 @@ def _open_rows(
     Cell texts repeat (dates, ids, codes, and a child's id in every file), so each distinct text is kept
     once, in ``texts`` (None: the caller does); the column at index ``unique`` (a row id) is left alone.
     ``stop``: read only the bytes before it (a line's end); ``ending`` is told how the reading ended.
+    ``source``: the file's text, read already (``path`` still names it).
     """
-    with _text(path, name, 0, stop) as handle:
+    with source if source is not None else _text(path, name, 0, stop) as handle:
         reader = csv.reader(handle, strict=True)
         layout = _header(reader, path, name, expected, problems, expected if required is None else required)
         yield from _rows(reader, path, name, layout, problems, unique, unreadable, texts, ending)
@@ -307,14 +309,10 @@ def _read_files(bundle: Bundle, rest: RestSource | None) -> None:
             continue
         cols = columns(model)
         key = cols[0]
-        raw: list[tuple[int, tuple[str | None, ...]]] = []
-        if bundle.raw is not None:
-            bundle.raw[name] = raw
         repeated = repeats.get(name)
         child_at = cols.index("child_id") if repeated is None and "child_id" in cols else None
         validate = validator(model)
         for line, values in _open_rows(path, name, cols, problems, required(model), texts=texts):
-            raw.append((line, values))
             if repeated is not None:
                 repeated.add(line, values)
             record = _parse(validate, name, line, cols, values, problems)
@@ -337,6 +335,24 @@ def _read_files(bundle: Bundle, rest: RestSource | None) -> None:
         problems.extend(repeated.problems)
     reference.child_holds = _merged(held, repeats["children.csv"].held, unread)
     reference.staff_holds = _merged(repeats["staff.csv"].held)
+
+
+def reference_rows(bundle: Bundle) -> Iterator[tuple[str, Iterator[tuple[int, tuple[str | None, ...]]]]]:
+    """The reference files' rows as the store's import takes them, (line, cells in contract order), read again
+    from the files rather than held since the bundle was read: a statewide month's are over a million.  A
+    file whose bytes are no longer those the bundle read is an error, so the rows stored are those judged."""
+    for name, model in FILES.items():
+        if model is Contact or name not in bundle.present:
+            continue
+        path = bundle.directory / name
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise BundleError([Problem(name, None, None, f"cannot be read again: {exc.strerror}")]) from None
+        if hashlib.sha256(data).hexdigest() != bundle.files[name]:
+            raise BundleError([Problem(name, None, None, "changed while it was being read: run again")])
+        text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+        yield name, _open_rows(path, name, columns(model), [], required(model), source=text)
 
 
 #: holds kept apart for one child or staff member; beyond them, one hold spans them all

@@ -95,7 +95,6 @@ def judge(
             return
         if import_first:
             imported.append(store.import_bundle(bundle, versions_of=month.month))
-            bundle.imported()  # nothing of this command reads the reference files' rows again
         if record:
             versions = imported[0].versions if imported else None
             import_id = imported[0].import_id if imported else None

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..bundle import Bundle
 from ..bundle.hashes import CELL_SEPARATOR, row_hash
+from ..bundle.reader import reference_rows
 from ..bundle.rows import JSONFragments, SourceRow, cells_at, joined_at, json_at, lines_at, month_of
 from ..log import logger
 from ..model.records import FILES, columns
@@ -121,8 +122,6 @@ def import_bundle(db: Database, bundle: Bundle, versions_of: str | None = None) 
     With ``versions_of`` (a month), the result also maps the contact ids of that month's stored rows
     to their current versions, as a run's verdicts record them (see :class:`~.runs.RunRecorder`).
     """
-    if bundle.raw is None:
-        raise ValueError("the bundle's reference rows were let go after an import (Bundle.imported)")
     counts: dict[str, dict[str, int]] = {}
     versions = MonthVersions(versions_of, bundle) if versions_of is not None else None
     with Session(db.engine) as session, session.begin():
@@ -134,7 +133,7 @@ def import_bundle(db: Database, bundle: Bundle, versions_of: str | None = None) 
         )
         session.add(imp)
         session.flush()
-        for name, rows in bundle.raw.items():
+        for name, rows in reference_rows(bundle):
             counts[name] = _import_reference(session, imp.id, name, rows)
         counts["contacts.csv"] = _import_contacts(session, imp.id, bundle, versions)
         imp.counts = counts
