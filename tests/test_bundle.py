@@ -109,6 +109,32 @@ def test_bad_reference_row_is_reported_and_left_out_and_its_childs_contacts_held
     assert "1 reference-row problems" in stdout
 
 
+def test_reference_records_are_slotted_and_share_a_childs_id_across_files(tmp_path):
+    """A statewide month holds over a million reference records while it is judged: each is a slotted record
+    (no per-record dict of fields), and a child's id is one string in every file that names the child."""
+    import sys
+
+    from peerbill.bundle.reader import reference_rows
+
+    bundle = read_bundle(
+        write_bundle(
+            tmp_path / "b",
+            [contact()],
+            eligibility_csv=[
+                {"child_id": "K1", "payer": "medicaid", "member_id": "M1", "start_date": "2020-01-01", "end_date": ""}
+            ],
+        )
+    )
+    ref = bundle.reference
+    records = [ref.children["K1"], ref.eligibility["K1"][0], *ref.staff.values()]
+    assert all(not hasattr(r, "__dict__") for r in records)
+    assert sys.getsizeof(ref.eligibility["K1"][0]) < 100
+    assert ref.eligibility["K1"][0].child_id is ref.children["K1"].child_id
+    # the rows the import stores are read again from the files, as the bundle read them
+    again = {name: list(rows) for name, rows in reference_rows(bundle)}
+    assert [values[:3] for _, values in again["eligibility.csv"]] == [("K1", "medicaid", "M1")]
+
+
 def test_reader_never_raises_for_a_bad_row(tmp_path):
     bundle = write_bundle(tmp_path / "b", [{"contact_id": "X", "service_date": "nonsense"}])
     loaded = read_bundle(bundle)

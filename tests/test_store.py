@@ -455,7 +455,6 @@ def test_the_import_reads_the_reference_rows_again_and_refuses_a_changed_file(tm
     import pytest
 
     from peerbill.bundle import BundleError
-
     from peerbill.jobs.month import load_rules, read
     from peerbill.store.schema import ReferenceRow
 
@@ -495,7 +494,7 @@ def test_the_import_reads_the_reference_rows_again_and_refuses_a_changed_file(tm
     assert reference_rows(third) == reference_rows(separate)
     path = copy / "eligibility.csv"
     path.write_text(path.read_text(encoding="utf-8") + "C-999,medicaid,M999,2026-01-01,\n", encoding="utf-8")
-    with pytest.raises(BundleError, match="eligibility.csv: changed while it was being read"):
+    with pytest.raises(BundleError, match=r"eligibility\.csv: changed while it was being read"):
         store.import_bundle(bundle)
     assert reference_rows(third) == reference_rows(separate)
 
