@@ -253,6 +253,7 @@ def test_overlapping_member_ids_are_held_on_exactly_the_days_two_ids_cover():
     check()
 
 
+@pytest.mark.slow
 def test_many_spans_of_one_child_are_checked_in_linear_time():
     import datetime as dt
     import signal

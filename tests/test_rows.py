@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -122,6 +123,7 @@ def test_a_table_added_to_another_is_one_table_of_both(first, rest, lines):
     assert [list(c) for c in table._codes] == [list(c) for c in one._codes]
 
 
+@pytest.mark.slow
 def test_a_table_added_to_another_widens_a_column_past_65536_texts():
     def rows_(a, b):
         return [
