@@ -102,16 +102,15 @@ def rows(cov: Coverage) -> Iterator[tuple]:
     for group in GROUP_TITLES:
         for key in sorted(cov.groups[group]):
             yield tally_row(group, key, cov.groups[group][key])
-    out: list[tuple] = []
     for code, (n, dollars) in ranked_reasons(cov):
-        out.append(_row("reason", code, contacts=n, at_risk_dollars=f"{dollars:.2f}"))
+        yield _row("reason", code, contacts=n, at_risk_dollars=f"{dollars:.2f}")
     for h in cov.held:
         note = (
             f"{h['days_left']} days left (until {h['deadline']}); release: {h['release']}"
             if h["deadline"]
             else h["release"]
         )
-        out.append(
+        yield (
             _row(
                 "held",
                 h["contact_id"],
@@ -127,7 +126,7 @@ def rows(cov: Coverage) -> Iterator[tuple]:
             )
         )
     for a in cov.authorizations:
-        out.append(
+        yield (
             _row(
                 "authorization",
                 a["plan_id"],
@@ -136,7 +135,7 @@ def rows(cov: Coverage) -> Iterator[tuple]:
             )
         )
     for c in cov.caps:
-        out.append(
+        yield (
             _row(
                 "daily_cap",
                 c["contact_id"],
@@ -145,7 +144,7 @@ def rows(cov: Coverage) -> Iterator[tuple]:
             )
         )
     for m in cov.trend:
-        out.append(
+        yield (
             _row(
                 "trend",
                 str(m["month"]),
@@ -159,7 +158,6 @@ def rows(cov: Coverage) -> Iterator[tuple]:
                 ),
             )
         )
-    yield from out
 
 
 def ranked_reasons(cov: Coverage) -> list[tuple[str, tuple[int, Decimal]]]:
