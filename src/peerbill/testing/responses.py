@@ -110,6 +110,20 @@ def claim_ack_277(
     claims = list(batch.claims)
     first_st = next(iter(batch.st_controls), 1)
 
+    good = [c for c in claims if c.claim_ref not in rejected]
+    bad = [c for c in claims if c.claim_ref in rejected]
+
+    def totals(w: _Writer, accepted: str, refused: str) -> None:
+        """A level's counts (QTY, by the level's qualifiers) and amounts (AMT) of the claims accepted and rejected."""
+        if good:
+            w.add("QTY", accepted, str(len(good)))
+        if bad:
+            w.add("QTY", refused, str(len(bad)))
+        if good:
+            w.add("AMT", "YU", money(sum((c.total for c in good), Decimal("0"))))
+        if bad:
+            w.add("AMT", "YY", money(sum((c.total for c in bad), Decimal("0"))))
+
     def body(w: _Writer) -> None:
         w.add("ST", "277", "0001", "005010X214")
         w.add("BHT", "0085", "08", f"ACK{control}", date8, "1200", "TH")
@@ -122,28 +136,12 @@ def claim_ack_277(
         w.add("NM1", "41", "2", parties.provider_name, "", "", "", "", "46", parties.submitter_id)
         w.add("TRN", "2", f"{batch.batch_id}-{first_st}")
         w.add("STC", "A1:19", date8, "WQ", money(sum((c.total for c in claims), Decimal("0"))))
-        good = [c for c in claims if c.claim_ref not in rejected]
-        bad = [c for c in claims if c.claim_ref in rejected]
-        if good:
-            w.add("QTY", "90", str(len(good)))
-        if bad:
-            w.add("QTY", "AA", str(len(bad)))
-        if good:
-            w.add("AMT", "YU", money(sum((c.total for c in good), Decimal("0"))))
-        if bad:
-            w.add("AMT", "YY", money(sum((c.total for c in bad), Decimal("0"))))
+        totals(w, "90", "AA")
         w.add("HL", "3", "2", "19", "1")
         w.add("NM1", "85", "2", parties.provider_name, "", "", "", "", "XX", parties.provider_npi)
         w.add("TRN", "1", "0")
         w.add("STC", "A1:19", "", "WQ", money(sum((c.total for c in claims), Decimal("0"))))
-        if good:
-            w.add("QTY", "QA", str(len(good)))
-        if bad:
-            w.add("QTY", "QC", str(len(bad)))
-        if good:
-            w.add("AMT", "YU", money(sum((c.total for c in good), Decimal("0"))))
-        if bad:
-            w.add("AMT", "YY", money(sum((c.total for c in bad), Decimal("0"))))
+        totals(w, "QA", "QC")
         for n, claim in enumerate(claims, 4):
             w.add("HL", str(n), "3", "PT")
             sub = claim.subscriber
