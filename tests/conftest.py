@@ -38,23 +38,18 @@ def run_cli(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def bill_cli(
+    bundle: Path, out: Path, db: str | Path, *flags: str, month: str = "2026-09", as_of: str = "2026-10-15"
+) -> tuple[int, str, str]:
+    """``peerbill bill`` of ``month`` (September 2026) as of ``as_of`` (2026-10-15): exit code, stdout, stderr."""
+    return run_cli(
+        "bill", "--data", str(bundle), "--month", month, "--out", str(out), "--db", str(db), "--as-of", as_of, *flags
+    )
+
+
 def bill_json(bundle: Path, out: Path, db: str, *flags: str) -> dict:
     """``peerbill bill --json`` of September 2026 as of 2026-10-15; its first payer's batch."""
-    code, stdout, err = run_cli(
-        "bill",
-        "--data",
-        str(bundle),
-        "--month",
-        "2026-09",
-        "--out",
-        str(out),
-        "--db",
-        db,
-        "--as-of",
-        "2026-10-15",
-        "--json",
-        *flags,
-    )
+    code, stdout, err = bill_cli(bundle, out, db, "--json", *flags)
     assert code == 0, err
     return json.loads(stdout)["batches"][0]
 

@@ -6,26 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from bundles import BASE, contact, write_bundle
-from conftest import read_csv, run_cli
+from conftest import bill_cli, read_csv, run_cli
 from x12check import assert_valid_837, segments
 
 PLAN = BASE["service_plans.csv"][0]
 
 
 def _bill(bundle: Path, tmp_path: Path) -> Path:
-    code, _, err = run_cli(
-        "bill",
-        "--data",
-        str(bundle),
-        "--month",
-        "2026-09",
-        "--out",
-        str(tmp_path / "out"),
-        "--db",
-        str(tmp_path / "s.db"),
-        "--as-of",
-        "2026-10-15",
-    )
+    code, _, err = bill_cli(bundle, tmp_path / "out", tmp_path / "s.db")
     assert code in (0, 1), err
     (path,) = sorted((tmp_path / "out").glob("*.837"))
     assert_valid_837(path)
@@ -133,35 +121,9 @@ def test_an_installation_takes_its_numbers_from_its_own_range_and_prefix(tmp_pat
 def test_a_range_used_up_stops_billing_with_nothing_recorded(tmp_path):
     bundle = write_bundle(tmp_path / "b", [contact(), contact(contact_id="C2", service_date="2026-09-02")])
     _numbered(bundle, first=7, last=7)
-    code, _, err = run_cli(
-        "bill",
-        "--data",
-        str(bundle),
-        "--month",
-        "2026-09",
-        "--out",
-        str(tmp_path / "o"),
-        "--db",
-        str(tmp_path / "s.db"),
-        "--as-of",
-        "2026-10-15",
-        "--test",
-    )
+    code, _, err = bill_cli(bundle, tmp_path / "o", tmp_path / "s.db", "--test")
     assert code == 0, err  # one interchange: number 7
-    code, _, err = run_cli(
-        "bill",
-        "--data",
-        str(bundle),
-        "--month",
-        "2026-09",
-        "--out",
-        str(tmp_path / "o2"),
-        "--db",
-        str(tmp_path / "s.db"),
-        "--as-of",
-        "2026-10-15",
-        "--test",
-    )
+    code, _, err = bill_cli(bundle, tmp_path / "o2", tmp_path / "s.db", "--test")
     assert code == 2 and "control numbers of this installation (7 to 7, agency.yaml numbering) are used up" in err
     assert not list((tmp_path / "o2").glob("*.837"))
 

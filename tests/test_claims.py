@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from bundles import BASE, contact, write_bundle
-from conftest import ROOT, RULES, run_cli
+from conftest import ROOT, RULES, bill_cli, run_cli
 from freezegun import freeze_time
 from x12check import assert_valid_837, segments
 
@@ -144,20 +144,7 @@ def test_golden_small_batch(tmp_path):
         ],
     )
     out = tmp_path / "out"
-    code, _, err = run_cli(
-        "bill",
-        "--data",
-        str(bundle),
-        "--month",
-        "2026-09",
-        "--out",
-        str(out),
-        "--db",
-        str(tmp_path / "s.db"),
-        "--as-of",
-        "2026-10-01",
-        "--test",
-    )
+    code, _, err = bill_cli(bundle, out, tmp_path / "s.db", "--test", as_of="2026-10-01")
     assert code == 0, err
     (path,) = sorted(out.glob("*.837"))
     assert_valid_837(path)
@@ -167,19 +154,7 @@ def test_golden_small_batch(tmp_path):
 def test_no_rendering_provider_loop_when_the_agency_renders(tmp_path):
     staff = [{**BASE["staff.csv"][0], "npi": "1234567893"}]  # the agency's own NPI
     bundle = write_bundle(tmp_path / "b", [contact()], staff_csv=staff)
-    code, _, err = run_cli(
-        "bill",
-        "--data",
-        str(bundle),
-        "--month",
-        "2026-09",
-        "--out",
-        str(tmp_path / "out"),
-        "--db",
-        str(tmp_path / "s.db"),
-        "--as-of",
-        "2026-10-01",
-    )
+    code, _, err = bill_cli(bundle, tmp_path / "out", tmp_path / "s.db", as_of="2026-10-01")
     assert code == 0, err
     (path,) = sorted((tmp_path / "out").glob("*.837"))
     segs = segments(path)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import DEMO, run_cli
+from conftest import DEMO, bill_cli, run_cli
 from conftest import bill_json as bill
 from conftest import verify_ledger as verify
 from test_receive import _bundle, receive, write
@@ -120,20 +120,7 @@ def test_a_month_answered_in_part_leaves_the_rest_outstanding_and_aged(tmp_path)
     bundle = tmp_path / "demo"
     shutil.copytree(DEMO, bundle)
     db = str(tmp_path / "s.db")
-    code, stdout, err = run_cli(
-        "bill",
-        "--data",
-        str(bundle),
-        "--month",
-        "2026-09",
-        "--out",
-        str(tmp_path / "out"),
-        "--db",
-        db,
-        "--as-of",
-        "2026-11-15",
-        "--json",
-    )
+    code, stdout, err = bill_cli(bundle, tmp_path / "out", db, "--json", as_of="2026-11-15")
     assert code == 1, err  # the demo's rejected rows
     batch_id = json.loads(stdout)["batches"][0]["batch_id"]
     batch, row = load_batch(Store.open(db), batch_id)
@@ -226,20 +213,7 @@ def test_the_demo_months_answered_by_835s_reconcile_in_ar_and_on_the_coverage_pa
     db = str(tmp_path / "s.db")
     months = ("2026-07", "2026-08", "2026-09", "2026-10")
     for n, month in enumerate(months):
-        code, stdout, err = run_cli(
-            "bill",
-            "--data",
-            str(DEMO),
-            "--month",
-            month,
-            "--out",
-            str(tmp_path / month),
-            "--db",
-            db,
-            "--as-of",
-            "2026-11-15",
-            "--json",
-        )
+        code, stdout, err = bill_cli(DEMO, tmp_path / month, db, "--json", month=month, as_of="2026-11-15")
         assert code in (0, 1), err
         batch_id = json.loads(stdout)["batches"][0]["batch_id"]
         if n < 3:
