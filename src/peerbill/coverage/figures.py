@@ -54,6 +54,8 @@ HELD_KEYS = (
 )
 CAP_KEYS = ("child_id", "service_date", "contact_id", "effect")
 _STATUS_AT = {status: n for n, status in enumerate(STATUSES)}
+#: where a tally's contacts, minutes and dollars begin in its sums
+_SUMS_AT = {"contacts": 0, "minutes": 4, "dollars": 8}
 
 
 _TENTH, _NO_SHARE = Decimal("0.1"), Decimal("0.0")
@@ -101,7 +103,7 @@ class Tally:
         return self.sums[9] + self.sums[10] + self.sums[11]
 
     def share(self, what: str) -> Decimal:
-        first = {"contacts": 0, "minutes": 4, "dollars": 8}[what]
+        first = _SUMS_AT[what]
         values = self.sums[first : first + 4]
         total = sum(values)
         return (Decimal(values[0]) / total * 100).quantize(_TENTH) if total else _NO_SHARE
