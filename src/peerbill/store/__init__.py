@@ -16,6 +16,7 @@ from . import billing, imports, ledger, runs
 from .database import Database, StoreError, busy_timeout, is_busy, normalize_url, safe_url
 from .imports import Imported, MonthVersions
 from .runs import RunRecorder
+from .schema import CompletedRun
 
 
 class Store(Database):
@@ -55,6 +56,7 @@ class Store(Database):
 
 
 __all__ = [
+    "CompletedRun",
     "Database",
     "Imported",
     "RunRecorder",

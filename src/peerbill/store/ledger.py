@@ -441,7 +441,7 @@ def append(
     (bundle files are corrected in place, so their later state proves nothing).
     """
     s.flush()
-    prev = _newest(s)
+    prev = newest(s)
     payload = {
         "digests": digests(s, kind, ref_id, s.info.pop("ledger_inserted", None)),
         "files": files or {},
@@ -473,10 +473,11 @@ class Verification:
 def head(store: Database) -> str:
     """The hash of the ledger's newest entry (the genesis hash of an empty ledger)."""
     with Session(store.engine) as s:
-        return _newest(s)
+        return newest(s)
 
 
-def _newest(s: Session) -> str:
+def newest(s: Session) -> str:
+    """The hash of the newest entry ``s`` sees (the genesis hash of an empty ledger)."""
     return s.execute(select(LedgerEntry.entry_hash).order_by(LedgerEntry.id.desc()).limit(1)).scalar() or GENESIS
 
 

@@ -350,3 +350,28 @@ class LedgerEntry(Base):
     payload: Mapped[dict] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class CompletedRun(Base):
+    """A ``peerbill run`` that finished with nothing else recorded in the store while it ran: what it was run
+    on, the ledger's head when it ended, and the outputs it left.
+
+    A later run of the same month on the same inputs finds its month unchanged here (see
+    :mod:`peerbill.jobs.unchanged`) instead of judging it again.  It is a record of work done, not of
+    anything billed: the ledger does not vouch for it, and without it a run only judges the month again.
+    """
+
+    __tablename__ = "completed_runs"
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))
+    #: SHA-256 of what the run was given: bundle files, rule files, peerbill's own files, month, as-of, usage
+    inputs_key: Mapped[str] = mapped_column(String(64))
+    #: the ledger's head when the run ended: what it recorded was the last thing recorded
+    ledger_head: Mapped[str] = mapped_column(String(64))
+    out_dir: Mapped[str] = mapped_column(Text)
+    #: each output's path under out_dir -> its SHA-256
+    outputs: Mapped[dict] = mapped_column(JSON)
+    #: the run's summary as printed, and whether it found data errors (its exit status 1)
+    lines: Mapped[list] = mapped_column(JSON)
+    data_errors: Mapped[bool] = mapped_column(Boolean)
+    __table_args__ = (Index("ix_completed_runs_month", "month"),)
