@@ -12,6 +12,7 @@ from ..jobs import bill as bill_job
 from ..jobs import check as check_job
 from ..jobs import run as run_job
 from ..jobs.bill import Billed
+from ..jobs.unchanged import Unchanged
 from ..store import Store, normalize_url, safe_url
 from ..summary import Summary
 from . import errors
@@ -211,6 +212,16 @@ def bill(
 @month_job_options
 @db_option("peerbill.db")
 @usage_option
+@click.option(
+    "--judge-again",
+    "again",
+    is_flag=True,
+    help=(
+        "Judge, record and bill the month even when nothing changed since its last run: by default a month whose "
+        "bundle, rule files, as-of date and peerbill are those of its last run, with nothing recorded in the store "
+        "since and its outputs still in OUT, is reported as unchanged."
+    ),
+)
 @jobs_option
 @json_option
 @click.pass_context
@@ -223,6 +234,7 @@ def run(
     as_of: Any,
     db_url: str,
     production: bool | None,
+    again: bool,
     jobs: int | None,
     as_json: bool,
 ) -> None:
@@ -235,14 +247,31 @@ def run(
     every verdict and the batches in the store (SQLite file peerbill.db by default).
     Exit 1 when rows were rejected (outputs are still written).
 
+    Running a month again when nothing changed (the same bundle, rule files, as-of
+    date and peerbill; nothing recorded in the store since; its outputs still in
+    OUT) judges and writes nothing: it names the run whose outputs stand.
+
     \b
     Example:
       peerbill run --data fixtures/demo --month 2026-09 --out out/2026-09 --db demo.db
     """
     store = Store.open(db_url)
     done = run_job.run(
-        data_dir, month, out_dir, rules_dir, as_of, store, jobs=jobs, progress=BarProgress(), usage=_usage(production)
+        data_dir,
+        month,
+        out_dir,
+        rules_dir,
+        as_of,
+        store,
+        jobs=jobs,
+        progress=BarProgress(),
+        usage=_usage(production),
+        again=again,
     )
+    if isinstance(done, Unchanged):
+        _print_unchanged(done, as_json)
+        print_head(store)
+        ctx.exit(errors.FINDINGS if done.data_errors else errors.DONE)
     checked = done.billed.check
     _print_problems(checked.problems)
     if not as_json:
@@ -259,6 +288,20 @@ def run(
         click.echo(f"coverage: {Path(out_dir) / 'coverage.html'}")
     print_head(store)
     ctx.exit(_exit_code(checked.summary))
+
+
+def _print_unchanged(found: Unchanged, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(found.as_json(), indent=2))
+        return
+    click.echo(
+        f"{found.month}: unchanged since run {found.run_id}: the same bundle, rule files, as-of date and peerbill,"
+        " nothing recorded in the store since, and its outputs in place; nothing judged, billed or written"
+        " (--judge-again to judge it anyway)"
+    )
+    for line in found.lines:
+        click.echo(line)
+    click.echo(f"outputs of run {found.run_id} in {found.out_dir}: {len(found.outputs)} files, each as it wrote them")
 
 
 COMMANDS = (check, bill, run)
