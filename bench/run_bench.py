@@ -2,7 +2,7 @@
 
     python bench/run_bench.py                                  # 100k and 1M contacts, SQLite and PostgreSQL
     python bench/run_bench.py --sizes 100000 --stores sqlite
-    python bench/run_bench.py --again                          # each month also billed again on the same store
+    python bench/run_bench.py --again                          # each month also run again, then judged again
     python bench/run_bench.py --matrix                         # 100k and 1M, three caseload shapes, both stores
 
 Generates the bundles once into bench/data/ (seed 1, one month, 2026-09), then, for each size and
@@ -14,12 +14,14 @@ is what compares across machines and days.  The stages are read from the log's t
 memory is the PSS of peerbill's process and its worker processes together, sampled every 0.2 s
 (the PostgreSQL server's own memory and CPU are not counted; it runs with fsync off, as in the
 tests).  With each stage's time goes the CPU time its processes used, and how many cores that
-kept busy on average.  With ``--again`` the month is then run a second time on the same store:
-the import finds every row unchanged, every billable contact is already on a submitted claim,
-and bill sends nothing.  With ``--matrix``, every size is run at three caseload shapes (children = contacts
-/ 33, the generator's default; contacts / 8; contacts / 4: a statewide month, a claim for nearly every child),
-and the table ends with each run against its targets: at most 15 times the floor (20 at contacts / 4), under
-1 GB, 1M within 10.5 times 100k, PostgreSQL within 1.5 times SQLite.  Writes bench/results/run.json.
+kept busy on average.  With ``--again`` the month is then run a second time on the same store into
+the same folder, with nothing changed (peerbill finds it unchanged since the first run), and a third
+time with ``--judge-again``: the import finds every row unchanged, every billable contact is already
+on a submitted claim, and bill sends nothing.  With ``--matrix``, every size is run at three caseload
+shapes (children = contacts / 33, the generator's default; contacts / 8; contacts / 4: a statewide
+month, a claim for nearly every child), and the table ends with each run against its targets: at most
+15 times the floor (20 at contacts / 4), under 1 GB, 1M within 10.5 times 100k, PostgreSQL within 1.5
+times SQLite.  Writes bench/results/run.json.
 """
 
 from __future__ import annotations
@@ -59,8 +61,13 @@ def _stamp(line: str) -> float:
     return dt.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
 
 
+#: the runs of a month with --again, each after the one before on the same store and into the same folder:
+#: the run, the run with nothing changed, and the run judged again in full (name -> extra arguments)
+AGAIN = {"run": [], "again": [], "judged again": ["--judge-again"]}
+
+
 def one(data: Path, url: str, work: Path, name: str = "run") -> dict:
-    log = work / f"{name}.log"
+    log = work / f"{name.replace(' ', '-')}.log"
     argv = [
         sys.executable,
         "-m",
@@ -75,11 +82,12 @@ def one(data: Path, url: str, work: Path, name: str = "run") -> dict:
         "--month",
         MONTH,
         "--out",
-        str(work / f"out-{name}"),
+        str(work / "out"),
         "--db",
         url,
         "--as-of",
         AS_OF.isoformat(),
+        *AGAIN.get(name, []),
     ]
     started, used = time.time(), _children_cpu()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -96,7 +104,8 @@ def one(data: Path, url: str, work: Path, name: str = "run") -> dict:
         bounds.append((stage, t, end))
         t = end
     text = "\n".join(lines)
-    contacts = int(re.search(r"read \S+: (\d+) contact rows", text).group(1))
+    read = re.search(r"read \S+: (\d+) contact rows|unchanged since run \d+ \((\d+) contacts\)", text)
+    contacts = int(read[1] or read[2])
     claims = sum(int(n) for n in re.findall(r"INFO peerbill: batch \d+ for \S+ \S+: (\d+) claims", text))
 
     def cpu_at(when: float) -> float:  # the tree's CPU seconds by then (the last sample before it)
@@ -145,7 +154,7 @@ def main() -> None:
     parser.add_argument(
         "--again",
         action="store_true",
-        help="then run the month again on the same store (every contact already billed), and report it too",
+        help="then run the month again on the same store with nothing changed, and then with --judge-again",
     )
     args = parser.parse_args()
     print(describe_interpreter(), flush=True)
@@ -174,7 +183,7 @@ def main() -> None:
                     work = Path(tempfile.mkdtemp(prefix=f"peerbill-bench-{size}-{store}-"))
                     name_db = f"bench{size}s{per_child or 33}"
                     url = f"sqlite:///{work / 'store.db'}" if store == "sqlite" else server.create_database(name_db)
-                    for name in ("run", "again") if args.again else ("run",):
+                    for name in AGAIN if args.again else ("run",):
                         below = floor(data)
                         r = {
                             "store": store,
@@ -258,7 +267,7 @@ def matrix_table(runs: list[dict]) -> list[str]:
 
 
 def _print_run(r: dict) -> None:
-    again = ", run again" if r["run"] == "again" else ""
+    again = {"again": ", run again", "judged again": ", judged again"}.get(r["run"], "")
     shape = f", {r['shape']}" if r.get("shape") else ""
     print(
         f"\n{r['contacts']:,} contacts{shape}, {r['store']}{again}: {r['total_s']} s = {r['floor_ratio']} x the floor "
