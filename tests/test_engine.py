@@ -223,7 +223,7 @@ def test_components_are_those_linked_row_by_row():
 
 
 @pytest.mark.parametrize("keep", [False, True])
-@pytest.mark.parametrize("busy", [0, 0.5])
+@pytest.mark.parametrize("busy", [0, pytest.param(0.5, marks=pytest.mark.slow)])  # 0.5: seconds slept, each part
 @pytest.mark.parametrize("billed", [False, True])
 def test_judging_in_parallel_gives_the_same_bytes(tmp_path, keep, busy, billed):
     """The main process judges the parts its forked workers have not started: most of them when it is

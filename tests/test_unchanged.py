@@ -98,7 +98,13 @@ CHANGES = {
 }
 
 
-@pytest.mark.parametrize("change", sorted(CHANGES))
+#: the changes the fast tests make (each judges the demo twice); the rest run with the slow tests
+FAST = {"bundle", "another command recorded something"}
+
+
+@pytest.mark.parametrize(
+    "change", [c if c in FAST else pytest.param(c, marks=pytest.mark.slow) for c in sorted(CHANGES)]
+)
 def test_any_change_to_what_a_run_is_given_judges_the_month_again(tmp_path, change):
     db, out = f"sqlite:///{tmp_path / 's.db'}", tmp_path / "out"
     data = tmp_path / "bundle"
@@ -109,7 +115,10 @@ def test_any_change_to_what_a_run_is_given_judges_the_month_again(tmp_path, chan
     assert judged(stdout)
 
 
-@pytest.mark.parametrize("differs", ["as-of date", "output folder", "rule files", "usage"])
+@pytest.mark.parametrize(
+    "differs",
+    ["rule files", *(pytest.param(d, marks=pytest.mark.slow) for d in ("as-of date", "output folder", "usage"))],
+)
 def test_a_run_given_other_arguments_judges_the_month_again(tmp_path, differs):
     db, out = f"sqlite:///{tmp_path / 's.db'}", tmp_path / "out"
     rules = tmp_path / "rules"
