@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
 import threading
@@ -25,14 +27,20 @@ _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def bundle(size: int, children: int | None = None) -> Path:
-    """The generated bundle of ``size`` contacts (seed 1, one month), made once into bench/data/."""
+    """The generated bundle of ``size`` contacts (seed 1, one month), made into bench/data/ once for each version
+    of the generator: a bundle a changed generator would make otherwise (another agency.yaml, other columns) is
+    made again, named by the SHA-256 of the generator's source in ``NAME.generator`` beside it."""
+    from peerbill.testing import generate as generator
+
     name = f"check-{size}" if children is None else f"check-{size}-children-{children}"
     data = HERE / "data" / name
-    if not (data / "contacts.csv").exists():
-        from peerbill.testing.generate import generate
-
+    stamp = data.with_name(f"{name}.generator")
+    version = hashlib.sha256(Path(generator.__file__).read_bytes()).hexdigest()
+    if not (data / "contacts.csv").exists() or not stamp.exists() or stamp.read_text() != version:
         print(f"generating {size:,} contacts ...", file=sys.stderr, flush=True)
-        generate(data, size, seed=1, start_month=MONTH, children=children)
+        shutil.rmtree(data, ignore_errors=True)
+        generator.generate(data, size, seed=1, start_month=MONTH, children=children)
+        stamp.write_text(version)
     return data
 
 
