@@ -69,7 +69,7 @@ def test_verdict_cites_rule_ids_and_versions(tmp_path):
     assert v.rule_ids == "MCD-ACT-01;IVE-PLAN-01"
     assert v.rule_versions == ("medicaid:2026-07", "title_iv_e:2020-01")
     assert v.rule_packs == (
-        "example-state-routing@2026.1",
+        "example-state-routing@2026.2",
         "example-state-medicaid@2026.2",
         "ffpsa-example-state@2026.1",
     )

@@ -32,7 +32,7 @@ def errors_of(directory: Path) -> list[str]:
 
 def test_shipped_packs_load_and_name_their_versions():
     rules = RuleSet.from_dir(RULES)
-    assert rules.label == "example-state-routing@2026.1;example-state-medicaid@2026.2;ffpsa-example-state@2026.1"
+    assert rules.label == "example-state-routing@2026.2;example-state-medicaid@2026.2;ffpsa-example-state@2026.1"
     medicaid = rules.payers["medicaid"]
     assert medicaid.on(dt.date(2026, 6, 30)).label == "2020-01"
     assert medicaid.on(dt.date(2026, 7, 1)).label == "2026-07"

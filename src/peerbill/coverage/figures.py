@@ -22,10 +22,12 @@ from ..model.reference import Reference
 from ..model.verdict import STATUSES, Verdict
 from ..reasons import catalogue
 from ..rules import RuleSet
+from ..rules.schema import PracticeNorm
 from ..summary import add_sums
 
 ZERO = Decimal("0.00")
 _SERVICE = column_index("service")
+_CAREGIVER = column_index("caregiver_id")
 
 #: what releases a held contact, by reason code
 RELEASE = {
@@ -109,6 +111,48 @@ class Tally:
         return (Decimal(values[0]) / total * 100).quantize(_TENTH) if total else _NO_SHARE
 
 
+@dataclass(frozen=True)
+class Caseload:
+    """A staff member's families of one program in the month, against the program's practice norm.
+
+    A family is the caregiver a contact names (``caregiver_id``), or the child when it names none; its hours
+    are those of the contacts of the program the staff member had with it, whatever their verdict (rejected
+    contacts left out: their rows cannot be trusted).
+    """
+
+    program: str
+    staff_id: str
+    #: (family, minutes), by family
+    families: tuple[tuple[str, int], ...]
+    norm: PracticeNorm
+
+    def position(self, minutes: int) -> str:
+        """Where a family's minutes fall against the norm's hours a month: ``below``, ``inside`` or ``above``."""
+        hours = self.norm.hours_per_family_month
+        if hours is not None and hours.min is not None and minutes < hours.min * 60:
+            return "below"
+        if hours is not None and hours.max is not None and minutes > hours.max * 60:
+            return "above"
+        return "inside"
+
+    def counts(self) -> dict[str, int]:
+        """Families below, inside and above the norm's hours."""
+        out = {"below": 0, "inside": 0, "above": 0}
+        for _, minutes in self.families:
+            out[self.position(minutes)] += 1
+        return out
+
+    @property
+    def over_caseload(self) -> bool:
+        """More families than the norm lets one staff member serve."""
+        most = self.norm.families_per_staff_max
+        return most is not None and len(self.families) > most
+
+    @property
+    def minutes(self) -> int:
+        return sum(m for _, m in self.families)
+
+
 @dataclass
 class Coverage:
     month: str
@@ -120,6 +164,14 @@ class Coverage:
     authorizations: list[dict] = field(default_factory=list)
     caps: Sequence[dict] = ()
     trend: list[dict] = field(default_factory=list)
+    #: each program's practice norm in force in the month (the routing pack's), by program key
+    norms: dict[str, PracticeNorm] = field(default_factory=dict)
+    #: each staff member's families of each program with a norm, staff member by staff member
+    caseloads: list[Caseload] = field(default_factory=list)
+    #: each reason of :attr:`reasons` in words, from the packs: ``payer: sentence``, or the sentence alone
+    reason_labels: dict[str, str] = field(default_factory=dict)
+    #: each staff member of the month by name (staff names are not protected health information; children's are)
+    staff_names: dict[str, str] = field(default_factory=dict)
 
 
 class Entries(Sequence[dict]):
@@ -210,10 +262,13 @@ class ContactFigures:
         # the findings of verdicts that do not bill, counted by tuple (the judge shares equal findings, so a month's
         # fall into a few thousand): id -> [the findings, verdicts, dollars]; added to ``reasons`` by :meth:`fold`
         self._failing: dict[int, list] = {}
+        #: (program, staff id, family) -> minutes, for the programs with a practice norm (see :class:`Caseload`)
+        self.families: dict[tuple[str, str, str], int] = {}
+        self._normed: dict[str, frozenset[str]] = {}  # service date -> the programs with a norm in force
 
     def count(self, at: int, verdict: Verdict, row: SourceRow, contact: Contact | None, judge: Judge) -> None:
         """:meth:`add`, as a tally of verdicts judged in parts (see :class:`peerbill.runtime.Tally`)."""
-        self.add(at, verdict, row.values[_SERVICE], contact, judge.rules, judge.as_of)
+        self.add(at, verdict, row.values[_SERVICE], contact, judge.rules, judge.as_of, row.values[_CAREGIVER])
 
     def empty(self) -> ContactFigures:
         """No figures yet, for a part of the month judged elsewhere."""
@@ -222,15 +277,31 @@ class ContactFigures:
     def settle(self) -> ContactFigures:
         """The part is judged: its sums by group, its reasons counted, and what only speeds up adding let go."""
         self.fold()
-        self._explanations, self._releases, self._potentials = None, {}, {}
+        self._explanations, self._releases, self._potentials, self._normed = None, {}, {}, {}
         return self
 
     def add(
-        self, at: int, v: Verdict, service: str | None, contact: Contact | None, rules: RuleSet, as_of: dt.date
+        self,
+        at: int,
+        v: Verdict,
+        service: str | None,
+        contact: Contact | None,
+        rules: RuleSet,
+        as_of: dt.date,
+        caregiver: str | None = None,
     ) -> None:
-        """The verdict of the month's row at position ``at``; ``service`` is the row's service cell, ``contact``
-        the row as parsed (None when unreadable; it is needed only when :func:`needs_contact`)."""
+        """The verdict of the month's row at position ``at``; ``service`` and ``caregiver`` are the row's cells,
+        ``contact`` the row as parsed (None when unreadable; it is needed only when :func:`needs_contact`)."""
         status, findings = v.status, v.findings
+        if status != "rejected" and v.program and v.staff_id:
+            normed = self._normed.get(v.service_date)
+            if normed is None:
+                normed = self._normed[v.service_date] = frozenset(
+                    rules.practice_norms(dt.date.fromisoformat(v.service_date))
+                )
+            if v.program in normed:
+                served = (v.program, v.staff_id, caregiver or v.child_id or "unknown")
+                self.families[served] = self.families.get(served, 0) + v.minutes
         if status == "billable":  # three in four contacts: readable, and worth their amount
             dollars, readable = v.amount, True
         else:
@@ -346,8 +417,32 @@ class ContactFigures:
         add_sums(self.reasons, other.reasons)
         self.held.extend(other.held)
         self.caps.extend(other.caps)
+        for key, minutes in other.families.items():
+            self.families[key] = self.families.get(key, 0) + minutes
         for plan_id, units in other.auth_used.items():
             self.auth_used[plan_id] += units
+
+
+def caseloads(families: dict[tuple[str, str, str], int], norms: dict[str, PracticeNorm]) -> list[Caseload]:
+    """Each staff member's families of each program with a norm in ``norms``, by program and staff member."""
+    grouped: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)
+    for (program, staff_id, family), minutes in families.items():
+        if program in norms:
+            grouped[(program, staff_id)].append((family, minutes))
+    return [
+        Caseload(program, staff_id, tuple(sorted(served)), norms[program])
+        for (program, staff_id), served in sorted(grouped.items())
+    ]
+
+
+def reason_label(reason: str, explanations: dict[str, str]) -> str:
+    """A reason as decisions.csv gives it (``payer:CODE`` or ``CODE``) in words: its pack's or the contract's
+    sentence, after the payer's key; the reason itself when no sentence explains it."""
+    payer, _, code = reason.rpartition(":")
+    text = explanations.get(code)
+    if text is None:
+        return reason
+    return f"{payer}: {text}" if payer else text
 
 
 def _readable(v: Verdict) -> bool:
@@ -383,10 +478,10 @@ def build(
     cov = Coverage(month, as_of, trend=trend)
     if figures is None:
         figures = ContactFigures()
-        services = column_of(rows, "service")
+        services, caregivers = column_of(rows, "service"), column_of(rows, "caregiver_id")
         for i, v in enumerate(verdicts):
             contact = parse_contact(rows[i])[0] if _readable(v) and needs_contact(v) else None
-            figures.add(i, v, services[i], contact, rules, as_of)
+            figures.add(i, v, services[i], contact, rules, as_of, caregivers[i])
     for (group, key), sums in figures.fold().sums.items():
         if group is None:
             cov.overall = Tally(sums)
@@ -398,6 +493,15 @@ def build(
         entry[1] += dollars
     figures.held.sort()
     figures.caps.sort()
+    cov.norms = rules.practice_norms(dt.date(int(month[:4]), int(month[5:7]), 1))
+    cov.caseloads = caseloads(figures.families, cov.norms)
+    explanations = catalogue(rules.explanations())
+    cov.reason_labels = {reason: reason_label(reason, explanations) for reason in cov.reasons}
+    for staff_id in cov.groups["staff"]:
+        member = reference.staff.get(staff_id)
+        name = " ".join(n for n in (member.first_name, member.last_name) if n) if member is not None else ""
+        if name:
+            cov.staff_names[staff_id] = name
     cov.held = Entries(HELD_KEYS, figures.held, lambda t: (t[1], *t[3:]))
     cov.caps = Entries(CAP_KEYS, figures.caps, lambda t: t[2:])
     auth_used = figures.auth_used

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..model.verdict import STATUSES
 from ..outputs import csvout, files
+from ..rules.schema import PracticeNorm
 from .figures import Coverage, Tally
 
 COLUMNS = (
@@ -30,6 +31,12 @@ COLUMNS = (
     "share_hours",
     "share_dollars",
     "note",
+    "label",
+    "program",
+    "families",
+    "families_below",
+    "families_inside",
+    "families_above",
 )
 COLORS = {"billable": "#2e7d32", "held": "#f9a825", "not_billable": "#c62828", "rejected": "#6d6d6d"}
 GROUP_TITLES = {
@@ -45,7 +52,8 @@ def _hours(minutes: int) -> str:
     return f"{Decimal(minutes) / 60:.1f}"
 
 
-def tally_row(section: str, key: str, t: Tally) -> tuple:
+def tally_row(section: str, key: str, t: Tally, label: str = "") -> tuple:
+    """A group's row of coverage.csv; ``label``: its key in words (a staff member's name)."""
     sums = t.sums
     return (
         section,
@@ -60,6 +68,12 @@ def tally_row(section: str, key: str, t: Tally) -> tuple:
         t.share("contacts"),
         t.share("minutes"),
         t.share("dollars"),
+        "",
+        label,
+        "",
+        "",
+        "",
+        "",
         "",
     )
 
@@ -99,11 +113,14 @@ def _row(section: str, key: str, **values) -> tuple:
 def rows(cov: Coverage) -> Iterator[tuple]:
     """coverage.csv's rows, made as they are written: a statewide month has a row per child."""
     yield tally_row("overall", cov.month, cov.overall)
+    names = cov.staff_names
     for group in GROUP_TITLES:
         for key in sorted(cov.groups[group]):
-            yield tally_row(group, key, cov.groups[group][key])
+            yield tally_row(group, key, cov.groups[group][key], names.get(key, "") if group == "staff" else "")
     for code, (n, dollars) in ranked_reasons(cov):
-        yield _row("reason", code, contacts=n, at_risk_dollars=f"{dollars:.2f}")
+        yield _row(
+            "reason", code, contacts=n, at_risk_dollars=f"{dollars:.2f}", label=cov.reason_labels.get(code, code)
+        )
     for h in cov.held:
         note = (
             f"{h['days_left']} days left (until {h['deadline']}); release: {h['release']}"
@@ -143,6 +160,7 @@ def rows(cov: Coverage) -> Iterator[tuple]:
                 note=f"child {c['child_id']} on {c['service_date']}: units {c['effect']} by the daily cap",
             )
         )
+    yield from caseload_rows(cov)
     for m in cov.trend:
         yield (
             _row(
@@ -158,6 +176,76 @@ def rows(cov: Coverage) -> Iterator[tuple]:
                 ),
             )
         )
+
+
+def norm_text(norm: PracticeNorm) -> str:
+    """A practice norm in words: ``7-10 hours a family a month; at most 15 families a staff member``."""
+    parts = []
+    hours = norm.hours_per_family_month
+    if hours is not None:
+        if hours.min is not None and hours.max is not None:
+            parts.append(f"{hours.min:g}-{hours.max:g} hours a family a month")
+        elif hours.min is not None:
+            parts.append(f"at least {hours.min:g} hours a family a month")
+        else:
+            parts.append(f"at most {hours.max:g} hours a family a month")
+    if norm.families_per_staff_max is not None:
+        parts.append(f"at most {norm.families_per_staff_max} families a staff member")
+    return "; ".join(parts)
+
+
+def program_shares(cov: Coverage) -> dict[str, tuple[int, int]]:
+    """Each program with a norm: its families inside the norm's hours, and all its families (a family counted
+    once for each staff member who served it)."""
+    out: dict[str, list[int]] = {program: [0, 0] for program in sorted(cov.norms)}
+    for c in cov.caseloads:
+        entry = out[c.program]
+        entry[0] += c.counts()["inside"]
+        entry[1] += len(c.families)
+    return {program: (inside, total) for program, (inside, total) in out.items()}
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{Decimal(100 * part) / whole:.1f}" if whole else "0.0"
+
+
+def caseload_rows(cov: Coverage) -> Iterator[tuple]:
+    """coverage.csv's caseload rows: a row per program with a norm (``caseload_program``), per staff member and
+    program (``caseload``), and per family a staff member served (``family``)."""
+    for program, (inside, total) in program_shares(cov).items():
+        yield _row(
+            "caseload_program",
+            program,
+            families=total,
+            families_inside=inside,
+            program=program,
+            note=f"norm: {norm_text(cov.norms[program])}; source: {cov.norms[program].source}",
+        )
+    for c in cov.caseloads:
+        counts = c.counts()
+        over = f"over the norm's {c.norm.families_per_staff_max} families; " if c.over_caseload else ""
+        yield _row(
+            "caseload",
+            c.staff_id,
+            label=cov.staff_names.get(c.staff_id, ""),
+            program=c.program,
+            hours=_hours(c.minutes),
+            families=len(c.families),
+            families_below=counts["below"],
+            families_inside=counts["inside"],
+            families_above=counts["above"],
+            note=f"{over}norm: {norm_text(c.norm)}",
+        )
+    for c in cov.caseloads:
+        for family, minutes in c.families:
+            yield _row(
+                "family",
+                family,
+                program=c.program,
+                hours=_hours(minutes),
+                families=1,
+                note=f"staff {c.staff_id}: {c.position(minutes)} the norm's hours",
+            )
 
 
 def ranked_reasons(cov: Coverage) -> list[tuple[str, tuple[int, Decimal]]]:
@@ -213,24 +301,6 @@ def _svg_bar(parts: list[tuple[str, float, str]], width: int = 600, height: int 
     )
 
 
-def _svg_bars(items: list[tuple[str, float]], width: int = 600, row: int = 22) -> str:
-    top = max((v for _, v in items), default=0) or 1
-    label_w = 230
-    out = []
-    for i, (label, value) in enumerate(items):
-        y = i * row
-        w = (width - label_w - 70) * value / top
-        out.append(
-            f'<text x="0" y="{y + 15}" font-size="12">{html.escape(label)}</text>'
-            f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row - 8}" fill="#c62828"/>'
-            f'<text x="{label_w + w + 4:.1f}" y="{y + 15}" font-size="12">${value:,.2f}</text>'
-        )
-    return (
-        f'<svg viewBox="0 0 {width} {max(row, row * len(items))}" width="100%" role="img" '
-        f'aria-label="dollars at risk by reason">{"".join(out)}</svg>'
-    )
-
-
 #: what joins a row's cells while they are escaped together: a text of a bundle holds no control character
 _CELLS = "\x1f"
 
@@ -262,6 +332,7 @@ h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.15em;margin-top:1.6em;border-bot
 td.num{text-align:right;font-variant-numeric:tabular-nums}th{cursor:pointer;background:#f5f5f5;position:sticky;top:0}
 th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
 .muted{color:#666;font-size:.9em}
+td.bar{background:linear-gradient(90deg,#f4c7c3 var(--w),transparent var(--w));min-width:12em}
 @media print{th{position:static}.scroll{overflow:visible}body{max-width:none}}
 @media (max-width:600px){body{padding:8px;font-size:14px}.kpi b{font-size:1.3em}}
 """
@@ -293,7 +364,95 @@ def _left_out(limit: int, total: int, what: str) -> str:
     """The sentence that says a table shows ``limit`` of its ``total`` rows (empty when it shows them all)."""
     if total <= limit:
         return ""
-    return f'<p class="muted">The {limit:,} of {total:,} rows {what}; coverage.csv has every row.</p>'
+    return (
+        f'<p class="muted">The {limit:,} of {total:,} rows {what}; <a href="coverage.csv">coverage.csv</a> has '
+        "every row.</p>"
+    )
+
+
+def _caseload_section(cov: Coverage, limit: int) -> list[str]:
+    """Caseload and intensity: each program's share of families inside its norm, and each staff member's families
+    against it, those furthest from it first."""
+    if not cov.norms:
+        return []
+    out = [
+        "<h2>Caseload and intensity against practice norms</h2>",
+        '<p class="muted">A family is the caregiver a contact names (the child when it names none), counted once '
+        "for each staff member who served it; its hours are all its contacts of the program with that staff "
+        "member this month, whatever their verdict.</p>",
+    ]
+    for program, (inside, total) in program_shares(cov).items():
+        norm = cov.norms[program]
+        out.append(
+            f'<p><b data-figure="norm-share-{html.escape(program)}">{_percent(inside, total)}%</b> of '
+            f"{html.escape(program)}'s {total} families had the hours its norm asks ({html.escape(norm_text(norm))})"
+            f'. <span class="muted">Source: {html.escape(norm.source)}</span></p>'
+        )
+
+    def distance(c) -> tuple:
+        counts = c.counts()
+        return (-(counts["below"] + counts["above"] + (1000 if c.over_caseload else 0)), c.program, c.staff_id)
+
+    shown = heapq.nsmallest(limit, cov.caseloads, key=distance)
+    body = []
+    for c in shown:
+        counts, name = c.counts(), cov.staff_names.get(c.staff_id)
+        most = c.norm.families_per_staff_max
+        body.append(
+            [
+                f"{name} ({c.staff_id})" if name else c.staff_id,
+                c.program,
+                len(c.families),
+                most if most is not None else "",
+                "over" if c.over_caseload else "",
+                counts["below"],
+                counts["inside"],
+                counts["above"],
+                _hours(c.minutes),
+            ]
+        )
+    out += [
+        _left_out(limit, len(cov.caseloads), "furthest from the norm"),
+        _table(
+            "caseloads",
+            [
+                "staff",
+                "program",
+                "families",
+                "at most",
+                "caseload",
+                "below hours",
+                "inside hours",
+                "above hours",
+                "hours",
+            ],
+            body,
+            {2, 3, 5, 6, 7, 8},
+        ),
+    ]
+    return out
+
+
+def _reasons_table(cov: Coverage) -> str:
+    """The reasons, most dollars at risk first: each in words with its code as the cell's title, and a bar of its
+    dollars against the first's drawn behind it (text, not a drawing: it wraps on a phone's narrow screen)."""
+    ranked = ranked_reasons(cov)
+    top = max((d for _, (_, d) in ranked), default=Decimal(0)) or Decimal(1)
+    lines = []
+    for code, (n, dollars) in ranked:
+        width = f"{100 * dollars / top:.1f}"
+        label = html.escape(cov.reason_labels.get(code, code))
+        lines.append(
+            f'<tr><td class="bar" style="--w:{width}%" title="{html.escape(code)}" data-code="{html.escape(code)}">'
+            f"{label}</td><td class=num>{n}</td><td class=num>{dollars:.2f}</td></tr>"
+        )
+    head = "".join(
+        f'<th scope="col" data-col="{i}">{h}</th>' for i, h in enumerate(("reason", "contacts", "dollars at risk"))
+    )
+    return (
+        f'<div class="scroll"><table class="sortable" id="reasons" aria-label="dollars at risk by reason">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(lines)}</tbody></table></div>"
+    )
 
 
 def write_html(cov: Coverage, path: Path, limit: int = PAGE_ROWS) -> None:
@@ -326,17 +485,11 @@ def write_html(cov: Coverage, path: Path, limit: int = PAGE_ROWS) -> None:
         bar,
         f'<p class="legend">{legend}</p>',
     ]
-    reasons = ranked_reasons(cov)
     sections += [
         "<h2>Reasons, ranked by dollars at risk</h2>",
-        '<p class="muted">A contact that fails for several reasons counts under each of them.</p>',
-        _svg_bars([(code, float(d)) for code, (n, d) in reasons[:10]]),
-        _table(
-            "reasons",
-            ["reason", "contacts", "dollars at risk"],
-            [[code, n, f"{d:.2f}"] for code, (n, d) in reasons],
-            {1, 2},
-        ),
+        '<p class="muted">A contact that fails for several reasons counts under each of them. Each reason is '
+        "its rule pack's words; its code shows when pointed at (coverage.csv has both).</p>",
+        _reasons_table(cov),
     ]
     for group, title in GROUP_TITLES.items():
         tallies = cov.groups[group]
@@ -344,9 +497,10 @@ def write_html(cov: Coverage, path: Path, limit: int = PAGE_ROWS) -> None:
             keys = heapq.nsmallest(limit, tallies, key=lambda k: (-tallies[k].at_risk, k))
         else:
             keys = sorted(tallies)
+        names = cov.staff_names if group == "staff" else {}
         body = [
             [
-                key,
+                f"{names[key]} ({key})" if key in names else key,
                 n,
                 billable,
                 held,
@@ -385,6 +539,7 @@ def write_html(cov: Coverage, path: Path, limit: int = PAGE_ROWS) -> None:
                 set(range(1, 11)),
             ),
         ]
+    sections += _caseload_section(cov, limit)
     held, held_note = _capped(cov.held, limit, "with the soonest filing deadline")
     auths, auth_note = _capped(cov.authorizations, limit, "first")
     caps, caps_note = _capped(cov.caps, limit, "first")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .loader import LoadedPack, PackError, RulePackError, load_rules
-from .schema import NEEDS_FILE, Pack, Version
+from .schema import NEEDS_FILE, Pack, PracticeNorm, Version
 
 
 @dataclass
@@ -88,6 +88,11 @@ class RuleSet:
     def payer_order(self, day: dt.date) -> list[str]:
         version = self.routing.on(day)
         return list(version.payer_order or []) if version else []
+
+    def practice_norms(self, day: dt.date) -> dict[str, PracticeNorm]:
+        """Each program's practice norm in force on ``day`` (the routing pack's), by program key."""
+        version = self.routing.on(day)
+        return dict(version.practice_norms) if version else {}
 
     def payers_in_role(self, role: str) -> list[str]:
         """The keys of the payers whose packs have ``role`` (see :attr:`Pack.role`), in key order.

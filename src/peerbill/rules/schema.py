@@ -416,6 +416,39 @@ class ProgramModel(Strict):
         return any(s.covers(day) for s in self.state_plan)
 
 
+class HoursRange(Strict):
+    """Hours a month, at least ``min`` and at most ``max`` (either may be left open)."""
+
+    min: Decimal | None = Field(None, ge=0)
+    max: Decimal | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> HoursRange:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.max < self.min:
+            raise ValueError("max is below min")
+        return self
+
+
+class PracticeNorm(Strict):
+    """What a program's practice model asks of its staff, which coverage compares the month's work with."""
+
+    hours_per_family_month: HoursRange | None = Field(
+        None, description="hours a staff member spends with each family in a month"
+    )
+    families_per_staff_max: int | None = Field(
+        None, ge=1, description="families one staff member serves in a month, at most"
+    )
+    source: str = Field(min_length=1, description="where the norm is published")
+
+    @model_validator(mode="after")
+    def _something(self) -> PracticeNorm:
+        if self.hours_per_family_month is None and self.families_per_staff_max is None:
+            raise ValueError("a practice norm needs hours_per_family_month, families_per_staff_max or both")
+        return self
+
+
 class ShareRate(Strict):
     """A federal share for service dates in [from, to]: a fixed rate, or the state's FMAP."""
 
@@ -499,6 +532,8 @@ class Version(Strict):
     source: str | None = None
     # routing packs
     payer_order: list[str] | None = None
+    #: program key -> its practice norm (coverage's caseload and intensity); the state's, so in the routing pack
+    practice_norms: dict[str, PracticeNorm] = {}
     # payer packs
     units: Units | None = None
     procedures: dict[Service, ProcedureCode] = {}
@@ -591,6 +626,8 @@ class Pack(Strict):
                         f"not {', '.join(others)}"
                     )
                 continue
+            if v.practice_norms:
+                raise ValueError(f"version {v.label!r}: practice_norms belong in the routing pack")
             if routing_only:
                 raise ValueError(
                     f"version {v.label!r}: activity_billable belongs in the routing pack ({', '.join(routing_only)})"
