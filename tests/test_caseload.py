@@ -147,3 +147,100 @@ def test_reasons_are_in_the_packs_words_with_their_codes_and_staff_by_name(tmp_p
     assert cells(page, "by-staff")[0][0] == "Bo Test (S1)"
     text = lxml_html.tostring(page, encoding="unicode")
     assert "Ada" not in text  # the child's name: never on the page
+
+
+def _second_child(child: str, plan: str, units: str, end: str) -> dict[str, list[dict[str, str]]]:
+    """BASE's reference rows with a second child ``child`` whose plan ``plan`` authorises ``units`` units."""
+    from bundles import BASE
+
+    files = {}
+    for name in ("children.csv", "eligibility.csv", "diagnoses.csv", "settings.csv"):
+        rows = BASE[name]
+        extra = {**rows[0], "child_id": child}
+        if name == "eligibility.csv":
+            extra["member_id"] = "M2"
+        files[name.replace(".csv", "_csv")] = [*rows, extra]
+    first = {**BASE["service_plans.csv"][0], "authorized_units": "40", "auth_number": "A1", "end_date": "2026-12-31"}
+    second = {**first, "plan_id": plan, "child_id": child, "authorized_units": units, "end_date": end}
+    files["service_plans_csv"] = [first, second]
+    return files
+
+
+#: September: child K1 four hours (16 units of plan P1, 40 authorised, ends 2026-12-31), child K2 two hours (8 units
+#: of plan P2, 100 authorised, ends 2027-06-30); one contact a day
+SEPTEMBER = [
+    contact(contact_id=f"A{n}", service_date=f"2026-09-{n + 10:02d}", child_id=child, caregiver_id=f"G{child}")
+    for n, child in enumerate(["K1", "K1", "K1", "K1", "K2", "K2"])
+]
+
+
+def authorizations(out: Path) -> list[list[str]]:
+    page = lxml_html.parse(str(out / "coverage.html")).getroot()
+    return cells(page, "authorizations")
+
+
+def test_an_authorisation_that_runs_out_before_its_plan_ends_is_listed_first_with_the_day(tmp_path):
+    data = write_bundle(tmp_path / "bundle", SEPTEMBER, **_second_child("K2", "P2", "100", "2027-06-30"))
+    out = tmp_path / "out"
+    code, _, err = run_cli(
+        "coverage", "--data", str(data), "--month", "2026-09", "--out", str(out), "--as-of", "2026-10-15"
+    )  # fmt: skip
+    assert code == 0, err
+    # P1: 16 units in September's 30 days is 3.7 a week; its 24 left last 45 days from 2026-09-30
+    # P2: 8 units is 1.9 a week; its 92 left last 345 days, past the plan's end
+    assert authorizations(out) == [
+        ["P1", "K1", "A1", "40", "16", "24", "3.7", "2026-11-14", "2026-12-31", "yes"],
+        ["P2", "K2", "A1", "100", "8", "92", "1.9", "2027-09-10", "2027-06-30", ""],
+    ]
+    notes = [r["note"] for r in read_csv(out / "coverage.csv") if r["section"] == "authorization"]
+    assert notes[0] == (
+        "child K1 auth A1: 16 of 40 units used, 24 left; 3.7 units a week; runs out 2026-11-14, before the plan ends "
+        "on 2026-12-31"
+    )
+
+
+@pytest.mark.slow  # bills two months into a store first
+def test_the_pace_counts_the_eight_weeks_earlier_batches_billed(tmp_path):
+    august = [
+        contact(contact_id=f"B{n}", service_date=day, caregiver_id="G1", note_signed_date=day)
+        for n, day in enumerate(["2026-07-20", "2026-08-20", "2026-08-25"])
+    ]
+    files = _second_child("K2", "P2", "100", "2027-06-30")
+    data = write_bundle(tmp_path / "bundle", august + SEPTEMBER, **files)
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    for month in ("2026-07", "2026-08"):
+        code, _, err = run_cli(
+            "bill", "--data", str(data), "--month", month, "--out", str(tmp_path / month), "--db", db,
+            "--as-of", "2026-10-15",
+        )  # fmt: skip
+        assert code == 0, err
+    out = tmp_path / "out"
+    code, _, err = run_cli(
+        "coverage", "--data", str(data), "--month", "2026-09", "--out", str(out), "--as-of", "2026-10-15", "--db", db
+    )  # fmt: skip
+    assert code == 0, err
+    # P1: 4 units in July (before the 8 weeks from 2026-08-06), 8 in August, 16 in September: 28 used, 12 left;
+    # 24 units in 56 days is 3.0 a week, and the 12 left last 28 days from 2026-09-30
+    assert authorizations(out)[0] == ["P1", "K1", "A1", "40", "28", "12", "3.0", "2026-10-28", "2026-12-31", "yes"]
+
+
+@pytest.mark.parametrize(
+    ("used", "recent", "plan_end", "expected"),
+    [
+        (40, 10, None, ("1.2", "2026-09-30", True)),  # used up: ran out by the end of the weeks
+        (10, 0, None, ("0.0", None, False)),  # not used of late: does not run out at that pace
+        (10, 30, None, ("3.8", "2026-11-25", True)),  # 30 left at 30 in 56 days: 56 days; an open plan ends later
+        (10, 30, "2026-11-25", ("3.8", "2026-11-25", False)),  # on the plan's last day: not before it ends
+    ],
+)
+def test_an_authorisations_forecast(used, recent, plan_end, expected):
+    import datetime as dt
+
+    from peerbill.coverage.figures import forecast, pace_window
+
+    start, end = pace_window("2026-09", dt.date(2026, 11, 15))
+    assert (start, end) == (dt.date(2026, 8, 6), dt.date(2026, 9, 30))
+    assert pace_window("2026-09", dt.date(2026, 9, 14))[1] == dt.date(2026, 9, 14)  # the month is not over
+    ends = dt.date.fromisoformat(plan_end) if plan_end else None
+    pace, runs_out, before = forecast(40, used, recent, 56, end, ends)
+    assert (str(pace), runs_out.isoformat() if runs_out else None, before) == expected

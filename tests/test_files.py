@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 
+import pytest
 from conftest import DEMO, run_cli
 
 CHECK = ("check", "--data", str(DEMO), "--month", "2026-09", "--as-of", "2026-11-15")
@@ -45,6 +46,7 @@ def test_every_output_ends_owner_only(tmp_path):
     assert {k: v for k, v in loose.items() if v != "0o600"} == {}
 
 
+@pytest.mark.slow  # two processes checking the demo month at once
 def test_two_checks_into_one_folder_each_publish_their_own_file(tmp_path):
     """Each writes under a temporary name of its own: decisions.csv is one month's, never a mix."""
     months = {}

@@ -30,6 +30,9 @@ class PriorUsage:
     billed: frozenset[str] = frozenset()
     denied: dict[str, tuple[str, str]] = field(default_factory=dict)
     denial_holds: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
+    #: the units of ``auth`` whose service dates are on or after the day the store was asked from (the pace of
+    #: recent weeks, which coverage's authorisation forecast reads; no check does)
+    auth_recent: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 @dataclass

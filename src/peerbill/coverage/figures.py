@@ -423,6 +423,37 @@ class ContactFigures:
             self.auth_used[plan_id] += units
 
 
+#: the weeks an authorisation's pace is taken over, to the month's last day (or the as-of date, when earlier)
+PACE_WEEKS = 8
+
+
+def pace_window(month: str, as_of: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last days of the :data:`PACE_WEEKS` weeks an authorisation's pace is taken over: to the
+    month's last day, or ``as_of`` when the month is not over by then (its first day at the earliest)."""
+    year, number = int(month[:4]), int(month[5:7])
+    last = (dt.date(year + number // 12, number % 12 + 1, 1)) - dt.timedelta(days=1)
+    end = min(last, max(as_of, dt.date(year, number, 1)))
+    return end - dt.timedelta(days=7 * PACE_WEEKS - 1), end
+
+
+def forecast(
+    authorized: int, used: int, recent: int, days: int, end: dt.date, plan_end: dt.date | None
+) -> tuple[Decimal, dt.date | None, bool]:
+    """An authorisation's pace (units a week: ``recent`` units over the ``days`` to ``end``), the day its units
+    run out at that pace (``end`` when used up; None when nothing was used of late and some are left), and
+    whether that is before the plan ends (an open-ended plan always ends later)."""
+    pace = (Decimal(recent * 7) / days).quantize(Decimal("0.1"))
+    left = authorized - used
+    if left <= 0:
+        runs_out: dt.date | None = end
+    elif recent <= 0:
+        runs_out = None
+    else:
+        runs_out = end + dt.timedelta(days=-(-left * days // recent))  # the day the last unit left is used
+    before_end = runs_out is not None and (plan_end is None or runs_out < plan_end)
+    return pace, runs_out, before_end
+
+
 def caseloads(families: dict[tuple[str, str, str], int], norms: dict[str, PracticeNorm]) -> list[Caseload]:
     """Each staff member's families of each program with a norm in ``norms``, by program and staff member."""
     grouped: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)
@@ -467,13 +498,15 @@ def build(
     prior_auth: dict[tuple[str, str], int],
     trend: list[dict],
     figures: ContactFigures | None = None,
+    prior_recent: dict[tuple[str, str], int] | None = None,
 ) -> Coverage:
     """``verdicts``: the verdict of each of the month's ``rows``, in order.  Of a row, the figures read
     its service cell, and parse it only where they need more than its verdict (a held, rejected or
     payer-refused contact's potential): a table's rows are not all made again.
 
     ``figures``: the month's :class:`ContactFigures` added up already as it was judged (``verdicts``
-    and ``rows`` are then not read).
+    and ``rows`` are then not read).  ``prior_recent``: the units earlier batches billed on each plan in the
+    weeks of :func:`pace_window` (:attr:`PriorUsage.auth_recent`), for the authorisations' pace.
     """
     cov = Coverage(month, as_of, trend=trend)
     if figures is None:
@@ -505,14 +538,28 @@ def build(
     cov.held = Entries(HELD_KEYS, figures.held, lambda t: (t[1], *t[3:]))
     cov.caps = Entries(CAP_KEYS, figures.caps, lambda t: t[2:])
     auth_used = figures.auth_used
+    by_plan: dict[str, int] = defaultdict(int)
+    recent_by_plan: dict[str, int] = defaultdict(int)
+    for (_, plan_id), n in prior_auth.items():
+        by_plan[plan_id] += n
+    for (_, plan_id), n in (prior_recent or {}).items():
+        recent_by_plan[plan_id] += n
+    start, end = pace_window(month, as_of)
+    month_days = (end - max(start, dt.date(int(month[:4]), int(month[5:7]), 1))).days + 1
     for child_id, plans in sorted(reference.service_plans.items()):
         for plan in plans:
             if plan.authorized_units is None:
                 continue
-            used = auth_used.get(plan.plan_id, 0) + sum(
-                n for (payer, pid), n in prior_auth.items() if pid == plan.plan_id
-            )
+            this_month = auth_used.get(plan.plan_id, 0)
+            used = this_month + by_plan.get(plan.plan_id, 0)
             if used or plan.plan_id in auth_used:
+                earlier = recent_by_plan.get(plan.plan_id, 0)
+                # the weeks whose use is known: PACE_WEEKS when earlier batches billed the plan in them, else the
+                # month's own days (a month judged without a store, or a plan new this month)
+                days = 7 * PACE_WEEKS if earlier else month_days
+                pace, runs_out, before_end = forecast(
+                    plan.authorized_units, used, this_month + earlier, days, end, plan.end_date
+                )
                 cov.authorizations.append(
                     {
                         "plan_id": plan.plan_id,
@@ -521,6 +568,12 @@ def build(
                         "authorized": plan.authorized_units,
                         "used": used,
                         "left": plan.authorized_units - used,
+                        "pace": pace,
+                        "runs_out": runs_out,
+                        "plan_end": plan.end_date,
+                        "before_end": before_end,
                     }
                 )
+    # the first to run out first; those not running out at their pace last
+    cov.authorizations.sort(key=lambda a: (a["runs_out"] is None, a["runs_out"] or end, a["plan_id"]))
     return cov

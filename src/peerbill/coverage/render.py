@@ -12,7 +12,7 @@ from pathlib import Path
 from ..model.verdict import STATUSES
 from ..outputs import csvout, files
 from ..rules.schema import PracticeNorm
-from .figures import Coverage, Tally
+from .figures import PACE_WEEKS, Coverage, Tally
 
 COLUMNS = (
     "section",
@@ -148,7 +148,7 @@ def rows(cov: Coverage) -> Iterator[tuple]:
                 "authorization",
                 a["plan_id"],
                 note=f"child {a['child_id']} auth {a['auth_number'] or '-'}: {a['used']} of {a['authorized']} "
-                f"units used, {a['left']} left",
+                f"units used, {a['left']} left; {forecast_text(a)}",
             )
         )
     for c in cov.caps:
@@ -176,6 +176,18 @@ def rows(cov: Coverage) -> Iterator[tuple]:
                 ),
             )
         )
+
+
+def forecast_text(a: dict) -> str:
+    """An authorisation's pace and when it runs out, in words."""
+    pace = f"{a['pace']} units a week"
+    ends = f"the plan ends {a['plan_end']}" if a["plan_end"] else "the plan has no end date"
+    if a["left"] <= 0:
+        return f"{pace}; used up ({ends})"
+    if a["runs_out"] is None:
+        return f"{pace}; does not run out at that pace ({ends})"
+    when = "before" if a["before_end"] else "after"
+    return f"{pace}; runs out {a['runs_out']}, {when} {ends.replace('the plan ends', 'the plan ends on')}"
 
 
 def norm_text(norm: PracticeNorm) -> str:
@@ -541,7 +553,7 @@ def write_html(cov: Coverage, path: Path, limit: int = PAGE_ROWS) -> None:
         ]
     sections += _caseload_section(cov, limit)
     held, held_note = _capped(cov.held, limit, "with the soonest filing deadline")
-    auths, auth_note = _capped(cov.authorizations, limit, "first")
+    auths, auth_note = _capped(cov.authorizations, limit, "that run out first")
     caps, caps_note = _capped(cov.caps, limit, "first")
     sections += [
         "<h2>Held contacts, soonest filing deadline first</h2>",
@@ -567,16 +579,41 @@ def write_html(cov: Coverage, path: Path, limit: int = PAGE_ROWS) -> None:
         ),
     ]
     sections += [
-        "<h2>Authorisations</h2>",
+        "<h2>Authorisations, those that run out first first</h2>",
+        f'<p class="muted">Pace: units a week over the last {PACE_WEEKS} weeks to the end of the month (or the '
+        "as-of date), this month's and what earlier batches billed; over the month's own days when no earlier "
+        "batch billed the plan in those weeks. It runs out on the day the units left are used at that pace.</p>",
         auth_note,
         _table(
             "authorizations",
-            ["plan", "child", "authorisation", "authorised", "used", "left"],
             [
-                [a["plan_id"], a["child_id"], a["auth_number"] or "", a["authorized"], a["used"], a["left"]]
+                "plan",
+                "child",
+                "authorisation",
+                "authorised",
+                "used",
+                "left",
+                "units a week",
+                "runs out",
+                "plan ends",
+                "before the plan ends",
+            ],
+            [
+                [
+                    a["plan_id"],
+                    a["child_id"],
+                    a["auth_number"] or "",
+                    a["authorized"],
+                    a["used"],
+                    a["left"],
+                    a["pace"],
+                    a["runs_out"] or "",
+                    a["plan_end"] or "",
+                    "yes" if a["before_end"] else "",
+                ]
                 for a in auths
             ],
-            {3, 4, 5},
+            {3, 4, 5, 6},
         ),
     ]
     sections += [

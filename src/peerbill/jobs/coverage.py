@@ -46,7 +46,16 @@ def write(
     rows = month.rows
     trend = month.store.trend(month.month) if month.store is not None else []
     cov = build(
-        month.month, month.as_of, rows, verdicts, month.rules, month.bundle.reference, month.prior.auth, trend, figures
+        month.month,
+        month.as_of,
+        rows,
+        verdicts,
+        month.rules,
+        month.bundle.reference,
+        month.prior.auth,
+        trend,
+        figures,
+        month.prior.auth_recent,
     )
     out = out_folder(out_dir)
     write_csv(cov, out / "coverage.csv")

@@ -17,6 +17,7 @@ from ..bundle import Bundle, BundleError, Problem
 from ..bundle.rows import SourceRow
 from ..checks import PriorUsage
 from ..claims import envelope
+from ..coverage.figures import pace_window
 from ..engine import Judge
 from ..model.agency import Agency
 from ..rules import RuleSet, default_rules_dir
@@ -114,7 +115,7 @@ class Month:
             ids = self.ids()
             hashes = self.bundle.row_hashes()
             self.prior = with_denials(
-                self.store.prior_usage(ids),
+                self.store.prior_usage(ids, recent_from=pace_window(self.month, self.as_of)[0]),
                 self.store,
                 self.rules,
                 ids,

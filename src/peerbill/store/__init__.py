@@ -26,9 +26,11 @@ class Store(Database):
         """See :func:`.imports.import_bundle`."""
         return imports.import_bundle(self, bundle, versions_of)
 
-    def prior_usage(self, judged: set[str], except_batches: Collection[int] = ()) -> PriorUsage:
+    def prior_usage(
+        self, judged: set[str], except_batches: Collection[int] = (), recent_from: dt.date | None = None
+    ) -> PriorUsage:
         """See :func:`.billing.prior_usage`."""
-        return billing.prior_usage(self, judged, except_batches)
+        return billing.prior_usage(self, judged, except_batches, recent_from)
 
     def recorder(
         self,

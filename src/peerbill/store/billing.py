@@ -59,9 +59,12 @@ def billed_claims(store: Database, payer: str, month: str) -> Iterator[tuple[int
             yield claim_id, [Billed(*r) for r in group]
 
 
-def prior_usage(store: Database, judged: set[str], except_batches: Collection[int] = ()) -> PriorUsage:
+def prior_usage(
+    store: Database, judged: set[str], except_batches: Collection[int] = (), recent_from: dt.date | None = None
+) -> PriorUsage:
     """Units on submitted claims for contacts this run does not judge, and which contacts it judges are billed
-    (from the claims' lines, as :func:`billed_claims`).
+    (from the claims' lines, as :func:`billed_claims`); with ``recent_from``, each plan's units of service dates
+    on or after it as well (:attr:`PriorUsage.auth_recent`).
 
     Only the judged contacts' ids are kept: the engine and the claim planner ask about no other,
     and a store holding a year of a state's months has millions of billed contacts.  The claims of
@@ -69,6 +72,7 @@ def prior_usage(store: Database, judged: set[str], except_batches: Collection[in
     """
     daily: dict = defaultdict(int)
     auth: dict = defaultdict(int)
+    recent: dict = defaultdict(int)
     billed: set[str] = set()
     query = on_submitted_claims(
         LineContact.contact_id,
@@ -91,9 +95,11 @@ def prior_usage(store: Database, judged: set[str], except_batches: Collection[in
             daily[(payer, child_id, procedure, day)] += units
             if plan_id:
                 auth[(payer, plan_id)] += units
+                if recent_from is not None and day >= recent_from:
+                    recent[(payer, plan_id)] += units
     # the caller's own id strings, not the store's copies (a month run again: its billed ids are many)
     kept = frozenset(cid for cid in judged if cid in billed) if billed else frozenset()
-    return PriorUsage(daily=dict(daily), auth=dict(auth), billed=kept)
+    return PriorUsage(daily=dict(daily), auth=dict(auth), billed=kept, auth_recent=dict(recent))
 
 
 class NumbersUsedUp(BillingError):
