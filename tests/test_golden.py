@@ -41,8 +41,8 @@ DEMO_RUN = {
     "cost-report-FY2026Q4/children.csv": "9848c7f18fb7cbc3",
     "cost-report-FY2026Q4/prevention-children.csv": "abc9e527d0e8bdf9",
     "cost-report-FY2026Q4/prevention-children.xml": "d77b89d4671e4580",
-    "coverage.csv": "e4567adfc460cf57",
-    "coverage.html": "252d5beba9716a3b",
+    "coverage.csv": "a0f789901926aba0",
+    "coverage.html": "0610a0d6107b0742",
     "decisions.csv": "309672a8ad994b66",
     "medicaid-2026-09-batch000001.837": "43fa5f63f3fa9d13",
     "problems.csv": "74bfe8232a750bdc",
@@ -109,8 +109,8 @@ DEMO_REPORT = {
     "prevention-children.xml": "d77b89d4671e4580",
 }
 DEMO_COVERAGE = {
-    "coverage.csv": "e4567adfc460cf57",
-    "coverage.html": "252d5beba9716a3b",
+    "coverage.csv": "a0f789901926aba0",
+    "coverage.html": "0610a0d6107b0742",
 }
 GENERATED_RUN = {
     "cost-report-FY2026Q4/cb496-detail.csv": "9157201a5e290173",
@@ -119,8 +119,8 @@ GENERATED_RUN = {
     "cost-report-FY2026Q4/children.csv": "96ba266f4521156d",
     "cost-report-FY2026Q4/prevention-children.csv": "d3fda580983b7db0",
     "cost-report-FY2026Q4/prevention-children.xml": "de628e7b9c6f0a40",
-    "coverage.csv": "70d0cc1a1614ff83",
-    "coverage.html": "3e9638583915f579",
+    "coverage.csv": "502f594517e1c8d8",
+    "coverage.html": "b37460f2cae4dad0",
     "decisions.csv": "5d65b292b9cb1c42",
     "medicaid-2026-09-batch000001.837": "de6ab38446da7bed",
     "problems.csv": "74bfe8232a750bdc",

@@ -105,6 +105,21 @@ ENGINE = {
 
 CATALOGUE: dict[str, str] = {**ROW, **HOLD, **PAYER, **CLAIM, **ENGINE}
 
+#: the held reasons the staff member who logged the contact fixes, in the contact's own row (a note to sign, a
+#: goal to link, times or dates to correct); every other held reason (a plan, an authorisation, eligibility,
+#: reference rows, an 837P's data, a payer's denial) is the billing office's to fix
+FIXED_BY_STAFF = frozenset(
+    {"NOTE_UNSIGNED", "NO_GOAL_LINKED", "OVERLAPPING_CONTACT", "SERVICE_IN_FUTURE", "NOTE_SIGNED_BEFORE_SERVICE"}
+)
+#: who fixes a held contact: its staff member, or the billing office
+STAFF, BILLING_OFFICE = "staff", "billing office"
+
+
+def fixed_by(codes: tuple[str, ...]) -> str:
+    """Who can release a contact held for ``codes``: its staff member when every one is theirs to fix (see
+    :data:`FIXED_BY_STAFF`), else the billing office, which also sees what the staff member must fix."""
+    return STAFF if codes and all(code in FIXED_BY_STAFF for code in codes) else BILLING_OFFICE
+
 
 def catalogue(extra: dict[str, str] | None = None) -> dict[str, str]:
     """Every known code with its explanation; pack-added codes after the stable ones."""

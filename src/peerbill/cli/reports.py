@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from ..coverage.render import rows as coverage_rows
 from ..jobs import cost_report as cost_report_job
 from ..jobs import coverage as coverage_job
 from ..jobs import denials as denials_job
+from ..jobs import queue as queue_job
 from ..jobs import receivables as receivables_job
 from ..jobs import whatif as whatif_job
 from ..jobs.cost_report import CostReportResult
@@ -389,4 +391,67 @@ def ar(as_of: Any, db_url: str, by_claim: bool, as_json: bool, as_csv: bool) -> 
     show(rows, as_json, as_csv, for_people, list(rows[0]) if rows else None)
 
 
-COMMANDS = (cost_report, coverage, whatif, denials, ar)
+@click.command()
+@data_option
+@month_option
+@rules_option
+@as_of_option
+@db_option(None)
+@click.option("--staff", "staff_id", help="Only the held contacts this staff member (a staff_id) can release.")
+@optional_out_option
+@output_options
+def queue(
+    data_dir: Path,
+    month: str,
+    rules_dir: Path | None,
+    as_of: Any,
+    db_url: str | None,
+    staff_id: str | None,
+    out_dir: Path | None,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
+    """The work queue: every held contact of a month, by who can release it.
+
+    The staff member who logged a contact fixes its own row (a note to sign, a
+    goal to link, times or dates to correct); the billing office fixes the rest
+    (plans, authorisations, eligibility, reference rows, what a claim needs, a
+    payer's denial). Each contact once, with what to fix in plain words, its
+    filing deadline and the dollars it releases, soonest deadline first. Run it
+    again after a fix: a released contact is gone.  --out DIR also writes
+    DIR/queue.csv; with --db, what earlier batches billed counts (caps,
+    authorisations).
+
+    \b
+    Example:
+      peerbill queue --data fixtures/demo --month 2026-09 --as-of 2026-11-15 --staff S0001
+    """
+    groups = queue_job.queue(data_dir, month, rules_dir, as_of, Store.open(db_url) if db_url else None, staff_id)
+    if out_dir is not None:
+        queue_job.write_csv(groups, out_dir)
+    listed = [row for _, rows in groups for row in rows]
+
+    def for_people() -> None:
+        if not listed:
+            who = f" for staff member {staff_id}" if staff_id else ""
+            click.echo(f"{month}: no held contacts{who}")
+            return
+        total = sum(Decimal(r["dollars"]) for r in listed)
+        noun = "held contact" if len(listed) == 1 else "held contacts"
+        click.echo(f"{month}: {len(listed)} {noun}, ${total:,.2f} to release (as of {as_of})")
+        for who, rows in groups:
+            dollars = sum(Decimal(r["dollars"]) for r in rows)
+            click.echo(f"\n{who}: {len(rows)}, ${dollars:,.2f}")
+            click.echo(f"  {'contact':<12} {'date':<10} {'deadline':<10} {'days':>5} {'$':>9}  what to fix")
+            for r in rows:
+                click.echo(
+                    f"  {r['contact_id']:<12} {r['service_date']:<10} {r['deadline']:<10} {r['days_left']!s:>5} "
+                    f"{r['dollars']:>9}  {r['fix']}"
+                )
+        if out_dir is not None:
+            click.echo(f"\nwrote {Path(out_dir) / 'queue.csv'}")
+
+    show(listed, as_json, as_csv, for_people, queue_job.COLUMNS)
+
+
+COMMANDS = (cost_report, coverage, whatif, denials, ar, queue)

@@ -20,7 +20,7 @@ from ..engine import Judge, modifiers_for
 from ..model.records import Contact
 from ..model.reference import Reference
 from ..model.verdict import STATUSES, Verdict
-from ..reasons import catalogue
+from ..reasons import catalogue, fixed_by
 from ..rules import RuleSet
 from ..rules.schema import PracticeNorm
 from ..summary import add_sums
@@ -53,6 +53,8 @@ HELD_KEYS = (
     "deadline",
     "days_left",
     "release",
+    "reasons",
+    "owner",
 )
 CAP_KEYS = ("child_id", "service_date", "contact_id", "effect")
 _STATUS_AT = {status: n for n, status in enumerate(STATUSES)}
@@ -362,7 +364,8 @@ class ContactFigures:
             deadline = None
         if self._explanations is None:
             self._explanations = catalogue(rules.explanations())
-        codes = tuple(f.code for f in v.findings if f.kind == "failure" and f.reason_class == "held")
+        # a code once, though two payers held the contact for it
+        codes = tuple(dict.fromkeys(f.code for f in v.findings if f.kind == "failure" and f.reason_class == "held"))
         release = self._releases.get(codes)
         if release is None:
             release = self._releases[codes] = "; ".join(RELEASE.get(c, self._explanations.get(c, c)) for c in codes)
@@ -379,6 +382,8 @@ class ContactFigures:
             deadline,
             days_left,
             release,
+            codes,
+            fixed_by(codes),
         )
 
     def fold(self) -> ContactFigures:

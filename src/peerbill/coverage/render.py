@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..model.verdict import STATUSES
 from ..outputs import csvout, files
+from ..reasons import BILLING_OFFICE, STAFF
 from ..rules.schema import PracticeNorm
 from .figures import PACE_WEEKS, Coverage, Tally
 
@@ -37,6 +38,7 @@ COLUMNS = (
     "families_below",
     "families_inside",
     "families_above",
+    "owner",
 )
 COLORS = {"billable": "#2e7d32", "held": "#f9a825", "not_billable": "#c62828", "rejected": "#6d6d6d"}
 GROUP_TITLES = {
@@ -70,6 +72,7 @@ def tally_row(section: str, key: str, t: Tally, label: str = "") -> tuple:
         t.share("dollars"),
         "",
         label,
+        "",
         "",
         "",
         "",
@@ -140,6 +143,7 @@ def rows(cov: Coverage) -> Iterator[tuple]:
                 billable_dollars="0.00",
                 at_risk_dollars=f"{h['potential']:.2f}",
                 note=note,
+                owner=owner_of(h, cov.staff_names),
             )
         )
     for a in cov.authorizations:
@@ -176,6 +180,23 @@ def rows(cov: Coverage) -> Iterator[tuple]:
                 ),
             )
         )
+
+
+def owner_of(held: dict, names: dict[str, str]) -> str:
+    """Who can release a held contact, in words: its staff member by name and id, or the billing office."""
+    if held["owner"] != STAFF:
+        return BILLING_OFFICE
+    staff_id = held["staff_id"] or "unknown"
+    return f"{names[staff_id]} ({staff_id})" if staff_id in names else staff_id
+
+
+def queue(cov: Coverage) -> list[tuple[str, list[dict]]]:
+    """The month's held contacts by who can release them (the billing office first, then each staff member by
+    name), each group soonest deadline first: the work queue."""
+    groups: dict[str, list[dict]] = {}
+    for h in cov.held:
+        groups.setdefault(owner_of(h, cov.staff_names), []).append(h)
+    return sorted(groups.items(), key=lambda kv: (kv[0] != BILLING_OFFICE, kv[0]))
 
 
 def forecast_text(a: dict) -> str:
@@ -555,12 +576,43 @@ def write_html(cov: Coverage, path: Path, limit: int = PAGE_ROWS) -> None:
     held, held_note = _capped(cov.held, limit, "with the soonest filing deadline")
     auths, auth_note = _capped(cov.authorizations, limit, "that run out first")
     caps, caps_note = _capped(cov.caps, limit, "first")
+    work = queue(cov)
     sections += [
+        "<h2>Work queue: who can release the held contacts</h2>",
+        '<p class="muted">The staff member who logged a contact fixes its own row (a note to sign, a goal to '
+        "link, times or dates to correct); the billing office fixes the rest (plans, authorisations, eligibility, "
+        "reference rows, what a claim needs, a payer's denial). peerbill queue lists each one.</p>",
+        _table(
+            "queue",
+            ["who", "held contacts", "dollars to release", "soonest deadline", "days left"],
+            [
+                [
+                    who,
+                    len(items),
+                    f"{sum((h['potential'] for h in items), Decimal(0)):.2f}",
+                    items[0]["deadline"] or "",
+                    "" if items[0]["days_left"] is None else items[0]["days_left"],
+                ]
+                for who, items in work
+            ],
+            {1, 2, 4},
+        ),
         "<h2>Held contacts, soonest filing deadline first</h2>",
         held_note,
         _table(
             "held",
-            ["contact", "date", "payer", "staff", "child", "days left", "deadline", "potential $", "what releases it"],
+            [
+                "contact",
+                "date",
+                "payer",
+                "staff",
+                "child",
+                "days left",
+                "deadline",
+                "potential $",
+                "what releases it",
+                "who",
+            ],
             [
                 [
                     h["contact_id"],
@@ -572,6 +624,7 @@ def write_html(cov: Coverage, path: Path, limit: int = PAGE_ROWS) -> None:
                     h["deadline"],
                     f"{h['potential']:.2f}",
                     h["release"],
+                    owner_of(h, cov.staff_names),
                 ]
                 for h in held
             ],
