@@ -179,3 +179,94 @@ def test_the_pages_detail_tables_are_capped_at_the_rows_with_most_at_risk_and_th
     )
     held = [tr for tr in page.get_element_by_id("held").iter("tr") if tr.findall("td")]
     assert len(held) == min(5, sum(1 for r in read_csv(tmp_path / "coverage.csv") if r["section"] == "held"))
+
+
+def test_the_trend_is_drawn_month_by_month_with_each_value_when_pointed_at(month):
+    page = lxml_html.parse(str(month / "coverage.html")).getroot()
+    trend = {r["key"]: r for (s, _), r in coverage_rows(month).items() if s == "trend"}
+    charts = {c.findtext("figcaption").split(":")[0]: c for c in page.xpath("//figure[@class='chart']")}
+    assert sorted(charts) == [
+        "billable dollars",
+        "billable share of contacts",
+        "denied or adjusted dollars",
+        "dollars at risk",
+        "paid dollars",
+    ]
+    # each run recorded the dollars at risk coverage added up as it judged: September's is the page's own
+    overall = coverage_rows(month)[("overall", "2026-09")]
+    assert trend["2026-09"]["at_risk_dollars"] == overall["at_risk_dollars"]
+    risks = [t.text for t in charts["dollars at risk"].xpath(".//rect/title")]
+    assert risks == [f"{m}: ${float(trend[m]['at_risk_dollars']):,.0f}" for m in ("2026-08", "2026-09")]
+    shares = [t.text for t in charts["billable share of contacts"].xpath(".//rect/title")]
+    assert shares == [f"{m}: {float(trend[m]['share_contacts']):.1f}%" for m in ("2026-08", "2026-09")]
+    labels = [t.text for t in charts["billable dollars"].xpath(".//text")]
+    assert labels == ["Aug", "Sep"]
+    assert charts["billable dollars"].findtext("figcaption/b") == f"${float(trend['2026-09']['billable_dollars']):,.0f}"
+
+
+def statewide_coverage(children: int = 250_000, staff: int = 17_000, held: int = 60_000):
+    """The figures of a statewide month at contacts / 4 (a million contacts): a tally per child and staff
+    member, held contacts, authorisations and caseloads by the tens of thousands."""
+    import datetime as dt
+
+    from peerbill.coverage.figures import Caseload, Coverage, Entries, Tally
+    from peerbill.rules import RuleSet
+
+    norm = RuleSet.from_dir(DEMO.parents[1] / "rules").practice_norms(dt.date(2026, 9, 1))["iowa_parent_partner"]
+    cov = Coverage("2026-09", dt.date(2026, 11, 15))
+    cov.norms = {"iowa_parent_partner": norm}
+    for group, n in (("child", children), ("staff", staff), ("payer", 3), ("program", 4), ("service", 2)):
+        for i in range(n):
+            t = Tally()
+            t.add("billable", 60, Decimal("86.00"), 3)
+            t.add("held", 30, Decimal(i % 997), 1)
+            cov.groups[group][f"{group[0].upper()}{i:07d}"] = t
+            cov.overall.add("billable", 60, Decimal("86.00"), 3)
+    cov.staff_names = {f"S{i:07d}": f"Staff Member {i}" for i in range(staff)}
+    for i in range(40):
+        cov.reasons[f"medicaid:REASON_{i}"] = [i, Decimal(i * 100)]
+    rows = [
+        (i % 300, f"C{i:08d}", i, "2026-09-10", "medicaid", f"S{i % staff:07d}", f"K{i:07d}", Decimal("86.00"),
+         dt.date(2027, 9, 10), i % 300, "sign the contact note", ("NOTE_UNSIGNED",), "staff")
+        for i in range(held)
+    ]  # fmt: skip
+    cov.held = Entries(
+        ("contact_id", "service_date", "payer", "staff_id", "child_id", "potential", "deadline", "days_left",
+         "release", "reasons", "owner"),
+        rows, lambda t: (t[1], *t[3:]),
+    )  # fmt: skip
+    cov.authorizations = [
+        {"plan_id": f"P{i:07d}", "child_id": f"K{i:07d}", "auth_number": "A1", "authorized": 100, "used": i % 100,
+         "left": 100 - i % 100, "pace": Decimal("3.0"), "runs_out": dt.date(2026, 12, 1), "plan_end": None,
+         "before_end": True}
+        for i in range(children)
+    ]  # fmt: skip
+    cov.caseloads = [
+        Caseload("iowa_parent_partner", f"S{i:07d}", tuple((f"G{i}-{j}", 300 + 60 * j) for j in range(15)), norm)
+        for i in range(staff)
+    ]
+    cov.caps = Entries(("child_id", "service_date", "contact_id", "effect"), [], lambda t: t)
+    cov.trend = [
+        {"month": f"2026-{m:02d}", "run": m, "contacts": 1_000_000, "billable": 700_000, "billable_amount": "1.00",
+         "share": "70.0", "billed": "1.00", "paid": "1.00", "denied": "0.00", "outstanding": "0.00"}
+        for m in range(4, 10)
+    ]  # fmt: skip
+    return cov
+
+
+@pytest.mark.slow
+def test_a_statewide_months_page_is_small_and_its_dom_stays_small_in_chromium(tmp_path):
+    """A month of a quarter of a million children: every table of the page is its top rows, the page under
+    2 MB, and the DOM Chromium builds from it a bounded number of elements (what opens in under 2 s)."""
+    from peerbill.coverage.render import write_html
+
+    page = tmp_path / "coverage.html"
+    write_html(statewide_coverage(), page)
+    assert page.stat().st_size < 2_000_000
+    dom = lxml_html.fromstring(browser(tmp_path, page.as_uri(), "--dump-dom"))
+    elements = sum(1 for _ in dom.iter())
+    assert elements < 40_000, elements
+    for table in ("by-child", "by-staff", "held", "authorizations", "caseloads", "queue"):
+        rows = dom.xpath(f"//table[@id='{table}']/tbody/tr")
+        assert len(rows) == 200, table
+    assert "The 200 of 250,000 rows with the most dollars at risk" in dom.text_content()

@@ -41,12 +41,12 @@ DEMO_RUN = {
     "cost-report-FY2026Q4/children.csv": "9848c7f18fb7cbc3",
     "cost-report-FY2026Q4/prevention-children.csv": "abc9e527d0e8bdf9",
     "cost-report-FY2026Q4/prevention-children.xml": "d77b89d4671e4580",
-    "coverage.csv": "a0f789901926aba0",
-    "coverage.html": "0610a0d6107b0742",
+    "coverage.csv": "886237eb14b22ec7",
+    "coverage.html": "236c53da5c469e85",
     "decisions.csv": "309672a8ad994b66",
     "medicaid-2026-09-batch000001.837": "43fa5f63f3fa9d13",
     "problems.csv": "74bfe8232a750bdc",
-    "summary.json": "2bcdbdb68e8d3dfb",
+    "summary.json": "badc1053415620a6",
 }
 
 
@@ -109,8 +109,8 @@ DEMO_REPORT = {
     "prevention-children.xml": "d77b89d4671e4580",
 }
 DEMO_COVERAGE = {
-    "coverage.csv": "a0f789901926aba0",
-    "coverage.html": "0610a0d6107b0742",
+    "coverage.csv": "886237eb14b22ec7",
+    "coverage.html": "236c53da5c469e85",
 }
 GENERATED_RUN = {
     "cost-report-FY2026Q4/cb496-detail.csv": "9157201a5e290173",
@@ -119,12 +119,12 @@ GENERATED_RUN = {
     "cost-report-FY2026Q4/children.csv": "96ba266f4521156d",
     "cost-report-FY2026Q4/prevention-children.csv": "d3fda580983b7db0",
     "cost-report-FY2026Q4/prevention-children.xml": "de628e7b9c6f0a40",
-    "coverage.csv": "502f594517e1c8d8",
-    "coverage.html": "b37460f2cae4dad0",
+    "coverage.csv": "ca9f2f34fefbc782",
+    "coverage.html": "d73e2db39e26e4e3",
     "decisions.csv": "5d65b292b9cb1c42",
     "medicaid-2026-09-batch000001.837": "de6ab38446da7bed",
     "problems.csv": "74bfe8232a750bdc",
-    "summary.json": "9e9b010bab69b481",
+    "summary.json": "5eca04194eadca56",
 }
 
 

@@ -55,6 +55,9 @@ class Summary:
     #: (status, payer or "") -> [count, units, amount] of the verdicts added
     tallies: dict[tuple[str, str], list] = field(default_factory=dict)
     _reasons: Counter = field(default_factory=Counter, repr=False)
+    #: the potential dollars of the contacts held, not billable or rejected, when coverage's figures were added
+    #: up as the month was judged (``run``); the store's trend reads it
+    at_risk: Decimal | None = None
     #: the findings of the verdicts added, counted by tuple (the judge shares equal findings): id -> [findings,
     #: verdicts]; added to :attr:`reasons` when it is read.  Counting each finding's reason as each verdict was
     #: added was a tenth of what a worker does beside judging.
@@ -159,6 +162,7 @@ class Summary:
             "reasons": dict(sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
             "bundle_problems": self.problems,
             "bundle_warnings": self.warnings,
+            **({} if self.at_risk is None else {"at_risk_dollars": f"{self.at_risk:.2f}"}),
         }
 
     def lines(self) -> list[str]:

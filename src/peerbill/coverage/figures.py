@@ -403,6 +403,11 @@ class ContactFigures:
         self.combos = {}
         return self
 
+    def at_risk(self) -> Decimal:
+        """The potential dollars of the contacts added up that are held, not billable or rejected."""
+        sums = self.fold().sums.get((None, ""))
+        return sums[9] + sums[10] + sums[11] if sums else ZERO
+
     def _count_failing(self) -> None:
         """Add the failures of the verdicts counted by findings to ``reasons``, by reason."""
         reasons = self.reasons

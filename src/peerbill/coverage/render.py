@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import heapq
 import html
 from collections.abc import Iterator, Sequence
@@ -173,6 +174,7 @@ def rows(cov: Coverage) -> Iterator[tuple]:
                 contacts=m["contacts"],
                 billable=m["billable"],
                 billable_dollars=m["billable_amount"],
+                at_risk_dollars=m.get("at_risk", ""),
                 share_contacts=m["share"],
                 note=(
                     f"run {m['run']}; billed {m.get('billed', '0.00')}, paid {m.get('paid', '0.00')}, denied or "
@@ -334,6 +336,34 @@ def _svg_bar(parts: list[tuple[str, float, str]], width: int = 600, height: int 
     )
 
 
+def _svg_trend(trend: list[dict], key: str, title: str, shown: str, width: int = 260, height: int = 120) -> str:
+    """A small bar chart of one figure of the trend's months, oldest first: each bar labelled with its month and
+    titled with its value (shown when pointed at), the latest value in the heading."""
+    values = [None if m.get(key) in (None, "") else float(Decimal(str(m[key]))) for m in trend]
+    top = max((v for v in values if v is not None), default=0) or 1
+    slot = width / max(len(values), 1)
+    bars = []
+    for i, (m, value) in enumerate(zip(trend, values)):
+        x = i * slot + slot * 0.15
+        label = html.escape(str(m["month"]))
+        if value is not None:  # a month whose run recorded no such figure has no bar
+            h = (height - 30) * value / top
+            bars.append(
+                f'<rect x="{x:.1f}" y="{height - 16 - h:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" '
+                f'fill="#2e7d32"><title>{label}: {html.escape(shown.format(value))}</title></rect>'
+            )
+        bars.append(
+            f'<text x="{x + slot * 0.35:.1f}" y="{height - 3}" font-size="10" text-anchor="middle">'
+            f"{calendar.month_abbr[int(label[5:7])]}</text>"
+        )
+    latest = html.escape(shown.format(values[-1])) if values and values[-1] is not None else "no figure"
+    return (
+        f'<figure class="chart"><figcaption>{html.escape(title)}: <b>{latest}</b></figcaption>'
+        f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{html.escape(title)} by month">'
+        f"{''.join(bars)}</svg></figure>"
+    )
+
+
 #: what joins a row's cells while they are escaped together: a text of a bundle holds no control character
 _CELLS = "\x1f"
 
@@ -365,6 +395,7 @@ h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.15em;margin-top:1.6em;border-bot
 td.num{text-align:right;font-variant-numeric:tabular-nums}th{cursor:pointer;background:#f5f5f5;position:sticky;top:0}
 th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
 .muted{color:#666;font-size:.9em}
+.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{flex:1 1 220px;margin:0}.chart figcaption{font-size:.9em;color:#333}
 td.bar{background:linear-gradient(90deg,#f4c7c3 var(--w),transparent var(--w));min-width:12em}
 @media print{th{position:static}.scroll{overflow:visible}body{max-width:none}}
 @media (max-width:600px){body{padding:8px;font-size:14px}.kpi b{font-size:1.3em}}
@@ -576,24 +607,28 @@ def write_html(cov: Coverage, path: Path, limit: int = PAGE_ROWS) -> None:
     held, held_note = _capped(cov.held, limit, "with the soonest filing deadline")
     auths, auth_note = _capped(cov.authorizations, limit, "that run out first")
     caps, caps_note = _capped(cov.caps, limit, "first")
-    work = queue(cov)
+    owners = queue(cov)
+    work = [(who, len(items), sum((h["potential"] for h in items), Decimal(0)), items[0]) for who, items in owners]
+    if len(work) > limit:  # a state's staff: those with the most dollars to release
+        work = heapq.nsmallest(limit, work, key=lambda w: (-w[2], w[0]))
     sections += [
         "<h2>Work queue: who can release the held contacts</h2>",
         '<p class="muted">The staff member who logged a contact fixes its own row (a note to sign, a goal to '
         "link, times or dates to correct); the billing office fixes the rest (plans, authorisations, eligibility, "
         "reference rows, what a claim needs, a payer's denial). peerbill queue lists each one.</p>",
+        _left_out(limit, len(owners), "with the most dollars to release"),
         _table(
             "queue",
             ["who", "held contacts", "dollars to release", "soonest deadline", "days left"],
             [
                 [
                     who,
-                    len(items),
-                    f"{sum((h['potential'] for h in items), Decimal(0)):.2f}",
-                    items[0]["deadline"] or "",
-                    "" if items[0]["days_left"] is None else items[0]["days_left"],
+                    n,
+                    f"{dollars:.2f}",
+                    first["deadline"] or "",
+                    "" if first["days_left"] is None else first["days_left"],
                 ]
-                for who, items in work
+                for who, n, dollars, first in work
             ],
             {1, 2, 4},
         ),
@@ -682,6 +717,13 @@ def write_html(cov: Coverage, path: Path, limit: int = PAGE_ROWS) -> None:
     if cov.trend:
         sections += [
             "<h2>Trend (months in the store)</h2>",
+            '<div class="charts">',
+            _svg_trend(cov.trend, "share", "billable share of contacts", "{:.1f}%"),
+            _svg_trend(cov.trend, "billable_amount", "billable dollars", "${:,.0f}"),
+            _svg_trend(cov.trend, "at_risk", "dollars at risk", "${:,.0f}"),
+            _svg_trend(cov.trend, "paid", "paid dollars", "${:,.0f}"),
+            _svg_trend(cov.trend, "denied", "denied or adjusted dollars", "${:,.0f}"),
+            "</div>",
             _table(
                 "trend",
                 [
@@ -690,6 +732,7 @@ def write_html(cov: Coverage, path: Path, limit: int = PAGE_ROWS) -> None:
                     "billable",
                     "% contacts",
                     "billable $",
+                    "at risk $",
                     "billed $",
                     "paid $",
                     "denied $",
@@ -702,6 +745,7 @@ def write_html(cov: Coverage, path: Path, limit: int = PAGE_ROWS) -> None:
                         t["billable"],
                         f"{t['share']}%",
                         t["billable_amount"],
+                        t.get("at_risk", ""),
                         t.get("billed", "0.00"),
                         t.get("paid", "0.00"),
                         t.get("denied", "0.00"),
@@ -709,7 +753,7 @@ def write_html(cov: Coverage, path: Path, limit: int = PAGE_ROWS) -> None:
                     ]
                     for t in cov.trend
                 ],
-                {1, 2, 3, 4, 5, 6, 7, 8},
+                {1, 2, 3, 4, 5, 6, 7, 8, 9},
             ),
         ]
     page = (

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..bundle import Problem
+from ..coverage.figures import ContactFigures
 from ..log import logger
 from ..model.verdict import Verdict
 from ..outputs.decisions import DecisionsWriter, decisions_line, write_problems, write_summary
@@ -117,6 +118,9 @@ def judge(
                     kept.append(verdict)  # type: ignore[arg-type]
             progress.finish()
             summary.reconcile()
+        for tally in tallies:
+            if isinstance(tally, ContactFigures):  # coverage's figures, added up as the month was judged
+                summary.at_risk = tally.at_risk()
         logger.info("judged %s: %s", month.month, "; ".join(summary.lines()[1:5]).replace("  ", " "))
         write_problems(out, bundle.problems)
         write_summary(out, summary)

@@ -195,6 +195,7 @@ def trend(db: Database, month: str, months: int = 6) -> list[dict[str, object]]:
                     "billable": billable["count"],
                     "billable_amount": billable["amount"],
                     "share": f"{(100 * billable['count'] / rows) if rows else 0:.1f}",
+                    "at_risk": summary.get("at_risk_dollars", ""),  # recorded by runs that added coverage up
                     **dict(
                         zip(
                             ("billed", "paid", "denied", "outstanding"),
