@@ -6,6 +6,8 @@ import csv
 import itertools
 import json
 import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -58,6 +60,20 @@ def verify_ledger(db: str) -> None:
     """``peerbill ledger verify`` finds nothing wrong."""
     code, out, err = run_cli("ledger", "verify", "--db", db)
     assert code == 0, out + err
+
+
+def edited_rules(tmp_path: Path, file: str, edit: Callable[[str], str]) -> Path:
+    """A copy of the shipped rule packs in ``tmp_path``/rules with the text of ``file`` (a path under it) edited."""
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    path = rules / file
+    path.write_text(edit(path.read_text()))
+    return rules
+
+
+def without_fmap_2027(pack: str) -> str:
+    """The Title IV-E pack's text without the FMAP of federal fiscal year 2027 (a quarter it cannot report)."""
+    return pack.replace('        2027: "0.6000"\n', "        {}\n").replace("fmap:\n        {}", "fmap: {}")
 
 
 _counter = itertools.count()

@@ -3,12 +3,11 @@ staff members by name; on a month built by hand, checked in coverage.csv and on 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from bundles import contact, write_bundle
-from conftest import RULES, read_csv, run_cli
+from conftest import RULES, edited_rules, read_csv, run_cli
 from lxml import html as lxml_html
 
 from peerbill.rules import RulePackError, RuleSet
@@ -37,6 +36,15 @@ def coverage(
     assert code == 0, err
     rows = {(r["section"], r["key"]): r for r in read_csv(out / "coverage.csv")}
     return rows, lxml_html.parse(str(out / "coverage.html")).getroot()
+
+
+def replace_norms(routing: str, norms: str) -> str:
+    """The routing pack's text with its practice norms (their comment and key) replaced by ``norms``."""
+    return (
+        routing[: routing.index("    # What each program's practice model")]
+        + norms
+        + routing[routing.index("    checks:") :]
+    )
 
 
 def cells(page: lxml_html.HtmlElement, table: str) -> list[list[str]]:
@@ -72,13 +80,12 @@ def test_each_staff_members_families_and_hours_against_the_norm_in_the_csv_and_o
 
 
 def test_a_pack_with_other_norms_flags_other_staff_members_without_a_code_change(tmp_path):
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES, rules)
-    routing = rules / "routing.yaml"
-    routing.write_text(
-        routing.read_text()
-        .replace("hours_per_family_month: {min: 7, max: 10}", "hours_per_family_month: {min: 1}")
-        .replace("families_per_staff_max: 15", "families_per_staff_max: 2")
+    rules = edited_rules(
+        tmp_path,
+        "routing.yaml",
+        lambda text: text.replace(
+            "hours_per_family_month: {min: 7, max: 10}", "hours_per_family_month: {min: 1}"
+        ).replace("families_per_staff_max: 15", "families_per_staff_max: 2"),
     )
     rows, page = coverage(tmp_path, rules)
     staff = rows[("caseload", "S1")]
@@ -89,13 +96,7 @@ def test_a_pack_with_other_norms_flags_other_staff_members_without_a_code_change
 
 
 def test_a_month_without_norms_has_no_caseload_section(tmp_path):
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES, rules)
-    routing = rules / "routing.yaml"
-    text = routing.read_text()
-    start = text.index("    # What each program's practice model")
-    end = text.index("    checks:")
-    routing.write_text(text[:start] + text[end:])
+    rules = edited_rules(tmp_path, "routing.yaml", lambda text: replace_norms(text, ""))
     rows, page = coverage(tmp_path, rules)
     assert not [key for key in rows if key[0] in ("caseload", "caseload_program", "family")]
     assert not page.xpath("//table[@id='caseloads']")
@@ -111,27 +112,20 @@ def test_a_month_without_norms_has_no_caseload_section(tmp_path):
     ],
 )
 def test_a_norm_that_says_nothing_or_contradicts_itself_is_refused(tmp_path, norm, problem):
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES, rules)
-    routing = rules / "routing.yaml"
-    text = routing.read_text()
-    start = text.index("      iowa_parent_partner:\n        hours_per_family_month")
-    end = text.index("    checks:")
-    routing.write_text(text[:start] + f"      iowa_parent_partner: {norm}\n" + text[end:])
+    norms = f"    practice_norms:\n      iowa_parent_partner: {norm}\n"
+    rules = edited_rules(tmp_path, "routing.yaml", lambda text: replace_norms(text, norms))
     with pytest.raises(RulePackError) as found:
         RuleSet.from_dir(rules)
     assert problem in str(found.value)
 
 
 def test_norms_belong_in_the_routing_pack(tmp_path):
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES, rules)
-    pack = rules / "medicaid" / "example-state.yaml"
-    text = pack.read_text()
-    at = text.index("    effective_from:")
-    line_end = text.index("\n", at) + 1
-    norm = "    practice_norms:\n      iowa_parent_partner: {families_per_staff_max: 3, source: x}\n"
-    pack.write_text(text[:line_end] + norm + text[line_end:])
+    def with_norm(text: str) -> str:
+        line_end = text.index("\n", text.index("    effective_from:")) + 1
+        norm = "    practice_norms:\n      iowa_parent_partner: {families_per_staff_max: 3, source: x}\n"
+        return text[:line_end] + norm + text[line_end:]
+
+    rules = edited_rules(tmp_path, "medicaid/example-state.yaml", with_norm)
     with pytest.raises(RulePackError) as found:
         RuleSet.from_dir(rules)
     assert "practice_norms belong in the routing pack" in str(found.value)

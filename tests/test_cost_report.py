@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from bundles import BASE, contact, write_bundle
-from conftest import DEMO, ROOT, RULES, run_cli
+from conftest import DEMO, ROOT, RULES, edited_rules, run_cli, without_fmap_2027
 from lxml import etree
 
 XSD = etree.XMLSchema(etree.parse(str(ROOT / "templates" / "cb496.xsd")))
@@ -395,12 +395,7 @@ def test_kinship_navigator_costs_are_100_percent_federal_in_the_pandemic_period(
 
 
 def test_a_quarter_whose_fmap_the_pack_lacks_stops_the_report(tmp_path):
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES, rules)
-    pack = rules / "title-iv-e" / "ffpsa.yaml"
-    pack.write_text(
-        pack.read_text().replace('        2027: "0.6000"\n', "        {}\n").replace("fmap:\n        {}", "fmap: {}")
-    )
+    rules = edited_rules(tmp_path, "title-iv-e/ffpsa.yaml", without_fmap_2027)
     code, _, err = report(
         DEMO, "FY2027Q1", tmp_path / "q", f"sqlite:///{tmp_path / 's.db'}", "2027-01-15", "--rules", str(rules)
     )
@@ -466,12 +461,7 @@ def test_federal_shares_are_rounded_per_line_and_their_cents_allocated_to_the_it
 def test_run_bills_the_month_and_warns_when_its_draft_cost_report_cannot_be_made(tmp_path):
     """A pack without the quarter's FMAP stops cost-report; `run` has billed and recorded the month by
     then, and says why there is no draft instead of failing."""
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES, rules)
-    pack = rules / "title-iv-e" / "ffpsa.yaml"
-    pack.write_text(
-        pack.read_text().replace('        2027: "0.6000"\n', "        {}\n").replace("fmap:\n        {}", "fmap: {}")
-    )
+    rules = edited_rules(tmp_path, "title-iv-e/ffpsa.yaml", without_fmap_2027)
     out = tmp_path / "out"
     code, _, err = run_cli(
         *("run", "--data", str(DEMO), "--month", "2026-10", "--out", str(out), "--db", str(tmp_path / "s.db")),

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DEMO, RULES, read_csv, run_cli, verify_ledger
+from conftest import DEMO, RULES, edited_rules, read_csv, run_cli, verify_ledger, without_fmap_2027
 
 from peerbill.store import Store, completions
 
@@ -163,12 +163,7 @@ def test_a_run_is_not_remembered_when_another_command_recorded_something_while_i
 
 def test_a_run_without_a_draft_cost_report_is_reported_with_why(tmp_path):
     """A pack without the quarter's FMAP: the run bills and warns; run again, it says why once more."""
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES, rules)
-    pack = rules / "title-iv-e" / "ffpsa.yaml"
-    pack.write_text(
-        pack.read_text().replace('        2027: "0.6000"\n', "        {}\n").replace("fmap:\n        {}", "fmap: {}")
-    )
+    rules = edited_rules(tmp_path, "title-iv-e/ffpsa.yaml", without_fmap_2027)
     db, out = f"sqlite:///{tmp_path / 's.db'}", tmp_path / "out"
     flags = ("--month", "2026-10", "--rules", str(rules))
     code, _, err = run_cli("run", "--data", str(DEMO), "--out", str(out), "--db", db, "--as-of", AS_OF, *flags)
