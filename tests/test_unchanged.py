@@ -171,3 +171,8 @@ def test_a_run_without_a_draft_cost_report_is_reported_with_why(tmp_path):
     again, stdout, _ = run_cli("run", "--data", str(DEMO), "--out", str(out), "--db", db, "--as-of", AS_OF, *flags)
     assert again == code and "2026-10: unchanged since run 1: " in stdout
     assert "  no draft cost report: " in stdout and "federal_share.fmap.2027" in stdout
+
+
+def test_a_missing_bundle_is_named_as_before_not_as_a_file_the_key_could_not_read(tmp_path):
+    code, _, err = run(tmp_path / "out", f"sqlite:///{tmp_path / 's.db'}", data=tmp_path / "no-bundle")
+    assert code == 2 and "agency.yaml: is missing from" in err

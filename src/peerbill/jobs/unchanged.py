@@ -36,17 +36,20 @@ TOP_OUTPUTS = ("decisions.csv", "problems.csv", "summary.json", "coverage.csv", 
 
 
 def file_sha256(path: Path) -> str | None:
-    """The SHA-256 of the file at ``path``; None when there is no regular file there."""
+    """The SHA-256 of the file at ``path``; None when there is no regular file there, or it cannot be read (the
+    run that reads it says why)."""
     try:
         with open(path, "rb") as handle:
             return hashlib.file_digest(handle, "sha256").hexdigest()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+    except OSError:
         return None
 
 
 def _folder(folder: Path, *, recurse: bool) -> dict[str, str]:
     """Each regular file in ``folder`` (and its subfolders, with ``recurse``; compiled Python left out) by
-    its path under it -> its SHA-256."""
+    its path under it -> its SHA-256; nothing when there is no such folder (the run that reads it says so)."""
+    if not folder.is_dir():
+        return {}
     files = folder.rglob("*") if recurse else folder.iterdir()
     out: dict[str, str] = {}
     for path in sorted(files):
