@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import overload
 
 from ..bundle.reader import parse_contact
@@ -137,8 +138,9 @@ class Caseload:
             return "above"
         return "inside"
 
+    @cached_property
     def counts(self) -> dict[str, int]:
-        """Families below, inside and above the norm's hours."""
+        """Families below, inside and above the norm's hours (worked out once: the page and the CSV ask often)."""
         out = {"below": 0, "inside": 0, "above": 0}
         for _, minutes in self.families:
             out[self.position(minutes)] += 1

@@ -235,7 +235,7 @@ def program_shares(cov: Coverage) -> dict[str, tuple[int, int]]:
     out: dict[str, list[int]] = {program: [0, 0] for program in sorted(cov.norms)}
     for c in cov.caseloads:
         entry = out[c.program]
-        entry[0] += c.counts()["inside"]
+        entry[0] += c.counts["inside"]
         entry[1] += len(c.families)
     return {program: (inside, total) for program, (inside, total) in out.items()}
 
@@ -257,7 +257,7 @@ def caseload_rows(cov: Coverage) -> Iterator[tuple]:
             note=f"norm: {norm_text(cov.norms[program])}; source: {cov.norms[program].source}",
         )
     for c in cov.caseloads:
-        counts = c.counts()
+        counts = c.counts
         over = f"over the norm's {c.norm.families_per_staff_max} families; " if c.over_caseload else ""
         yield _row(
             "caseload",
@@ -454,13 +454,13 @@ def _caseload_section(cov: Coverage, limit: int) -> list[str]:
         )
 
     def distance(c) -> tuple:
-        counts = c.counts()
+        counts = c.counts
         return (-(counts["below"] + counts["above"] + (1000 if c.over_caseload else 0)), c.program, c.staff_id)
 
     shown = heapq.nsmallest(limit, cov.caseloads, key=distance)
     body = []
     for c in shown:
-        counts, name = c.counts(), cov.staff_names.get(c.staff_id)
+        counts, name = c.counts, cov.staff_names.get(c.staff_id)
         most = c.norm.families_per_staff_max
         body.append(
             [
