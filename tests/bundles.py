@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
@@ -89,6 +90,25 @@ def contact(**fields: str) -> dict[str, str]:
     ):
         fields = {**fields, "note_signed_date": day}
     return {**CONTACT, **fields}
+
+
+#: the reference files every child has a row in, as write_bundle's keywords name them
+CHILD_FILES = ("children_csv", "eligibility_csv", "diagnoses_csv", "settings_csv", "service_plans_csv")
+
+
+def children(ids: Iterable[str], **plans: dict[str, str]) -> dict[str, list[dict[str, str]]]:
+    """Reference files, as write_bundle takes them, with BASE's rows for each child of ``ids`` but its ids: member id
+    ``M<child>`` and service plan ``P<child>``, with what ``plans[child]`` changes of it."""
+    out: dict[str, list[dict[str, str]]] = {key: [] for key in CHILD_FILES}
+    for k in ids:
+        for key in CHILD_FILES:
+            row = {**BASE[key.replace("_csv", ".csv")][0], "child_id": k}
+            if key == "eligibility_csv":
+                row["member_id"] = f"M{k}"
+            if key == "service_plans_csv":
+                row = {**row, "plan_id": f"P{k}", **plans.get(k, {})}
+            out[key].append(row)
+    return out
 
 
 def write_bundle(folder: Path, contacts: list[dict[str, str]], **files: list[dict[str, str]]) -> Path:

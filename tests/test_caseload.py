@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bundles import contact, write_bundle
+from bundles import children, contact, write_bundle
 from conftest import RULES, edited_rules, read_csv, run_cli
 from lxml import html as lxml_html
 
@@ -143,21 +143,14 @@ def test_reasons_are_in_the_packs_words_with_their_codes_and_staff_by_name(tmp_p
     assert "Ada" not in text  # the child's name: never on the page
 
 
-def _second_child(child: str, plan: str, units: str, end: str) -> dict[str, list[dict[str, str]]]:
-    """BASE's reference rows with a second child ``child`` whose plan ``plan`` authorises ``units`` units."""
-    from bundles import BASE
-
-    files = {}
-    for name in ("children.csv", "eligibility.csv", "diagnoses.csv", "settings.csv"):
-        rows = BASE[name]
-        extra = {**rows[0], "child_id": child}
-        if name == "eligibility.csv":
-            extra["member_id"] = "M2"
-        files[name.replace(".csv", "_csv")] = [*rows, extra]
-    first = {**BASE["service_plans.csv"][0], "authorized_units": "40", "auth_number": "A1", "end_date": "2026-12-31"}
-    second = {**first, "plan_id": plan, "child_id": child, "authorized_units": units, "end_date": end}
-    files["service_plans_csv"] = [first, second]
-    return files
+def _two_children() -> dict[str, list[dict[str, str]]]:
+    """Children K1 (plan P1: 40 units authorised, ending 2026-12-31) and K2 (plan P2: 100 units, ending 2027-06-30)."""
+    plan = {"authorized_units": "40", "auth_number": "A1", "end_date": "2026-12-31"}
+    return children(
+        ("K1", "K2"),
+        K1={**plan, "plan_id": "P1"},
+        K2={**plan, "plan_id": "P2", "authorized_units": "100", "end_date": "2027-06-30"},
+    )
 
 
 #: September: child K1 four hours (16 units of plan P1, 40 authorised, ends 2026-12-31), child K2 two hours (8 units
@@ -174,7 +167,7 @@ def authorizations(out: Path) -> list[list[str]]:
 
 
 def test_an_authorisation_that_runs_out_before_its_plan_ends_is_listed_first_with_the_day(tmp_path):
-    data = write_bundle(tmp_path / "bundle", SEPTEMBER, **_second_child("K2", "P2", "100", "2027-06-30"))
+    data = write_bundle(tmp_path / "bundle", SEPTEMBER, **_two_children())
     out = tmp_path / "out"
     code, _, err = run_cli(
         "coverage", "--data", str(data), "--month", "2026-09", "--out", str(out), "--as-of", "2026-10-15"
@@ -199,7 +192,7 @@ def test_the_pace_counts_the_eight_weeks_earlier_batches_billed(tmp_path):
         contact(contact_id=f"B{n}", service_date=day, caregiver_id="G1", note_signed_date=day)
         for n, day in enumerate(["2026-07-20", "2026-08-20", "2026-08-25"])
     ]
-    files = _second_child("K2", "P2", "100", "2027-06-30")
+    files = _two_children()
     data = write_bundle(tmp_path / "bundle", august + SEPTEMBER, **files)
     db = f"sqlite:///{tmp_path / 's.db'}"
     for month in ("2026-07", "2026-08"):

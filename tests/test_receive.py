@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from bundles import contact, write_bundle
+from bundles import children, contact, write_bundle
 from conftest import bill_json as bill
 from conftest import run_cli
 from conftest import verify_ledger as verify
@@ -27,51 +27,12 @@ ON = dt.date(2026, 10, 20)
 
 def _bundle(tmp_path: Path, per_transaction: str | None = None) -> Path:
     """Two children's claims: K1 with two lines, K2 with one."""
-    children = [
-        {
-            "child_id": k,
-            "first_name": "Ada",
-            "last_name": "Test",
-            "birth_date": "2014-05-01",
-            "sex": "F",
-            "address_line1": "1 Test Road",
-            "city": "Riverton",
-            "state": "IA",
-            "zip": "503101234",
-        }
-        for k in ("K1", "K2")
-    ]
-    eligibility = [
-        {"child_id": k, "payer": "medicaid", "member_id": f"M{k}", "start_date": "2020-01-01", "end_date": ""}
-        for k in ("K1", "K2")
-    ]
-    diagnoses = [{"child_id": k, "icd10": "F43.10", "start_date": "2020-01-01", "end_date": ""} for k in ("K1", "K2")]
-    plans = [
-        {
-            "plan_id": f"P{k}",
-            "child_id": k,
-            "service": "peer_parent_support",
-            "icd10": "F43.10",
-            "start_date": "2020-01-01",
-            "end_date": "",
-            "authorized_units": "",
-            "auth_number": "",
-        }
-        for k in ("K1", "K2")
-    ]
     contacts = [
         contact(contact_id="C1", child_id="K1", service_date="2026-09-01"),
         contact(contact_id="C2", child_id="K1", service_date="2026-09-02"),
         contact(contact_id="C3", child_id="K2", service_date="2026-09-03"),
     ]
-    bundle = write_bundle(
-        tmp_path / "b",
-        contacts,
-        children_csv=children,
-        eligibility_csv=eligibility,
-        diagnoses_csv=diagnoses,
-        service_plans_csv=plans,
-    )
+    bundle = write_bundle(tmp_path / "b", contacts, **children(("K1", "K2")))
     if per_transaction:
         agency = yaml.safe_load((bundle / "agency.yaml").read_text())
         agency["payers"][0]["options"] = {"max_claims_per_transaction": per_transaction}
